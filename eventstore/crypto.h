@@ -1,0 +1,39 @@
+// Hashes for tamper evidence (OpenSSL): SHA-256, HMAC-SHA256, the chain link, Merkle roots,
+// and random per-customer keys. Pure functions; thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ledger::eventstore {
+
+using Digest = std::array<std::uint8_t, 32>;
+using StreamKey = std::array<std::uint8_t, 32>;
+
+Digest sha256(std::string_view bytes);
+Digest hmac_sha256(const StreamKey& key, std::string_view bytes);
+// 32 bytes from OpenSSL's CSPRNG. Throws std::runtime_error if it cannot be seeded.
+StreamKey random_key();
+
+// chain = SHA-256(previous ‖ seq ‖ at ‖ kind ‖ customer ‖ len(actor) ‖ actor ‖ digest),
+// integers big-endian (docs/storage.md).
+Digest chain_link(const Digest& previous, std::uint64_t seq, std::int64_t at_us, std::uint16_t kind,
+                  std::uint64_t customer, std::string_view actor, const Digest& digest);
+
+// Binary SHA-256 Merkle tree: leaves are the digests; a node is SHA-256(0x01 ‖ left ‖ right),
+// a leaf SHA-256(0x00 ‖ digest); an odd node is carried up unchanged. Empty: all zeroes.
+Digest merkle_root(const std::vector<Digest>& leaves);
+
+std::string to_hex(const std::uint8_t* bytes, std::size_t size);
+template <std::size_t N>
+std::string to_hex(const std::array<std::uint8_t, N>& bytes) {
+  return to_hex(bytes.data(), N);
+}
+std::string_view as_bytes(const Digest& digest);
+// Copies exactly 32 bytes; false when `bytes` is another size.
+bool digest_from(std::string_view bytes, Digest& out);
+
+}  // namespace ledger::eventstore

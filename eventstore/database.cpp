@@ -1,0 +1,140 @@
+#include "eventstore/database.h"
+
+#include <chrono>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/table.h>
+
+#include "eventstore/encoding.h"
+
+namespace ledger::eventstore {
+namespace {
+
+constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
+    "log", "streams", "customers", "active", "deleted", "numbers_free", "keys", "requests", "search", "meta"};
+
+// kRequests values start with the time they were written (µs, big-endian). Outcomes older than
+// the retention are dropped when compaction meets them; readers ignore them before that.
+class ExpiredRequestFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit ExpiredRequestFilter(std::uint64_t retention_seconds) : retention_us_(retention_seconds * 1'000'000) {}
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
+    if (value.size() < 8) return true;
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const std::uint64_t written = get_u64(std::string_view(value.data(), 8));
+    return written + retention_us_ < static_cast<std::uint64_t>(now);
+  }
+  const char* Name() const override { return "ledger.ExpiredRequestFilter"; }
+
+ private:
+  std::uint64_t retention_us_;
+};
+
+}  // namespace
+
+const char* family_name(Family family) { return kFamilyNames[static_cast<std::size_t>(family)]; }
+
+void Database::check(const rocksdb::Status& status, const std::string& what) {
+  if (!status.ok()) throw StorageError(what + ": " + status.ToString());
+}
+
+std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const OpenOptions& options) {
+  std::unique_ptr<Database> self(new Database());
+  self->dir_ = dir;
+  self->options_ = options;
+  self->read_only_ = options.read_only;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  // Old bytes must not outlive a purge's compaction: no WAL archive, no recycled WAL files.
+  db_options.WAL_ttl_seconds = 0;
+  db_options.WAL_size_limit_MB = 0;
+  db_options.recycle_log_file_num = 0;
+  // An idle column family with unflushed data would keep old WAL files alive; bounding the WAL
+  // makes RocksDB flush such families on its own.
+  db_options.max_total_wal_size = 64 << 20;
+  db_options.keep_log_file_num = 4;
+  db_options.max_background_jobs = 2;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  std::shared_ptr<rocksdb::CompactionFilter> request_filter =
+      std::make_shared<ExpiredRequestFilter>(options.request_retention_seconds);
+  for (std::size_t i = 0; i < kFamilyCount; ++i) {
+    rocksdb::ColumnFamilyOptions cf;
+    cf.write_buffer_size = options.write_buffer_bytes;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf.enable_blob_files = false;
+    if (static_cast<Family>(i) == Family::kRequests) cf.compaction_filter = request_filter.get();
+    descriptors.emplace_back(kFamilyNames[i], cf);
+  }
+  // RocksDB always has "default"; we keep it empty.
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  self->request_filter_ = request_filter;
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const auto path = dir.string();
+  rocksdb::Status status;
+  if (options.read_only) {
+    status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw);
+  } else {
+    std::filesystem::create_directories(dir);
+    status = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
+  }
+  if (!status.ok()) {
+    if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
+      throw StorageError("data directory " + path + " is in use by another process (is ledgerd running on it?)");
+    }
+    throw StorageError("cannot open data directory " + path + ": " + status.ToString());
+  }
+  self->db_.reset(raw);
+  for (std::size_t i = 0; i < kFamilyCount; ++i) self->handles_[i] = handles[i];
+  self->default_handle_ = handles.back();
+
+  // Refuse to run with a setting that would keep purged bytes alive.
+  const auto effective = self->db_->GetDBOptions();
+  if (effective.WAL_ttl_seconds != 0 || effective.WAL_size_limit_MB != 0 || effective.recycle_log_file_num != 0) {
+    throw StorageError("data directory " + path + " is configured to keep old WAL files; erasure would be incomplete");
+  }
+  return self;
+}
+
+std::vector<rocksdb::ColumnFamilyHandle*> Database::all_families() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> out(handles_.begin(), handles_.end());
+  out.push_back(default_handle_);
+  return out;
+}
+
+void Database::close() {
+  if (!db_) return;
+  rocksdb::Status first;
+  for (auto* handle : all_families()) {
+    auto s = db_->DestroyColumnFamilyHandle(handle);
+    if (first.ok() && !s.ok()) first = s;
+  }
+  handles_ = {};
+  default_handle_ = nullptr;
+  auto s = db_->Close();
+  db_.reset();
+  check(first, "closing column families");
+  check(s, "closing database");
+}
+
+Database::~Database() {
+  try {
+    close();
+  } catch (...) {
+    // The destructor cannot report; explicit close() does.
+  }
+}
+
+}  // namespace ledger::eventstore

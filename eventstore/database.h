@@ -1,0 +1,84 @@
+// Database: the RocksDB instance of one data directory, its column families, and the options
+// that keep erasure possible. Thread-safe (RocksDB's DB is); the object owns the handles.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+
+namespace ledger::eventstore {
+
+// I/O failure, corruption or a refused configuration. Not for anything a user caused.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Column families. The names are the on-disk format (docs/storage.md).
+enum class Family : std::size_t {
+  kLog = 0,      // seq -> envelope
+  kStreams,      // customer id ‖ seq -> (empty)
+  kCustomers,    // customer id -> current state
+  kActive,       // number -> customer id
+  kDeleted,      // number -> customer id
+  kNumbersFree,  // interval start -> interval end (inclusive)
+  kKeys,         // customer id -> HMAC key
+  kRequests,     // SHA-256(actor, request key) -> outcome, expiring
+  kSearch,       // trigram bucket ‖ customer id -> (empty)
+  kMeta,         // fixed ASCII names -> counters, chain head, pending erasure, reports
+};
+constexpr std::size_t kFamilyCount = 10;
+const char* family_name(Family family);
+
+struct OpenOptions {
+  bool create_if_missing = true;
+  // Open without writing: for audits while ledgerd may run elsewhere (a secondary instance
+  // would follow it; a read-only instance sees the state at open).
+  bool read_only = false;
+  std::size_t block_cache_bytes = 64 << 20;
+  std::size_t write_buffer_bytes = 16 << 20;
+  // Retention of idempotency outcomes in kRequests, enforced by a compaction filter.
+  std::uint64_t request_retention_seconds = 7 * 24 * 3600;
+};
+
+class Database {
+ public:
+  // Opens (creating when allowed) the data directory. Throws StorageError on failure,
+  // including when another process holds the directory's lock.
+  static std::unique_ptr<Database> open(const std::filesystem::path& dir, const OpenOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  rocksdb::DB& db() { return *db_; }
+  rocksdb::ColumnFamilyHandle* family(Family f) const { return handles_[static_cast<std::size_t>(f)]; }
+  std::vector<rocksdb::ColumnFamilyHandle*> all_families() const;
+  const std::filesystem::path& dir() const { return dir_; }
+  bool read_only() const { return read_only_; }
+  const OpenOptions& options() const { return options_; }
+
+  // Throws StorageError carrying `what` and the status when !status.ok().
+  static void check(const rocksdb::Status& status, const std::string& what);
+
+  // Flushes memtables and closes. Called by the destructor; explicit for error reporting.
+  void close();
+
+ private:
+  Database() = default;
+  std::filesystem::path dir_;
+  OpenOptions options_;
+  bool read_only_ = false;
+  std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> handles_{};
+  rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
+  // Must outlive the DB: column family options point at it.
+  std::shared_ptr<rocksdb::CompactionFilter> request_filter_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace ledger::eventstore

@@ -1,0 +1,76 @@
+#include "eventstore/envelope.h"
+
+#include <cstring>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+#include <kj/exception.h>
+
+#include "eventstore/envelope.capnp.h"
+
+namespace ledger::eventstore {
+namespace {
+
+capnp::Data::Reader data_of(std::string_view bytes) {
+  return {reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()};
+}
+
+std::string string_of(capnp::Data::Reader data) {
+  return {reinterpret_cast<const char*>(data.begin()), data.size()};
+}
+
+}  // namespace
+
+std::string encode_envelope(const Envelope& e) {
+  capnp::MallocMessageBuilder message(64);
+  auto root = message.initRoot<schema::Envelope>();
+  root.setSeq(e.seq);
+  root.setAt(e.at_us);
+  root.setActor(capnp::Text::Reader(e.actor.data(), e.actor.size()));
+  root.setRequest(data_of(e.request));
+  root.setCustomer(e.customer);
+  root.setKind(e.kind);
+  root.setPayload(data_of(e.payload));
+  root.setDigest(data_of(as_bytes(e.digest)));
+  root.setChain(data_of(as_bytes(e.chain)));
+  root.setRedactedBy(e.redacted_by);
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+}
+
+Envelope decode_envelope(std::string_view bytes, std::uint64_t seq) {
+  const auto fail = [seq](const std::string& why) {
+    return CorruptionError("log entry " + std::to_string(seq) + " is corrupt: " + why);
+  };
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) throw fail("size is not a whole number of words");
+  // Values from RocksDB are often unaligned; Cap'n Proto requires word alignment.
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  capnp::ReaderOptions limits;
+  limits.traversalLimitInWords = words.size() + 64;
+  limits.nestingLimit = 8;
+  Envelope e;
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr(), limits);
+    auto root = reader.getRoot<schema::Envelope>();
+    e.seq = root.getSeq();
+    e.at_us = root.getAt();
+    auto actor = root.getActor();
+    e.actor.assign(actor.begin(), actor.size());
+    e.request = string_of(root.getRequest());
+    e.customer = root.getCustomer();
+    e.kind = root.getKind();
+    e.payload = string_of(root.getPayload());
+    if (!digest_from(string_of(root.getDigest()), e.digest)) throw fail("digest is not 32 bytes");
+    if (!digest_from(string_of(root.getChain()), e.chain)) throw fail("chain is not 32 bytes");
+    e.redacted_by = root.getRedactedBy();
+  } catch (const kj::Exception& ex) {
+    throw fail(ex.getDescription().cStr());
+  }
+  if (e.seq != seq) throw fail("it says it is entry " + std::to_string(e.seq));
+  return e;
+}
+
+}  // namespace ledger::eventstore

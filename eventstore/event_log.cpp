@@ -1,0 +1,131 @@
+#include "eventstore/event_log.h"
+
+#include "eventstore/encoding.h"
+
+namespace ledger::eventstore {
+namespace {
+
+constexpr std::string_view kHeadSeqKey = "log.next_seq";
+constexpr std::string_view kHeadChainKey = "log.chain";
+
+rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
+
+void put(Database& db, rocksdb::WriteBatchBase& batch, Family family, std::string_view key, std::string_view value) {
+  Database::check(batch.Put(db.family(family), slice(key), slice(value)), "adding to batch");
+}
+
+void erase(Database& db, rocksdb::WriteBatchBase& batch, Family family, std::string_view key) {
+  Database::check(batch.Delete(db.family(family), slice(key)), "adding to batch");
+}
+
+}  // namespace
+
+LogHead load_head(const Reader& reader) {
+  LogHead head;
+  auto seq = reader.get(Family::kMeta, kHeadSeqKey);
+  auto chain = reader.get(Family::kMeta, kHeadChainKey);
+  if (!seq && !chain) return head;
+  if (!seq || seq->size() != 8 || !chain || !digest_from(*chain, head.chain)) {
+    throw CorruptionError("the log head in meta is corrupt");
+  }
+  head.next_seq = get_u64(*seq);
+  return head;
+}
+
+Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const NewEntry& entry,
+                      const StreamKey* key) {
+  Envelope e;
+  e.seq = head.next_seq;
+  e.at_us = entry.at_us;
+  e.actor = entry.actor;
+  e.request = entry.request;
+  e.customer = entry.customer;
+  e.kind = entry.kind;
+  e.payload = entry.payload;
+  e.digest = key ? hmac_sha256(*key, e.payload) : sha256(e.payload);
+  e.chain = chain_link(head.chain, e.seq, e.at_us, e.kind, e.customer, e.actor, e.digest);
+
+  put(database, batch, Family::kLog, u64_key(e.seq), encode_envelope(e));
+  if (e.customer != 0) put(database, batch, Family::kStreams, u64_pair_key(e.customer, e.seq), {});
+  head.next_seq = e.seq + 1;
+  head.chain = e.chain;
+  put(database, batch, Family::kMeta, kHeadSeqKey, u64_key(head.next_seq));
+  put(database, batch, Family::kMeta, kHeadChainKey, as_bytes(head.chain));
+  return e;
+}
+
+std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq) {
+  auto value = reader.get(Family::kLog, u64_key(seq));
+  if (!value) return std::nullopt;
+  return decode_envelope(*value, seq);
+}
+
+void scan_entries(const Reader& reader, std::uint64_t from, const std::function<bool(const Envelope&)>& visit) {
+  auto it = reader.iterate(Family::kLog);
+  const auto start = u64_key(from);
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    const auto key = it->key();
+    if (key.size() != 8) throw CorruptionError("a log key is not 8 bytes");
+    const auto seq = get_u64(std::string_view(key.data(), key.size()));
+    if (!visit(decode_envelope(std::string_view(it->value().data(), it->value().size()), seq))) return;
+  }
+  Database::check(it->status(), "scanning the log");
+}
+
+std::vector<std::uint64_t> stream_seqs(const Reader& reader, std::uint64_t customer) {
+  std::vector<std::uint64_t> seqs;
+  auto it = reader.iterate(Family::kStreams);
+  const auto prefix = u64_key(customer);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != 16) throw CorruptionError("a stream index key is not 16 bytes");
+    seqs.push_back(get_u64(std::string_view(it->key().data(), 16), 8));
+  }
+  Database::check(it->status(), "reading a stream index");
+  return seqs;
+}
+
+StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer) {
+  auto key = random_key();
+  put(database, batch, Family::kKeys, u64_key(customer), std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  return key;
+}
+
+std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer) {
+  auto value = reader.get(Family::kKeys, u64_key(customer));
+  if (!value) return std::nullopt;
+  StreamKey key;
+  if (!digest_from(*value, key)) throw CorruptionError("the key of stream " + std::to_string(customer) + " is corrupt");
+  return key;
+}
+
+std::string request_row_key(std::string_view actor, std::string_view request) {
+  std::string input;
+  input.reserve(actor.size() + 1 + request.size());
+  input.append(actor);
+  input.push_back('\0');
+  input.append(request);
+  auto digest = sha256(input);
+  return std::string(as_bytes(digest));
+}
+
+Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
+                        std::uint64_t purge_seq) {
+  Database& database = reader.database();
+  Redaction result;
+  for (auto seq : stream_seqs(reader, customer)) {
+    auto entry = read_entry(reader, seq);
+    if (!entry) throw CorruptionError("stream " + std::to_string(customer) + " names missing entry " + std::to_string(seq));
+    if (!entry->request.empty()) erase(database, batch, Family::kRequests, request_row_key(entry->actor, entry->request));
+    result.digests.push_back(entry->digest);
+    ++result.entries;
+    entry->payload.clear();
+    entry->request.clear();
+    entry->redacted_by = purge_seq;
+    put(database, batch, Family::kLog, u64_key(seq), encode_envelope(*entry));
+    erase(database, batch, Family::kStreams, u64_pair_key(customer, seq));
+  }
+  erase(database, batch, Family::kKeys, u64_key(customer));
+  return result;
+}
+
+}  // namespace ledger::eventstore

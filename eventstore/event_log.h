@@ -1,0 +1,80 @@
+// The event log: appending envelopes to a batch with the hash chain, reading them back, the
+// per-customer stream index and keys, and redaction to stubs. Knows bytes and streams, not
+// customers' fields.
+//
+// Functions that write take the batch being built and change nothing until it is written.
+// Thread-safety: appends are made by the single writer; reads from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rocksdb/write_batch_base.h>
+
+#include "eventstore/crypto.h"
+#include "eventstore/envelope.h"
+#include "eventstore/reader.h"
+
+namespace ledger::eventstore {
+
+// Where the next entry goes. Seq 0 is "before the first entry", whose chain is all zeroes.
+struct LogHead {
+  std::uint64_t next_seq = 1;
+  Digest chain{};
+  bool operator==(const LogHead&) const = default;
+};
+
+struct NewEntry {
+  std::int64_t at_us = 0;
+  std::string_view actor;
+  std::string_view request;
+  std::uint64_t customer = 0;  // 0: belongs to no stream (a purge)
+  std::uint16_t kind = 0;
+  std::string_view payload;
+};
+
+// The head recorded in meta; a new database starts at seq 1.
+LogHead load_head(const Reader& reader);
+
+// Appends `entry` to `batch` as log row, stream index row (when entry.customer != 0) and new
+// head in meta, and advances `head`. digest = HMAC(*key, payload) when key is given, else
+// SHA-256(payload). Returns the envelope as written.
+Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const NewEntry& entry,
+                      const StreamKey* key);
+
+// The entry at `seq`, nullopt when there is none. Throws CorruptionError when unreadable.
+std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq);
+
+// Visits entries with seq >= from in order until `visit` returns false. Uses one iterator for
+// the scan's duration: callers that must not pin files scan in slices.
+void scan_entries(const Reader& reader, std::uint64_t from, const std::function<bool(const Envelope&)>& visit);
+
+// The seqs of a customer's entries, ascending.
+std::vector<std::uint64_t> stream_seqs(const Reader& reader, std::uint64_t customer);
+
+// A fresh random key for a new stream, written to `batch`.
+StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer);
+// The stream's key; nullopt after its stream was redacted.
+std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer);
+
+// The kRequests key of an idempotency key: scoped by actor and hashed, so that no
+// client-chosen bytes reach a RocksDB key.
+std::string request_row_key(std::string_view actor, std::string_view request);
+
+struct Redaction {
+  std::uint32_t entries = 0;
+  // The redacted entries' digests in seq order: the purge receipt's Merkle leaves.
+  std::vector<Digest> digests;
+};
+
+// Redacts every entry of `customer`'s stream to a stub (payload and request cleared,
+// redacted_by = purge_seq; seq, at, actor, kind, customer, digest, chain kept) and deletes its
+// stream index rows, its key and the idempotency outcomes of its requests.
+Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
+                        std::uint64_t purge_seq);
+
+}  // namespace ledger::eventstore

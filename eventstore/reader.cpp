@@ -1,0 +1,33 @@
+#include "eventstore/reader.h"
+
+namespace ledger::eventstore {
+
+std::optional<std::string> DatabaseReader::get(Family family, std::string_view key) const {
+  std::string value;
+  auto status = database_.db().Get(rocksdb::ReadOptions(), database_.family(family),
+                                   rocksdb::Slice(key.data(), key.size()), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  Database::check(status, std::string("reading ") + family_name(family));
+  return value;
+}
+
+std::unique_ptr<rocksdb::Iterator> DatabaseReader::iterate(Family family) const {
+  return std::unique_ptr<rocksdb::Iterator>(database_.db().NewIterator(rocksdb::ReadOptions(), database_.family(family)));
+}
+
+std::optional<std::string> OverlayReader::get(Family family, std::string_view key) const {
+  std::string value;
+  auto status = batch_.GetFromBatchAndDB(&database_.db(), rocksdb::ReadOptions(), database_.family(family),
+                                         rocksdb::Slice(key.data(), key.size()), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  Database::check(status, std::string("reading ") + family_name(family));
+  return value;
+}
+
+std::unique_ptr<rocksdb::Iterator> OverlayReader::iterate(Family family) const {
+  auto* handle = database_.family(family);
+  return std::unique_ptr<rocksdb::Iterator>(
+      batch_.NewIteratorWithBase(handle, database_.db().NewIterator(rocksdb::ReadOptions(), handle)));
+}
+
+}  // namespace ledger::eventstore

@@ -1,0 +1,52 @@
+// Reader: reads column families either straight from the database or through the batch the
+// writer is building (RocksDB's WriteBatchWithIndex), so that decisions see pending writes.
+// A Reader is used by one thread at a time; iterators it returns are short-lived and must not
+// outlive it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rocksdb/iterator.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "eventstore/database.h"
+
+namespace ledger::eventstore {
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  // The value at `key`, nullopt when absent. Throws StorageError on I/O failure.
+  virtual std::optional<std::string> get(Family family, std::string_view key) const = 0;
+  // A fresh iterator over the family. The caller checks status() after iterating.
+  virtual std::unique_ptr<rocksdb::Iterator> iterate(Family family) const = 0;
+  Database& database() const { return database_; }
+
+ protected:
+  explicit Reader(Database& database) : database_(database) {}
+  Database& database_;
+};
+
+// Reads what is durable: every acknowledged write.
+class DatabaseReader final : public Reader {
+ public:
+  explicit DatabaseReader(Database& database) : Reader(database) {}
+  std::optional<std::string> get(Family family, std::string_view key) const override;
+  std::unique_ptr<rocksdb::Iterator> iterate(Family family) const override;
+};
+
+// Reads the database overlaid with `batch`. "*batch" must outlive this reader.
+class OverlayReader final : public Reader {
+ public:
+  OverlayReader(Database& database, rocksdb::WriteBatchWithIndex& batch) : Reader(database), batch_(batch) {}
+  std::optional<std::string> get(Family family, std::string_view key) const override;
+  std::unique_ptr<rocksdb::Iterator> iterate(Family family) const override;
+
+ private:
+  rocksdb::WriteBatchWithIndex& batch_;
+};
+
+}  // namespace ledger::eventstore

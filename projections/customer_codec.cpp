@@ -1,0 +1,74 @@
+#include "projections/customer_codec.h"
+
+#include <cstring>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+
+#include "eventstore/envelope.h"
+#include "projections/customer_state.capnp.h"
+
+namespace ledger::projections {
+namespace {
+
+capnp::Text::Reader text_of(const std::string& s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+std::string encode_customer(const domain::Customer& c) {
+  capnp::MallocMessageBuilder message(128);
+  auto root = message.initRoot<schema::CustomerState>();
+  root.setId(c.id);
+  root.setNumber(c.number);
+  root.setStatus(c.status == domain::CustomerStatus::kActive ? schema::Status::ACTIVE : schema::Status::DELETED);
+  root.setRevision(c.revision);
+  auto f = root.initFields();
+  f.setName(text_of(c.fields.name));
+  f.setCompany(text_of(c.fields.company));
+  f.setEmail(text_of(c.fields.email));
+  f.setPhone(text_of(c.fields.phone));
+  f.setAddress(text_of(c.fields.address));
+  f.setNotes(text_of(c.fields.notes));
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+}
+
+domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id) {
+  const auto fail = [id](const std::string& why) {
+    return eventstore::CorruptionError("the state of customer id " + std::to_string(id) + " is corrupt: " + why);
+  };
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) throw fail("size is not a whole number of words");
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  capnp::ReaderOptions limits;
+  limits.traversalLimitInWords = words.size() + 64;
+  limits.nestingLimit = 8;
+  domain::Customer c;
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr(), limits);
+    auto root = reader.getRoot<schema::CustomerState>();
+    c.id = root.getId();
+    c.number = root.getNumber();
+    switch (root.getStatus()) {
+      case schema::Status::ACTIVE: c.status = domain::CustomerStatus::kActive; break;
+      case schema::Status::DELETED: c.status = domain::CustomerStatus::kDeleted; break;
+      default: throw fail("unknown status");
+    }
+    c.revision = root.getRevision();
+    auto f = root.getFields();
+    c.fields.name = f.getName();
+    c.fields.company = f.getCompany();
+    c.fields.email = f.getEmail();
+    c.fields.phone = f.getPhone();
+    c.fields.address = f.getAddress();
+    c.fields.notes = f.getNotes();
+  } catch (const kj::Exception& ex) {
+    throw fail(ex.getDescription().cStr());
+  }
+  if (c.id != id) throw fail("it says it is id " + std::to_string(c.id));
+  return c;
+}
+
+}  // namespace ledger::projections

@@ -1,0 +1,35 @@
+// The projections written in the same batch as the events: customer state by id, the active
+// and deleted views by number, free numbers, and the search index. Every change is expressed as
+// "this customer was `before`, is now `after`", so the same code serves commands, purges and
+// rebuilds. Used by one thread at a time (the writer).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <rocksdb/write_batch_base.h>
+
+#include "domain/customer.h"
+#include "eventstore/reader.h"
+
+namespace ledger::projections {
+
+// Writes into `batch` what changes when a customer goes from `before` to `after`:
+// nullopt -> state: created (its number taken from the free intervals);
+// state -> state: edited / deleted / undeleted;
+// state -> nullopt: purged (state, view row and search rows gone, number free again).
+// `reader` must see the batch's earlier writes (an OverlayReader over it).
+void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
+             const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after);
+
+// A new data directory: every number free, ids from 1. Writes into `batch`.
+void initialize_projections(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch);
+
+// True once initialize_projections' batch was written.
+bool projections_initialized(const eventstore::Reader& reader);
+
+// The id the next created customer receives, as recorded in meta.
+domain::CustomerId load_next_customer_id(const eventstore::Reader& reader);
+void store_next_customer_id(eventstore::Database& database, rocksdb::WriteBatchBase& batch, domain::CustomerId next);
+
+}  // namespace ledger::projections

@@ -1,0 +1,66 @@
+// Reads of the projections: one customer, pages of the active or deleted list (optionally
+// filtered by a search fragment), and a customer's history from the log. Every function takes a
+// Reader: a DatabaseReader sees every acknowledged write; the writer passes an OverlayReader.
+// Thread-safe as far as the Reader is; each call uses short-lived iterators only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/customer.h"
+#include "domain/decide.h"
+#include "domain/events.h"
+#include "eventstore/envelope.h"
+#include "eventstore/reader.h"
+
+namespace ledger::projections {
+
+enum class CustomerList { kActive, kDeleted };
+
+constexpr std::uint32_t kMaxPageSize = 1000;
+
+struct CustomerPage {
+  std::vector<domain::Customer> customers;
+  // The `after` for the next page; nullopt when this page is the last.
+  std::optional<domain::CustomerNumber> next;
+};
+
+std::optional<domain::Customer> customer_by_id(const eventstore::Reader& reader, domain::CustomerId id);
+std::optional<domain::Customer> customer_by_number(const eventstore::Reader& reader, domain::CustomerNumber number);
+
+// Customers of `list` with numbers > after, ascending, at most `limit` (capped at
+// kMaxPageSize); only those matching `search` when it is not empty.
+CustomerPage list_customers(const eventstore::Reader& reader, CustomerList list, domain::CustomerNumber after,
+                            std::uint32_t limit, const std::string& search = {});
+
+struct HistoryEntry {
+  eventstore::Envelope envelope;  // payload included
+  domain::Event event;
+};
+
+// Every event of the customer holding `number` now, oldest first; empty when none holds it.
+// A number reused after a purge shows only the current holder's events.
+std::vector<HistoryEntry> customer_history(const eventstore::Reader& reader, domain::CustomerNumber number);
+
+// Decodes an envelope's payload. Throws eventstore::CorruptionError naming the seq when the
+// payload is not an event.
+domain::Event decode_payload(const eventstore::Envelope& envelope);
+
+// The ledger as decide sees it, read through `reader` (an OverlayReader while the writer builds
+// a batch). `next_id` comes from the writer, which owns the counter.
+class LedgerState final : public domain::LedgerView {
+ public:
+  LedgerState(const eventstore::Reader& reader, domain::CustomerId next_id) : reader_(reader), next_id_(next_id) {}
+  std::optional<domain::Customer> customer_by_number(domain::CustomerNumber number) const override;
+  domain::CustomerNumber lowest_free_number() const override;
+  domain::CustomerId next_customer_id() const override { return next_id_; }
+  std::vector<domain::Customer> deleted_customers() const override;
+
+ private:
+  const eventstore::Reader& reader_;
+  domain::CustomerId next_id_;
+};
+
+}  // namespace ledger::projections

@@ -1,0 +1,126 @@
+#include "server/command_service.h"
+
+#include <future>
+
+#include <rocksdb/write_batch.h>
+
+#include "projections/projector.h"
+#include "server/group_batch.h"
+
+namespace ledger::server {
+
+CommandService::CommandService(eventstore::Database& database, CommandServiceOptions options)
+    : database_(database), options_(options) {
+  eventstore::DatabaseReader reader(database_);
+  if (!projections::projections_initialized(reader)) {
+    rocksdb::WriteBatch batch;
+    projections::initialize_projections(reader, batch);
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    eventstore::Database::check(database_.db().Write(sync, &batch), "initializing the data directory");
+  }
+  // Start-up reads three rows; the projections are already persisted, nothing is replayed.
+  head_ = eventstore::load_head(reader);
+  next_id_ = projections::load_next_customer_id(reader);
+  if (auto last = eventstore::read_entry(reader, head_.next_seq - 1)) last_at_us_ = last->at_us;
+  writer_ = std::thread([this] { run_writer(); });
+}
+
+CommandService::~CommandService() { stop(); }
+
+void CommandService::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void CommandService::submit(domain::Command command, RequestContext context, Callback done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      done(Failure{FailureCode::kShuttingDown, "the ledger is shutting down; retry against the restarted server"});
+      return;
+    }
+    if (queue_.size() >= options_.max_queue) {
+      done(Failure{FailureCode::kBusy, "the ledger is busy; retry shortly with the same request key"});
+      return;
+    }
+    queue_.push_back({std::move(command), std::move(context), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+Outcome CommandService::execute(domain::Command command, RequestContext context) {
+  std::promise<Outcome> promise;
+  auto future = promise.get_future();
+  submit(std::move(command), std::move(context), [&promise](Outcome outcome) { promise.set_value(std::move(outcome)); });
+  return future.get();
+}
+
+void CommandService::run_writer() {
+  std::vector<Pending> group;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything answered
+      while (!queue_.empty() && group.size() < options_.max_batch) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    write_group(group);
+    group.clear();
+  }
+}
+
+void CommandService::write_group(std::vector<Pending>& group) {
+  GroupBatch batch(database_, head_, next_id_, last_at_us_);
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(group.size());
+  for (auto& pending : group) outcomes.push_back(batch.add(pending.command, pending.context));
+
+  if (!batch.empty()) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    auto status = database_.db().Write(sync, batch.batch());
+    if (status.ok()) {
+      head_ = batch.head();
+      next_id_ = batch.next_id();
+      last_at_us_ = batch.last_at_us();
+      batches_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // Nothing of this group is durable: no accepted outcome may be acknowledged.
+      for (auto& outcome : outcomes) {
+        if (std::holds_alternative<Accepted>(outcome) && !std::get<Accepted>(outcome).replayed) {
+          outcome = Failure{FailureCode::kInternal, "the ledger could not write to disk (" + status.ToString() +
+                                                        "); nothing was changed, retry with the same request key"};
+        }
+      }
+    }
+  }
+  commands_.fetch_add(group.size(), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < group.size(); ++i) group[i].done(std::move(outcomes[i]));
+}
+
+std::optional<domain::Customer> CommandService::customer(domain::CustomerNumber number) const {
+  return projections::customer_by_number(eventstore::DatabaseReader(database_), number);
+}
+
+projections::CustomerPage CommandService::list(projections::CustomerList list, domain::CustomerNumber after,
+                                               std::uint32_t limit, const std::string& search) const {
+  return projections::list_customers(eventstore::DatabaseReader(database_), list, after, limit, search);
+}
+
+std::vector<projections::HistoryEntry> CommandService::history(domain::CustomerNumber number) const {
+  return projections::customer_history(eventstore::DatabaseReader(database_), number);
+}
+
+WriterStats CommandService::stats() const {
+  return {batches_.load(std::memory_order_relaxed), commands_.load(std::memory_order_relaxed)};
+}
+
+}  // namespace ledger::server

@@ -1,0 +1,106 @@
+// CommandService: the ledger's write path and reads, in process. Many threads submit commands;
+// one writer thread takes every queued command, decides each against the database overlaid
+// with the batch being built (RocksDB's WriteBatchWithIndex), writes the events and every
+// projection change in one WriteBatch with sync = true (one fsync shared by the whole group),
+// and only then answers each command.
+//
+// Thread-safe: submit, execute and the reads may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "domain/commands.h"
+#include "eventstore/database.h"
+#include "eventstore/event_log.h"
+#include "projections/queries.h"
+#include "server/outcome.h"
+
+namespace ledger::server {
+
+struct RequestContext {
+  // Who sent the command; recorded in the log.
+  std::string actor = "local";
+  // The client's idempotency key: a retry with the same actor and key gets the first outcome.
+  // Empty: no idempotency.
+  std::string request_key;
+};
+
+struct CommandServiceOptions {
+  // Most commands decided into one batch (one fsync).
+  std::size_t max_batch = 1024;
+  // Submissions beyond this many waiting are answered "busy" at once.
+  std::size_t max_queue = 100'000;
+};
+
+struct WriterStats {
+  std::uint64_t batches = 0;   // WriteBatches written (fsyncs)
+  std::uint64_t commands = 0;  // commands answered
+};
+
+class CommandService {
+ public:
+  using Callback = std::function<void(Outcome)>;
+
+  // "*database" must outlive the service. Initializes a new data directory, loads the log head
+  // and starts the writer. Throws StorageError when the directory cannot be used.
+  CommandService(eventstore::Database& database, CommandServiceOptions options = {});
+  // Answers everything queued, then stops the writer.
+  ~CommandService();
+  CommandService(const CommandService&) = delete;
+  CommandService& operator=(const CommandService&) = delete;
+
+  // Queues a command. `done` runs exactly once, on the writer thread (or at once for busy /
+  // shutting down), after the outcome is durable; it must not block.
+  void submit(domain::Command command, RequestContext context, Callback done);
+  // Submits and waits for the outcome.
+  Outcome execute(domain::Command command, RequestContext context = {});
+
+  // Reads see every acknowledged write.
+  std::optional<domain::Customer> customer(domain::CustomerNumber number) const;
+  projections::CustomerPage list(projections::CustomerList list, domain::CustomerNumber after, std::uint32_t limit,
+                                 const std::string& search = {}) const;
+  std::vector<projections::HistoryEntry> history(domain::CustomerNumber number) const;
+
+  WriterStats stats() const;
+  eventstore::Database& database() const { return database_; }
+
+  // Stops accepting, answers what is queued, joins the writer. Idempotent.
+  void stop();
+
+ private:
+  struct Pending {
+    domain::Command command;
+    RequestContext context;
+    Callback done;
+  };
+
+  void run_writer();
+  void write_group(std::vector<Pending>& group);
+
+  eventstore::Database& database_;
+  const CommandServiceOptions options_;
+
+  // Owned by the writer thread once it runs.
+  eventstore::LogHead head_;
+  domain::CustomerId next_id_ = 1;
+  std::int64_t last_at_us_ = 0;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> commands_{0};
+  std::thread writer_;
+};
+
+}  // namespace ledger::server

@@ -1,0 +1,149 @@
+#include "server/group_batch.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <rocksdb/comparator.h>
+
+#include "domain/decide.h"
+#include "eventstore/encoding.h"
+#include "eventstore/pending_erasure.h"
+#include "projections/projector.h"
+#include "projections/queries.h"
+#include "server/command_service.h"
+
+namespace ledger::server {
+namespace {
+
+using eventstore::Family;
+
+std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::uint16_t>(domain::kind_of(event)); }
+
+}  // namespace
+
+GroupBatch::GroupBatch(eventstore::Database& database, eventstore::LogHead head, domain::CustomerId next_id,
+                       std::int64_t last_at_us)
+    : database_(database),
+      batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true),
+      overlay_(database, batch_),
+      head_(head),
+      next_id_(next_id),
+      last_at_us_(last_at_us) {}
+
+std::int64_t GroupBatch::now_us() {
+  const auto now =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // The log's times never go backwards, even if the clock does.
+  last_at_us_ = std::max<std::int64_t>(last_at_us_, now);
+  return last_at_us_;
+}
+
+Outcome GroupBatch::add(const domain::Command& command, const RequestContext& context) {
+  std::string request_row;
+  if (!context.request_key.empty()) {
+    request_row = eventstore::request_row_key(context.actor, context.request_key);
+    if (auto value = overlay_.get(Family::kRequests, request_row)) {
+      const auto retention_us = static_cast<std::int64_t>(database_.options().request_retention_seconds) * 1'000'000;
+      auto remembered = decode_remembered(*value);
+      if (remembered && remembered->first + retention_us >= now_us()) {
+        remembered->second.replayed = true;
+        return remembered->second;
+      }
+    }
+  }
+
+  const projections::LedgerState state(overlay_, next_id_);
+  auto decision = domain::decide(state, command);
+  if (auto* refusal = std::get_if<domain::Refusal>(&decision)) return *refusal;
+
+  const auto saved_head = head_;
+  const auto saved_next_id = next_id_;
+  batch_.SetSavePoint();
+  try {
+    auto accepted = apply(command, context, std::move(std::get<std::vector<domain::Event>>(decision)));
+    if (!request_row.empty()) {
+      const auto value = encode_remembered(last_at_us_, accepted);
+      eventstore::Database::check(batch_.Put(database_.family(Family::kRequests), request_row, value), "adding to batch");
+    }
+    batch_.PopSavePoint();
+    return accepted;
+  } catch (const std::exception& error) {
+    batch_.RollbackToSavePoint();
+    head_ = saved_head;
+    next_id_ = saved_next_id;
+    return Failure{FailureCode::kInternal, error.what()};
+  }
+}
+
+std::uint64_t GroupBatch::append(const RequestContext& context, const domain::Event& event,
+                                 const eventstore::StreamKey* key) {
+  const auto payload = domain::encode_event(event);
+  eventstore::NewEntry entry;
+  entry.at_us = now_us();
+  entry.actor = context.actor;
+  entry.request = context.request_key;
+  entry.customer = domain::customer_of(event);
+  entry.kind = kind_code(event);
+  entry.payload = payload;
+  return eventstore::append_entry(database_, batch_, head_, entry, key).seq;
+}
+
+Accepted GroupBatch::apply(const domain::Command& command, const RequestContext& context,
+                           std::vector<domain::Event> events) {
+  Accepted accepted;
+  if (events.empty()) {
+    // An edit that changes nothing appends nothing; report where the customer stands.
+    const auto& edit = std::get<domain::EditCustomer>(command);
+    auto customer = projections::customer_by_number(overlay_, edit.number);
+    accepted.id = customer->id;
+    accepted.revision = customer->revision;
+    accepted.numbers.push_back(customer->number);
+    return accepted;
+  }
+  for (auto& event : events) {
+    if (auto* purged = std::get_if<domain::CustomersPurged>(&event)) {
+      const auto purge_seq = head_.next_seq;
+      // Receipt leaves ordered by (customer id, seq), whatever order the ids came in.
+      std::map<domain::CustomerId, eventstore::Redaction> redactions;
+      std::vector<std::optional<domain::Customer>> before;
+      for (auto id : purged->ids) {
+        before.push_back(projections::customer_by_id(overlay_, id));
+        redactions[id] = eventstore::redact_stream(overlay_, batch_, id, purge_seq);
+      }
+      std::vector<eventstore::Digest> leaves;
+      for (const auto& [id, redaction] : redactions) leaves.insert(leaves.end(), redaction.digests.begin(), redaction.digests.end());
+      for (auto id : purged->ids) purged->entries_redacted.push_back(redactions[id].entries);
+      purged->merkle_root = eventstore::merkle_root(leaves);
+      accepted.seqs.push_back(append(context, event, nullptr));
+      for (auto& customer : before) projections::project(overlay_, batch_, customer, std::nullopt);
+      eventstore::record_pending_erasure(database_, batch_, purge_seq);
+      accepted.numbers = purged->numbers;
+      accepted.purged = purged->ids.size();
+      continue;
+    }
+    const auto id = domain::customer_of(event);
+    std::optional<domain::Customer> before;
+    std::optional<eventstore::StreamKey> key;
+    if (std::holds_alternative<domain::CustomerCreated>(event)) {
+      key = eventstore::create_stream_key(database_, batch_, id);
+      next_id_ = std::max(next_id_, id + 1);
+      projections::store_next_customer_id(database_, batch_, next_id_);
+    } else {
+      before = projections::customer_by_id(overlay_, id);
+      key = eventstore::stream_key(overlay_, id);
+      if (!before || !key) throw eventstore::CorruptionError("customer id " + std::to_string(id) + " has no state or key");
+    }
+    const auto after = domain::evolve(before, event);
+    accepted.seqs.push_back(append(context, event, &*key));
+    projections::project(overlay_, batch_, before, after);
+    if (std::holds_alternative<domain::CustomerCreated>(event) || std::holds_alternative<domain::CustomerEdited>(event)) {
+      accepted.id = after.id;
+      accepted.revision = after.revision;
+    }
+    accepted.numbers.push_back(after.number);
+  }
+  return accepted;
+}
+
+}  // namespace ledger::server

@@ -1,0 +1,258 @@
+// The help page's workflow, concurrency, restarts and idempotency, through the in-process
+// command service on a real RocksDB data directory.
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "eventstore/event_log.h"
+#include "eventstore/pending_erasure.h"
+#include "projections/replay.h"
+#include "support/ledger_fixture.h"
+
+using namespace ledger;
+using ledger::testing::accepted;
+using ledger::testing::Ledger;
+using ledger::testing::person;
+using ledger::testing::refused;
+
+namespace {
+
+std::vector<domain::CustomerNumber> numbers_of(const projections::CustomerPage& page) {
+  std::vector<domain::CustomerNumber> out;
+  for (const auto& c : page.customers) out.push_back(c.number);
+  return out;
+}
+
+using Numbers = std::vector<domain::CustomerNumber>;
+
+}  // namespace
+
+TEST_CASE("the help page's workflow: delete, undelete, edit deleted, cleanup, reuse numbers", "[service]") {
+  Ledger ledger;
+  auto& service = ledger.service();
+  for (auto name : {"Ada", "Brook", "Cyd", "Dee", "Eve"}) ledger.create(name);
+
+  // Select three rows and delete them at once.
+  auto deleted = accepted(service.execute(domain::DeleteCustomers{{2, 3, 4}}));
+  CHECK(deleted.numbers == Numbers{2, 3, 4});
+  CHECK(numbers_of(service.list(projections::CustomerList::kActive, 0, 100)) == Numbers{1, 5});
+  CHECK(numbers_of(service.list(projections::CustomerList::kDeleted, 0, 100)) == Numbers{2, 3, 4});
+
+  // A deleted customer keeps its number.
+  auto held = refused(service.execute(domain::CreateCustomer{person("Intruder"), 2}));
+  CHECK(held.code == domain::RefusalCode::kNumberHeldByDeleted);
+  CHECK_THAT(held.message, Catch::Contains("undelete") && Catch::Contains("cleanup"));
+  CHECK(service.customer(2)->fields.name == "Brook");
+
+  // Manage Deleted Customers: undelete one, edit another (it stays deleted).
+  accepted(service.execute(domain::UndeleteCustomers{{3}}));
+  auto edited = accepted(service.execute(domain::EditCustomer{4, {{domain::Field::kNotes, "owes 12.50"}}, {}}));
+  CHECK(edited.revision == 3);
+  CHECK(service.customer(4)->status == domain::CustomerStatus::kDeleted);
+  CHECK(service.customer(4)->fields.notes == "owes 12.50");
+  CHECK(numbers_of(service.list(projections::CustomerList::kActive, 0, 100)) == Numbers{1, 3, 5});
+
+  const auto purged_ids = std::vector<domain::CustomerId>{service.customer(2)->id, service.customer(4)->id};
+
+  // Cleanup old customers: every deleted customer at once.
+  refused(service.execute(domain::PurgeDeletedCustomers{false, {}}));
+  CHECK(refused(service.execute(domain::PurgeDeletedCustomers{true, 3})).code == domain::RefusalCode::kCountMismatch);
+  auto purge = accepted(service.execute(domain::PurgeDeletedCustomers{true, 2}));
+  CHECK(purge.purged == 2);
+  CHECK(purge.numbers == Numbers{2, 4});
+
+  // Purged customers are gone by number and by id, cannot be undeleted or edited.
+  CHECK_FALSE(service.customer(2));
+  CHECK_FALSE(service.customer(4));
+  eventstore::DatabaseReader reader(ledger.database());
+  for (auto id : purged_ids) {
+    CHECK_FALSE(projections::customer_by_id(reader, id));
+    CHECK_FALSE(eventstore::stream_key(reader, id));  // keys gone
+    CHECK(eventstore::stream_seqs(reader, id).empty());
+  }
+  CHECK(refused(service.execute(domain::UndeleteCustomers{{2}})).code == domain::RefusalCode::kNotFound);
+  CHECK(refused(service.execute(domain::EditCustomer{4, {{domain::Field::kName, "Back"}}, {}})).code ==
+        domain::RefusalCode::kNotFound);
+  CHECK(service.list(projections::CustomerList::kDeleted, 0, 100).customers.empty());
+  CHECK(refused(service.execute(domain::PurgeDeletedCustomers{true, {}})).code == domain::RefusalCode::kNothingToDo);
+
+  // Their log entries are stubs: no payload, but seq, kind, customer, digest and chain remain.
+  std::size_t stubs = 0;
+  eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
+    if (std::find(purged_ids.begin(), purged_ids.end(), e.customer) != purged_ids.end()) {
+      CHECK(e.redacted_by == purge.seqs.front());
+      CHECK(e.payload.empty());
+      CHECK(e.request.empty());
+      CHECK(e.digest != eventstore::Digest{});
+      ++stubs;
+    }
+    return true;
+  });
+  CHECK(stubs == 2 + 2 + 1);  // 2 created+deleted, 4 created+deleted+edited
+  CHECK(eventstore::pending_erasures(reader) == std::vector<std::uint64_t>{purge.seqs.front()});
+
+  // A new customer gets the lowest freed number, with a fresh history.
+  auto fresh = ledger.create("Fay");
+  CHECK(fresh.numbers == Numbers{2});
+  CHECK(std::find(purged_ids.begin(), purged_ids.end(), fresh.id) == purged_ids.end());
+  auto history = service.history(2);
+  REQUIRE(history.size() == 1);
+  CHECK(std::holds_alternative<domain::CustomerCreated>(history[0].event));
+  CHECK(ledger.create("Gus").numbers == Numbers{4});
+  CHECK(ledger.create("Hal").numbers == Numbers{6});
+
+  auto report = projections::verify_ledger(reader);
+  INFO(report.problem);
+  CHECK(report.ok);
+  CHECK(report.purges == 1);
+  CHECK(report.stubs == 5);
+}
+
+TEST_CASE("batch delete is all or none and names every offending number", "[service]") {
+  Ledger ledger;
+  for (int i = 0; i < 4; ++i) ledger.create("C" + std::to_string(i));
+  accepted(ledger.service().execute(domain::DeleteCustomers{{2}}));
+  auto refusal = refused(ledger.service().execute(domain::DeleteCustomers{{1, 2, 3, 9}}));
+  CHECK(refusal.numbers.size() == 2);
+  CHECK(refusal.numbers[0].number == 2);
+  CHECK(refusal.numbers[0].code == domain::RefusalCode::kAlreadyDeleted);
+  CHECK(refusal.numbers[1].number == 9);
+  CHECK(refusal.numbers[1].code == domain::RefusalCode::kNotFound);
+  // Nothing was deleted.
+  CHECK(ledger.service().customer(1)->status == domain::CustomerStatus::kActive);
+  CHECK(ledger.service().customer(3)->status == domain::CustomerStatus::kActive);
+}
+
+TEST_CASE("an edit that changes nothing appends nothing; a stale revision is refused", "[service]") {
+  Ledger ledger;
+  ledger.create("Ada");
+  const auto head_before = eventstore::load_head(eventstore::DatabaseReader(ledger.database()));
+  auto same = accepted(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kName, "Ada"}}, {}}));
+  CHECK(same.seqs.empty());
+  CHECK(same.revision == 1);
+  CHECK(eventstore::load_head(eventstore::DatabaseReader(ledger.database())) == head_before);
+
+  accepted(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kEmail, "ada@example.org"}}, 1}));
+  auto stale = refused(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kEmail, "x@example.org"}}, 1}));
+  CHECK(stale.code == domain::RefusalCode::kRevisionConflict);
+  CHECK(ledger.service().customer(1)->fields.email == "ada@example.org");
+}
+
+TEST_CASE("8 threads x 1,000 concurrent creates get numbers 1..8000 once each, in a dense log", "[service][concurrency]") {
+  Ledger ledger;
+  constexpr int kThreads = 8, kEach = 1000;
+  std::vector<std::vector<domain::CustomerNumber>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto outcome = ledger.service().execute(
+            domain::CreateCustomer{person("T" + std::to_string(t) + " N" + std::to_string(i)), {}});
+        if (auto* a = std::get_if<server::Accepted>(&outcome)) got[t].push_back(a->numbers.at(0));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  std::vector<domain::CustomerNumber> all;
+  for (auto& g : got) all.insert(all.end(), g.begin(), g.end());
+  std::sort(all.begin(), all.end());
+  REQUIRE(all.size() == kThreads * kEach);
+  for (std::size_t i = 0; i < all.size(); ++i) REQUIRE(all[i] == i + 1);
+
+  // Group commit: many commands shared each fsync.
+  const auto stats = ledger.service().stats();
+  CHECK(stats.commands == kThreads * kEach);
+  CHECK(stats.batches < stats.commands);
+
+  eventstore::DatabaseReader reader(ledger.database());
+  CHECK(eventstore::load_head(reader).next_seq == kThreads * kEach + 1);
+  auto report = projections::verify_ledger(reader);
+  INFO(report.problem);
+  CHECK(report.ok);
+  CHECK(report.entries == kThreads * kEach);
+}
+
+TEST_CASE("reopen keeps seq, chain, ids and numbers; start-up replays nothing", "[service][restart]") {
+  Ledger ledger;
+  ledger.create("Ada");
+  ledger.create("Bo");
+  accepted(ledger.service().execute(domain::DeleteCustomers{{1}}));
+  const auto head = eventstore::load_head(eventstore::DatabaseReader(ledger.database()));
+  const auto bo = *ledger.service().customer(2);
+
+  ledger.reopen();
+  eventstore::DatabaseReader reader(ledger.database());
+  CHECK(eventstore::load_head(reader) == head);
+  CHECK(*ledger.service().customer(2) == bo);
+  CHECK(ledger.service().customer(1)->status == domain::CustomerStatus::kDeleted);
+  auto cy = ledger.create("Cy");
+  CHECK(cy.numbers == Numbers{3});
+  CHECK(cy.id == bo.id + 1);
+  CHECK(cy.seqs == std::vector<std::uint64_t>{head.next_seq});
+  auto report = projections::verify_ledger(reader);
+  INFO(report.problem);
+  CHECK(report.ok);
+}
+
+TEST_CASE("a retried command gets its first outcome, also after reopen", "[service][idempotency]") {
+  Ledger ledger;
+  server::RequestContext context{"pos-1", "order-77"};
+  auto first = accepted(ledger.service().execute(domain::CreateCustomer{person("Ada"), {}}, context));
+  CHECK_FALSE(first.replayed);
+  auto again = accepted(ledger.service().execute(domain::CreateCustomer{person("Ada"), {}}, context));
+  CHECK(again.replayed);
+  CHECK(again.numbers == first.numbers);
+  CHECK(again.seqs == first.seqs);
+
+  ledger.reopen();
+  auto after = accepted(ledger.service().execute(domain::CreateCustomer{person("Ada"), {}}, context));
+  CHECK(after.replayed);
+  CHECK(after.id == first.id);
+  CHECK(ledger.service().list(projections::CustomerList::kActive, 0, 10).customers.size() == 1);
+
+  // The same key from another actor is another request.
+  auto other = accepted(ledger.service().execute(domain::CreateCustomer{person("Ada"), {}}, {"pos-2", "order-77"}));
+  CHECK_FALSE(other.replayed);
+  CHECK(other.numbers == Numbers{2});
+}
+
+TEST_CASE("search by name, email or phone fragment; pages by number", "[service][search]") {
+  Ledger ledger;
+  auto& service = ledger.service();
+  accepted(service.execute(domain::CreateCustomer{person("Ada Lovelace", "ada@analytical.org", "+44 20 7946 0018"), {}}));
+  accepted(service.execute(domain::CreateCustomer{person("Brook Taylor", "brook@series.net", "555-0101"), {}}));
+  accepted(service.execute(domain::CreateCustomer{person("Lovell Ada", "", ""), {}}));
+  for (int i = 0; i < 30; ++i) ledger.create("Filler " + std::to_string(i));
+
+  using projections::CustomerList;
+  CHECK(numbers_of(service.list(CustomerList::kActive, 0, 10, "LOVE")) == Numbers{1, 3});
+  CHECK(numbers_of(service.list(CustomerList::kActive, 0, 10, "series")) == Numbers{2});
+  CHECK(numbers_of(service.list(CustomerList::kActive, 0, 10, "5550101")) == Numbers{2});
+  CHECK(numbers_of(service.list(CustomerList::kActive, 0, 10, "7946 00")) == Numbers{1});
+  CHECK(numbers_of(service.list(CustomerList::kActive, 0, 10, "ad")) == Numbers{1, 3});
+  CHECK(service.list(CustomerList::kActive, 0, 10, "nobody-here").customers.empty());
+
+  // Edits move the index; deleted customers are searched in the deleted list.
+  accepted(service.execute(domain::EditCustomer{3, {{domain::Field::kName, "Grace Hopper"}}, {}}));
+  CHECK(numbers_of(service.list(CustomerList::kActive, 0, 10, "love")) == Numbers{1});
+  accepted(service.execute(domain::DeleteCustomers{{1}}));
+  CHECK(service.list(CustomerList::kActive, 0, 10, "love").customers.empty());
+  CHECK(numbers_of(service.list(CustomerList::kDeleted, 0, 10, "love")) == Numbers{1});
+
+  auto page = service.list(CustomerList::kActive, 0, 10);
+  CHECK(page.customers.size() == 10);
+  REQUIRE(page.next);
+  auto second = service.list(CustomerList::kActive, *page.next, 10);
+  CHECK(second.customers.front().number == *page.next + 1);
+
+  // No personal data in the search family's keys.
+  eventstore::DatabaseReader reader(ledger.database());
+  auto it = reader.iterate(eventstore::Family::kSearch);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    REQUIRE(it->key().size() == 10);
+    CHECK(it->key().ToString().find("love") == std::string::npos);
+  }
+}

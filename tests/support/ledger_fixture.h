@@ -1,0 +1,74 @@
+// Helpers for tests that drive the command service in process: open a data directory, run
+// commands and unpack their outcomes with a clear failure message.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <variant>
+
+#include <catch2/catch.hpp>
+
+#include "eventstore/database.h"
+#include "server/command_service.h"
+#include "support/temp_dir.h"
+
+namespace ledger::testing {
+
+inline domain::CustomerFields person(std::string name, std::string email = {}, std::string phone = {}) {
+  domain::CustomerFields f;
+  f.name = std::move(name);
+  f.email = std::move(email);
+  f.phone = std::move(phone);
+  return f;
+}
+
+inline std::string describe(const server::Outcome& outcome) {
+  if (auto* r = std::get_if<domain::Refusal>(&outcome)) return "refused: " + r->message;
+  if (auto* f = std::get_if<server::Failure>(&outcome)) return "failed: " + f->message;
+  return "accepted";
+}
+
+inline server::Accepted accepted(const server::Outcome& outcome) {
+  INFO(describe(outcome));
+  REQUIRE(std::holds_alternative<server::Accepted>(outcome));
+  return std::get<server::Accepted>(outcome);
+}
+
+inline domain::Refusal refused(const server::Outcome& outcome) {
+  INFO(describe(outcome));
+  REQUIRE(std::holds_alternative<domain::Refusal>(outcome));
+  return std::get<domain::Refusal>(outcome);
+}
+
+// A data directory with a running service; reopen() closes and opens it again.
+class Ledger {
+ public:
+  Ledger() { open(); }
+  ~Ledger() { close(); }
+  void open() {
+    database_ = eventstore::Database::open(dir_.path() / "data", {});
+    service_ = std::make_unique<server::CommandService>(*database_);
+  }
+  void close() {
+    service_.reset();
+    database_.reset();
+  }
+  void reopen() {
+    close();
+    open();
+  }
+  server::CommandService& service() { return *service_; }
+  eventstore::Database& database() { return *database_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+
+  server::Accepted create(std::string name, std::optional<domain::CustomerNumber> number = {}) {
+    return accepted(service_->execute(domain::CreateCustomer{person(std::move(name)), number}));
+  }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<eventstore::Database> database_;
+  std::unique_ptr<server::CommandService> service_;
+};
+
+}  // namespace ledger::testing
