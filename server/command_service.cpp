@@ -92,6 +92,7 @@ void CommandService::write_group(std::vector<Pending>& group) {
       next_id_ = batch.next_id();
       last_at_us_ = batch.last_at_us();
       batches_.fetch_add(1, std::memory_order_relaxed);
+      if (commit_listener_) commit_listener_(head_.next_seq);
     } else {
       // Nothing of this group is durable: no accepted outcome may be acknowledged.
       for (auto& outcome : outcomes) {

@@ -70,6 +70,11 @@ class CommandService {
                                  const std::string& search = {}) const;
   std::vector<projections::HistoryEntry> history(domain::CustomerNumber number) const;
 
+  // `listener` runs on the writer thread after every durable write, with the log's next seq
+  // (every entry below it is readable). It must not block: subscribers only wake up on it.
+  // Set before submitting commands; not thread-safe with submit.
+  void on_commit(std::function<void(std::uint64_t next_seq)> listener) { commit_listener_ = std::move(listener); }
+
   WriterStats stats() const;
   eventstore::Database& database() const { return database_; }
 
@@ -93,6 +98,7 @@ class CommandService {
   eventstore::LogHead head_;
   domain::CustomerId next_id_ = 1;
   std::int64_t last_at_us_ = 0;
+  std::function<void(std::uint64_t)> commit_listener_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
