@@ -1,5 +1,6 @@
 #include "server/command_service.h"
 
+#include <algorithm>
 #include <future>
 
 #include <rocksdb/write_batch.h>
@@ -95,8 +96,14 @@ void CommandService::write_group(std::vector<Pending>& group) {
       if (commit_listener_) commit_listener_(head_.next_seq);
     } else {
       // Nothing of this group is durable: no accepted outcome may be acknowledged.
+      // A retry answered from this same group's pending writes is not durable either.
+      const auto first_unwritten = head_.next_seq;
       for (auto& outcome : outcomes) {
-        if (std::holds_alternative<Accepted>(outcome) && !std::get<Accepted>(outcome).replayed) {
+        const auto* a = std::get_if<Accepted>(&outcome);
+        const bool in_this_group =
+            a && (!a->replayed || std::any_of(a->seqs.begin(), a->seqs.end(),
+                                              [&](std::uint64_t seq) { return seq >= first_unwritten; }));
+        if (in_this_group) {
           outcome = Failure{FailureCode::kInternal, "the ledger could not write to disk (" + status.ToString() +
                                                         "); nothing was changed, retry with the same request key"};
         }
