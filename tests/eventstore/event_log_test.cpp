@@ -1,0 +1,86 @@
+// The log's byte-level contracts: envelopes round-trip, corrupt bytes are errors naming the
+// seq, the chain links entries, and the Merkle root commits to its leaves.
+#include <random>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "eventstore/event_log.h"
+#include "support/temp_dir.h"
+
+using namespace ledger::eventstore;
+
+TEST_CASE("envelopes round-trip and corrupt bytes are an error naming the seq", "[eventstore]") {
+  Envelope e;
+  e.seq = 42;
+  e.at_us = 1'700'000'000'000'000;
+  e.actor = "clerk-1";
+  e.request = "req";
+  e.customer = 7;
+  e.kind = 2;
+  e.payload = std::string("\x01\x02\x03", 3);
+  e.digest = sha256("x");
+  e.chain = sha256("y");
+  const auto bytes = encode_envelope(e);
+  CHECK(decode_envelope(bytes, 42) == e);
+
+  // Unaligned input is read correctly (values from RocksDB often are).
+  std::string shifted = " " + bytes;
+  CHECK(decode_envelope(std::string_view(shifted).substr(1), 42) == e);
+
+  CHECK_THROWS_WITH(decode_envelope(bytes, 43), Catch::Contains("log entry 43"));
+  CHECK_THROWS_AS(decode_envelope(bytes.substr(0, bytes.size() - 8), 42), CorruptionError);
+  std::mt19937 random(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string noise(8 * (1 + random() % 16), '\0');
+    for (auto& c : noise) c = static_cast<char>(random());
+    try {
+      decode_envelope(noise, 1);
+    } catch (const CorruptionError& error) {
+      CHECK_THAT(error.what(), Catch::Contains("log entry 1"));
+    }
+  }
+}
+
+TEST_CASE("appended entries chain to each other and survive a reopen", "[eventstore]") {
+  ledger::testing::TempDir dir;
+  LogHead head;
+  {
+    auto db = Database::open(dir.path(), {});
+    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, true);
+    auto key = create_stream_key(*db, batch, 9);
+    auto first = append_entry(*db, batch, head, {1, "a", "", 9, 1, "p1"}, &key);
+    auto second = append_entry(*db, batch, head, {2, "a", "", 9, 2, "p2"}, &key);
+    CHECK(first.seq == 1);
+    CHECK(second.seq == 2);
+    CHECK(first.digest == hmac_sha256(key, "p1"));
+    CHECK(second.chain == chain_link(first.chain, 2, 2, 2, 9, "a", second.digest));
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    REQUIRE(db->db().Write(sync, batch.GetWriteBatch()).ok());
+  }
+  auto db = Database::open(dir.path(), {});
+  DatabaseReader reader(*db);
+  CHECK(load_head(reader) == head);
+  CHECK(stream_seqs(reader, 9) == std::vector<std::uint64_t>{1, 2});
+  CHECK(read_entry(reader, 2)->payload == "p2");
+}
+
+TEST_CASE("the Merkle root commits to every leaf and their order", "[eventstore]") {
+  std::vector<Digest> leaves = {sha256("a"), sha256("b"), sha256("c")};
+  const auto root = merkle_root(leaves);
+  CHECK(root != Digest{});
+  CHECK(merkle_root({}) == Digest{});
+  auto swapped = leaves;
+  std::swap(swapped[0], swapped[1]);
+  CHECK(merkle_root(swapped) != root);
+  auto fewer = leaves;
+  fewer.pop_back();
+  CHECK(merkle_root(fewer) != root);
+}
+
+TEST_CASE("a second process cannot open a data directory in use", "[eventstore]") {
+  ledger::testing::TempDir dir;
+  auto db = Database::open(dir.path(), {});
+  CHECK_THROWS_WITH(Database::open(dir.path(), {}), Catch::Contains("in use"));
+}
