@@ -1,0 +1,238 @@
+# The ledger's wire protocol: what clients send to ledgerd and what it answers.
+# Every frame is one message of this schema in the standard Cap'n Proto stream framing
+# (segment table, then segments). See docs/protocol.md.
+#
+# A schema is forever: fields may be renamed, an ordinal is never renumbered or reused.
+@0x99f386583da7a57b;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("ledger::protocol");
+
+enum Role {
+  clerk @0;    # customer commands and reads
+  auditor @1;  # reads, history, stats, subscriptions
+  admin @2;    # everything, cleanup included
+}
+
+enum Field {
+  name @0;
+  company @1;
+  email @2;
+  phone @3;
+  address @4;
+  notes @5;
+}
+
+struct CustomerFields {
+  name @0 :Text;
+  company @1 :Text;
+  email @2 :Text;
+  phone @3 :Text;
+  address @4 :Text;
+  notes @5 :Text;
+}
+
+struct FieldChange {
+  field @0 :Field;
+  value @1 :Text;
+}
+
+# ---------------------------------------------------------------- requests
+
+struct Hello {
+  token @0 :Text;
+}
+
+struct Create {
+  fields @0 :CustomerFields;
+  number @1 :UInt64;        # 0: the lowest free number
+}
+
+struct Edit {
+  number @0 :UInt64;
+  changes @1 :List(FieldChange);
+  expectRevision @2 :UInt64;  # 0: any revision
+}
+
+struct Numbers {
+  numbers @0 :List(UInt64);
+}
+
+struct Purge {
+  confirm @0 :Bool;           # must be true: a cleanup cannot be undone
+  expectCount @1 :Int64 = -1; # -1: any count; else refused unless exactly this many are deleted
+  wait @2 :Bool;              # answer after the erasure pass reports (see docs/protocol.md)
+}
+
+struct Get {
+  number @0 :UInt64;
+}
+
+struct ListCustomers {
+  deleted @0 :Bool;  # false: the active list
+  after @1 :UInt64;  # numbers greater than this
+  limit @2 :UInt32;  # 0: 100; at most 1000
+  search @3 :Text;   # empty: no filter
+}
+
+struct History {
+  number @0 :UInt64;
+}
+
+struct Subscribe {
+  fromSeq @0 :UInt64;  # 0 or 1: from the start of the log
+}
+
+struct Request {
+  id @0 :UInt64;          # echoed in the response; the client's to choose
+  requestKey @1 :Data;    # idempotency key (at most 64 bytes): a retry gets the first outcome
+  union {
+    hello @2 :Hello;
+    create @3 :Create;
+    edit @4 :Edit;
+    delete @5 :Numbers;
+    undelete @6 :Numbers;
+    purge @7 :Purge;
+    get @8 :Get;
+    list @9 :ListCustomers;
+    history @10 :History;
+    stats @11 :Void;
+    subscribe @12 :Subscribe;
+  }
+}
+
+# ---------------------------------------------------------------- responses
+
+enum ErrorCode {
+  internal @0;
+  notFound @1;
+  numberHeldByActive @2;
+  numberHeldByDeleted @3;
+  revisionConflict @4;
+  invalidField @5;
+  nothingToDo @6;
+  forbidden @7;
+  unauthenticated @8;
+  tooLarge @9;
+  busy @10;
+  alreadyDeleted @11;
+  notDeleted @12;
+  notConfirmed @13;
+  countMismatch @14;
+  badRequest @15;     # the bytes are not a valid request frame
+  shuttingDown @16;
+  timeout @17;        # hello, a frame in progress, or the connection idled too long
+  tooSlow @18;        # a subscriber fell too far behind
+}
+
+struct NumberProblem {
+  number @0 :UInt64;
+  code @1 :ErrorCode;
+}
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;              # one line: what is wrong and what to do; never field values
+  field @2 :Text;                # invalidField: which field or argument
+  numbers @3 :List(NumberProblem);  # delete / undelete: every offending number
+}
+
+struct Welcome {
+  principal @0 :Text;
+  role @1 :Role;
+}
+
+struct Written {
+  number @0 :UInt64;
+  id @1 :UInt64;
+  revision @2 :UInt64;
+  replayed @3 :Bool;   # the remembered outcome of an earlier request with this key
+}
+
+struct Changed {
+  numbers @0 :List(UInt64);
+  replayed @1 :Bool;
+}
+
+struct Erasure {
+  state @0 :Text;   # "pending", "done" or "failed"
+  report @1 :Text;  # the erasure pass's report as JSON, "{}" while pending
+}
+
+struct Purged {
+  purged @0 :UInt64;
+  numbersFreed @1 :List(UInt64);
+  seq @2 :UInt64;          # the CustomersPurged entry
+  erasure @3 :Erasure;
+  replayed @4 :Bool;
+}
+
+enum Status {
+  active @0;
+  deleted @1;
+}
+
+struct Customer {
+  number @0 :UInt64;
+  id @1 :UInt64;
+  status @2 :Status;
+  revision @3 :UInt64;
+  fields @4 :CustomerFields;
+}
+
+struct Page {
+  customers @0 :List(Customer);
+  next @1 :UInt64;  # the `after` of the next page; 0 when this page is the last
+}
+
+struct HistoryEvent {
+  seq @0 :UInt64;
+  at @1 :Int64;           # microseconds since the Unix epoch
+  actor @2 :Text;
+  kind @3 :Text;          # "created", "edited", "deleted", "undeleted"
+  changes @4 :List(FieldChange);  # created: every non-empty field; edited: the changed ones
+}
+
+struct HistoryPage {
+  events @0 :List(HistoryEvent);
+}
+
+struct Stats {
+  nextSeq @0 :UInt64;
+  batches @1 :UInt64;     # group commits written (fsyncs)
+  commands @2 :UInt64;    # commands answered by the writer
+  connections @3 :UInt32; # open connections
+  active @4 :UInt64;      # active customers (counted up to 1,000,000)
+  deleted @5 :UInt64;     # deleted customers (counted up to 1,000,000)
+}
+
+# One log entry, as stored (eventstore/envelope.capnp); stubs have an empty payload and
+# redactedBy != 0. payload is a domain/events.capnp Event message.
+struct Entry {
+  seq @0 :UInt64;
+  at @1 :Int64;
+  actor @2 :Text;
+  customer @3 :UInt64;
+  kind @4 :UInt16;
+  payload @5 :Data;
+  digest @6 :Data;
+  chain @7 :Data;
+  redactedBy @8 :UInt64;
+}
+
+struct Response {
+  id @0 :UInt64;  # the request's id; 0 for an error about the connection itself
+  union {
+    error @1 :Error;
+    welcome @2 :Welcome;      # hello
+    written @3 :Written;      # create, edit
+    changed @4 :Changed;      # delete, undelete
+    purged @5 :Purged;        # purge
+    customer @6 :Customer;    # get
+    page @7 :Page;            # list
+    history @8 :HistoryPage;  # history
+    stats @9 :Stats;          # stats
+    subscribed @10 :UInt64;   # subscribe: the first seq that will be sent
+    entry @11 :Entry;         # subscribe: one per log entry, then live
+  }
+}

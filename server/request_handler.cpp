@@ -1,0 +1,442 @@
+#include "server/request_handler.h"
+
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include "eventstore/event_log.h"
+#include "eventstore/reader.h"
+#include "projections/queries.h"
+
+namespace ledger::server {
+namespace {
+
+using protocol::ErrorCode;
+
+constexpr std::size_t kMaxRequestKeyBytes = 64;
+constexpr std::size_t kMaxNumbersPerRequest = 10'000;
+constexpr std::size_t kMaxChangesPerEdit = 64;
+constexpr std::uint32_t kDefaultPageSize = 100;
+constexpr std::uint64_t kCountCap = 1'000'000;
+
+// A request whose fields are wrong in a way the domain does not check (it never sees them).
+struct BadRequest {
+  ErrorCode code;
+  std::string message;
+  std::string field;
+};
+
+Frame to_frame(capnp::MessageBuilder& message) { return capnp::messageToFlatArray(message); }
+
+std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+ErrorCode code_of(domain::RefusalCode code) {
+  using R = domain::RefusalCode;
+  switch (code) {
+    case R::kNumberHeldByActive: return ErrorCode::NUMBER_HELD_BY_ACTIVE;
+    case R::kNumberHeldByDeleted: return ErrorCode::NUMBER_HELD_BY_DELETED;
+    case R::kNotFound: return ErrorCode::NOT_FOUND;
+    case R::kAlreadyDeleted: return ErrorCode::ALREADY_DELETED;
+    case R::kNotDeleted: return ErrorCode::NOT_DELETED;
+    case R::kRevisionConflict: return ErrorCode::REVISION_CONFLICT;
+    case R::kInvalidField: return ErrorCode::INVALID_FIELD;
+    case R::kNothingToDo: return ErrorCode::NOTHING_TO_DO;
+    case R::kNotConfirmed: return ErrorCode::NOT_CONFIRMED;
+    case R::kCountMismatch: return ErrorCode::COUNT_MISMATCH;
+  }
+  return ErrorCode::INTERNAL;
+}
+
+ErrorCode code_of(FailureCode code) {
+  switch (code) {
+    case FailureCode::kBusy: return ErrorCode::BUSY;
+    case FailureCode::kShuttingDown: return ErrorCode::SHUTTING_DOWN;
+    case FailureCode::kInternal: return ErrorCode::INTERNAL;
+  }
+  return ErrorCode::INTERNAL;
+}
+
+std::optional<domain::Field> field_of(protocol::Field field) {
+  switch (field) {
+    case protocol::Field::NAME: return domain::Field::kName;
+    case protocol::Field::COMPANY: return domain::Field::kCompany;
+    case protocol::Field::EMAIL: return domain::Field::kEmail;
+    case protocol::Field::PHONE: return domain::Field::kPhone;
+    case protocol::Field::ADDRESS: return domain::Field::kAddress;
+    case protocol::Field::NOTES: return domain::Field::kNotes;
+  }
+  return std::nullopt;
+}
+
+protocol::Field wire_field(domain::Field field) {
+  return static_cast<protocol::Field>(static_cast<std::uint16_t>(field));
+}
+
+void set_fields(protocol::CustomerFields::Builder out, const domain::CustomerFields& f) {
+  out.setName(f.name);
+  out.setCompany(f.company);
+  out.setEmail(f.email);
+  out.setPhone(f.phone);
+  out.setAddress(f.address);
+  out.setNotes(f.notes);
+}
+
+void set_customer(protocol::Customer::Builder out, const domain::Customer& c) {
+  out.setNumber(c.number);
+  out.setId(c.id);
+  out.setStatus(c.status == domain::CustomerStatus::kActive ? protocol::Status::ACTIVE : protocol::Status::DELETED);
+  out.setRevision(c.revision);
+  set_fields(out.initFields(), c.fields);
+}
+
+std::vector<domain::CustomerNumber> copy_numbers(capnp::List<std::uint64_t>::Reader list) {
+  if (list.size() > kMaxNumbersPerRequest) {
+    throw BadRequest{ErrorCode::TOO_LARGE, "at most 10000 numbers per request; split the request", "numbers"};
+  }
+  std::vector<domain::CustomerNumber> numbers;
+  numbers.reserve(list.size());
+  for (auto n : list) numbers.push_back(n);
+  return numbers;
+}
+
+domain::Command to_command(const protocol::Request::Reader& request) {
+  using W = protocol::Request::Which;
+  switch (request.which()) {
+    case W::CREATE: {
+      auto create = request.getCreate();
+      auto f = create.getFields();
+      domain::CreateCustomer command;
+      command.fields = {text(f.getName()),  text(f.getCompany()), text(f.getEmail()),
+                        text(f.getPhone()), text(f.getAddress()), text(f.getNotes())};
+      if (create.getNumber() != 0) command.number = create.getNumber();
+      return command;
+    }
+    case W::EDIT: {
+      auto edit = request.getEdit();
+      domain::EditCustomer command;
+      command.number = edit.getNumber();
+      auto changes = edit.getChanges();
+      if (changes.size() > kMaxChangesPerEdit) {
+        throw BadRequest{ErrorCode::TOO_LARGE, "too many changes in one edit", "changes"};
+      }
+      for (auto change : changes) {
+        auto field = field_of(change.getField());
+        if (!field) throw BadRequest{ErrorCode::INVALID_FIELD, "unknown field in an edit", "field"};
+        command.changes.push_back({*field, text(change.getValue())});
+      }
+      if (edit.getExpectRevision() != 0) command.expected_revision = edit.getExpectRevision();
+      return command;
+    }
+    case W::DELETE: return domain::DeleteCustomers{copy_numbers(request.getDelete().getNumbers())};
+    case W::UNDELETE: return domain::UndeleteCustomers{copy_numbers(request.getUndelete().getNumbers())};
+    case W::PURGE: {
+      auto purge = request.getPurge();
+      domain::PurgeDeletedCustomers command;
+      command.confirm = purge.getConfirm();
+      if (purge.getExpectCount() < -1) {
+        throw BadRequest{ErrorCode::INVALID_FIELD, "expectCount must be -1 (any) or a count", "expectCount"};
+      }
+      if (purge.getExpectCount() >= 0) command.expected_count = static_cast<std::uint64_t>(purge.getExpectCount());
+      return command;
+    }
+    default: break;
+  }
+  throw BadRequest{ErrorCode::BAD_REQUEST, "not a command", ""};
+}
+
+Frame outcome_frame(std::uint64_t id, protocol::Request::Which kind, const Outcome& outcome,
+                    const ErasureReport& erasure) {
+  capnp::MallocMessageBuilder message(256);
+  auto response = message.initRoot<protocol::Response>();
+  response.setId(id);
+  if (auto* refusal = std::get_if<domain::Refusal>(&outcome)) {
+    auto error = response.initError();
+    error.setCode(code_of(refusal->code));
+    error.setMessage(refusal->message);
+    error.setField(refusal->field);
+    auto problems = error.initNumbers(static_cast<unsigned>(refusal->numbers.size()));
+    for (unsigned i = 0; i < refusal->numbers.size(); ++i) {
+      problems[i].setNumber(refusal->numbers[i].number);
+      problems[i].setCode(code_of(refusal->numbers[i].code));
+    }
+    return to_frame(message);
+  }
+  if (auto* failure = std::get_if<Failure>(&outcome)) {
+    auto error = response.initError();
+    error.setCode(code_of(failure->code));
+    error.setMessage(failure->message);
+    return to_frame(message);
+  }
+  const auto& accepted = std::get<Accepted>(outcome);
+  using W = protocol::Request::Which;
+  switch (kind) {
+    case W::CREATE:
+    case W::EDIT: {
+      auto written = response.initWritten();
+      written.setNumber(accepted.numbers.empty() ? 0 : accepted.numbers.front());
+      written.setId(accepted.id);
+      written.setRevision(accepted.revision);
+      written.setReplayed(accepted.replayed);
+      break;
+    }
+    case W::DELETE:
+    case W::UNDELETE: {
+      auto changed = response.initChanged();
+      auto numbers = changed.initNumbers(static_cast<unsigned>(accepted.numbers.size()));
+      for (unsigned i = 0; i < accepted.numbers.size(); ++i) numbers.set(i, accepted.numbers[i]);
+      changed.setReplayed(accepted.replayed);
+      break;
+    }
+    default: {
+      auto purged = response.initPurged();
+      purged.setPurged(accepted.purged);
+      auto numbers = purged.initNumbersFreed(static_cast<unsigned>(accepted.numbers.size()));
+      for (unsigned i = 0; i < accepted.numbers.size(); ++i) numbers.set(i, accepted.numbers[i]);
+      purged.setSeq(accepted.seqs.empty() ? 0 : accepted.seqs.back());
+      auto report = purged.initErasure();
+      report.setState(erasure.state);
+      report.setReport(erasure.json);
+      purged.setReplayed(accepted.replayed);
+      break;
+    }
+  }
+  return to_frame(message);
+}
+
+std::uint64_t count_rows(eventstore::Reader& reader, eventstore::Family family) {
+  auto it = reader.iterate(family);
+  std::uint64_t n = 0;
+  for (it->SeekToFirst(); it->Valid() && n < kCountCap; it->Next()) ++n;
+  return n;
+}
+
+}  // namespace
+
+ErasureWait erasure_not_awaited() {
+  return [](std::uint64_t, std::function<void(ErasureReport)> done) { done(ErasureReport{}); };
+}
+
+RequestHandler::RequestHandler(CommandService& service, const TokenTable& tokens, ErasureWait erasure_wait,
+                               std::function<std::uint32_t()> connections)
+    : service_(service),
+      tokens_(tokens),
+      erasure_wait_(erasure_wait ? std::move(erasure_wait) : erasure_not_awaited()),
+      connections_(std::move(connections)) {}
+
+Frame RequestHandler::error_frame(std::uint64_t id, ErrorCode code, std::string_view message_text) {
+  capnp::MallocMessageBuilder message(128);
+  auto response = message.initRoot<protocol::Response>();
+  response.setId(id);
+  auto error = response.initError();
+  error.setCode(code);
+  error.setMessage(capnp::Text::Reader(message_text.data(), message_text.size()));
+  return to_frame(message);
+}
+
+Frame RequestHandler::entry_frame(std::uint64_t id, const eventstore::Envelope& envelope) {
+  capnp::MallocMessageBuilder message(128 + envelope.payload.size() / 8);
+  auto response = message.initRoot<protocol::Response>();
+  response.setId(id);
+  auto entry = response.initEntry();
+  entry.setSeq(envelope.seq);
+  entry.setAt(envelope.at_us);
+  entry.setActor(envelope.actor);
+  entry.setCustomer(envelope.customer);
+  entry.setKind(envelope.kind);
+  entry.setPayload(kj::arrayPtr(reinterpret_cast<const capnp::byte*>(envelope.payload.data()), envelope.payload.size()));
+  entry.setDigest(kj::arrayPtr(envelope.digest.data(), envelope.digest.size()));
+  entry.setChain(kj::arrayPtr(envelope.chain.data(), envelope.chain.size()));
+  entry.setRedactedBy(envelope.redacted_by);
+  return to_frame(message);
+}
+
+Handled RequestHandler::handle(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch,
+                               Send send) const {
+  const auto id = request.getId();
+  using W = protocol::Request::Which;
+  try {
+    if (!session.principal) {
+      if (request.which() != W::HELLO) {
+        return {error_frame(id, ErrorCode::UNAUTHENTICATED, "the first request must be hello with a token"), true};
+      }
+      return hello(id, request.getHello(), session);
+    }
+    if (request.which() == W::HELLO) {
+      return {error_frame(id, ErrorCode::BAD_REQUEST, "this connection has already said hello")};
+    }
+    if (!role_allows(session.principal->role, request.which())) {
+      return {error_frame(id, ErrorCode::FORBIDDEN,
+                          "the role " + std::string(role_name(session.principal->role)) +
+                              " may not send this request; ask an admin for a token with a role that may")};
+    }
+    switch (request.which()) {
+      case W::CREATE:
+      case W::EDIT:
+      case W::DELETE:
+      case W::UNDELETE:
+      case W::PURGE:
+        return command(request, session, dispatch, std::move(send));
+      case W::SUBSCRIBE: {
+        const auto from = std::max<std::uint64_t>(1, request.getSubscribe().getFromSeq());
+        capnp::MallocMessageBuilder message(64);
+        auto response = message.initRoot<protocol::Response>();
+        response.setId(id);
+        response.setSubscribed(from);
+        return {to_frame(message), false, from};
+      }
+      case W::GET:
+      case W::LIST:
+      case W::HISTORY:
+      case W::STATS:
+        return read(request);
+      default:
+        return {error_frame(id, ErrorCode::BAD_REQUEST, "unknown request kind; is the client newer than the server?")};
+    }
+  } catch (const BadRequest& bad) {
+    auto frame = error_frame(id, bad.code, bad.message);
+    if (!bad.field.empty()) {
+      // Rebuild with the field named: rare path, clarity over speed.
+      capnp::MallocMessageBuilder message(128);
+      auto response = message.initRoot<protocol::Response>();
+      response.setId(id);
+      auto error = response.initError();
+      error.setCode(bad.code);
+      error.setMessage(bad.message);
+      error.setField(bad.field);
+      frame = to_frame(message);
+    }
+    return {std::move(frame)};
+  } catch (const kj::Exception& e) {
+    return {error_frame(id, ErrorCode::BAD_REQUEST, "the request does not match the protocol schema"), true};
+  } catch (const eventstore::StorageError& e) {
+    return {error_frame(id, ErrorCode::INTERNAL, "the ledger could not read its data; see the server log")};
+  }
+}
+
+Handled RequestHandler::hello(std::uint64_t id, protocol::Hello::Reader hello, Session& session) const {
+  auto token = hello.getToken();
+  auto principal = tokens_.authenticate(std::string_view(token.cStr(), token.size()));
+  if (!principal) return {error_frame(id, ErrorCode::UNAUTHENTICATED, "unknown token; check LEDGER_TOKEN"), true};
+  capnp::MallocMessageBuilder message(64);
+  auto response = message.initRoot<protocol::Response>();
+  response.setId(id);
+  auto welcome = response.initWelcome();
+  welcome.setPrincipal(principal->name);
+  welcome.setRole(static_cast<protocol::Role>(static_cast<std::uint16_t>(principal->role)));
+  session.principal = std::move(principal);
+  return {to_frame(message)};
+}
+
+Handled RequestHandler::read(const protocol::Request::Reader& request) const {
+  const auto id = request.getId();
+  capnp::MallocMessageBuilder message(512);
+  auto response = message.initRoot<protocol::Response>();
+  response.setId(id);
+  using W = protocol::Request::Which;
+  switch (request.which()) {
+    case W::GET: {
+      const auto number = request.getGet().getNumber();
+      auto customer = service_.customer(number);
+      if (!customer) {
+        return {error_frame(id, ErrorCode::NOT_FOUND,
+                            "no customer holds number " + std::to_string(number) + "; list shows who does")};
+      }
+      set_customer(response.initCustomer(), *customer);
+      break;
+    }
+    case W::LIST: {
+      auto list = request.getList();
+      auto limit = list.getLimit() == 0 ? kDefaultPageSize : std::min(list.getLimit(), projections::kMaxPageSize);
+      auto page = service_.list(list.getDeleted() ? projections::CustomerList::kDeleted
+                                                  : projections::CustomerList::kActive,
+                                list.getAfter(), limit, text(list.getSearch()));
+      auto out = response.initPage();
+      auto customers = out.initCustomers(static_cast<unsigned>(page.customers.size()));
+      for (unsigned i = 0; i < page.customers.size(); ++i) set_customer(customers[i], page.customers[i]);
+      out.setNext(page.next.value_or(0));
+      break;
+    }
+    case W::HISTORY: {
+      const auto number = request.getHistory().getNumber();
+      auto entries = service_.history(number);
+      if (entries.empty()) {
+        return {error_frame(id, ErrorCode::NOT_FOUND, "no customer holds number " + std::to_string(number))};
+      }
+      auto events = response.initHistory().initEvents(static_cast<unsigned>(entries.size()));
+      for (unsigned i = 0; i < entries.size(); ++i) {
+        const auto& entry = entries[i];
+        auto out = events[i];
+        out.setSeq(entry.envelope.seq);
+        out.setAt(entry.envelope.at_us);
+        out.setActor(entry.envelope.actor);
+        out.setKind(std::string(domain::kind_name(domain::kind_of(entry.event))));
+        if (auto* created = std::get_if<domain::CustomerCreated>(&entry.event)) {
+          unsigned count = 0;
+          for (auto f : domain::kAllFields) count += created->fields.get(f).empty() ? 0 : 1;
+          auto changes = out.initChanges(count);
+          unsigned j = 0;
+          for (auto f : domain::kAllFields) {
+            if (created->fields.get(f).empty()) continue;
+            changes[j].setField(wire_field(f));
+            changes[j].setValue(created->fields.get(f));
+            ++j;
+          }
+        } else if (auto* edited = std::get_if<domain::CustomerEdited>(&entry.event)) {
+          auto changes = out.initChanges(static_cast<unsigned>(edited->changes.size()));
+          for (unsigned j = 0; j < edited->changes.size(); ++j) {
+            changes[j].setField(wire_field(edited->changes[j].field));
+            changes[j].setValue(edited->changes[j].value);
+          }
+        }
+      }
+      break;
+    }
+    default: {  // stats
+      eventstore::DatabaseReader reader(service_.database());
+      auto stats = response.initStats();
+      auto writer = service_.stats();
+      stats.setNextSeq(eventstore::load_head(reader).next_seq);
+      stats.setBatches(writer.batches);
+      stats.setCommands(writer.commands);
+      stats.setConnections(connections_ ? connections_() : 0);
+      stats.setActive(count_rows(reader, eventstore::Family::kActive));
+      stats.setDeleted(count_rows(reader, eventstore::Family::kDeleted));
+      break;
+    }
+  }
+  return {to_frame(message)};
+}
+
+Handled RequestHandler::command(const protocol::Request::Reader& request, const Session& session,
+                                const Dispatch& dispatch, Send send) const {
+  const auto id = request.getId();
+  const auto kind = request.which();
+  auto key = request.getRequestKey();
+  if (key.size() > kMaxRequestKeyBytes) {
+    throw BadRequest{ErrorCode::INVALID_FIELD, "the request key is longer than 64 bytes", "requestKey"};
+  }
+  RequestContext context{session.principal->name, std::string(reinterpret_cast<const char*>(key.begin()), key.size())};
+  const bool wait = kind == protocol::Request::Which::PURGE && request.getPurge().getWait();
+  auto command = to_command(request);
+  auto erasure_wait = erasure_wait_;
+  service_.submit(std::move(command), std::move(context),
+                  [id, kind, wait, dispatch, send = std::move(send), erasure_wait](Outcome outcome) mutable {
+                    // On the writer thread: hand the outcome to the connection and return.
+                    auto* accepted = std::get_if<Accepted>(&outcome);
+                    if (wait && accepted && !accepted->replayed && !accepted->seqs.empty()) {
+                      const auto purge_seq = accepted->seqs.back();
+                      erasure_wait(purge_seq, [id, kind, dispatch, send, outcome = std::move(outcome)](
+                                                  ErasureReport report) mutable {
+                        dispatch([id, kind, send, outcome = std::move(outcome), report = std::move(report)] {
+                          send(outcome_frame(id, kind, outcome, report));
+                        });
+                      });
+                      return;
+                    }
+                    dispatch([id, kind, send = std::move(send), outcome = std::move(outcome)] {
+                      send(outcome_frame(id, kind, outcome, ErasureReport{}));
+                    });
+                  });
+  return {};
+}
+
+}  // namespace ledger::server

@@ -1,0 +1,93 @@
+// RequestHandler: turns one decoded protocol Request into a Response for a session. Knows no
+// sockets: the connection gives it the request, the session's state and two functions — one to
+// run work later on the connection's strand, one to send a response frame from there — so tests
+// can drive it without a network.
+//
+// Commands go to the CommandService's writer; its callback only posts the outcome back to the
+// connection (the writer never waits on a socket). Reads run on the calling thread.
+// Thread-safe: one handler serves every connection; per-connection state lives in Session.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <capnp/message.h>
+#include <kj/array.h>
+
+#include "eventstore/envelope.h"
+#include "server/command_service.h"
+#include "server/protocol.capnp.h"
+#include "server/tokens.h"
+
+namespace ledger::server {
+
+using Frame = kj::Array<capnp::word>;
+
+// The state of one connection that the handler reads and changes.
+struct Session {
+  // Set by a successful hello; every other request needs it.
+  std::optional<Principal> principal;
+};
+
+// What the erasure pass reported for a purge: state "pending", "done" or "failed", and the
+// report as a JSON object.
+struct ErasureReport {
+  std::string state = "pending";
+  std::string json = "{}";
+};
+
+// Asked for the report of the purge at `purge_seq` when a client waits for it; calls `done`
+// exactly once, from any thread, with the report. The default answers "pending" at once.
+using ErasureWait = std::function<void(std::uint64_t purge_seq, std::function<void(ErasureReport)> done)>;
+ErasureWait erasure_not_awaited();
+
+struct Handled {
+  Handled() = default;
+  Handled(Frame frame, bool close_after = false, std::optional<std::uint64_t> from = std::nullopt)
+      : response(std::move(frame)), close(close_after), subscribe_from(from) {}
+
+  // The response to send now; null when the answer comes later through `send`.
+  Frame response = nullptr;
+  // Close the connection after sending the response (failed hello, no hello).
+  bool close = false;
+  // Subscribe: stream the log from this seq after the response.
+  std::optional<std::uint64_t> subscribe_from;
+};
+
+class RequestHandler {
+ public:
+  // Runs `task` later on the connection's strand; must not block. Callable from any thread.
+  using Dispatch = std::function<void(std::function<void()> task)>;
+  // Sends a response frame; called on the connection's strand (from a dispatched task).
+  using Send = std::function<void(Frame)>;
+
+  // "*service" and "*tokens" must outlive the handler. `connections` reports how many are
+  // open, for stats.
+  RequestHandler(CommandService& service, const TokenTable& tokens, ErasureWait erasure_wait,
+                 std::function<std::uint32_t()> connections = {});
+
+  // Handles a request whose message has been validated (frame_reader_options). Never throws
+  // for bad input: malformed fields give a badRequest or invalidField error response.
+  Handled handle(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch,
+                 Send send) const;
+
+  // A response with only an error.
+  static Frame error_frame(std::uint64_t id, protocol::ErrorCode code, std::string_view message);
+  // One log entry for a subscriber, as response `id`.
+  static Frame entry_frame(std::uint64_t id, const eventstore::Envelope& envelope);
+
+ private:
+  Handled hello(std::uint64_t id, protocol::Hello::Reader hello, Session& session) const;
+  Handled read(const protocol::Request::Reader& request) const;
+  Handled command(const protocol::Request::Reader& request, const Session& session, const Dispatch& dispatch,
+                  Send send) const;
+
+  CommandService& service_;
+  const TokenTable& tokens_;
+  ErasureWait erasure_wait_;
+  std::function<std::uint32_t()> connections_;
+};
+
+}  // namespace ledger::server

@@ -1,0 +1,56 @@
+// Tokens: who may connect and with which role. The tokens file has one principal per line,
+// `NAME ROLE SHA256HEX` (the hex SHA-256 of the token); blank lines and lines starting with '#'
+// are ignored. Without a file, every client is an admin (ledgerd then listens on loopback only).
+//
+// Immutable after construction; thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/result.h"
+#include "server/protocol.capnp.h"
+
+namespace ledger::server {
+
+enum class Role { kClerk, kAuditor, kAdmin };
+
+std::string_view role_name(Role role);
+std::optional<Role> parse_role(std::string_view name);
+
+struct Principal {
+  std::string name;
+  Role role = Role::kClerk;
+};
+
+// Whether `role` may send a request of this kind (hello is always allowed).
+bool role_allows(Role role, protocol::Request::Which request);
+
+// Hex SHA-256 of a token, lowercase: the form the tokens file stores.
+std::string token_hash_hex(std::string_view token);
+
+class TokenTable {
+ public:
+  // Every token is accepted as the admin "local".
+  static TokenTable open_access();
+  // Reads a tokens file. Returns an error naming the line when it cannot be used.
+  static domain::Result<TokenTable> load(const std::filesystem::path& file);
+
+  // The principal the token belongs to; nullopt for an unknown token. Compares hashes in
+  // constant time.
+  std::optional<Principal> authenticate(std::string_view token) const;
+  bool open() const { return open_; }
+
+ private:
+  struct Entry {
+    Principal principal;
+    std::string hash_hex;
+  };
+  bool open_ = false;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace ledger::server
