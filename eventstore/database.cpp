@@ -4,6 +4,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 
 #include "eventstore/encoding.h"
@@ -36,6 +37,22 @@ class ExpiredRequestFilter : public rocksdb::CompactionFilter {
 }  // namespace
 
 const char* family_name(Family family) { return kFamilyNames[static_cast<std::size_t>(family)]; }
+
+std::optional<std::string> erasure_blocker(const rocksdb::DBOptions& db,
+                                           const std::vector<rocksdb::ColumnFamilyOptions>& families) {
+  if (db.WAL_ttl_seconds != 0 || db.WAL_size_limit_MB != 0) return "it keeps old WAL files in an archive";
+  if (db.recycle_log_file_num != 0) return "it recycles WAL files with old bytes inside";
+  if (db.sst_file_manager && db.sst_file_manager->GetDeleteRateBytesPerSecond() > 0) {
+    return "its SstFileManager deletes at a limited rate, keeping .trash files after the pass";
+  }
+  for (const auto& cf : families) {
+    // Only garbage collection of every blob file (age cutoff 1.0) rewrites all old blobs.
+    if (cf.enable_blob_files && (!cf.enable_blob_garbage_collection || cf.blob_garbage_collection_age_cutoff < 1.0)) {
+      return "it keeps values in blob files without collecting all of their garbage";
+    }
+  }
+  return std::nullopt;
+}
 
 void Database::check(const rocksdb::Status& status, const std::string& what) {
   if (!status.ok()) throw StorageError(what + ": " + status.ToString());
@@ -101,9 +118,10 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   self->default_handle_ = handles.back();
 
   // Refuse to run with a setting that would keep purged bytes alive.
-  const auto effective = self->db_->GetDBOptions();
-  if (effective.WAL_ttl_seconds != 0 || effective.WAL_size_limit_MB != 0 || effective.recycle_log_file_num != 0) {
-    throw StorageError("data directory " + path + " is configured to keep old WAL files; erasure would be incomplete");
+  std::vector<rocksdb::ColumnFamilyOptions> effective_families;
+  for (auto* handle : handles) effective_families.push_back(self->db_->GetOptions(handle));
+  if (auto why = erasure_blocker(self->db_->GetDBOptions(), effective_families)) {
+    throw StorageError("data directory " + path + " is configured so that erasure would be incomplete: " + *why);
   }
   return self;
 }

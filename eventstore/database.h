@@ -5,6 +5,7 @@
 #include <array>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,6 +37,13 @@ enum class Family : std::size_t {
 constexpr std::size_t kFamilyCount = 10;
 const char* family_name(Family family);
 
+// Why these options would keep a purged customer's bytes on disk after the erasure pass, or
+// nullopt when they would not: a WAL archive (WAL_ttl_seconds, WAL_size_limit_MB), recycled WAL
+// files, blob files without full garbage collection, an SstFileManager that deletes at a limited
+// rate (its .trash files outlive the pass). Pure.
+std::optional<std::string> erasure_blocker(const rocksdb::DBOptions& db,
+                                           const std::vector<rocksdb::ColumnFamilyOptions>& families);
+
 struct OpenOptions {
   bool create_if_missing = true;
   // Open without writing: for audits while ledgerd may run elsewhere (a secondary instance
@@ -50,7 +58,8 @@ struct OpenOptions {
 class Database {
  public:
   // Opens (creating when allowed) the data directory. Throws StorageError on failure,
-  // including when another process holds the directory's lock.
+  // including when another process holds the directory's lock, and when the effective options
+  // would defeat erasure (erasure_blocker).
   static std::unique_ptr<Database> open(const std::filesystem::path& dir, const OpenOptions& options);
   ~Database();
   Database(const Database&) = delete;

@@ -9,6 +9,7 @@
 #include "domain/decide.h"
 #include "eventstore/encoding.h"
 #include "eventstore/pending_erasure.h"
+#include "projections/erasure_probes.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "server/command_service.h"
@@ -70,6 +71,7 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
     return accepted;
   } catch (const std::exception& error) {
     batch_.RollbackToSavePoint();
+    purge_probes_.erase(purge_probes_.lower_bound(saved_head.next_seq), purge_probes_.end());
     head_ = saved_head;
     next_id_ = saved_next_id;
     return Failure{FailureCode::kInternal, error.what()};
@@ -107,10 +109,15 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
       // Receipt leaves ordered by (customer id, seq), whatever order the ids came in.
       std::map<domain::CustomerId, eventstore::Redaction> redactions;
       std::vector<std::optional<domain::Customer>> before;
+      // Probes come from every payload of the stream, old values included, so they are taken
+      // before redaction clears the payloads.
+      projections::ProbeSet probes;
       for (auto id : purged->ids) {
         before.push_back(projections::customer_by_id(overlay_, id));
+        probes.merge(projections::stream_probes(overlay_, id));
         redactions[id] = eventstore::redact_stream(overlay_, batch_, id, purge_seq);
       }
+      purge_probes_[purge_seq].assign(std::make_move_iterator(probes.begin()), std::make_move_iterator(probes.end()));
       std::vector<eventstore::Digest> leaves;
       for (const auto& [id, redaction] : redactions) leaves.insert(leaves.end(), redaction.digests.begin(), redaction.digests.end());
       for (auto id : purged->ids) purged->entries_redacted.push_back(redactions[id].entries);

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 #include <rocksdb/utilities/write_batch_with_index.h>
 
@@ -31,6 +34,10 @@ class GroupBatch {
   eventstore::LogHead head() const { return head_; }
   domain::CustomerId next_id() const { return next_id_; }
   std::int64_t last_at_us() const { return last_at_us_; }
+  // Probes from the customers each accepted purge erased, by purge seq (see
+  // projections/erasure_probes.h): personal data, to be handed to the erasure pass in memory
+  // once the batch is durable, and dropped if it is not. Leaves the batch without them.
+  std::map<std::uint64_t, std::vector<std::string>> take_purge_probes() { return std::move(purge_probes_); }
 
  private:
   Accepted apply(const domain::Command& command, const RequestContext& context, std::vector<domain::Event> events);
@@ -43,6 +50,7 @@ class GroupBatch {
   eventstore::LogHead head_;
   domain::CustomerId next_id_;
   std::int64_t last_at_us_;
+  std::map<std::uint64_t, std::vector<std::string>> purge_probes_;
 };
 
 }  // namespace ledger::server

@@ -73,6 +73,8 @@ class RequestHandler {
   Handled handle(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch,
                  Send send) const;
 
+  eventstore::Database& database() const { return service_.database(); }
+
   // A response with only an error.
   static Frame error_frame(std::uint64_t id, protocol::ErrorCode code, std::string_view message);
   // One log entry for a subscriber, as response `id`.

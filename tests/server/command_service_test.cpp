@@ -125,7 +125,7 @@ TEST_CASE("batch delete is all or none and names every offending number", "[serv
   CHECK(ledger.service().customer(3)->status == domain::CustomerStatus::kActive);
 }
 
-TEST_CASE("an edit that changes nothing appends nothing; a stale revision is refused", "[service]") {
+TEST_CASE("an edit that changes nothing appends nothing, and a stale revision is refused", "[service]") {
   Ledger ledger;
   ledger.create("Ada");
   const auto head_before = eventstore::load_head(eventstore::DatabaseReader(ledger.database()));
@@ -175,7 +175,7 @@ TEST_CASE("8 threads x 1,000 concurrent creates get numbers 1..8000 once each, i
   CHECK(report.entries == kThreads * kEach);
 }
 
-TEST_CASE("reopen keeps seq, chain, ids and numbers; start-up replays nothing", "[service][restart]") {
+TEST_CASE("reopen keeps seq, chain, ids and numbers, and start-up replays nothing", "[service][restart]") {
   Ledger ledger;
   ledger.create("Ada");
   ledger.create("Bo");
@@ -219,7 +219,7 @@ TEST_CASE("a retried command gets its first outcome, also after reopen", "[servi
   CHECK(other.numbers == Numbers{2});
 }
 
-TEST_CASE("search by name, email or phone fragment; pages by number", "[service][search]") {
+TEST_CASE("search by name, email or phone fragment, and pages by number", "[service][search]") {
   Ledger ledger;
   auto& service = ledger.service();
   accepted(service.execute(domain::CreateCustomer{person("Ada Lovelace", "ada@analytical.org", "+44 20 7946 0018"), {}}));
