@@ -62,7 +62,7 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   std::unique_ptr<Database> self(new Database());
   self->dir_ = dir;
   self->options_ = options;
-  self->read_only_ = options.read_only;
+  self->read_only_ = options.read_only || !options.secondary_path.empty();
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
@@ -101,7 +101,12 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   rocksdb::DB* raw = nullptr;
   const auto path = dir.string();
   rocksdb::Status status;
-  if (options.read_only) {
+  if (!options.secondary_path.empty()) {
+    // The primary may delete files the secondary has not opened yet; holding every file open
+    // from the start keeps reads working until the next catch_up().
+    db_options.max_open_files = -1;
+    status = rocksdb::DB::OpenAsSecondary(db_options, path, options.secondary_path.string(), descriptors, &handles, &raw);
+  } else if (options.read_only) {
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw);
   } else {
     std::filesystem::create_directories(dir);
@@ -131,6 +136,8 @@ std::vector<rocksdb::ColumnFamilyHandle*> Database::all_families() const {
   out.push_back(default_handle_);
   return out;
 }
+
+void Database::catch_up() { check(db_->TryCatchUpWithPrimary(), "catching up with the primary"); }
 
 void Database::close() {
   if (!db_) return;

@@ -49,6 +49,10 @@ struct OpenOptions {
   // Open without writing: for audits while ledgerd may run elsewhere (a secondary instance
   // would follow it; a read-only instance sees the state at open).
   bool read_only = false;
+  // When not empty: open as a RocksDB secondary instance that follows a running primary
+  // (ledgerd) through its MANIFEST and WAL; this scratch directory holds the secondary's own
+  // info logs. Implies read_only; catch_up() brings in the primary's later writes.
+  std::filesystem::path secondary_path;
   std::size_t block_cache_bytes = 64 << 20;
   std::size_t write_buffer_bytes = 16 << 20;
   // Retention of idempotency outcomes in kRequests, enforced by a compaction filter.
@@ -74,6 +78,10 @@ class Database {
 
   // Throws StorageError carrying `what` and the status when !status.ok().
   static void check(const rocksdb::Status& status, const std::string& what);
+
+  // Secondary instances only: reads the primary's writes made since open or the last call.
+  // Throws StorageError on failure.
+  void catch_up();
 
   // Flushes memtables and closes. Called by the destructor; explicit for error reporting.
   void close();
