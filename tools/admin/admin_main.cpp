@@ -1,0 +1,359 @@
+// ledger-admin: housekeeping of a data directory while ledgerd is stopped: checks, rebuild,
+// stats, checkpoints, CSV import, list export, the purge and compaction. Opens the directory
+// read-write; when ledgerd holds it, says so and stops.
+// Exit status: 0 done, 1 a check failed or rows were refused, 2 errors and refusals to start.
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <rocksdb/options.h>
+#include <unistd.h>
+
+#include "domain/commands.h"
+#include "eventstore/event_log.h"
+#include "eventstore/pending_erasure.h"
+#include "projections/queries.h"
+#include "projections/replay.h"
+#include "server/command_service.h"
+#include "tools/admin/checkpoints.h"
+#include "tools/admin/customer_import.h"
+#include "tools/common/data_dir.h"
+#include "tools/common/log_json.h"
+#include "tools/common/progress.h"
+
+using namespace ledger;
+using namespace ledger::tools;
+
+namespace {
+
+constexpr auto kErasureWait = std::chrono::minutes(30);
+
+std::uint64_t count_rows(const eventstore::Reader& reader, eventstore::Family family) {
+  std::uint64_t n = 0;
+  auto it = reader.iterate(family);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  eventstore::Database::check(it->status(), "counting rows");
+  return n;
+}
+
+int check(eventstore::Database& database, bool json) {
+  const auto report = projections::verify_ledger(eventstore::DatabaseReader(database));
+  const auto files = database.db().VerifyChecksum();
+  if (json) {
+    std::cout << to_line(boost::json::object{{"ok", report.ok && files.ok()},
+                                             {"ledger_ok", report.ok},
+                                             {"first_bad_seq", report.first_bad_seq},
+                                             {"problem", report.problem},
+                                             {"entries", report.entries},
+                                             {"files_ok", files.ok()},
+                                             {"files_problem", files.ok() ? "" : files.ToString()}})
+              << "\n";
+  } else {
+    if (report.ok) {
+      std::cout << fmt::format("ledger ok: {} entries, {} stubs, {} purge receipts, {} customers match the log\n",
+                               report.entries, report.stubs, report.purges, report.customers);
+    } else {
+      std::cout << fmt::format("ledger FAILED at seq {}: {}\n", report.first_bad_seq, report.problem);
+    }
+    std::cout << (files.ok() ? std::string("files ok: every SST block checksum verified\n")
+                             : "files FAILED: " + files.ToString() + "\n");
+  }
+  return report.ok && files.ok() ? 0 : 1;
+}
+
+int rebuild(eventstore::Database& database) {
+  eventstore::DatabaseReader reader(database);
+  const auto before = projections::verify_ledger(reader);
+  std::cout << (before.ok ? std::string("before: the stored projections already matched the log\n")
+                          : "before: " + before.problem + "\n");
+  Progress progress("rebuilding", 0);
+  progress.update(0);
+  const auto entries = projections::rebuild_projections(database);
+  const auto after = projections::verify_ledger(reader);
+  if (!after.ok) {
+    std::cout << fmt::format("rebuilt from {} entries, but the result does not verify at seq {}: {}\n", entries,
+                             after.first_bad_seq, after.problem);
+    return 1;
+  }
+  std::cout << fmt::format("rebuilt from {} entries; the stored projections now equal a fresh replay ({} customers)\n",
+                           entries, after.customers);
+  return 0;
+}
+
+int stats(eventstore::Database& database, bool json) {
+  eventstore::DatabaseReader reader(database);
+  const auto head = eventstore::load_head(reader);
+  std::uint64_t stubs = 0, purges = 0, last_purge = 0;
+  std::int64_t last_purge_at = 0;
+  Progress progress("scanning the log", head.next_seq - 1);
+  eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
+    if (e.redacted()) ++stubs;
+    if (e.kind == static_cast<std::uint16_t>(domain::EventKind::kPurged)) {
+      ++purges;
+      last_purge = e.seq;
+      last_purge_at = e.at_us;
+    }
+    progress.update(e.seq);
+    return true;
+  });
+  boost::json::object families;
+  for (std::size_t i = 0; i < eventstore::kFamilyCount; ++i) {
+    const auto family = static_cast<eventstore::Family>(i);
+    std::uint64_t sst = 0, mem = 0;
+    database.db().GetIntProperty(database.family(family), "rocksdb.total-sst-files-size", &sst);
+    database.db().GetIntProperty(database.family(family), "rocksdb.cur-size-all-mem-tables", &mem);
+    families[eventstore::family_name(family)] = boost::json::object{{"sst_bytes", sst}, {"memtable_bytes", mem}};
+  }
+  boost::json::array pending;
+  for (auto seq : eventstore::pending_erasures(reader)) pending.emplace_back(seq);
+  boost::json::array checkpoints;
+  for (const auto& c : list_checkpoints(reader)) {
+    checkpoints.push_back(boost::json::object{{"path", c.path.string()},
+                                              {"taken_at", format_time(c.taken_at_us)},
+                                              {"log_next_seq", c.next_seq},
+                                              {"exists", std::filesystem::exists(c.path)},
+                                              {"holds_purged_data", c.holds_purged_data}});
+  }
+  boost::json::object out{{"active", count_rows(reader, eventstore::Family::kActive)},
+                          {"deleted", count_rows(reader, eventstore::Family::kDeleted)},
+                          {"events", head.next_seq - 1},
+                          {"stubs", stubs},
+                          {"purges", purges},
+                          {"last_purge_seq", last_purge},
+                          {"last_purge_time", last_purge ? format_time(last_purge_at) : ""},
+                          {"pending_erasure", pending},
+                          {"families", families},
+                          {"checkpoints", checkpoints}};
+  if (json) {
+    std::cout << to_line(out) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("customers: {} active, {} deleted\n", out["active"].as_uint64(), out["deleted"].as_uint64());
+  std::cout << fmt::format("log: {} events, {} redacted stubs, {} purges\n", head.next_seq - 1, stubs, purges);
+  std::cout << (last_purge ? fmt::format("last purge: seq {} at {}\n", last_purge, format_time(last_purge_at))
+                           : std::string("last purge: none\n"));
+  std::string pending_text;
+  for (const auto& p : pending) pending_text += (pending_text.empty() ? "" : ", ") + boost::json::serialize(p);
+  std::cout << "pending erasure: " << (pending_text.empty() ? "none" : "purges " + pending_text + " (run `compact`)") << "\n";
+  std::cout << "size per column family (SST + memtable bytes):\n";
+  for (const auto& [name, sizes] : families) {
+    std::cout << fmt::format("  {:<13} {:>12} + {}\n", std::string(name), sizes.as_object().at("sst_bytes").as_uint64(),
+                             sizes.as_object().at("memtable_bytes").as_uint64());
+  }
+  std::cout << "checkpoints:" << (checkpoints.empty() ? " none" : "") << "\n";
+  for (const auto& c : checkpoints) {
+    const auto& o = c.as_object();
+    std::cout << fmt::format("  {}  taken {}  up to seq {}{}{}\n", o.at("path").as_string().c_str(),
+                             o.at("taken_at").as_string().c_str(), o.at("log_next_seq").as_uint64() - 1,
+                             o.at("exists").as_bool() ? "" : "  (missing)",
+                             o.at("holds_purged_data").as_bool() ? "  HOLDS PURGED DATA" : "");
+  }
+  return 0;
+}
+
+void print_purged_checkpoints(const eventstore::Reader& reader) {
+  for (const auto& c : list_checkpoints(reader)) {
+    if (c.holds_purged_data && std::filesystem::exists(c.path)) {
+      std::cout << "checkpoint " << c.path.string()
+                << " still holds purged customers' data; remove it with `ledger-admin checkpoint prune --purged`\n";
+    }
+  }
+}
+
+void print_erasure(server::CommandService& service, std::uint64_t purge_seq) {
+  std::cout << "waiting for the erasure compaction pass of purge " << purge_seq << "...\n";
+  if (auto report = service.wait_for_erasure(purge_seq, kErasureWait)) {
+    std::cout << "erasure report: " << *report << "\n";
+  } else {
+    std::cout << "the erasure pass has not reported yet; it stays pending and finishes at the next start\n";
+  }
+}
+
+int purge(eventstore::Database& database, bool yes, std::optional<std::uint64_t> expect_count, const std::string& actor) {
+  const auto deleted = count_rows(eventstore::DatabaseReader(database), eventstore::Family::kDeleted);
+  if (!yes) {
+    if (isatty(STDIN_FILENO) != 1) throw ToolError("purge cannot be undone; without a terminal to confirm on, pass --yes");
+    std::cout << fmt::format("Cleanup old customers erases all {} deleted customers for good and frees their numbers.\n"
+                             "This cannot be undone. Type yes to go on: ",
+                             deleted);
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "yes") {
+      std::cout << "nothing purged\n";
+      return 2;
+    }
+  }
+  server::CommandService service(database);
+  const auto outcome = service.execute(domain::PurgeDeletedCustomers{true, expect_count.value_or(deleted)},
+                                       server::RequestContext{actor, ""});
+  if (auto* refusal = std::get_if<domain::Refusal>(&outcome)) throw ToolError("purge refused: " + refusal->message);
+  if (auto* failure = std::get_if<server::Failure>(&outcome)) throw ToolError("purge failed: " + failure->message);
+  const auto& accepted = std::get<server::Accepted>(outcome);
+  std::string numbers;
+  for (auto n : accepted.numbers) numbers += (numbers.empty() ? "" : ", ") + std::to_string(n);
+  const auto purge_seq = accepted.seqs.back();
+  std::cout << fmt::format("purged {} customers at seq {}; numbers freed: {}\n", accepted.purged, purge_seq, numbers);
+  print_erasure(service, purge_seq);
+  print_purged_checkpoints(eventstore::DatabaseReader(database));
+  return 0;
+}
+
+int compact(eventstore::Database& database) {
+  const auto pending = eventstore::pending_erasures(eventstore::DatabaseReader(database));
+  if (!pending.empty()) {
+    // The command service's erasure worker resumes every pending erasure when it starts.
+    server::CommandService service(database);
+    for (auto seq : pending) print_erasure(service, seq);
+    return 0;
+  }
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (std::size_t i = 0; i < eventstore::kFamilyCount; ++i) {
+    const auto family = static_cast<eventstore::Family>(i);
+    std::cout << "compacting " << eventstore::family_name(family) << "\n";
+    eventstore::Database::check(database.db().Flush(rocksdb::FlushOptions(), database.family(family)), "flushing");
+    eventstore::Database::check(database.db().CompactRange(options, database.family(family), nullptr, nullptr), "compacting");
+  }
+  std::cout << "no erasure pending; compacted every column family\n";
+  return 0;
+}
+
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string out = "\"";
+  for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+int export_list(eventstore::Database& database, bool deleted, const std::string& format) {
+  eventstore::DatabaseReader reader(database);
+  const auto list = deleted ? projections::CustomerList::kDeleted : projections::CustomerList::kActive;
+  if (format == "csv") std::cout << "number,name,company,email,phone,address,notes\r\n";
+  domain::CustomerNumber after = 0;
+  for (;;) {
+    const auto page = projections::list_customers(reader, list, after, projections::kMaxPageSize);
+    for (const auto& c : page.customers) {
+      if (format == "csv") {
+        std::cout << c.number;
+        for (auto field : domain::kAllFields) std::cout << "," << csv_field(c.fields.get(field));
+        std::cout << "\r\n";
+      } else {
+        std::cout << to_line(customer_json(c)) << "\n";
+      }
+    }
+    if (!page.next) break;
+    after = *page.next;
+  }
+  return 0;
+}
+
+int import(eventstore::Database& database, const std::string& file, bool skip_bad, const std::string& actor, std::size_t batch) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ToolError("cannot read " + file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  server::CommandService service(database);
+  const auto plan = plan_import(eventstore::DatabaseReader(database), text, actor);
+  for (const auto& p : plan.problems) {
+    std::cerr << (p.line ? fmt::format("{}:{}: {}\n", file, p.line, p.reason) : fmt::format("{}: {}\n", file, p.reason));
+  }
+  const bool whole_file_bad = !plan.problems.empty() && plan.problems.front().line <= 1;
+  if (whole_file_bad || (!plan.problems.empty() && !skip_bad)) {
+    std::cout << fmt::format("imported nothing: {} bad rows (fix them, or pass --skip-bad to import the {} good ones)\n",
+                             plan.problems.size(), plan.rows.size());
+    return 1;
+  }
+  Progress progress("importing", plan.rows.size());
+  const auto result = run_import(service, plan, actor, batch, [&](std::uint64_t done) { progress.update(done); });
+  for (const auto& r : result.refused) std::cerr << fmt::format("{}:{}: {}\n", file, r.line, r.reason);
+  std::cout << fmt::format("imported {} customers, {} already imported by an earlier run, {} refused, {} bad rows skipped\n",
+                           result.created, result.already_imported, result.refused.size(), plan.problems.size());
+  return result.refused.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ledger-admin: housekeeping of a Customer Ledger data directory (ledgerd stopped)"};
+  app.require_subcommand(1);
+  std::string data;
+  bool json = false;
+  std::string actor = "ledger-admin";
+  app.add_option("--data", data, "data directory")->required();
+  app.add_flag("--json", json, "data as JSON (check, stats)");
+  app.add_option("--actor", actor, "who the log records for purge and import")->capture_default_str();
+
+  auto* check_cmd = app.add_subcommand("check", "verify the ledger and RocksDB's block checksums; exit 1 on a problem");
+  auto* rebuild_cmd = app.add_subcommand("rebuild", "rebuild every projection from the log");
+  auto* stats_cmd = app.add_subcommand("stats", "counts, sizes, last purge, pending erasure, checkpoints");
+  auto* compact_cmd = app.add_subcommand("compact", "finish pending erasure passes, or compact every column family fully");
+
+  auto* checkpoint_cmd = app.add_subcommand("checkpoint", "a consistent copy of the data directory (RocksDB Checkpoint)");
+  std::string checkpoint_dir;
+  checkpoint_cmd->add_option("dir", checkpoint_dir, "where to create it (must not exist)");
+  auto* prune_cmd = checkpoint_cmd->add_subcommand("prune", "remove recorded checkpoints");
+  bool prune_purged = false;
+  prune_cmd->add_flag("--purged", prune_purged, "those that still hold purged customers' data")->required();
+
+  auto* import_cmd = app.add_subcommand("import", "create customers from CSV: number,name,company,email,phone,address,notes");
+  std::string csv_file;
+  bool skip_bad = false;
+  std::size_t batch = 500;
+  import_cmd->add_option("file", csv_file, "the CSV file")->required();
+  import_cmd->add_flag("--skip-bad", skip_bad, "import the good rows even when some are bad");
+  import_cmd->add_option("--batch", batch, "commands per group")->check(CLI::Range(1, 100000))->capture_default_str();
+
+  auto* export_cmd = app.add_subcommand("export", "the active or deleted list as CSV or JSON lines");
+  bool active = false, deleted = false;
+  std::string format = "csv";
+  auto* active_opt = export_cmd->add_flag("--active", active, "active customers");
+  export_cmd->add_flag("--deleted", deleted, "deleted customers")->excludes(active_opt);
+  export_cmd->add_option("--format", format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
+
+  auto* purge_cmd = app.add_subcommand("purge", "Cleanup old customers: erase every deleted customer; cannot be undone");
+  bool yes = false;
+  std::optional<std::uint64_t> expect_count;
+  purge_cmd->add_flag("--yes", yes, "do not ask (needed without a terminal)");
+  purge_cmd->add_option("--expect-count", expect_count, "refuse unless exactly this many customers are deleted");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (export_cmd->parsed() && !active && !deleted) throw ToolError("export: give --active or --deleted");
+    if (checkpoint_cmd->parsed() && !prune_cmd->parsed() && checkpoint_dir.empty()) {
+      throw ToolError("checkpoint: give a directory, or `prune --purged`");
+    }
+    auto database = open_for_admin(data, import_cmd->parsed());
+    if (check_cmd->parsed()) return check(*database, json);
+    if (rebuild_cmd->parsed()) return rebuild(*database);
+    if (stats_cmd->parsed()) return stats(*database, json);
+    if (compact_cmd->parsed()) return compact(*database);
+    if (prune_cmd->parsed()) {
+      std::size_t removed = 0;
+      for (const auto& c : list_checkpoints(eventstore::DatabaseReader(*database))) {
+        if (!c.holds_purged_data) continue;
+        remove_checkpoint(*database, c);
+        std::cout << "removed checkpoint " << c.path.string() << "\n";
+        ++removed;
+      }
+      std::cout << fmt::format("{} checkpoints held purged data and were removed\n", removed);
+      return 0;
+    }
+    if (checkpoint_cmd->parsed()) {
+      if (std::filesystem::exists(checkpoint_dir)) throw ToolError(checkpoint_dir + " already exists");
+      const auto record = create_checkpoint(*database, checkpoint_dir);
+      std::cout << fmt::format("checkpoint {} holds the log up to seq {}\n", record.path.string(), record.next_seq - 1);
+      return 0;
+    }
+    if (import_cmd->parsed()) return import(*database, csv_file, skip_bad, actor, batch);
+    if (export_cmd->parsed()) return export_list(*database, deleted, format);
+    if (purge_cmd->parsed()) return purge(*database, yes, expect_count, actor);
+  } catch (const std::exception& error) {
+    std::cerr << "ledger-admin: " << error.what() << "\n";
+    return 2;
+  }
+  return 2;
+}

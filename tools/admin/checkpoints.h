@@ -1,0 +1,35 @@
+// Checkpoints (RocksDB Checkpoint: a consistent copy of the data directory, hard-linked where
+// possible) and their records in `meta`, so that after a purge the admin can see which copies
+// still hold the purged customers' data and remove them. Records: "checkpoint." ‖ u64(taken at,
+// µs) → u64(log next seq then) ‖ the checkpoint's path. Writes need the directory opened
+// read-write with no writer running.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "eventstore/database.h"
+#include "eventstore/reader.h"
+
+namespace ledger::tools {
+
+struct CheckpointRecord {
+  std::int64_t taken_at_us = 0;
+  std::uint64_t next_seq = 0;  // every entry below it is in the checkpoint
+  std::filesystem::path path;
+  bool holds_purged_data = false;  // filled by list_checkpoints
+};
+
+// Creates the checkpoint at `dir` (which must not exist) and records it. Throws StorageError.
+CheckpointRecord create_checkpoint(eventstore::Database& database, const std::filesystem::path& dir);
+
+// Every recorded checkpoint, oldest first, with holds_purged_data set when a purge after it
+// erased customers that have entries in it.
+std::vector<CheckpointRecord> list_checkpoints(const eventstore::Reader& reader);
+
+// Deletes the checkpoint's directory (only when it looks like a RocksDB directory) and its record.
+void remove_checkpoint(eventstore::Database& database, const CheckpointRecord& record);
+
+}  // namespace ledger::tools

@@ -1,0 +1,135 @@
+#include "tools/admin/customer_import.h"
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "domain/validation.h"
+#include "eventstore/event_log.h"
+#include "projections/queries.h"
+#include "tools/admin/csv.h"
+
+namespace ledger::tools {
+namespace {
+
+constexpr std::array<std::string_view, 7> kHeader = {"number", "name", "company", "email", "phone", "address", "notes"};
+
+std::string lower_trimmed(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  s.erase(0, std::min(s.find_first_not_of(" \t"), s.size()));
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+}  // namespace
+
+ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, std::string_view actor) {
+  ImportPlan plan;
+  auto parsed = parse_csv(csv);
+  if (!parsed.error.empty()) {
+    plan.problems.push_back({0, parsed.error});
+    return plan;
+  }
+  if (parsed.records.empty()) {
+    plan.problems.push_back({0, "the file is empty; it needs the header number,name,company,email,phone,address,notes"});
+    return plan;
+  }
+  const auto& header = parsed.records.front();
+  bool header_ok = header.fields.size() == kHeader.size();
+  for (std::size_t i = 0; header_ok && i < kHeader.size(); ++i) header_ok = lower_trimmed(header.fields[i]) == kHeader[i];
+  if (!header_ok) {
+    plan.problems.push_back({header.line, "the header must be number,name,company,email,phone,address,notes"});
+    return plan;
+  }
+
+  const auto file_hash = eventstore::to_hex(eventstore::sha256(csv));
+  std::map<domain::CustomerNumber, std::size_t> numbers_seen;
+  for (std::size_t r = 1; r < parsed.records.size(); ++r) {
+    const auto& record = parsed.records[r];
+    auto bad = [&](std::string reason) { plan.problems.push_back({record.line, std::move(reason)}); };
+    if (record.fields.size() != kHeader.size()) {
+      bad(fmt::format("{} fields, expected {}", record.fields.size(), kHeader.size()));
+      continue;
+    }
+    ImportRow row;
+    row.line = record.line;
+    row.request_key = fmt::format("import:{}:{}", file_hash, record.line);
+    for (std::size_t f = 0; f < domain::kAllFields.size(); ++f) row.command.fields.get(domain::kAllFields[f]) = record.fields[f + 1];
+    if (auto refusal = domain::validate_fields(row.command.fields)) {
+      bad(refusal->message);
+      continue;
+    }
+    const auto& number_text = record.fields[0];
+    if (!number_text.empty()) {
+      domain::CustomerNumber number = 0;
+      auto [end, ec] = std::from_chars(number_text.data(), number_text.data() + number_text.size(), number);
+      if (ec != std::errc() || end != number_text.data() + number_text.size()) {
+        bad("number: not a whole number: \"" + number_text + "\"");
+        continue;
+      }
+      if (auto refusal = domain::validate_number(number)) {
+        bad(refusal->message);
+        continue;
+      }
+      if (auto [it, fresh] = numbers_seen.emplace(number, record.line); !fresh) {
+        bad(fmt::format("number {} is also on line {}", number, it->second));
+        continue;
+      }
+      const bool imported_before =
+          reader.get(eventstore::Family::kRequests, eventstore::request_row_key(actor, row.request_key)).has_value();
+      if (!imported_before) {
+        if (auto holder = projections::customer_by_number(reader, number)) {
+          bad(fmt::format("number {} is held by a{} customer", number,
+                          holder->status == domain::CustomerStatus::kActive ? "n active" : " deleted"));
+          continue;
+        }
+      }
+      row.command.number = number;
+    }
+    plan.rows.push_back(std::move(row));
+  }
+  return plan;
+}
+
+ImportResult run_import(server::CommandService& service, const ImportPlan& plan, const std::string& actor,
+                        std::size_t batch_size, const std::function<void(std::uint64_t)>& progress) {
+  ImportResult result;
+  std::mutex mutex;
+  std::condition_variable done;
+  for (std::size_t start = 0; start < plan.rows.size(); start += batch_size) {
+    const std::size_t end = std::min(plan.rows.size(), start + batch_size);
+    std::vector<server::Outcome> outcomes(end - start);
+    std::size_t answered = 0;
+    for (std::size_t i = start; i < end; ++i) {
+      const auto& row = plan.rows[i];
+      service.submit(row.command, server::RequestContext{actor, row.request_key}, [&, slot = i - start](server::Outcome outcome) {
+        std::lock_guard lock(mutex);
+        outcomes[slot] = std::move(outcome);
+        ++answered;
+        done.notify_one();
+      });
+    }
+    {
+      std::unique_lock lock(mutex);
+      done.wait(lock, [&] { return answered == end - start; });
+    }
+    for (std::size_t i = start; i < end; ++i) {
+      const auto& outcome = outcomes[i - start];
+      if (auto* ok = std::get_if<server::Accepted>(&outcome)) {
+        ++(ok->replayed ? result.already_imported : result.created);
+      } else if (auto* refusal = std::get_if<domain::Refusal>(&outcome)) {
+        result.refused.push_back({plan.rows[i].line, refusal->message});
+      } else {
+        result.refused.push_back({plan.rows[i].line, "failed: " + std::get<server::Failure>(outcome).message});
+      }
+    }
+    progress(end);
+  }
+  return result;
+}
+
+}  // namespace ledger::tools

@@ -1,0 +1,51 @@
+// Importing customers from CSV (header number,name,company,email,phone,address,notes): every
+// row is checked before anything is written, and each command carries a request key made of
+// the file's SHA-256 and the row's line, so that importing the same file again creates nothing
+// twice. Planning only reads; running submits to the command service.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/commands.h"
+#include "eventstore/reader.h"
+#include "server/command_service.h"
+
+namespace ledger::tools {
+
+struct ImportRow {
+  std::size_t line = 0;
+  domain::CreateCustomer command;
+  std::string request_key;
+};
+
+struct RowProblem {
+  std::size_t line = 0;  // 0: the file as a whole
+  std::string reason;
+};
+
+struct ImportPlan {
+  std::vector<ImportRow> rows;          // the good rows, in file order
+  std::vector<RowProblem> problems;     // every bad row, in file order
+};
+
+// Parses and checks `csv`: the header, the field count, the number (empty or 1 to 12 digits,
+// not twice in the file, not held by a customer unless this very row created it before), and
+// the fields (domain::validate_fields). `actor` scopes the request keys.
+ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, std::string_view actor);
+
+struct ImportResult {
+  std::uint64_t created = 0;
+  std::uint64_t already_imported = 0;  // answered from an earlier run of the same file
+  std::vector<RowProblem> refused;     // refusals and failures, by line
+};
+
+// Submits `plan.rows` in groups of `batch_size`, waiting for each group; `progress` is called
+// with the rows done after each group.
+ImportResult run_import(server::CommandService& service, const ImportPlan& plan, const std::string& actor,
+                        std::size_t batch_size, const std::function<void(std::uint64_t)>& progress);
+
+}  // namespace ledger::tools

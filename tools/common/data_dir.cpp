@@ -1,0 +1,56 @@
+#include "tools/common/data_dir.h"
+
+#include <cstdlib>
+#include <string>
+#include <system_error>
+
+namespace ledger::tools {
+namespace {
+
+void require_data_dir(const std::filesystem::path& dir) {
+  if (!std::filesystem::exists(dir / "CURRENT")) {
+    throw ToolError(dir.string() + " is not a ledger data directory (no CURRENT file)");
+  }
+}
+
+}  // namespace
+
+AuditView::AuditView(const std::filesystem::path& dir) {
+  require_data_dir(dir);
+  std::string pattern = (std::filesystem::temp_directory_path() / "ledger-audit-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw ToolError("cannot create a scratch directory: " + std::generic_category().message(errno));
+  scratch_ = pattern;
+  eventstore::OpenOptions options;
+  options.create_if_missing = false;
+  options.secondary_path = scratch_;
+  try {
+    database_ = eventstore::Database::open(dir, options);
+  } catch (const eventstore::StorageError& error) {
+    std::error_code ignored;
+    std::filesystem::remove_all(scratch_, ignored);
+    throw ToolError(error.what());
+  }
+}
+
+AuditView::~AuditView() {
+  database_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch_, ignored);
+}
+
+std::unique_ptr<eventstore::Database> open_for_admin(const std::filesystem::path& dir, bool create) {
+  if (!create) require_data_dir(dir);
+  eventstore::OpenOptions options;
+  options.create_if_missing = create;
+  try {
+    return eventstore::Database::open(dir, options);
+  } catch (const eventstore::StorageError& error) {
+    // Database::open reports RocksDB's LOCK failure this way.
+    if (std::string(error.what()).find("in use by another process") != std::string::npos) {
+      throw ToolError("ledgerd is running on " + dir.string() + "; use --server");
+    }
+    throw ToolError(error.what());
+  }
+}
+
+}  // namespace ledger::tools

@@ -1,0 +1,3 @@
+// Boost.JSON in header-only mode: Debian 12 ships no compiled libboost_json, so its sources
+// are compiled here, once for every tool.
+#include <boost/json/src.hpp>
