@@ -6,12 +6,13 @@
 #include <rocksdb/write_batch.h>
 
 #include "projections/projector.h"
+#include "server/erasure_worker.h"
 #include "server/group_batch.h"
 
 namespace ledger::server {
 
 CommandService::CommandService(eventstore::Database& database, CommandServiceOptions options)
-    : database_(database), options_(options) {
+    : database_(database), options_(options), crash_at_(crash_point_from_environment()) {
   eventstore::DatabaseReader reader(database_);
   if (!projections::projections_initialized(reader)) {
     rocksdb::WriteBatch batch;
@@ -24,6 +25,14 @@ CommandService::CommandService(eventstore::Database& database, CommandServiceOpt
   head_ = eventstore::load_head(reader);
   next_id_ = projections::load_next_customer_id(reader);
   if (auto last = eventstore::read_entry(reader, head_.next_seq - 1)) last_at_us_ = last->at_us;
+
+  ErasureWorkerOptions erasure;
+  erasure.quiescence_timeout = options_.erasure_quiescence_timeout;
+  erasure.on_stage = [this](eventstore::ErasureStage stage) {
+    if (options_.erasure_stage_hook) options_.erasure_stage_hook(stage);
+    if (crash_stage(crash_at_) == stage) crash_now(crash_at_);
+  };
+  erasure_ = std::make_unique<ErasureWorker>(database_, std::move(erasure));
   writer_ = std::thread([this] { run_writer(); });
 }
 
@@ -36,6 +45,7 @@ void CommandService::stop() {
   }
   wake_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (erasure_) erasure_->stop();
 }
 
 void CommandService::submit(domain::Command command, RequestContext context, Callback done) {
@@ -93,6 +103,9 @@ void CommandService::write_group(std::vector<Pending>& group) {
       next_id_ = batch.next_id();
       last_at_us_ = batch.last_at_us();
       batches_.fetch_add(1, std::memory_order_relaxed);
+      auto probes = batch.take_purge_probes();
+      if (!probes.empty() && crash_at_ == CrashPoint::kAfterPurgeBatch) crash_now(crash_at_);
+      for (auto& [purge_seq, purge_probes] : probes) erasure_->purge_committed(purge_seq, std::move(purge_probes));
       if (commit_listener_) commit_listener_(head_.next_seq);
     } else {
       // Nothing of this group is durable: no accepted outcome may be acknowledged.
@@ -125,6 +138,14 @@ projections::CustomerPage CommandService::list(projections::CustomerList list, d
 
 std::vector<projections::HistoryEntry> CommandService::history(domain::CustomerNumber number) const {
   return projections::customer_history(eventstore::DatabaseReader(database_), number);
+}
+
+std::optional<std::string> CommandService::wait_for_erasure(std::uint64_t purge_seq, std::chrono::milliseconds timeout) {
+  return erasure_->wait_for_report(purge_seq, timeout);
+}
+
+std::optional<std::string> CommandService::erasure_report(std::uint64_t purge_seq) const {
+  return eventstore::erasure_report(eventstore::DatabaseReader(database_), purge_seq);
 }
 
 WriterStats CommandService::stats() const {

@@ -4,14 +4,19 @@
 // projection change in one WriteBatch with sync = true (one fsync shared by the whole group),
 // and only then answers each command.
 //
+// A purge's erasure compaction pass runs on a separate worker thread (ErasureWorker): the
+// writer hands it the purge's probes and goes on answering commands.
+//
 // Thread-safe: submit, execute and the reads may be called from any thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,8 +25,10 @@
 
 #include "domain/commands.h"
 #include "eventstore/database.h"
+#include "eventstore/erasure_pass.h"
 #include "eventstore/event_log.h"
 #include "projections/queries.h"
+#include "server/crash_injection.h"
 #include "server/outcome.h"
 
 namespace ledger::server {
@@ -39,6 +46,11 @@ struct CommandServiceOptions {
   std::size_t max_batch = 1024;
   // Submissions beyond this many waiting are answered "busy" at once.
   std::size_t max_queue = 100'000;
+  // How long an erasure pass waits for readers to let go of old files before it verifies
+  // anyway (and, if they still hold them, reports the erasure as not verified).
+  std::chrono::milliseconds erasure_quiescence_timeout{60'000};
+  // Runs on the erasure worker at each stage of every pass. For tests; must not block long.
+  std::function<void(eventstore::ErasureStage)> erasure_stage_hook;
 };
 
 struct WriterStats {
@@ -51,7 +63,8 @@ class CommandService {
   using Callback = std::function<void(Outcome)>;
 
   // "*database" must outlive the service. Initializes a new data directory, loads the log head
-  // and starts the writer. Throws StorageError when the directory cannot be used.
+  // and starts the writer and the erasure worker (which finishes any pending erasure at once).
+  // Throws StorageError when the directory cannot be used.
   CommandService(eventstore::Database& database, CommandServiceOptions options = {});
   // Answers everything queued, then stops the writer.
   ~CommandService();
@@ -75,10 +88,18 @@ class CommandService {
   // Set before submitting commands; not thread-safe with submit.
   void on_commit(std::function<void(std::uint64_t next_seq)> listener) { commit_listener_ = std::move(listener); }
 
+  // The report of the erasure pass for the purge at `purge_seq` (JSON, no personal data),
+  // waiting up to `timeout` for the pass to store it; nullopt on timeout. The report says
+  // whether the erasure was verified ("verified": true, "residue": 0).
+  std::optional<std::string> wait_for_erasure(std::uint64_t purge_seq, std::chrono::milliseconds timeout);
+  // The stored report for the purge at `purge_seq`, nullopt when no pass has covered it yet.
+  std::optional<std::string> erasure_report(std::uint64_t purge_seq) const;
+
   WriterStats stats() const;
   eventstore::Database& database() const { return database_; }
 
-  // Stops accepting, answers what is queued, joins the writer. Idempotent.
+  // Stops accepting, answers what is queued, joins the writer; cancels a running erasure pass
+  // (it is finished at the next start). Idempotent.
   void stop();
 
  private:
@@ -99,6 +120,7 @@ class CommandService {
   domain::CustomerId next_id_ = 1;
   std::int64_t last_at_us_ = 0;
   std::function<void(std::uint64_t)> commit_listener_;
+  const CrashPoint crash_at_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -107,6 +129,7 @@ class CommandService {
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> commands_{0};
   std::thread writer_;
+  std::unique_ptr<class ErasureWorker> erasure_;
 };
 
 }  // namespace ledger::server

@@ -1,0 +1,502 @@
+#include "eventstore/erasure_pass.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <rocksdb/metadata.h>
+#include <rocksdb/sst_file_reader.h>
+#include <rocksdb/table_properties.h>
+#include <rocksdb/utilities/debug.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include "eventstore/encoding.h"
+#include "eventstore/pending_erasure.h"
+#include "eventstore/probe_matcher.h"
+
+namespace ledger::eventstore {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kReportPrefix = "erasure.report.";
+constexpr std::size_t kSliceEntries = 10'000;
+constexpr std::size_t kReadChunk = 4 << 20;
+constexpr auto kPollInterval = std::chrono::milliseconds(10);
+
+std::string report_key(std::uint64_t purge_seq) {
+  std::string key(kReportPrefix);
+  put_u64(key, purge_seq);
+  return key;
+}
+
+std::uint64_t ms_since(Clock::time_point start) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+}
+
+std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+bool stopping(const ErasurePassOptions& options) { return options.stop && options.stop->load(); }
+
+void reach(const ErasurePassOptions& options, ErasureStage stage) {
+  if (options.on_stage) options.on_stage(stage);
+}
+
+// RocksDB names its files <number>.<ext>; anything else gets number 0.
+struct FileName {
+  std::uint64_t number = 0;
+  std::string ext;
+};
+
+FileName parse_name(const fs::path& path) {
+  FileName out;
+  const auto stem = path.stem().string();
+  out.ext = path.extension().string();
+  if (!stem.empty() && std::all_of(stem.begin(), stem.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    out.number = std::stoull(stem);
+  }
+  return out;
+}
+
+struct DirFile {
+  fs::path path;
+  std::string name;  // relative to the data directory
+  std::uint64_t size = 0;
+};
+
+std::vector<DirFile> list_files(const fs::path& dir) {
+  std::vector<DirFile> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    if (!it->is_regular_file(size_ec)) continue;
+    const auto size = it->file_size(size_ec);
+    if (size_ec) continue;  // deleted while listing
+    files.push_back({it->path(), fs::relative(it->path(), dir).string(), size});
+  }
+  if (ec) throw StorageError("listing data directory " + dir.string() + ": " + ec.message());
+  return files;
+}
+
+std::uint64_t directory_bytes(const fs::path& dir) {
+  std::uint64_t total = 0;
+  for (const auto& f : list_files(dir)) total += f.size;
+  return total;
+}
+
+// The SST files RocksDB uses now (by file name) and the lowest WAL number it still needs.
+struct LiveSet {
+  std::map<std::string, std::string> ssts;  // file name -> column family
+  std::uint64_t min_wal = 0;
+};
+
+LiveSet live_set(Database& database) {
+  LiveSet live;
+  std::vector<rocksdb::LiveFileMetaData> metadata;
+  database.db().GetLiveFilesMetaData(&metadata);
+  for (const auto& m : metadata) live.ssts[fs::path(m.name).filename().string()] = m.column_family_name;
+  if (!database.db().GetIntProperty("rocksdb.min-log-number-to-keep", &live.min_wal)) {
+    throw StorageError("RocksDB does not report rocksdb.min-log-number-to-keep");
+  }
+  return live;
+}
+
+// Files that should not exist: SST not in the live set, WAL older than the oldest one needed,
+// any blob or trash file, anything in a subdirectory (a WAL archive).
+std::vector<std::string> stray_files(Database& database) {
+  const auto files = list_files(database.dir());
+  const auto live = live_set(database);
+  std::vector<std::string> stray;
+  for (const auto& f : files) {
+    const auto name = parse_name(f.path);
+    const bool nested = f.path.parent_path() != database.dir();
+    bool bad = false;
+    if (name.ext == ".sst") bad = nested || !live.ssts.contains(f.path.filename().string());
+    else if (name.ext == ".log") bad = nested || name.number < live.min_wal;
+    else if (name.ext == ".blob" || name.ext == ".trash") bad = true;
+    else bad = nested;
+    // A file RocksDB deleted after the listing is not stray.
+    if (bad && fs::exists(f.path)) stray.push_back(f.name);
+  }
+  return stray;
+}
+
+bool quiet(Database& database) {
+  for (auto* family : database.all_families()) {
+    std::uint64_t versions = 0, snapshots = 0;
+    if (!database.db().GetIntProperty(family, "rocksdb.num-live-versions", &versions) ||
+        !database.db().GetIntProperty(family, "rocksdb.num-snapshots", &snapshots)) {
+      throw StorageError("RocksDB does not report live versions or snapshots");
+    }
+    if (versions != 1 || snapshots != 0) return false;
+  }
+  return true;
+}
+
+class Scan {
+ public:
+  Scan(const ProbeMatcher& matcher, ErasureReport& report) : matcher_(matcher), report_(report) {}
+
+  // Counts probe hits in bytes from `where`. The first `already_seen` bytes were searched before
+  // (the overlap carried from the previous chunk): a match lying wholly inside them was counted.
+  void search(std::string_view bytes, const std::string& where, std::size_t already_seen = 0) {
+    report_.bytes_scanned += bytes.size() - already_seen;
+    std::uint64_t hits = 0;
+    // The probe's index is never reported: it would point at personal data.
+    matcher_.scan(bytes, [&](std::size_t index, std::size_t pos) {
+      if (pos + matcher_.probe(index).size() > already_seen) ++hits;
+      return true;
+    });
+    if (hits > 0) add_residue(where, hits);
+  }
+
+  void add_residue(const std::string& where, std::uint64_t hits) {
+    report_.residue += hits;
+    for (auto& r : report_.residue_files) {
+      if (r.file == where) {
+        r.hits += hits;
+        return;
+      }
+    }
+    report_.residue_files.push_back({where, hits});
+  }
+
+  void raw_file(const DirFile& file) {
+    std::ifstream in(file.path, std::ios::binary);
+    if (!in) return;  // deleted since the listing
+    ++report_.files_scanned;
+    std::size_t overlap = 0;
+    for (std::size_t i = 0; i < matcher_.size(); ++i) overlap = std::max(overlap, matcher_.probe(i).size() - 1);
+    std::string buffer;
+    std::size_t carried = 0;
+    std::vector<char> chunk(kReadChunk);
+    while (in) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      const auto got = static_cast<std::size_t>(in.gcount());
+      if (got == 0) break;
+      buffer.append(chunk.data(), got);
+      search(buffer, file.name, carried);
+      carried = std::min(overlap, buffer.size());
+      buffer.erase(0, buffer.size() - carried);
+    }
+  }
+
+  // Decodes every visible entry. Returns false when the file cannot be opened as an SST; sets
+  // `hidden` to the entries the file holds that its iterator does not show (older versions or
+  // values covered by a tombstone in the same file).
+  bool sst_file(const DirFile& file, std::int64_t& hidden) {
+    rocksdb::Options options;
+    rocksdb::SstFileReader reader(options);
+    if (!reader.Open(file.path.string()).ok()) return false;
+    ++report_.sst_files;
+    rocksdb::ReadOptions read;
+    read.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(read));
+    std::uint64_t visible = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      search(view(it->key()), file.name);
+      search(view(it->value()), file.name);
+      ++visible;
+    }
+    if (!it->status().ok()) return false;
+    report_.sst_entries += visible;
+    const auto props = reader.GetTableProperties();
+    hidden = props ? static_cast<std::int64_t>(props->num_entries) - static_cast<std::int64_t>(props->num_deletions) -
+                         static_cast<std::int64_t>(visible)
+                   : 0;
+    return true;
+  }
+
+  // Every version the database still holds in `family`, in slices so memory stays bounded.
+  void all_versions(Database& database, rocksdb::ColumnFamilyHandle* family, const std::string& where) {
+    constexpr std::size_t kMaxVersions = 50'000;
+    std::string begin;
+    for (;;) {
+      std::vector<rocksdb::KeyVersion> versions;
+      Database::check(rocksdb::GetAllKeyVersions(&database.db(), family, begin, rocksdb::Slice(), kMaxVersions, &versions),
+                      "reading every key version");
+      const bool more = versions.size() >= kMaxVersions;
+      std::string next;
+      if (more) {
+        next = versions.back().user_key;
+        // The last key's versions may continue in the next slice: read them all there.
+        if (next != versions.front().user_key) {
+          while (!versions.empty() && versions.back().user_key == next) versions.pop_back();
+        } else {
+          next.push_back('\0');
+        }
+      }
+      for (const auto& v : versions) {
+        search(v.user_key, where);
+        search(v.value, where);
+        ++report_.versions_scanned;
+      }
+      if (!more) return;
+      begin = next;
+    }
+  }
+
+ private:
+  const ProbeMatcher& matcher_;
+  ErasureReport& report_;
+};
+
+// Probes also found in the live data of any family belong to surviving customers (or to
+// anything else the ledger keeps): searching for them would report false residue.
+std::vector<std::string> drop_shared(Database& database, std::vector<std::string> probes, std::uint64_t& shared) {
+  ProbeMatcher matcher(std::move(probes));
+  std::vector<bool> in_use(matcher.size(), false);
+  DatabaseReader reader(database);
+  const auto mark = [&](std::string_view bytes) {
+    matcher.scan(bytes, [&](std::size_t index, std::size_t) {
+      in_use[index] = true;
+      return true;
+    });
+  };
+  for (std::size_t f = 0; f < kFamilyCount; ++f) {
+    // Short-lived iterators, one per slice, so that no file stays pinned for long.
+    std::string resume;
+    bool first = true;
+    for (bool more = true; more;) {
+      auto it = reader.iterate(static_cast<Family>(f));
+      if (first) {
+        it->SeekToFirst();
+      } else {
+        it->Seek(resume);
+        if (it->Valid() && view(it->key()) == resume) it->Next();
+      }
+      first = false;
+      std::size_t n = 0;
+      for (; it->Valid() && n < kSliceEntries; it->Next(), ++n) {
+        mark(view(it->key()));
+        mark(view(it->value()));
+        resume.assign(it->key().data(), it->key().size());
+      }
+      Database::check(it->status(), "reading surviving data");
+      more = it->Valid();
+    }
+  }
+  std::vector<std::string> kept;
+  for (std::size_t i = 0; i < matcher.size(); ++i) {
+    if (in_use[i]) ++shared;
+    else kept.push_back(matcher.probe(i));
+  }
+  return kept;
+}
+
+void verify_files(Database& database, const ProbeMatcher& matcher, ErasureReport& report) {
+  Scan scan(matcher, report);
+  const auto live = live_set(database);
+  std::set<std::string> families_with_hidden;
+  for (const auto& file : list_files(database.dir())) {
+    if (parse_name(file.path).ext == ".sst") {
+      std::int64_t hidden = 0;
+      if (!scan.sst_file(file, hidden)) {
+        if (fs::exists(file.path)) report.unverifiable_files.push_back(file.name);
+        continue;
+      }
+      if (hidden > 0) {
+        auto found = live.ssts.find(file.path.filename().string());
+        if (found != live.ssts.end()) families_with_hidden.insert(found->second);
+        else report.unverifiable_files.push_back(file.name);
+      }
+    }
+    // Everything raw, SSTs too: uncompressed blocks, index and property blocks.
+    scan.raw_file(file);
+  }
+  // Versions an SST file's own iterator hides are read through the database instead.
+  for (auto* family : database.all_families()) {
+    if (families_with_hidden.contains(family->GetName())) scan.all_versions(database, family, "rocksdb:" + family->GetName());
+  }
+}
+
+void store(Database& database, const ErasureReport& report) {
+  rocksdb::WriteBatch batch;
+  const auto json = report.to_json();
+  for (auto seq : report.purge_seqs) {
+    Database::check(batch.Put(database.family(Family::kMeta), report_key(seq), json), "adding to batch");
+    if (report.verified()) clear_pending_erasure(database, batch, seq);
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  Database::check(database.db().Write(sync, &batch), "storing the erasure report");
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+template <typename T, typename F>
+std::string json_array(const std::vector<T>& items, F each) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    out += each(items[i]);
+  }
+  out.push_back(']');
+  return out;
+}
+
+}  // namespace
+
+std::string_view stage_name(ErasureStage stage) {
+  switch (stage) {
+    case ErasureStage::kProbesFiltered: return "probes_filtered";
+    case ErasureStage::kFlushed: return "flushed";
+    case ErasureStage::kFirstFamilyCompacted: return "first_family_compacted";
+    case ErasureStage::kCompacted: return "compacted";
+    case ErasureStage::kQuiescent: return "quiescent";
+    case ErasureStage::kVerified: return "verified";
+  }
+  return "unknown";
+}
+
+bool ErasureReport::verified() const {
+  return !stopped && error.empty() && quiescent && residue == 0 && stray_files.empty() && unverifiable_files.empty();
+}
+
+std::string ErasureReport::to_json() const {
+  const auto number = [](std::uint64_t v) { return std::to_string(v); };
+  const auto text = [](const std::string& s) { return json_string(s); };
+  const auto residue_file = [](const ResidueFile& r) {
+    return fmt::format("{{\"file\":{},\"hits\":{}}}", json_string(r.file), r.hits);
+  };
+  return fmt::format(
+      "{{\"purge_seqs\":{},\"verified\":{},\"started_at_us\":{},\"duration_ms\":{},\"flush_ms\":{},"
+      "\"compaction_ms\":{},\"verify_ms\":{},\"probes\":{},\"probes_shared\":{},\"files_scanned\":{},"
+      "\"bytes_scanned\":{},\"sst_files\":{},\"sst_entries\":{},\"versions_scanned\":{},\"residue\":{},"
+      "\"residue_files\":{},\"stray_files\":{},\"unverifiable_files\":{},\"quiescent\":{},\"bytes_before\":{},"
+      "\"bytes_after\":{},\"bytes_reclaimed\":{},\"stopped\":{},\"error\":{}}}",
+      json_array(purge_seqs, number), verified() ? "true" : "false", started_at_us, duration_ms, flush_ms,
+      compaction_ms, verify_ms, probes, probes_shared, files_scanned, bytes_scanned, sst_files, sst_entries,
+      versions_scanned, residue, json_array(residue_files, residue_file), json_array(stray_files, text),
+      json_array(unverifiable_files, text), quiescent ? "true" : "false", bytes_before, bytes_after,
+      static_cast<std::int64_t>(bytes_before) - static_cast<std::int64_t>(bytes_after), stopped ? "true" : "false",
+      json_string(error));
+}
+
+ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64_t>& purge_seqs,
+                               std::vector<std::string> probes, const ErasurePassOptions& options) {
+  const auto start = Clock::now();
+  ErasureReport report;
+  report.purge_seqs = purge_seqs;
+  std::sort(report.purge_seqs.begin(), report.purge_seqs.end());
+  report.started_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const auto seqs_text = fmt::format("{}", fmt::join(report.purge_seqs, ","));
+  try {
+    report.bytes_before = directory_bytes(database.dir());
+    auto kept = drop_shared(database, std::move(probes), report.probes_shared);
+    const ProbeMatcher matcher(std::move(kept));
+    report.probes = matcher.size();
+    reach(options, ErasureStage::kProbesFiltered);
+
+    // Flush first: an idle family's unflushed data keeps the old WAL files alive.
+    auto phase = Clock::now();
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    Database::check(database.db().Flush(flush, database.all_families()), "flushing before erasure");
+    report.flush_ms = ms_since(phase);
+    reach(options, ErasureStage::kFlushed);
+
+    phase = Clock::now();
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    compact.exclusive_manual_compaction = false;  // the writer's flushes and compactions go on
+    compact.canceled = options.stop;
+    const auto families = database.all_families();
+    for (std::size_t i = 0; i < families.size(); ++i) {
+      if (stopping(options)) break;
+      auto status = database.db().CompactRange(compact, families[i], nullptr, nullptr);
+      if (stopping(options)) break;
+      Database::check(status, std::string("compacting ") + families[i]->GetName());
+      if (i == 0) reach(options, ErasureStage::kFirstFamilyCompacted);
+    }
+    report.compaction_ms = ms_since(phase);
+    if (!stopping(options)) reach(options, ErasureStage::kCompacted);
+
+    phase = Clock::now();
+    const auto deadline = Clock::now() + options.quiescence_timeout;
+    while (!stopping(options)) {
+      if (quiet(database) && stray_files(database).empty()) {
+        report.quiescent = true;
+        break;
+      }
+      if (Clock::now() >= deadline) break;
+      std::this_thread::sleep_for(kPollInterval);
+    }
+    if (stopping(options)) {
+      report.stopped = true;
+      spdlog::info("erasure pass for purge(s) {} stopped before verification; it runs again at the next start",
+                   seqs_text);
+      return report;
+    }
+    reach(options, ErasureStage::kQuiescent);
+    report.stray_files = stray_files(database);
+    verify_files(database, matcher, report);
+    report.verify_ms = ms_since(phase);
+    report.bytes_after = directory_bytes(database.dir());
+    report.duration_ms = ms_since(start);
+    reach(options, ErasureStage::kVerified);
+  } catch (const std::exception& error) {
+    report.error = error.what();
+    report.duration_ms = ms_since(start);
+  }
+
+  store(database, report);
+  if (report.verified()) {
+    spdlog::info("erasure verified for purge(s) {}: {} probes, {} files / {} bytes scanned, residue 0, {} bytes "
+                 "reclaimed, {} ms",
+                 seqs_text, report.probes, report.files_scanned, report.bytes_scanned,
+                 static_cast<std::int64_t>(report.bytes_before) - static_cast<std::int64_t>(report.bytes_after),
+                 report.duration_ms);
+  } else {
+    std::vector<std::string> holders;
+    for (const auto& r : report.residue_files) holders.push_back(fmt::format("{} ({} hits)", r.file, r.hits));
+    spdlog::error(
+        "ERASURE NOT VERIFIED for purge(s) {}: residue {} in [{}]; stray files [{}]; undecodable files [{}]; "
+        "quiescent {}; error '{}'. The purged customers' bytes may still be on disk; the erasure stays pending "
+        "and runs again at the next purge or start-up.",
+        seqs_text, report.residue, fmt::join(holders, ", "), fmt::join(report.stray_files, ", "),
+        fmt::join(report.unverifiable_files, ", "), report.quiescent, report.error);
+  }
+  return report;
+}
+
+std::optional<std::string> erasure_report(const Reader& reader, std::uint64_t purge_seq) {
+  return reader.get(Family::kMeta, report_key(purge_seq));
+}
+
+std::vector<std::string> stored_versions(Database& database, Family family, std::string_view key) {
+  std::vector<rocksdb::KeyVersion> versions;
+  const rocksdb::Slice k(key.data(), key.size());
+  Database::check(rocksdb::GetAllKeyVersions(&database.db(), database.family(family), k, k, 1'000, &versions),
+                  "reading stored versions");
+  std::vector<std::string> values;
+  constexpr int kTypeValue = 1;  // RocksDB's ValueType for a Put
+  for (auto& v : versions) {
+    if (v.type == kTypeValue && v.user_key == key) values.push_back(std::move(v.value));
+  }
+  return values;
+}
+
+}  // namespace ledger::eventstore

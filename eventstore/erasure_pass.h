@@ -1,0 +1,103 @@
+// The erasure compaction pass: after a purge has redacted customers in the log and removed
+// their rows, RocksDB still holds the old bytes in SST files, WAL files and memtables. The pass
+// flushes every column family, compacts every column family fully (bottommost level forced), waits
+// until nothing pins an old file, and then verifies itself: it searches every file of the data
+// directory for probes (byte strings taken from the purged customers' data) and checks that no
+// SST, WAL, blob or trash file exists outside RocksDB's live set.
+//
+// The report (counts, times, file names; never probe bytes) is stored in `meta` under
+// "erasure.report." ‖ u64(purge seq) for each purge the pass covered. Only a verified pass clears
+// the purges' pending-erasure records; otherwise they stay, and the pass runs again later (at the
+// next purge or start-up). Running it again after success changes nothing: it is idempotent.
+//
+// Thread-safety: one pass at a time per database; the writer may keep writing meanwhile (the pass
+// holds no lock of the writer, no snapshot, and only short-lived iterators before compaction).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eventstore/database.h"
+#include "eventstore/reader.h"
+
+namespace ledger::eventstore {
+
+// Points the pass reaches, in order. Tests inject crashes and concurrent work here.
+enum class ErasureStage {
+  kProbesFiltered,        // probes shared with surviving data dropped; nothing flushed yet
+  kFlushed,               // every memtable flushed
+  kFirstFamilyCompacted,  // the first column family compacted, the others not yet
+  kCompacted,             // every column family compacted
+  kQuiescent,             // one live version, no snapshot, no file outside the live set (or timed out)
+  kVerified,              // every file scanned; report about to be stored
+};
+std::string_view stage_name(ErasureStage stage);
+
+struct ErasurePassOptions {
+  // How long to wait for readers to let go of old files before verifying anyway (and failing).
+  std::chrono::milliseconds quiescence_timeout{60'000};
+  // Called on the pass's thread at each stage; must not call back into the pass.
+  std::function<void(ErasureStage)> on_stage;
+  // When it becomes true the pass stops at the next step (a running compaction is cancelled),
+  // stores nothing and returns a report with stopped = true. May be null.
+  std::atomic<bool>* stop = nullptr;
+};
+
+// A file (or "rocksdb:<family>" for versions only the database can still return) where probe
+// bytes were found, and how many times.
+struct ResidueFile {
+  std::string file;
+  std::uint64_t hits = 0;
+};
+
+struct ErasureReport {
+  std::vector<std::uint64_t> purge_seqs;  // the purges this pass covered, ascending
+  std::int64_t started_at_us = 0;
+  std::uint64_t probes = 0;          // probes searched for
+  std::uint64_t probes_shared = 0;   // dropped before compaction: also in surviving data
+  std::uint64_t files_scanned = 0;
+  std::uint64_t bytes_scanned = 0;   // file bytes read, plus decoded SST keys and values
+  std::uint64_t sst_files = 0;
+  std::uint64_t sst_entries = 0;     // decoded entries
+  std::uint64_t versions_scanned = 0;  // entries read through the database for SSTs holding hidden versions
+  std::uint64_t residue = 0;         // probe hits, all files together
+  std::vector<ResidueFile> residue_files;
+  std::vector<std::string> stray_files;         // .sst/.log/.blob/.trash outside the live set
+  std::vector<std::string> unverifiable_files;  // could not be decoded
+  bool quiescent = false;            // one live version, no snapshot, no stray file before the scan
+  std::uint64_t bytes_before = 0;    // data directory size when the pass started
+  std::uint64_t bytes_after = 0;     // ... and when it finished
+  std::uint64_t flush_ms = 0;
+  std::uint64_t compaction_ms = 0;
+  std::uint64_t verify_ms = 0;       // waiting for quiescence and scanning
+  std::uint64_t duration_ms = 0;
+  bool stopped = false;
+  std::string error;                 // an I/O failure that ended the pass early
+
+  // Residue zero, nothing stray or undecodable, quiescent, and the pass ran to the end.
+  bool verified() const;
+  // One JSON object; no personal data (file names and counts only).
+  std::string to_json() const;
+};
+
+// Runs the pass for `purge_seqs` (usually every pending erasure) with `probes` from the purged
+// customers' data. Stores the report under every seq and, when verified, clears their pending
+// records in the same synced write. Logs the outcome; residue is logged as an error naming the
+// files. Throws StorageError only when the report itself cannot be stored.
+ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64_t>& purge_seqs,
+                               std::vector<std::string> probes, const ErasurePassOptions& options = {});
+
+// The stored report JSON of the last pass that covered `purge_seq`; nullopt when none ran yet.
+std::optional<std::string> erasure_report(const Reader& reader, std::uint64_t purge_seq);
+
+// Every value RocksDB still holds for `key` in `family` (memtables and live SST files, older
+// versions included), newest first. Deletions are skipped. For recovering probes after a crash.
+std::vector<std::string> stored_versions(Database& database, Family family, std::string_view key);
+
+}  // namespace ledger::eventstore

@@ -1,0 +1,104 @@
+#include "server/erasure_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include "eventstore/pending_erasure.h"
+#include "projections/erasure_probes.h"
+
+namespace ledger::server {
+
+ErasureWorker::ErasureWorker(eventstore::Database& database, ErasureWorkerOptions options)
+    : database_(database), options_(std::move(options)) {
+  work_ = !eventstore::pending_erasures(eventstore::DatabaseReader(database_)).empty();
+  thread_ = std::thread([this] { run(); });
+}
+
+ErasureWorker::~ErasureWorker() { stop(); }
+
+void ErasureWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ErasureWorker::purge_committed(std::uint64_t purge_seq, std::vector<std::string> probes) {
+  {
+    std::lock_guard lock(mutex_);
+    probes_[purge_seq] = std::move(probes);
+    work_ = true;
+  }
+  wake_.notify_one();
+}
+
+std::optional<std::string> ErasureWorker::wait_for_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    // Checked under the lock the worker takes before it signals: no wake-up is missed.
+    if (auto report = eventstore::erasure_report(eventstore::DatabaseReader(database_), purge_seq)) return report;
+    if (finished_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return eventstore::erasure_report(eventstore::DatabaseReader(database_), purge_seq);
+    }
+  }
+}
+
+void ErasureWorker::run() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stop_ || work_; });
+      if (stop_) return;
+      work_ = false;
+    }
+    try {
+      run_pass();
+    } catch (const std::exception& error) {
+      spdlog::error("ERASURE PASS FAILED: {}; the erasure stays pending and runs again at the next purge or start-up",
+                    error.what());
+    }
+    { std::lock_guard lock(mutex_); }
+    finished_.notify_all();
+  }
+}
+
+void ErasureWorker::run_pass() {
+  const auto pending = eventstore::pending_erasures(eventstore::DatabaseReader(database_));
+  if (pending.empty()) return;
+  std::vector<std::string> probes;
+  for (auto seq : pending) {
+    std::vector<std::string> known;
+    bool have = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto found = probes_.find(seq); found != probes_.end()) {
+        known = found->second;
+        have = true;
+      }
+    }
+    if (!have) {
+      // Lost with the process that purged: take them from old versions before compaction
+      // removes those, and keep them for a retry.
+      auto recovered = projections::recover_probes(database_, seq);
+      known.assign(recovered.begin(), recovered.end());
+      spdlog::info("erasure of purge {}: {} probes recovered from old versions after a restart", seq, known.size());
+      std::lock_guard lock(mutex_);
+      probes_[seq] = known;
+    }
+    probes.insert(probes.end(), std::make_move_iterator(known.begin()), std::make_move_iterator(known.end()));
+  }
+
+  eventstore::ErasurePassOptions pass;
+  pass.quiescence_timeout = options_.quiescence_timeout;
+  pass.on_stage = options_.on_stage;
+  pass.stop = &stop_;
+  const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes), pass);
+  if (report.verified()) {
+    std::lock_guard lock(mutex_);
+    for (auto seq : pending) probes_.erase(seq);
+  }
+}
+
+}  // namespace ledger::server

@@ -1,0 +1,71 @@
+// ErasureWorker: runs the erasure compaction pass (eventstore/erasure_pass.h) on its own thread,
+// so that the writer never waits for a flush, a compaction or a scan. It runs a pass when a purge
+// is committed and, at start, when pending-erasure records are on disk (a pass that a crash or a
+// shutdown cut short is finished then). A pass covers every pending erasure at once.
+//
+// Probes handed in by the writer stay in memory until their erasure is verified; for a pending
+// erasure without them (after a restart) they are recovered from the old versions RocksDB still
+// holds. Thread-safe: purge_committed and wait_for_report may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eventstore/database.h"
+#include "eventstore/erasure_pass.h"
+
+namespace ledger::server {
+
+struct ErasureWorkerOptions {
+  std::chrono::milliseconds quiescence_timeout{60'000};
+  // Runs on the worker thread at each stage of every pass (tests; crash injection).
+  std::function<void(eventstore::ErasureStage)> on_stage;
+};
+
+class ErasureWorker {
+ public:
+  // "*database" must outlive the worker. Starts the thread; a pass starts at once when
+  // erasures are pending.
+  ErasureWorker(eventstore::Database& database, ErasureWorkerOptions options);
+  // stop().
+  ~ErasureWorker();
+  ErasureWorker(const ErasureWorker&) = delete;
+  ErasureWorker& operator=(const ErasureWorker&) = delete;
+
+  // The purge at `purge_seq` is durable; its probes join the next pass, which is started.
+  // Only takes a short lock: the writer calls it.
+  void purge_committed(std::uint64_t purge_seq, std::vector<std::string> probes);
+
+  // The report last stored for `purge_seq`, waiting up to `timeout` for a pass to store one;
+  // nullopt on timeout.
+  std::optional<std::string> wait_for_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout);
+
+  // Cancels a running pass (its erasure stays pending for the next start) and joins. Idempotent.
+  void stop();
+
+ private:
+  void run();
+  void run_pass();
+
+  eventstore::Database& database_;
+  const ErasureWorkerOptions options_;
+  std::atomic<bool> stop_{false};
+
+  std::mutex mutex_;
+  std::condition_variable wake_;      // work to do, or stop
+  std::condition_variable finished_;  // a pass ended (its report, if any, is stored)
+  bool work_ = false;                 // guarded by mutex_
+  std::map<std::uint64_t, std::vector<std::string>> probes_;  // guarded by mutex_; until verified
+  std::thread thread_;
+};
+
+}  // namespace ledger::server
