@@ -1,0 +1,22 @@
+#include "server/commit_feed.h"
+
+namespace ledger::server {
+
+std::uint64_t CommitFeed::add(Wake wake) {
+  std::lock_guard lock(mutex_);
+  const auto id = next_id_++;
+  wakes_.emplace(id, std::move(wake));
+  return id;
+}
+
+void CommitFeed::remove(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  wakes_.erase(id);
+}
+
+void CommitFeed::publish(std::uint64_t next_seq) {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, wake] : wakes_) wake(next_seq);
+}
+
+}  // namespace ledger::server

@@ -1,0 +1,334 @@
+#include "server/connection.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+#include <spdlog/spdlog.h>
+
+#include "eventstore/event_log.h"
+#include "eventstore/reader.h"
+#include "server/connection_manager.h"
+
+namespace ledger::server {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+// Entries a subscriber reads per slice, so that no iterator pins files for long.
+constexpr std::uint64_t kSubscriptionSlice = 256;
+
+}  // namespace
+
+Connection::Connection(Stream stream, bool tls, ConnectionManager& manager, const RequestHandler& handler,
+                       CommitFeed& feed, const ConnectionLimits& limits)
+    : stream_(std::move(stream)),
+      tls_(tls),
+      manager_(manager),
+      handler_(handler),
+      feed_(feed),
+      limits_(limits),
+      parser_(limits.frame),
+      read_gate_(stream_.get_executor(), Clock::time_point::max()),
+      write_signal_(stream_.get_executor(), Clock::time_point::max()),
+      watchdog_timer_(stream_.get_executor()),
+      started_(Clock::now()),
+      last_activity_(started_),
+      published_(std::make_shared<std::atomic<std::uint64_t>>(0)),
+      wake_pending_(std::make_shared<std::atomic<bool>>(false)) {
+  boost::system::error_code ec;
+  auto endpoint = stream_.lowest_layer().remote_endpoint(ec);
+  peer_ = ec ? "unknown peer" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+void Connection::start() {
+  update_deadline();
+  running_ = 3;
+  auto self = shared_from_this();
+  auto done = [self](std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("connection {}: {}", self->peer_, e.what());
+      }
+      self->close_now();
+    }
+    self->finished();
+  };
+  asio::co_spawn(stream_.get_executor(), read_loop(), done);
+  asio::co_spawn(stream_.get_executor(), write_loop(), done);
+  asio::co_spawn(stream_.get_executor(), watchdog(), done);
+}
+
+void Connection::stop() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->close_after_flush();
+    if (self->subscription_id_) {
+      self->send(RequestHandler::error_frame(*self->subscription_id_, protocol::ErrorCode::SHUTTING_DOWN,
+                                             "the server is shutting down; subscribe again from the next seq"));
+    }
+  });
+}
+
+void Connection::abort() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->close_now(); });
+}
+
+void Connection::finished() {
+  if (--running_ > 0) return;
+  if (subscription_id_) feed_.remove(feed_id_);
+  manager_.remove(shared_from_this());
+}
+
+asio::awaitable<void> Connection::read_loop() {
+  if (tls_) {
+    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kAwait);
+    if (ec) {
+      spdlog::info("connection {}: TLS handshake failed: {}", peer_, ec.message());
+      close_now();
+      co_return;
+    }
+  }
+  while (!closing_) {
+    // Backpressure: no new request while too many await the writer or the client.
+    while (!closing_ && (in_flight_ >= limits_.max_in_flight || outbox_bytes_ >= limits_.max_outbox_bytes)) {
+      co_await read_gate_.async_wait(kAwait);
+    }
+    if (closing_) break;
+    if (buffer_pos_ == buffer_len_) {
+      auto buffer = asio::buffer(buffer_);
+      auto [ec, n] = tls_ ? co_await stream_.async_read_some(buffer, kAwait)
+                          : co_await stream_.next_layer().async_read_some(buffer, kAwait);
+      if (ec) {
+        if (parser_.in_progress() && !closing_) spdlog::info("connection {}: closed in the middle of a frame", peer_);
+        break;
+      }
+      buffer_pos_ = 0;
+      buffer_len_ = n;
+      last_activity_ = Clock::now();
+    }
+    const bool was_in_progress = parser_.in_progress();
+    std::size_t consumed = 0;
+    auto result = parser_.parse(buffer_.data() + buffer_pos_, buffer_len_ - buffer_pos_, consumed);
+    buffer_pos_ += consumed;
+    if (result == FrameParser::Result::kBad) {
+      spdlog::warn("connection {}: bad frame: {}", peer_, parser_.error());
+      fail(parser_.problem() == FrameParser::Problem::kTooLarge ? protocol::ErrorCode::TOO_LARGE
+                                                                 : protocol::ErrorCode::BAD_REQUEST,
+           parser_.error());
+      break;
+    }
+    if (result == FrameParser::Result::kGood) {
+      handle_frame(parser_.take_frame());
+    } else if (!was_in_progress && parser_.in_progress()) {
+      frame_started_ = Clock::now();
+    }
+    update_deadline();
+  }
+  close_after_flush();
+}
+
+void Connection::handle_frame(Frame frame) {
+  capnp::FlatArrayMessageReader reader(frame, frame_reader_options(frame.size()));
+  protocol::Request::Reader request;
+  try {
+    request = reader.getRoot<protocol::Request>();
+    // Walks every pointer once, so that limits are enforced here and not halfway through.
+    (void)request.totalSize();
+  } catch (const kj::Exception& e) {
+    spdlog::warn("connection {}: unreadable request: {}", peer_, e.getDescription().cStr());
+    fail(protocol::ErrorCode::BAD_REQUEST, "the frame is not a valid Request message");
+    return;
+  }
+  const bool was_authenticated = session_.principal.has_value();
+  auto self = shared_from_this();
+  RequestHandler::Dispatch dispatch = [self](std::function<void()> task) {
+    asio::post(self->stream_.get_executor(), std::move(task));
+  };
+  RequestHandler::Send reply = [self](Frame response) {
+    --self->in_flight_;
+    self->send(std::move(response));
+    self->read_gate_.cancel();
+  };
+  auto handled = handler_.handle(request, session_, dispatch, reply);
+  if (!was_authenticated && session_.principal) {
+    spdlog::info("connection {}: {} authenticated as {}", peer_, session_.principal->name,
+                 role_name(session_.principal->role));
+  }
+  if (handled.response.size() == 0) {
+    ++in_flight_;
+    return;
+  }
+  send(std::move(handled.response));
+  if (handled.close) {
+    spdlog::info("connection {}: closing after a refused request", peer_);
+    close_after_flush();
+    return;
+  }
+  if (handled.subscribe_from && !subscription_id_) {
+    subscription_id_ = request.getId();
+    cursor_ = *handled.subscribe_from;
+    std::weak_ptr<Connection> weak = self;
+    auto published = published_;
+    auto pending = wake_pending_;
+    auto executor = stream_.get_executor();
+    // On the writer thread: remember the head and post at most one wake-up at a time.
+    feed_id_ = feed_.add([weak, published, pending, executor](std::uint64_t next_seq) {
+      published->store(next_seq);
+      if (pending->exchange(true)) return;
+      asio::post(executor, [weak] {
+        if (auto c = weak.lock()) c->pump_subscription();
+      });
+    });
+    eventstore::DatabaseReader db(handler_.database());
+    head_ = eventstore::load_head(db).next_seq;
+    pump_subscription();
+  }
+}
+
+void Connection::pump_subscription() {
+  wake_pending_->store(false);
+  if (!subscription_id_ || closing_ || closed_) return;
+  head_ = std::max(head_, published_->load());
+  if (caught_up_ && head_ > cursor_ && head_ - cursor_ > limits_.max_subscriber_lag) {
+    spdlog::warn("connection {}: subscriber cut off, {} entries behind", peer_, head_ - cursor_);
+    fail(protocol::ErrorCode::TOO_SLOW, "the subscriber fell too far behind; subscribe again from seq " +
+                                            std::to_string(cursor_));
+    return;
+  }
+  eventstore::DatabaseReader reader(handler_.database());
+  while (cursor_ < head_ && outbox_bytes_ < limits_.max_outbox_bytes) {
+    const auto end = std::min(head_, cursor_ + kSubscriptionSlice);
+    try {
+      eventstore::scan_entries(reader, cursor_, [&](const eventstore::Envelope& envelope) {
+        if (envelope.seq >= end) return false;
+        send(RequestHandler::entry_frame(*subscription_id_, envelope));
+        cursor_ = envelope.seq + 1;
+        return true;
+      });
+    } catch (const eventstore::StorageError& e) {
+      spdlog::error("connection {}: subscription read failed: {}", peer_, e.what());
+      fail(protocol::ErrorCode::INTERNAL, "the ledger could not read its log; see the server log");
+      return;
+    }
+    if (cursor_ < end) break;  // the log has a gap below the head: wait for the next commit
+  }
+  if (cursor_ >= head_) caught_up_ = true;
+}
+
+void Connection::send(Frame frame) {
+  if (closed_) return;
+  outbox_bytes_ += frame.size() * sizeof(capnp::word);
+  outbox_.push_back(std::move(frame));
+  write_signal_.cancel();
+}
+
+void Connection::fail(protocol::ErrorCode code, const std::string& message) {
+  send(RequestHandler::error_frame(0, code, message));
+  close_after_flush();
+}
+
+void Connection::close_after_flush() {
+  if (closing_) return;
+  closing_ = true;
+  boost::system::error_code ignored;
+  // Wakes a pending read with end-of-file; writes go on.
+  stream_.lowest_layer().shutdown(tcp::socket::shutdown_receive, ignored);
+  read_gate_.cancel();
+  write_signal_.cancel();
+  update_deadline();
+}
+
+void Connection::close_now() {
+  if (closed_) return;
+  closed_ = true;
+  closing_ = true;
+  boost::system::error_code ignored;
+  stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.lowest_layer().close(ignored);
+  read_gate_.cancel();
+  write_signal_.cancel();
+  watchdog_timer_.cancel();
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  std::vector<Frame> batch;
+  std::vector<asio::const_buffer> buffers;
+  while (!closed_) {
+    if (outbox_.empty()) {
+      if (closing_ && in_flight_ == 0) break;
+      co_await write_signal_.async_wait(kAwait);
+      continue;
+    }
+    batch.clear();
+    buffers.clear();
+    std::size_t bytes = 0;
+    while (!outbox_.empty() && batch.size() < 64) {
+      auto frame = std::move(outbox_.front());
+      outbox_.pop_front();
+      bytes += frame.size() * sizeof(capnp::word);
+      buffers.emplace_back(frame.begin(), frame.size() * sizeof(capnp::word));
+      batch.push_back(std::move(frame));
+    }
+    auto [ec, n] = tls_ ? co_await asio::async_write(stream_, buffers, kAwait)
+                        : co_await asio::async_write(stream_.next_layer(), buffers, kAwait);
+    outbox_bytes_ -= bytes;
+    if (ec) break;
+    last_activity_ = Clock::now();
+    read_gate_.cancel();
+    if (subscription_id_ && outbox_bytes_ < limits_.max_outbox_bytes / 2) pump_subscription();
+    update_deadline();
+  }
+  if (tls_ && !closed_) {
+    co_await stream_.async_shutdown(kAwait);
+  }
+  close_now();
+}
+
+void Connection::update_deadline() {
+  auto now = Clock::now();
+  if (closing_) {
+    deadline_ = now + limits_.linger;
+    deadline_reason_ = "the client did not read its last responses";
+  } else if (!session_.principal) {
+    deadline_ = started_ + limits_.hello_timeout;
+    deadline_reason_ = "no hello within the hello deadline";
+  } else if (parser_.in_progress()) {
+    deadline_ = frame_started_ + limits_.frame_timeout;
+    deadline_reason_ = "a frame was not completed within the frame deadline";
+  } else if (in_flight_ > 0 || subscription_id_) {
+    deadline_ = Clock::time_point::max();
+  } else {
+    deadline_ = last_activity_ + limits_.idle_timeout;
+    deadline_reason_ = "the connection was idle too long";
+  }
+  watchdog_timer_.expires_at(deadline_);
+}
+
+asio::awaitable<void> Connection::watchdog() {
+  while (!closed_) {
+    co_await watchdog_timer_.async_wait(kAwait);
+    if (closed_) break;
+    if (Clock::now() < deadline_) continue;
+    if (closing_) {
+      spdlog::info("connection {}: closed: {}", peer_, deadline_reason_);
+      close_now();
+      break;
+    }
+    spdlog::info("connection {}: timed out: {}", peer_, deadline_reason_);
+    fail(protocol::ErrorCode::TIMEOUT, deadline_reason_);
+  }
+}
+
+}  // namespace ledger::server

@@ -1,0 +1,118 @@
+// Connection: one client socket's life. Reads frames, hands each request to the RequestHandler,
+// writes responses in the order they complete (each carries its request id), and streams the log
+// to a subscriber. Everything runs on the socket's strand.
+//
+// Backpressure: it stops reading while `max_in_flight` requests await the writer or while
+// `max_outbox_bytes` of responses wait for the client to read them. Deadlines: hello, a frame
+// in progress, idleness. Bad bytes: an error frame, then the connection closes.
+//
+// Thread-safety: stop(), abort() and the commit wake-up may be called from any thread; the rest
+// runs on the strand.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "server/commit_feed.h"
+#include "server/frame_parser.h"
+#include "server/request_handler.h"
+
+namespace ledger::server {
+
+class ConnectionManager;
+
+struct ConnectionLimits {
+  FrameLimits frame;
+  std::size_t max_in_flight = 128;
+  std::size_t max_outbox_bytes = 4 << 20;
+  std::chrono::milliseconds hello_timeout{5'000};
+  std::chrono::milliseconds frame_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{300'000};
+  // A closing connection whose client does not read its last responses is closed after this.
+  std::chrono::milliseconds linger{5'000};
+  // A live subscriber this many entries behind the log is cut off.
+  std::uint64_t max_subscriber_lag = 100'000;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
+  // The socket's executor must be a strand. The referenced objects must outlive the connection.
+  Connection(Stream stream, bool tls, ConnectionManager& manager, const RequestHandler& handler, CommitFeed& feed,
+             const ConnectionLimits& limits);
+
+  // Starts reading; the connection removes itself from the manager when it is done.
+  void start();
+  // Stops reading, answers what is in flight, then closes.
+  void stop();
+  // Closes now.
+  void abort();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> write_loop();
+  boost::asio::awaitable<void> watchdog();
+  void handle_frame(Frame frame);
+  void send(Frame frame);
+  void fail(protocol::ErrorCode code, const std::string& message);
+  void close_after_flush();
+  void close_now();
+  void update_deadline();
+  void wake_subscription(std::uint64_t next_seq);
+  void pump_subscription();
+  void finished();
+
+  Stream stream_;
+  const bool tls_;
+  ConnectionManager& manager_;
+  const RequestHandler& handler_;
+  CommitFeed& feed_;
+  const ConnectionLimits& limits_;
+  std::string peer_;
+
+  FrameParser parser_;
+  Session session_;
+  std::array<std::uint8_t, 16 * 1024> buffer_{};
+  std::size_t buffer_pos_ = 0;
+  std::size_t buffer_len_ = 0;
+
+  std::size_t in_flight_ = 0;
+  std::deque<Frame> outbox_;
+  std::size_t outbox_bytes_ = 0;
+
+  boost::asio::steady_timer read_gate_;     // wakes the reader when backpressure eases
+  boost::asio::steady_timer write_signal_;  // wakes the writer when the outbox fills
+  boost::asio::steady_timer watchdog_timer_;
+  Clock::time_point started_;
+  Clock::time_point frame_started_{};
+  Clock::time_point last_activity_;
+  Clock::time_point deadline_;
+  std::string deadline_reason_;
+
+  bool closing_ = false;  // no more requests are read
+  bool closed_ = false;   // the socket is closed
+  int running_ = 0;       // coroutines still running
+
+  // Subscription state.
+  std::optional<std::uint64_t> subscription_id_;  // the request id entries carry
+  std::uint64_t feed_id_ = 0;
+  std::uint64_t cursor_ = 0;         // next seq to send
+  std::uint64_t head_ = 0;           // every seq below is readable
+  bool caught_up_ = false;
+  std::shared_ptr<std::atomic<std::uint64_t>> published_;  // written by the writer thread
+  std::shared_ptr<std::atomic<bool>> wake_pending_;
+};
+
+}  // namespace ledger::server

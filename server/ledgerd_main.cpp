@@ -1,0 +1,194 @@
+// ledgerd: the ledger's TCP server. Wires the parts together: the database, the command
+// service, the tokens, the request handler and the Asio server, then runs until SIGINT or
+// SIGTERM, answers what is in flight, closes the database and exits 0.
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "eventstore/database.h"
+#include "server/command_service.h"
+#include "server/commit_feed.h"
+#include "server/connection_manager.h"
+#include "server/request_handler.h"
+#include "server/tcp_server.h"
+#include "server/tokens.h"
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace ledger;
+
+namespace {
+
+// "HOST:PORT", "[V6]:PORT". Resolves names; nullopt when it cannot.
+std::optional<tcp::endpoint> parse_listen(asio::io_context& io, const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  auto host = listen.substr(0, colon);
+  auto port = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(host, port, tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) return std::nullopt;
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ledgerd: the Customer Ledger server"};
+  std::string data = "./ledger-data";
+  std::string listen = "127.0.0.1:7400";
+  std::string tokens_file, tls_cert, tls_key;
+  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  server::ServerOptions options;
+  std::size_t max_frame_bytes = options.limits.frame.max_bytes;
+  long hello_ms = options.limits.hello_timeout.count();
+  long frame_ms = options.limits.frame_timeout.count();
+  long idle_ms = options.limits.idle_timeout.count();
+  app.add_option("--data", data, "data directory")->capture_default_str();
+  app.add_option("--listen", listen, "HOST:PORT to listen on; port 0 picks a free port")->capture_default_str();
+  app.add_option("--tokens", tokens_file, "tokens file: NAME ROLE SHA256HEX per line")->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", tls_cert, "certificate chain (PEM); with --tls-key enables TLS")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "private key (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--threads", threads, "network threads")->check(CLI::Range(1u, 256u))->capture_default_str();
+  app.add_option("--max-connections", options.max_connections, "open connections at most")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  app.add_option("--max-in-flight", options.limits.max_in_flight, "requests awaiting an answer per connection")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+      ->capture_default_str();
+  app.add_option("--max-frame-bytes", max_frame_bytes, "largest request frame")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
+      ->capture_default_str();
+  app.add_option("--hello-timeout-ms", hello_ms, "time for a new client to say hello")->capture_default_str();
+  app.add_option("--frame-timeout-ms", frame_ms, "time to complete a frame once begun")->capture_default_str();
+  app.add_option("--idle-timeout-ms", idle_ms, "an idle connection is closed after this")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  auto log = spdlog::stderr_color_mt("ledgerd");
+  spdlog::set_default_logger(log);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  options.limits.frame.max_bytes = max_frame_bytes;
+  options.limits.hello_timeout = std::chrono::milliseconds(hello_ms);
+  options.limits.frame_timeout = std::chrono::milliseconds(frame_ms);
+  options.limits.idle_timeout = std::chrono::milliseconds(idle_ms);
+
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::cerr << "ledgerd: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+
+  std::optional<server::TokenTable> tokens;
+  if (tokens_file.empty()) {
+    tokens = server::TokenTable::open_access();
+  } else {
+    auto loaded = server::TokenTable::load(tokens_file);
+    if (!loaded) {
+      std::cerr << "ledgerd: " << loaded.error() << "\n";
+      return 2;
+    }
+    tokens = std::move(*loaded);
+  }
+
+  try {
+    // Before the io_context: connections and their pending handlers refer to these, and the
+    // io_context destroys them.
+    auto database = eventstore::Database::open(data, {});
+    server::CommandService service(*database);
+    server::CommitFeed feed;
+    service.on_commit([&feed](std::uint64_t next_seq) { feed.publish(next_seq); });
+    server::ConnectionManager manager;
+    server::RequestHandler handler(service, *tokens, server::erasure_not_awaited(),
+                                   [&manager] { return static_cast<std::uint32_t>(manager.size()); });
+
+    asio::io_context io(static_cast<int>(threads));
+    auto endpoint = parse_listen(io, listen);
+    if (!endpoint) {
+      std::cerr << "ledgerd: --listen must be HOST:PORT, got " << listen << "\n";
+      return 2;
+    }
+    if (tokens->open() && !endpoint->address().is_loopback()) {
+      std::cerr << "ledgerd: refusing to listen on " << listen
+                << " without --tokens: without tokens every client is an admin, so only loopback is allowed\n";
+      return 2;
+    }
+
+    std::optional<asio::ssl::context> tls;
+    if (!tls_cert.empty()) {
+      tls.emplace(asio::ssl::context::tls_server);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+      tls->use_certificate_chain_file(tls_cert);
+      tls->use_private_key_file(tls_key, asio::ssl::context::pem);
+    }
+
+    server::Server server(io, *endpoint, manager, handler, feed, tls ? &*tls : nullptr, options);
+    auto bound = server.local_endpoint();
+    std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                : bound.address().to_string();
+    shown += ":" + std::to_string(bound.port());
+    server.start();
+
+    // Shutdown: stop accepting, let connections answer what is in flight, and after a grace
+    // period close whatever is left.
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    asio::steady_timer grace(io);
+    asio::steady_timer poll(io);
+    std::function<void()> wait_for_connections = [&] {
+      poll.expires_after(std::chrono::milliseconds(20));
+      poll.async_wait([&](boost::system::error_code ec) {
+        if (ec) return;
+        if (manager.size() == 0) {
+          grace.cancel();  // nothing left to wait for: let io.run() return
+          return;
+        }
+        wait_for_connections();
+      });
+    };
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      spdlog::info("signal {}: stopping; answering requests in flight", signal);
+      server.stop();
+      grace.expires_after(std::chrono::seconds(10));
+      grace.async_wait([&](boost::system::error_code wait_ec) {
+        if (wait_ec) return;
+        spdlog::warn("closing {} connections that did not finish in time", manager.size());
+        manager.abort_all();
+      });
+      wait_for_connections();
+    });
+
+    spdlog::info("ledgerd started: data {}, {} threads, {}{}", data, threads, tls ? "TLS, " : "",
+                 tokens->open() ? "no tokens (loopback only, every client is admin)" : "tokens required");
+    std::cout << "listening on " << shown << std::endl;
+
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : pool) t.join();
+
+    service.stop();
+    database->close();
+    spdlog::info("ledgerd stopped");
+  } catch (const std::exception& e) {
+    spdlog::critical("ledgerd: {}", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,70 @@
+#include "server/tcp_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace ledger::server {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Server::Server(asio::io_context& io, const tcp::endpoint& endpoint, ConnectionManager& manager,
+               const RequestHandler& handler, CommitFeed& feed, asio::ssl::context* tls, ServerOptions options)
+    : io_(io),
+      acceptor_(io, endpoint),
+      manager_(manager),
+      handler_(handler),
+      feed_(feed),
+      tls_(tls),
+      plain_(asio::ssl::context::tls_server),
+      options_(std::move(options)) {}
+
+void Server::start() { accept(); }
+
+void Server::stop() {
+  if (stopped_.exchange(true)) return;
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  manager_.stop_all();
+}
+
+void Server::accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopped_) return;
+      spdlog::warn("accept failed: {}", ec.message());
+      accept();
+      return;
+    }
+    if (stopped_) return;
+    if (manager_.size() >= options_.max_connections) {
+      refuse(std::move(socket));
+    } else {
+      boost::system::error_code no_delay_ec;
+      socket.set_option(tcp::no_delay(true), no_delay_ec);
+      auto connection = std::make_shared<Connection>(Connection::Stream(std::move(socket), tls_ ? *tls_ : plain_),
+                                                     tls_ != nullptr, manager_, handler_, feed_, options_.limits);
+      manager_.add(connection);
+      connection->start();
+    }
+    accept();
+  });
+}
+
+void Server::refuse(tcp::socket socket) {
+  spdlog::warn("connection refused: the limit of {} connections is reached", options_.max_connections);
+  auto shared = std::make_shared<tcp::socket>(std::move(socket));
+  auto frame = std::make_shared<Frame>(RequestHandler::error_frame(
+      0, protocol::ErrorCode::BUSY, "the server has too many connections; retry shortly"));
+  asio::async_write(*shared, asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word)),
+                    [shared, frame](boost::system::error_code, std::size_t) {
+                      boost::system::error_code ignored;
+                      shared->shutdown(tcp::socket::shutdown_both, ignored);
+                      shared->close(ignored);
+                    });
+}
+
+}  // namespace ledger::server

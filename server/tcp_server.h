@@ -1,0 +1,58 @@
+// Server: the acceptor and the connection limit. Accepts each client on its own strand, wraps it
+// in a Connection (TLS when a context is given) and registers it with the ConnectionManager.
+// A client beyond the limit gets a "busy" error frame and is closed.
+//
+// Thread-safety: construct, then run the io_context from any number of threads; stop() may be
+// called from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "server/commit_feed.h"
+#include "server/connection.h"
+#include "server/connection_manager.h"
+#include "server/request_handler.h"
+
+namespace ledger::server {
+
+struct ServerOptions {
+  std::size_t max_connections = 1024;
+  ConnectionLimits limits;
+};
+
+class Server {
+ public:
+  // Binds and listens on `endpoint`; throws boost::system::system_error when it cannot.
+  // `tls` (optional) must outlive the server; the other references too.
+  Server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, ConnectionManager& manager,
+         const RequestHandler& handler, CommitFeed& feed, boost::asio::ssl::context* tls, ServerOptions options);
+
+  // The address actually bound (port 0 resolved).
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  void start();
+  // Stops accepting and asks every connection to finish what it has in flight.
+  void stop();
+
+ private:
+  void accept();
+  void refuse(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  ConnectionManager& manager_;
+  const RequestHandler& handler_;
+  CommitFeed& feed_;
+  boost::asio::ssl::context* tls_;
+  // ssl::stream needs a context even when TLS is off; this one is never used to handshake.
+  boost::asio::ssl::context plain_;
+  const ServerOptions options_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace ledger::server
