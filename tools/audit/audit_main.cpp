@@ -30,9 +30,20 @@ using namespace ledger::tools;
 
 namespace {
 
-int verify(eventstore::Database& database, bool json) {
+// A secondary instance that opens while the primary deletes an obsolete WAL file (after a
+// flush, e.g. by an erasure pass) can miss that file's writes and see projections behind the
+// log. Such a view is not repeatable, while a real problem is: a failure is checked again on
+// fresh opens before it is reported.
+constexpr int kVerifyOpens = 3;
+
+int verify(const std::string& data, bool json) {
   if (isatty(STDERR_FILENO) == 1) std::cerr << "verifying the log, receipts and projections...\r" << std::flush;
-  const auto report = projections::verify_ledger(eventstore::DatabaseReader(database));
+  projections::VerifyReport report;
+  for (int attempt = 0; attempt < kVerifyOpens; ++attempt) {
+    AuditView view(data);
+    report = projections::verify_ledger(eventstore::DatabaseReader(view.database()));
+    if (report.ok) break;
+  }
   if (json) {
     std::cout << to_line(boost::json::object{{"ok", report.ok},
                                              {"entries", report.entries},
@@ -183,10 +194,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (verify_cmd->parsed()) return verify(data, json);
     AuditView view(data);
     auto& database = view.database();
     eventstore::DatabaseReader reader(database);
-    if (verify_cmd->parsed()) return verify(database, json);
     if (history_cmd->parsed()) {
       if (number.has_value() == id.has_value()) throw ToolError("history: give a customer number or --id, not both");
       const auto steps = number ? history_by_number(reader, *number) : history_by_id(reader, *id);
