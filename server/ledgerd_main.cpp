@@ -22,6 +22,7 @@
 #include "server/command_service.h"
 #include "server/commit_feed.h"
 #include "server/connection_manager.h"
+#include "server/erasure_waiter.h"
 #include "server/request_handler.h"
 #include "server/tcp_server.h"
 #include "server/tokens.h"
@@ -114,7 +115,8 @@ int main(int argc, char** argv) {
     server::CommitFeed feed;
     service.on_commit([&feed](std::uint64_t next_seq) { feed.publish(next_seq); });
     server::ConnectionManager manager;
-    server::RequestHandler handler(service, *tokens, server::erasure_not_awaited(),
+    server::ErasureWaiter erasure_waiter(service, std::chrono::minutes(30));
+    server::RequestHandler handler(service, *tokens, erasure_waiter.callback(),
                                    [&manager] { return static_cast<std::uint32_t>(manager.size()); });
 
     asio::io_context io(static_cast<int>(threads));
@@ -165,6 +167,7 @@ int main(int argc, char** argv) {
       if (ec) return;
       spdlog::info("signal {}: stopping; answering requests in flight", signal);
       server.stop();
+      erasure_waiter.stop();  // waiting clients get "pending"; the pass resumes at the next start
       grace.expires_after(std::chrono::seconds(10));
       grace.async_wait([&](boost::system::error_code wait_ec) {
         if (wait_ec) return;
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
     io.run();
     for (auto& t : pool) t.join();
 
+    erasure_waiter.stop();
     service.stop();
     database->close();
     spdlog::info("ledgerd stopped");
