@@ -1,0 +1,396 @@
+// ledgerd as clients meet it: a real server process on a loopback port, spoken to over TCP by
+// the ledger's own client, by raw sockets sending bad bytes, and by the capnp tool.
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <capnp/serialize.h>
+#include <catch2/catch.hpp>
+
+#include "server/tokens.h"
+#include "support/temp_dir.h"
+#include "net/ledgerd_process.h"
+#include "net/raw_connection.h"
+#include "tools/ledgerctl_client.h"
+
+using namespace ledger;
+using ledger::testing::LedgerdProcess;
+using ledger::testing::RawConnection;
+using ledger::testing::TempDir;
+using protocol::ErrorCode;
+
+namespace {
+
+tools::ClientOptions at(const LedgerdProcess& server) { return {server.address(), false, {}}; }
+
+// Builds a request with `id`; `fill` sets the union.
+template <typename Fill>
+std::unique_ptr<capnp::MallocMessageBuilder> request(std::uint64_t id, Fill fill) {
+  auto message = std::make_unique<capnp::MallocMessageBuilder>();
+  auto r = message->initRoot<protocol::Request>();
+  r.setId(id);
+  fill(r);
+  return message;
+}
+
+tools::Reply call(tools::LedgerClient& client, std::uint64_t id, auto fill) {
+  auto message = request(id, fill);
+  return client.call(*message);
+}
+
+void say_hello(tools::LedgerClient& client, const std::string& token = "") {
+  auto reply = call(client, 1, [&](auto r) { r.initHello().setToken(token); });
+  INFO((reply.get().isError() ? reply.get().getError().getMessage().cStr() : "welcome"));
+  REQUIRE(reply.get().isWelcome());
+}
+
+std::uint64_t create(tools::LedgerClient& client, const std::string& name, std::uint64_t id = 2) {
+  auto reply = call(client, id, [&](auto r) { r.initCreate().initFields().setName(name); });
+  REQUIRE(reply.get().isWritten());
+  return reply.get().getWritten().getNumber();
+}
+
+std::vector<std::uint8_t> bytes_of(capnp::MessageBuilder& message) {
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return {bytes.begin(), bytes.end()};
+}
+
+std::vector<std::uint8_t> u32s(std::initializer_list<std::uint32_t> values) {
+  std::vector<std::uint8_t> out;
+  for (auto v : values) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  return out;
+}
+
+ErrorCode connection_error(RawConnection& raw) {
+  auto response = raw.response();
+  REQUIRE(response);
+  REQUIRE(response->get().isError());
+  return response->get().getError().getCode();
+}
+
+// A client that keeps working while others misbehave.
+void check_still_served(tools::LedgerClient& bystander, std::uint64_t& id) {
+  auto reply = call(bystander, ++id, [](auto r) { r.initList().setLimit(1); });
+  CHECK(reply.get().isPage());
+}
+
+}  // namespace
+
+TEST_CASE("hello, create and get over TCP; responses carry the request id", "[ledgerd]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  tools::LedgerClient client(at(server));
+  say_hello(client);
+  CHECK(create(client, "Ada", 41) == 1);
+  auto reply = call(client, 42, [](auto r) { r.initGet().setNumber(1); });
+  REQUIRE(reply.get().isCustomer());
+  CHECK(reply.get().getId() == 42);
+  CHECK(std::string(reply.get().getCustomer().getFields().getName().cStr()) == "Ada");
+  auto missing = call(client, 43, [](auto r) { r.initGet().setNumber(99); });
+  REQUIRE(missing.get().isError());
+  CHECK(missing.get().getError().getCode() == ErrorCode::NOT_FOUND);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("auth: each role may send exactly its commands", "[ledgerd][auth]") {
+  TempDir dir;
+  const auto tokens = dir.path() / "tokens";
+  {
+    std::ofstream out(tokens);
+    out << "# name role sha256(token)\n";
+    out << "till clerk " << server::token_hash_hex("clerk-secret") << "\n";
+    out << "ida auditor " << server::token_hash_hex("auditor-secret") << "\n";
+    out << "root admin " << server::token_hash_hex("admin-secret") << "\n";
+  }
+  LedgerdProcess server(dir.path() / "data", {"--tokens", tokens.string()});
+
+  using W = protocol::Request::Which;
+  const std::vector<W> kinds = {W::CREATE, W::EDIT, W::DELETE, W::UNDELETE, W::PURGE,
+                                W::GET,    W::LIST, W::HISTORY, W::STATS,   W::SUBSCRIBE};
+  const std::map<std::string, std::set<W>> allowed = {
+      {"clerk-secret", {W::CREATE, W::EDIT, W::DELETE, W::UNDELETE, W::GET, W::LIST, W::HISTORY}},
+      {"auditor-secret", {W::GET, W::LIST, W::HISTORY, W::STATS, W::SUBSCRIBE}},
+      {"admin-secret", {kinds.begin(), kinds.end()}}};
+
+  for (const auto& [token, may] : allowed) {
+    for (auto kind : kinds) {
+      tools::LedgerClient client(at(server));
+      say_hello(client, token);
+      auto reply = call(client, 7, [&](protocol::Request::Builder r) {
+        switch (kind) {
+          case W::CREATE: r.initCreate().initFields().setName("Role Test"); break;
+          case W::EDIT: {
+            auto e = r.initEdit();
+            e.setNumber(1);
+            auto c = e.initChanges(1);
+            c[0].setField(protocol::Field::NOTES);
+            c[0].setValue("x");
+            break;
+          }
+          case W::DELETE: r.initDelete().initNumbers(1).set(0, 999); break;
+          case W::UNDELETE: r.initUndelete().initNumbers(1).set(0, 999); break;
+          case W::PURGE: r.initPurge().setConfirm(true); break;
+          case W::GET: r.initGet().setNumber(1); break;
+          case W::LIST: r.initList(); break;
+          case W::HISTORY: r.initHistory().setNumber(1); break;
+          case W::STATS: r.setStats(); break;
+          default: r.initSubscribe().setFromSeq(1); break;
+        }
+      });
+      const bool forbidden = reply.get().isError() && reply.get().getError().getCode() == ErrorCode::FORBIDDEN;
+      INFO(token << " request kind " << static_cast<int>(kind));
+      CHECK(forbidden == (may.count(kind) == 0));
+    }
+  }
+
+  SECTION("a wrong token is refused and the connection closed") {
+    RawConnection raw(server.port());
+    raw.send(*request(1, [](auto r) { r.initHello().setToken("guess"); }));
+    CHECK(connection_error(raw) == ErrorCode::UNAUTHENTICATED);
+    CHECK(raw.closed_by_server());
+  }
+  SECTION("a request before hello is refused and the connection closed") {
+    RawConnection raw(server.port());
+    raw.send(*request(1, [](auto r) { r.initGet().setNumber(1); }));
+    CHECK(connection_error(raw) == ErrorCode::UNAUTHENTICATED);
+    CHECK(raw.closed_by_server());
+  }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("bad bytes close only their own connection", "[ledgerd][bad-input]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data", {"--frame-timeout-ms", "300", "--hello-timeout-ms", "2000"});
+  tools::LedgerClient bystander(at(server));
+  say_hello(bystander);
+  std::uint64_t id = 100;
+
+  auto hello = bytes_of(*request(1, [](auto r) { r.initHello(); }));
+
+  SECTION("random bytes") {
+    std::mt19937 random(12345);
+    for (int round = 0; round < 12; ++round) {
+      RawConnection raw(server.port());
+      std::vector<std::uint8_t> noise(1 + random() % 4096);
+      for (auto& b : noise) b = static_cast<std::uint8_t>(random());
+      raw.send(noise);
+      CHECK(raw.closed_by_server(std::chrono::seconds(5)));
+    }
+  }
+  SECTION("a header claiming 1 GiB") {
+    RawConnection raw(server.port());
+    raw.send(u32s({0, (1u << 30) / 8}));
+    CHECK(connection_error(raw) == ErrorCode::TOO_LARGE);
+    CHECK(raw.closed_by_server());
+  }
+  SECTION("0xFFFFFFFF segments") {
+    RawConnection raw(server.port());
+    raw.send(u32s({0xFFFFFFFFu}));
+    CHECK(connection_error(raw) == ErrorCode::TOO_LARGE);
+    CHECK(raw.closed_by_server());
+  }
+  SECTION("a deeply nested message") {
+    // Each word points at a struct of one pointer that starts right after it: 200 levels.
+    std::vector<std::uint8_t> frame = u32s({0, 200});
+    for (int level = 0; level < 200; ++level) {
+      const std::uint64_t pointer = level == 199 ? 0 : (std::uint64_t{1} << 48);  // offset 0, 0 data, 1 pointer
+      for (int i = 0; i < 8; ++i) frame.push_back(static_cast<std::uint8_t>(pointer >> (8 * i)));
+    }
+    RawConnection raw(server.port());
+    raw.send(frame);
+    CHECK(connection_error(raw) == ErrorCode::BAD_REQUEST);
+    CHECK(raw.closed_by_server());
+  }
+  SECTION("a truncated frame, then the client stops mid-frame") {
+    RawConnection raw(server.port());
+    raw.send(hello);
+    REQUIRE(raw.response());
+    auto create = bytes_of(*request(2, [](auto r) { r.initCreate().initFields().setName("Never"); }));
+    create.resize(create.size() / 2);
+    raw.send(create);
+    CHECK(connection_error(raw) == ErrorCode::TIMEOUT);
+    CHECK(raw.closed_by_server());
+  }
+  SECTION("no hello at all") {
+    RawConnection raw(server.port());
+    CHECK(connection_error(raw) == ErrorCode::TIMEOUT);
+    CHECK(raw.closed_by_server());
+  }
+  check_still_served(bystander, id);
+  CHECK(server.running());
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("1,000 pipelined requests on one connection are all answered by id", "[ledgerd][load]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data", {"--max-in-flight", "64"});
+  tools::LedgerClient client(at(server));
+  say_hello(client);
+  std::vector<std::uint8_t> all;
+  for (std::uint64_t id = 1; id <= 1000; ++id) {
+    auto message = request(id, [&](auto r) { r.initCreate().initFields().setName("Pipelined " + std::to_string(id)); });
+    auto bytes = bytes_of(*message);
+    all.insert(all.end(), bytes.begin(), bytes.end());
+  }
+  std::thread writer([&] { client.send_bytes(all.data(), all.size()); });
+  std::set<std::uint64_t> ids, numbers;
+  for (int i = 0; i < 1000; ++i) {
+    auto reply = client.receive();
+    REQUIRE(reply.get().isWritten());
+    ids.insert(reply.get().getId());
+    numbers.insert(reply.get().getWritten().getNumber());
+  }
+  writer.join();
+  CHECK(ids.size() == 1000);
+  CHECK(*ids.begin() == 1);
+  CHECK(*ids.rbegin() == 1000);
+  CHECK(numbers.size() == 1000);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("200 connections at once; beyond the limit a client is told busy", "[ledgerd][load]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data", {"--max-connections", "200"});
+  std::vector<std::unique_ptr<tools::LedgerClient>> clients;
+  for (int i = 0; i < 200; ++i) {
+    clients.push_back(std::make_unique<tools::LedgerClient>(at(server)));
+    say_hello(*clients.back());
+  }
+  RawConnection extra(server.port());
+  CHECK(connection_error(extra) == ErrorCode::BUSY);
+  for (std::size_t i = 0; i < clients.size(); ++i) create(*clients[i], "Client " + std::to_string(i));
+  auto reply = call(*clients.front(), 9, [](auto r) { r.setStats(); });
+  REQUIRE(reply.get().isStats());
+  CHECK(reply.get().getStats().getActive() == 200);
+  CHECK(reply.get().getStats().getConnections() == 200);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("restart: everything acknowledged before SIGTERM is there after", "[ledgerd][restart]") {
+  TempDir dir;
+  std::vector<std::uint64_t> acknowledged;
+  {
+    LedgerdProcess server(dir.path() / "data");
+    tools::LedgerClient client(at(server));
+    say_hello(client);
+    for (int i = 0; i < 50; ++i) acknowledged.push_back(create(client, "Kept " + std::to_string(i), 10 + i));
+    auto deleted = call(client, 99, [](auto r) { r.initDelete().initNumbers(1).set(0, 7); });
+    REQUIRE(deleted.get().isChanged());
+    CHECK(server.stop(SIGTERM) == 0);
+  }
+  LedgerdProcess server(dir.path() / "data");
+  tools::LedgerClient client(at(server));
+  say_hello(client);
+  for (auto number : acknowledged) {
+    auto reply = call(client, 5, [&](auto r) { r.initGet().setNumber(number); });
+    REQUIRE(reply.get().isCustomer());
+    CHECK(std::string(reply.get().getCustomer().getFields().getName().cStr()) ==
+          "Kept " + std::to_string(number - 1));
+    CHECK((reply.get().getCustomer().getStatus() == protocol::Status::DELETED) == (number == 7));
+  }
+  CHECK(server.stop(SIGINT) == 0);
+}
+
+TEST_CASE("without tokens ledgerd refuses to listen beyond loopback", "[ledgerd][auth]") {
+  TempDir dir;
+  CHECK_THROWS(LedgerdProcess(dir.path() / "data", {}, "0.0.0.0:0"));
+}
+
+TEST_CASE("subscribe: the log from a seq, then live; a purge delivers stubs and itself", "[ledgerd][subscribe]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  tools::LedgerClient writer(at(server));
+  say_hello(writer);
+  create(writer, "Ada");
+  create(writer, "Brook");
+
+  tools::LedgerClient subscriber(at(server));
+  say_hello(subscriber);
+  auto subscribe = request(77, [](auto r) { r.initSubscribe().setFromSeq(2); });
+  subscriber.send(*subscribe);
+  auto first = subscriber.receive();
+  REQUIRE(first.get().isSubscribed());
+  auto entry = subscriber.receive();
+  REQUIRE(entry.get().isEntry());
+  CHECK(entry.get().getId() == 77);
+  CHECK(entry.get().getEntry().getSeq() == 2);
+
+  // Live: delete and purge Brook.
+  REQUIRE(call(writer, 3, [](auto r) { r.initDelete().initNumbers(1).set(0, 2); }).get().isChanged());
+  auto purge = call(writer, 4, [](auto r) {
+    auto p = r.initPurge();
+    p.setConfirm(true);
+    p.setWait(false);
+  });
+  REQUIRE(purge.get().isPurged());
+  const auto purge_seq = purge.get().getPurged().getSeq();
+  std::vector<std::uint64_t> seqs;
+  bool saw_purge = false;
+  for (int i = 0; i < 10 && !saw_purge; ++i) {
+    auto live = subscriber.receive();
+    REQUIRE(live.get().isEntry());
+    seqs.push_back(live.get().getEntry().getSeq());
+    saw_purge = live.get().getEntry().getSeq() == purge_seq;
+    CHECK(live.get().getEntry().getKind() == (saw_purge ? 5 : 3));
+  }
+  CHECK(saw_purge);
+  CHECK(seqs.front() == 3);
+
+  // A new subscriber from the start sees Brook's entries as stubs.
+  tools::LedgerClient auditor(at(server));
+  say_hello(auditor);
+  auditor.send(*request(5, [](auto r) { r.initSubscribe().setFromSeq(1); }));
+  REQUIRE(auditor.receive().get().isSubscribed());
+  for (std::uint64_t seq = 1; seq <= purge_seq; ++seq) {
+    auto e = auditor.receive();
+    REQUIRE(e.get().isEntry());
+    auto en = e.get().getEntry();
+    CHECK(en.getSeq() == seq);
+    const bool brooks = seq == 2 || seq == 3;
+    CHECK((en.getRedactedBy() == purge_seq) == brooks);
+    CHECK((en.getPayload().size() == 0) == brooks);
+  }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a client no one here wrote: the capnp tool encodes the requests and decodes the reply",
+          "[ledgerd][capnp-tool]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  const std::string schema = std::string(LEDGER_SOURCE_DIR) + "/server/protocol.capnp";
+  const auto request_file = dir.path() / "request.bin";
+  const std::string encode = "printf '%s\\n' '(id = 1, hello = (token = \"\"))' "
+                             "'(id = 2, create = (fields = (name = \"Tool Client\", email = \"tool@example.org\")))' "
+                             "| capnp encode '" + schema + "' Request > '" + request_file.string() + "'";
+  REQUIRE(std::system(encode.c_str()) == 0);
+  std::ifstream in(request_file, std::ios::binary);
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(!bytes.empty());
+
+  RawConnection raw(server.port());
+  raw.send(bytes);
+  const auto reply_file = dir.path() / "reply.bin";
+  {
+    std::ofstream out(reply_file, std::ios::binary);
+    for (int i = 0; i < 2; ++i) {
+      auto frame = raw.receive();
+      REQUIRE(frame);
+      auto b = frame->asBytes();
+      out.write(reinterpret_cast<const char*>(b.begin()), static_cast<std::streamsize>(b.size()));
+    }
+  }
+  const auto text_file = dir.path() / "reply.txt";
+  const std::string decode =
+      "capnp decode --short '" + schema + "' Response < '" + reply_file.string() + "' > '" + text_file.string() + "'";
+  REQUIRE(std::system(decode.c_str()) == 0);
+  std::ifstream text_in(text_file);
+  std::string text((std::istreambuf_iterator<char>(text_in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("(id = 1, welcome = (principal = \"local\", role = admin))"));
+  CHECK_THAT(text, Catch::Contains("(id = 2, written = (number = 1, id = 1, revision = 1, replayed = false))"));
+  CHECK(server.stop() == 0);
+}
