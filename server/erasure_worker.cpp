@@ -1,5 +1,7 @@
 #include "server/erasure_worker.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "eventstore/pending_erasure.h"
@@ -35,14 +37,19 @@ void ErasureWorker::purge_committed(std::uint64_t purge_seq, std::vector<std::st
 
 std::optional<std::string> ErasureWorker::wait_for_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const eventstore::DatabaseReader reader(database_);
+  const auto settled = [&] {
+    if (passed_.contains(purge_seq)) return true;
+    const auto pending = eventstore::pending_erasures(reader);
+    return std::find(pending.begin(), pending.end(), purge_seq) == pending.end();
+  };
   std::unique_lock lock(mutex_);
-  for (;;) {
-    // Checked under the lock the worker takes before it signals: no wake-up is missed.
-    if (auto report = eventstore::erasure_report(eventstore::DatabaseReader(database_), purge_seq)) return report;
-    if (finished_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      return eventstore::erasure_report(eventstore::DatabaseReader(database_), purge_seq);
-    }
+  // Checked under the lock the worker takes before it signals: no wake-up is missed.
+  while (!settled()) {
+    if (finished_.wait_until(lock, deadline) == std::cv_status::timeout) break;
   }
+  if (!settled()) return std::nullopt;
+  return eventstore::erasure_report(reader, purge_seq);
 }
 
 void ErasureWorker::run() {
@@ -95,8 +102,9 @@ void ErasureWorker::run_pass() {
   pass.on_stage = options_.on_stage;
   pass.stop = &stop_;
   const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes), pass);
+  std::lock_guard lock(mutex_);
+  if (!report.stopped) passed_.insert(pending.begin(), pending.end());
   if (report.verified()) {
-    std::lock_guard lock(mutex_);
     for (auto seq : pending) probes_.erase(seq);
   }
 }

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,8 +46,9 @@ class ErasureWorker {
   // Only takes a short lock: the writer calls it.
   void purge_committed(std::uint64_t purge_seq, std::vector<std::string> probes);
 
-  // The report last stored for `purge_seq`, waiting up to `timeout` for a pass to store one;
-  // nullopt on timeout.
+  // The stored report for `purge_seq` once its erasure is verified (in this process or an
+  // earlier one) or a pass of this worker covering it has ended unverified; waits up to
+  // `timeout` for that. nullopt on timeout.
   std::optional<std::string> wait_for_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout);
 
   // Cancels a running pass (its erasure stays pending for the next start) and joins. Idempotent.
@@ -65,6 +67,7 @@ class ErasureWorker {
   std::condition_variable finished_;  // a pass ended (its report, if any, is stored)
   bool work_ = false;                 // guarded by mutex_
   std::map<std::uint64_t, std::vector<std::string>> probes_;  // guarded by mutex_; until verified
+  std::set<std::uint64_t> passed_;  // guarded by mutex_; purges covered by a pass that ran to its end
   std::thread thread_;
 };
 
