@@ -1,0 +1,123 @@
+// The request handler without a socket: requests in, response frames out, commands answered
+// through the dispatch function the connection would give it.
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include <capnp/serialize.h>
+#include <catch2/catch.hpp>
+
+#include "server/request_handler.h"
+#include "support/ledger_fixture.h"
+
+using namespace ledger;
+using protocol::ErrorCode;
+
+namespace {
+
+// Collects what the handler sends back later, as the connection's strand would.
+class Strand {
+ public:
+  server::RequestHandler::Dispatch dispatch() {
+    return [this](std::function<void()> task) {
+      std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(task));
+      ready_.notify_all();
+    };
+  }
+  server::RequestHandler::Send send() {
+    return [this](server::Frame frame) { sent_.push_back(std::move(frame)); };
+  }
+  // Runs the dispatched tasks until one response was sent; waits at most 10 s.
+  server::Frame next() {
+    std::unique_lock lock(mutex_);
+    REQUIRE(ready_.wait_for(lock, std::chrono::seconds(10), [this] { return !tasks_.empty(); }));
+    auto task = std::move(tasks_.front());
+    tasks_.erase(tasks_.begin());
+    lock.unlock();
+    task();
+    REQUIRE(sent_.size() == 1);
+    auto frame = std::move(sent_.front());
+    sent_.clear();
+    return frame;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<std::function<void()>> tasks_;
+  std::vector<server::Frame> sent_;
+};
+
+struct Decoded {
+  server::Frame frame;
+  capnp::FlatArrayMessageReader reader;
+  explicit Decoded(server::Frame f) : frame(std::move(f)), reader(frame) {}
+  protocol::Response::Reader get() { return reader.getRoot<protocol::Response>(); }
+};
+
+template <typename Fill>
+server::Handled handle(const server::RequestHandler& handler, server::Session& session, Strand& strand,
+                       std::uint64_t id, Fill fill) {
+  capnp::MallocMessageBuilder message;
+  auto request = message.initRoot<protocol::Request>();
+  request.setId(id);
+  fill(request);
+  return handler.handle(request.asReader(), session, strand.dispatch(), strand.send());
+}
+
+}  // namespace
+
+TEST_CASE("the handler needs hello first, then answers reads at once and commands later", "[handler]") {
+  testing::Ledger ledger;
+  auto tokens = server::TokenTable::open_access();
+  server::RequestHandler handler(ledger.service(), tokens, server::erasure_not_awaited());
+  server::Session session;
+  Strand strand;
+
+  auto refused = handle(handler, session, strand, 1, [](auto r) { r.initGet().setNumber(1); });
+  CHECK(refused.close);
+  CHECK(Decoded(std::move(refused.response)).get().getError().getCode() == ErrorCode::UNAUTHENTICATED);
+
+  auto hello = handle(handler, session, strand, 2, [](auto r) { r.initHello(); });
+  CHECK(Decoded(std::move(hello.response)).get().getWelcome().getRole() == protocol::Role::ADMIN);
+  REQUIRE(session.principal);
+
+  auto create = handle(handler, session, strand, 3, [](auto r) { r.initCreate().initFields().setName("Ada"); });
+  CHECK(create.response.size() == 0);  // answered through dispatch
+  Decoded written(strand.next());
+  CHECK(written.get().getId() == 3);
+  CHECK(written.get().getWritten().getNumber() == 1);
+
+  auto get = handle(handler, session, strand, 4, [](auto r) { r.initGet().setNumber(1); });
+  Decoded customer(std::move(get.response));
+  CHECK(std::string(customer.get().getCustomer().getFields().getName().cStr()) == "Ada");
+
+  auto invalid = handle(handler, session, strand, 5, [](auto r) { r.initCreate().initFields().setName(""); });
+  Decoded refusal(strand.next());
+  CHECK(refusal.get().getError().getCode() == ErrorCode::INVALID_FIELD);
+  CHECK(std::string(refusal.get().getError().getField().cStr()) == "name");
+}
+
+TEST_CASE("the handler refuses what a role may not do and oversized arguments", "[handler]") {
+  testing::Ledger ledger;
+  auto tokens = server::TokenTable::open_access();
+  server::RequestHandler handler(ledger.service(), tokens, server::erasure_not_awaited());
+  server::Session session{server::Principal{"desk", server::Role::kClerk}};
+  Strand strand;
+
+  auto purge = handle(handler, session, strand, 1, [](auto r) { r.initPurge().setConfirm(true); });
+  CHECK(Decoded(std::move(purge.response)).get().getError().getCode() == ErrorCode::FORBIDDEN);
+  CHECK_FALSE(purge.close);
+
+  auto huge = handle(handler, session, strand, 2, [](auto r) { r.initDelete().initNumbers(20'000); });
+  CHECK(Decoded(std::move(huge.response)).get().getError().getCode() == ErrorCode::TOO_LARGE);
+
+  auto key = handle(handler, session, strand, 3, [](auto r) {
+    r.initRequestKey(65);
+    r.initCreate().initFields().setName("Key");
+  });
+  auto error = Decoded(std::move(key.response));
+  CHECK(error.get().getError().getCode() == ErrorCode::INVALID_FIELD);
+  CHECK(std::string(error.get().getError().getField().cStr()) == "requestKey");
+}
