@@ -80,14 +80,14 @@ TEST_CASE("a table claiming 0xFFFFFFFF segments is refused before allocating", "
   CHECK(feed(parser, create_frame("x")) == FrameParser::Result::kBad);
 }
 
-TEST_CASE("513 segments are too many; 512 are allowed", "[frame]") {
+TEST_CASE("513 segments are too many, 512 are allowed", "[frame]") {
   FrameParser too_many;
   CHECK(feed(too_many, u32s({512})) == FrameParser::Result::kBad);
   FrameParser ok;
   CHECK(feed(ok, u32s({511})) == FrameParser::Result::kNeedMore);
 }
 
-TEST_CASE("a table claiming 1 GiB is refused; sizes are summed without overflow", "[frame]") {
+TEST_CASE("a table claiming 1 GiB is refused, and sizes are summed without overflow", "[frame]") {
   FrameParser gib;
   CHECK(feed(gib, u32s({0, (1u << 30) / 8, 0})) == FrameParser::Result::kBad);
   CHECK(gib.problem() == FrameParser::Problem::kTooLarge);

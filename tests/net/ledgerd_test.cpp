@@ -81,7 +81,7 @@ void check_still_served(tools::LedgerClient& bystander, std::uint64_t& id) {
 
 }  // namespace
 
-TEST_CASE("hello, create and get over TCP; responses carry the request id", "[ledgerd]") {
+TEST_CASE("hello, create and get over TCP, with responses carrying the request id", "[ledgerd]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
   tools::LedgerClient client(at(server));
@@ -253,7 +253,7 @@ TEST_CASE("1,000 pipelined requests on one connection are all answered by id", "
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("200 connections at once; beyond the limit a client is told busy", "[ledgerd][load]") {
+TEST_CASE("200 connections at once, and beyond the limit a client is told busy", "[ledgerd][load]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--max-connections", "200"});
   std::vector<std::unique_ptr<tools::LedgerClient>> clients;
@@ -301,7 +301,7 @@ TEST_CASE("without tokens ledgerd refuses to listen beyond loopback", "[ledgerd]
   CHECK_THROWS(LedgerdProcess(dir.path() / "data", {}, "0.0.0.0:0"));
 }
 
-TEST_CASE("subscribe: the log from a seq, then live; a purge delivers stubs and itself", "[ledgerd][subscribe]") {
+TEST_CASE("subscribe: the log from a seq, then live, and a purge delivers stubs and itself", "[ledgerd][subscribe]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
   tools::LedgerClient writer(at(server));

@@ -14,7 +14,7 @@
 using ledger::testing::LedgerdProcess;
 using ledger::testing::TempDir;
 
-TEST_CASE("TLS: a verified client is served; a plain client is not", "[ledgerd][tls]") {
+TEST_CASE("TLS: a verified client is served, a plain client is not", "[ledgerd][tls]") {
   TempDir dir;
   const auto cert = (dir.path() / "cert.pem").string();
   const auto key = (dir.path() / "key.pem").string();
