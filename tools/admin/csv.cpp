@@ -39,7 +39,9 @@ CsvParse parse_csv(std::string_view text) {
           if (text[i] == '\n') ++line;
           field.push_back(text[i++]);
         }
-        if (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
+        // Only a comma, LF or CRLF may follow. A lone CR is text, as in an unquoted field; taking
+        // it for the end of the record swallowed the byte after it.
+        if (i < n && text[i] != ',' && text[i] != '\n' && !(text[i] == '\r' && i + 1 < n && text[i + 1] == '\n')) {
           out.error = "line " + std::to_string(line) + ": text after a closing quote";
           return out;
         }
