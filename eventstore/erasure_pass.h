@@ -73,6 +73,7 @@ struct ErasureReport {
   bool quiescent = false;            // one live version, no snapshot, no stray file before the scan
   std::uint64_t bytes_before = 0;    // data directory size when the pass started
   std::uint64_t bytes_after = 0;     // ... and when it finished
+  std::uint64_t probe_filter_ms = 0;  // dropping probes shared with surviving data
   std::uint64_t flush_ms = 0;
   std::uint64_t compaction_ms = 0;
   std::uint64_t verify_ms = 0;       // waiting for quiescence and scanning

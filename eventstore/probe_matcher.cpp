@@ -6,9 +6,9 @@
 namespace ledger::eventstore {
 namespace {
 
-constexpr int kFilterBits = 23;  // 1 MiB: a low false-positive rate for ~100k probes
-
-std::uint64_t mix(std::uint64_t w) { return (w * 0x9E3779B97F4A7C15ULL) >> (64 - kFilterBits); }
+// About 64 bits per probe keeps false positives near 1.5%; 4 KiB at least, 1 MiB at most.
+constexpr int kMinFilterBits = 15;
+constexpr int kMaxFilterBits = 23;
 
 }  // namespace
 
@@ -18,19 +18,24 @@ std::uint64_t ProbeMatcher::window(const char* p) {
   return w;
 }
 
+std::uint64_t ProbeMatcher::bit_of(std::uint64_t w) const { return (w * 0x9E3779B97F4A7C15ULL) >> (64 - filter_bits_); }
+
 bool ProbeMatcher::maybe(std::uint64_t w) const {
-  const auto bit = mix(w);
+  const auto bit = bit_of(w);
   return (filter_[bit >> 6] >> (bit & 63)) & 1;
 }
 
-ProbeMatcher::ProbeMatcher(std::vector<std::string> probes) : filter_((std::size_t{1} << kFilterBits) / 64, 0) {
+ProbeMatcher::ProbeMatcher(std::vector<std::string> probes) {
   std::erase_if(probes, [](const std::string& p) { return p.size() < kMinProbeBytes; });
   std::sort(probes.begin(), probes.end());
   probes.erase(std::unique(probes.begin(), probes.end()), probes.end());
   probes_ = std::move(probes);
+  filter_bits_ = kMinFilterBits;
+  while (filter_bits_ < kMaxFilterBits && (std::size_t{1} << filter_bits_) < probes_.size() * 64) ++filter_bits_;
+  filter_.assign((std::size_t{1} << filter_bits_) / 64, 0);
   for (std::size_t i = 0; i < probes_.size(); ++i) {
     const auto w = window(probes_[i].data());
-    const auto bit = mix(w);
+    const auto bit = bit_of(w);
     filter_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
     by_prefix_[w].push_back(i);
   }

@@ -1,0 +1,90 @@
+// Measures the erasure pass against a bare full compaction of the same database (not a test:
+// nothing is asserted). Fills a ledger through the command service with marked customers
+// (three events each, plus deletes), purges every 100th with a GroupBatch of its own (so that no
+// erasure worker starts a pass), copies the directory, then times run_erasure_pass on one copy
+// and Flush + CompactRange (bottommost forced, every family) on the other.
+//
+// usage: erasure_bench <work dir> <customers>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "erasure/marked_ledger.h"
+#include "eventstore/erasure_pass.h"
+#include "eventstore/pending_erasure.h"
+#include "projections/projector.h"
+#include "server/group_batch.h"
+
+using namespace ledger;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+static double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s <work dir> <customers>\n", argv[0]);
+    return 2;
+  }
+  const fs::path work = argv[1];
+  const fs::path a = work / "pass", b = work / "bare";
+  fs::remove_all(work);
+  testing::MarkedLedgerPlan plan;
+  plan.customers = std::atoi(argv[2]);
+  plan.purge_every = 100;
+  std::uint64_t events = 0;
+  std::vector<std::string> probes;
+  std::vector<std::uint64_t> pending;
+  {
+    auto start = Clock::now();
+    auto db = eventstore::Database::open(a, {});
+    {
+      server::CommandService service(*db);
+      testing::fill_marked_ledger(service, plan);
+    }
+    eventstore::DatabaseReader reader(*db);
+    server::GroupBatch batch(*db, eventstore::load_head(reader), projections::load_next_customer_id(reader), 0);
+    const auto outcome = batch.add(domain::PurgeDeletedCustomers{true, {}}, server::RequestContext{});
+    if (!std::holds_alternative<server::Accepted>(outcome)) return 3;
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    eventstore::Database::check(db->db().Write(sync, batch.batch()), "writing the purge");
+    for (auto& [seq, seq_probes] : batch.take_purge_probes()) {
+      pending.push_back(seq);
+      probes.insert(probes.end(), seq_probes.begin(), seq_probes.end());
+    }
+    events = batch.head().next_seq - 1;
+    std::printf("filled %d customers, %llu events, in %.1f s; %zu probes\n", plan.customers,
+                static_cast<unsigned long long>(events), seconds_since(start), probes.size());
+  }
+  fs::copy(a, b, fs::copy_options::recursive);
+
+  {
+    auto db = eventstore::Database::open(a, {});
+    auto start = Clock::now();
+    auto report = eventstore::run_erasure_pass(*db, pending, probes);
+    const double pass = seconds_since(start);
+    std::printf("erasure pass: %.2f s (probe filter %llu ms, flush %llu ms, compaction %llu ms, verify %llu ms), "
+                "verified %d, residue %llu, %llu bytes scanned\n",
+                pass, static_cast<unsigned long long>(report.probe_filter_ms), static_cast<unsigned long long>(report.flush_ms),
+                static_cast<unsigned long long>(report.compaction_ms), static_cast<unsigned long long>(report.verify_ms),
+                report.verified(), static_cast<unsigned long long>(report.residue),
+                static_cast<unsigned long long>(report.bytes_scanned));
+  }
+  {
+    auto db = eventstore::Database::open(b, {});
+    auto start = Clock::now();
+    eventstore::Database::check(db->db().Flush(rocksdb::FlushOptions(), db->all_families()), "flush");
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* family : db->all_families()) {
+      eventstore::Database::check(db->db().CompactRange(compact, family, nullptr, nullptr), "compact");
+    }
+    std::printf("bare flush + CompactRange (kForce): %.2f s\n", seconds_since(start));
+  }
+  fs::remove_all(work);
+  return 0;
+}
