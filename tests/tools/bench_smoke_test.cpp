@@ -1,0 +1,95 @@
+// ledger-bench, run as a program for about a second per mode with --json: each mode prints one
+// object with its rate, the raw baseline, the ratio and the peak memory, and the counts are
+// positive. Speed itself is never asserted: the figures go to docs/performance.md.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include "tools/run_tool.h"
+
+using ledger::testing::quoted;
+using ledger::testing::run_tool;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Runs ledger-bench with `args` and returns its JSON object; fails the test otherwise.
+boost::json::object bench(const std::string& args) {
+  const auto work = fs::temp_directory_path() / ("ledger-bench-smoke-" + std::to_string(getpid()));
+  fs::remove_all(work);
+  const auto run = run_tool(LEDGER_BENCH_PATH, "--json --work-dir " + quoted(work.string()) + " --ledgerd " +
+                                                   quoted(LEDGERD_PATH) + " " + args);
+  fs::remove_all(work);
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  // The object is the last line; nothing else goes to stdout, but ledgerd's log may reach stderr.
+  const auto start = run.output.rfind("\n{");
+  const auto text = run.output.substr(start == std::string::npos ? 0 : start + 1);
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec);
+  REQUIRE_FALSE(ec);
+  REQUIRE(value.is_object());
+  return value.as_object();
+}
+
+double number(const boost::json::object& object, const char* name) {
+  INFO(name);
+  const auto* value = object.if_contains(name);
+  REQUIRE(value != nullptr);
+  REQUIRE(value->is_number());
+  return value->to_number<double>();
+}
+
+}  // namespace
+
+TEST_CASE("ledger-bench write reports durable commands, latency and the raw baseline", "[bench]") {
+  const auto result = bench("write --connections 2 --pipeline 2 --seconds 1 --raw --raw-pool 1000 "
+                            "--mix create=70,edit=20,delete=5,undelete=5");
+  CHECK(result.at("mode").as_string() == "write");
+  CHECK(number(result, "commands") > 0);
+  CHECK(number(result, "commands_per_s") > 0);
+  CHECK(number(result, "failed") == 0);
+  CHECK(number(result, "p50_us") > 0);
+  CHECK(number(result, "p99_us") >= number(result, "p50_us"));
+  CHECK(number(result, "p999_us") >= number(result, "p99_us"));
+  CHECK(number(result, "raw_per_s") > 0);
+  CHECK(number(result, "ceiling_per_s") > 0);
+  CHECK(number(result, "ratio") > 0);
+  CHECK(number(result, "rss_mb") > 0);
+}
+
+TEST_CASE("ledger-bench replay reports rebuild and raw scan rates", "[bench]") {
+  const auto result = bench("replay --events 2000");
+  CHECK(result.at("mode").as_string() == "replay");
+  CHECK(number(result, "events") >= 2000);
+  CHECK(number(result, "events_per_s") > 0);
+  CHECK(number(result, "raw_per_s") > 0);
+  CHECK(number(result, "ratio") > 0);
+  CHECK(number(result, "rss_mb") > 0);
+}
+
+TEST_CASE("ledger-bench purge reports the pass, the bare compaction and no residue", "[bench]") {
+  const auto result = bench("purge --customers 1000 --percent 1");
+  CHECK(result.at("mode").as_string() == "purge");
+  CHECK(number(result, "purged") == 10);
+  CHECK(number(result, "seconds") > 0);
+  CHECK(number(result, "raw_seconds") > 0);
+  CHECK(number(result, "ratio") > 0);
+  CHECK(number(result, "residue") == 0);
+  CHECK(number(result, "verified") == 1);
+  CHECK(number(result, "rss_mb") > 0);
+}
+
+TEST_CASE("ledger-bench open reports ledgerd start-up against a bare open", "[bench]") {
+  const auto result = bench("open --customers 1000");
+  CHECK(result.at("mode").as_string() == "open");
+  CHECK(number(result, "seconds") > 0);
+  CHECK(number(result, "raw_seconds") > 0);
+  CHECK(number(result, "ratio") > 0);
+  CHECK(number(result, "reads_found") > 0);
+  CHECK(number(result, "rss_mb") > 0);
+}

@@ -1,0 +1,82 @@
+#include "tools/bench/bench_table.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace ledger::bench {
+namespace {
+
+double num(const boost::json::object& o, const char* name) {
+  const auto* v = o.if_contains(name);
+  return v && v->is_number() ? v->to_number<double>() : 0;
+}
+
+std::string text(const boost::json::object& o, const char* name) {
+  const auto* v = o.if_contains(name);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::string count(double value) {
+  auto digits = fmt::format("{:.0f}", value);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string row(const boost::json::object& o) {
+  const auto mode = text(o, "mode");
+  const auto rss = num(o, "rss_mb") > 0 ? fmt::format("{:.0f}", num(o, "rss_mb")) : "–";
+  if (mode == "write") {
+    return fmt::format("| write {} conn × {} in flight, {} | {} cmd/s | {} cmd/s ({} threads) | {:.2f} | {} / {} / {} | {} | "
+                       "ceiling {} cmd/s; raw p50/p99 {} / {} µs; {:.0f} B/command |",
+                       count(num(o, "connections")), count(num(o, "pipeline")), text(o, "mix"),
+                       count(num(o, "commands_per_s")), count(num(o, "raw_per_s")), count(num(o, "raw_threads")),
+                       num(o, "ratio"), count(num(o, "p50_us")), count(num(o, "p99_us")), count(num(o, "p999_us")), rss,
+                       count(num(o, "ceiling_per_s")), count(num(o, "raw_p50_us")), count(num(o, "raw_p99_us")),
+                       num(o, "bytes_per_command"));
+  }
+  if (mode == "replay") {
+    return fmt::format("| replay {} events | {} events/s (rebuild) | {} events/s (scan) | {:.2f} | – | {} (in process) | "
+                       "rebuild {:.2f} s, scan {:.2f} s |",
+                       count(num(o, "events")), count(num(o, "events_per_s")), count(num(o, "raw_per_s")),
+                       num(o, "ratio"), rss, num(o, "rebuild_seconds"), num(o, "raw_seconds"));
+  }
+  if (mode == "purge") {
+    return fmt::format("| purge {} customers, {} purged | {:.2f} s (pass) | {:.2f} s (flush + CompactRange) | {:.2f} | – | {} | "
+                       "residue {}; {} MB reclaimed of {} MB; compaction {} ms, verify {} ms, probe filter {} ms |",
+                       count(num(o, "customers")), count(num(o, "purged")), num(o, "seconds"), num(o, "raw_seconds"),
+                       num(o, "ratio"), rss, count(num(o, "residue")), fmt::format("{:.1f}", num(o, "bytes_reclaimed") / 1e6),
+                       fmt::format("{:.1f}", num(o, "bytes_before") / 1e6), count(num(o, "compaction_ms")),
+                       count(num(o, "verify_ms")), count(num(o, "probe_filter_ms")));
+  }
+  if (mode == "open") {
+    return fmt::format("| open {} customers | {:.3f} s (ledgerd to listening) | {:.3f} s (RocksDB open) | {:.2f} | – | {} | "
+                       "RSS after {} random reads |",
+                       count(num(o, "customers")), num(o, "seconds"), num(o, "raw_seconds"), num(o, "ratio"), rss,
+                       count(num(o, "reads")));
+  }
+  return "| " + mode + " | | | | | | |";
+}
+
+}  // namespace
+
+std::string markdown_table(const std::vector<std::string>& results) {
+  std::string out =
+      "| run | ledger | raw RocksDB | ratio (higher is better) | latency p50 / p99 / p99.9 µs | peak RSS MB | notes |\n"
+      "| --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const auto& line : results) {
+    boost::system::error_code ec;
+    auto value = boost::json::parse(line, ec);
+    if (ec || !value.is_object()) {
+      out += "| (a run failed: no result) | | | | | | |\n";
+      continue;
+    }
+    out += row(value.as_object()) + "\n";
+  }
+  return out;
+}
+
+}  // namespace ledger::bench

@@ -1,0 +1,213 @@
+#include "tools/bench/store_benches.h"
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <stdexcept>
+
+#include <boost/json.hpp>
+#include <rocksdb/db.h>
+
+#include "eventstore/database.h"
+#include "projections/replay.h"
+#include "tools/bench/ledger_fill.h"
+#include "tools/bench/ledgerd_process.h"
+#include "tools/ledgerctl_client.h"
+
+namespace ledger::bench {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Lets VmHWM start again from the current resident set (Linux ≥ 4.0), so that the figure
+// is the benchmark's own peak, not the fill's.
+void reset_peak_rss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+// Reads every log row through an iterator, touching its bytes. Returns the rows read.
+std::uint64_t scan_log(eventstore::Database& db, std::uint64_t& bytes) {
+  std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(rocksdb::ReadOptions(), db.family(eventstore::Family::kLog)));
+  std::uint64_t rows = 0;
+  bytes = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    bytes += it->key().size() + it->value().size();
+    ++rows;
+  }
+  eventstore::Database::check(it->status(), "scanning the log");
+  return rows;
+}
+
+tools::ClientOptions client_options(const LedgerdProcess& ledgerd) {
+  tools::ClientOptions options;
+  options.server = ledgerd.address();
+  return options;
+}
+
+void say_hello(tools::LedgerClient& client) {
+  capnp::MallocMessageBuilder message;
+  tools::new_request(message, 1).initHello().setToken("bench");
+  if (!client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
+}
+
+double json_number(const boost::json::object& object, const char* name) {
+  const auto* value = object.if_contains(name);
+  if (!value) return 0;
+  if (value->is_int64()) return static_cast<double>(value->as_int64());
+  if (value->is_uint64()) return static_cast<double>(value->as_uint64());
+  if (value->is_double()) return value->as_double();
+  if (value->is_bool()) return value->as_bool() ? 1 : 0;
+  return 0;
+}
+
+}  // namespace
+
+BenchReport run_replay_bench(const StoreBenchOptions& options) {
+  BenchReport report("replay");
+  const auto dir = options.work_dir / "replay";
+  fs::remove_all(dir);
+  FillPlan plan;
+  plan.customers = std::max<std::uint64_t>(options.events / 2, 1);
+  plan.edits_per_customer = 1;
+  const auto fill = fill_ledger(dir, plan);
+  report.add("events", static_cast<double>(fill.events));
+  report.add("fill_seconds", fill.seconds);
+  {
+    auto db = eventstore::Database::open(dir, {});
+    std::uint64_t bytes = 0;
+    scan_log(*db, bytes);  // both timed runs start with the log in the page cache
+    reset_peak_rss();
+    auto start = Clock::now();
+    const auto rows = scan_log(*db, bytes);
+    const double raw = seconds_since(start);
+    start = Clock::now();
+    const auto replayed = projections::rebuild_projections(*db);
+    const double ours = seconds_since(start);
+    if (replayed != rows) throw std::runtime_error("the rebuild replayed a different number of entries than the scan");
+    report.add("log_bytes", static_cast<double>(bytes));
+    report.add("rebuild_seconds", ours);
+    report.add("events_per_s", static_cast<double>(replayed) / ours);
+    report.add("raw_seconds", raw);
+    report.add("raw_per_s", static_cast<double>(rows) / raw);
+    report.add("ratio", raw / ours);
+    report.add("rss_mb", peak_rss_mb(0));  // in this process: the rebuild runs here, not in ledgerd
+  }
+  fs::remove_all(dir);
+  return report;
+}
+
+BenchReport run_purge_bench(const StoreBenchOptions& options) {
+  BenchReport report("purge");
+  const auto dir = options.work_dir / "purge";
+  const auto bare_dir = options.work_dir / "purge-bare";
+  fs::remove_all(dir);
+  fs::remove_all(bare_dir);
+  FillPlan plan;
+  plan.customers = options.customers;
+  plan.edits_per_customer = 1;
+  plan.delete_percent = options.percent;
+  const auto fill = fill_ledger(dir, plan);
+  report.add("customers", static_cast<double>(options.customers));
+  report.add("events", static_cast<double>(fill.events));
+  report.add("fill_seconds", fill.seconds);
+  fs::copy(dir, bare_dir, fs::copy_options::recursive);
+
+  {
+    LedgerdProcess ledgerd(options.ledgerd, dir, options.work_dir / "purge-ledgerd.log");
+    tools::LedgerClient client(client_options(ledgerd));
+    say_hello(client);
+    capnp::MallocMessageBuilder message;
+    auto purge = tools::new_request(message, 2).initPurge();
+    purge.setConfirm(true);
+    purge.setWait(true);
+    const auto start = Clock::now();
+    auto reply = client.call(message);
+    const double round_trip = seconds_since(start);
+    auto response = reply.get();
+    if (!response.isPurged()) throw std::runtime_error("ledgerd did not purge");
+    auto purged = response.getPurged();
+    const auto erasure = purged.getErasure();
+    if (std::string(erasure.getState().cStr()) != "done") {
+      throw std::runtime_error("the erasure pass did not finish: " + std::string(erasure.getState().cStr()));
+    }
+    const auto parsed = boost::json::parse(erasure.getReport().cStr()).as_object();
+    const double pass = json_number(parsed, "duration_ms") / 1000.0;
+    report.add("purged", static_cast<double>(purged.getPurged()));
+    report.add("seconds", pass);
+    report.add("command_seconds", round_trip);
+    report.add("compaction_ms", json_number(parsed, "compaction_ms"));
+    report.add("probe_filter_ms", json_number(parsed, "probe_filter_ms"));
+    report.add("verify_ms", json_number(parsed, "verify_ms"));
+    report.add("bytes_before", json_number(parsed, "bytes_before"));
+    report.add("bytes_reclaimed", json_number(parsed, "bytes_reclaimed"));
+    report.add("residue", json_number(parsed, "residue"));
+    report.add("verified", json_number(parsed, "verified"));
+    report.add("rss_mb", ledgerd.peak_rss_mb());
+  }
+  {
+    auto db = eventstore::Database::open(bare_dir, {});
+    const auto start = Clock::now();
+    eventstore::Database::check(db->db().Flush(rocksdb::FlushOptions(), db->all_families()), "flush");
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* family : db->all_families()) {
+      eventstore::Database::check(db->db().CompactRange(compact, family, nullptr, nullptr), "compaction");
+    }
+    const double raw = seconds_since(start);
+    report.add("raw_seconds", raw);
+    const double* pass = report.number("seconds");
+    report.add("ratio", *pass > 0 ? raw / *pass : 0);
+  }
+  fs::remove_all(dir);
+  fs::remove_all(bare_dir);
+  return report;
+}
+
+BenchReport run_open_bench(const StoreBenchOptions& options) {
+  BenchReport report("open");
+  const auto dir = options.work_dir / "open";
+  fs::remove_all(dir);
+  FillPlan plan;
+  plan.customers = options.customers;
+  const auto fill = fill_ledger(dir, plan);
+  report.add("customers", static_cast<double>(options.customers));
+  report.add("events", static_cast<double>(fill.events));
+  report.add("fill_seconds", fill.seconds);
+  // An untimed open first, so that both timed opens find the files in the page cache and
+  // nothing left in the write-ahead log to recover.
+  eventstore::Database::open(dir, {})->close();
+  {
+    const auto start = Clock::now();
+    auto db = eventstore::Database::open(dir, {});
+    report.add("raw_seconds", seconds_since(start));
+    db->close();
+  }
+  {
+    LedgerdProcess ledgerd(options.ledgerd, dir, options.work_dir / "open-ledgerd.log");
+    report.add("seconds", ledgerd.startup_seconds());
+    report.add("ratio", *report.number("raw_seconds") / ledgerd.startup_seconds());
+    // Some reads across the whole ledger, so that the figure includes a working block cache.
+    tools::LedgerClient client(client_options(ledgerd));
+    say_hello(client);
+    std::mt19937_64 random(7);
+    std::uniform_int_distribution<std::uint64_t> pick(1, std::max<std::uint64_t>(options.customers, 1));
+    std::uint64_t found = 0;
+    for (std::uint64_t id = 2; id < 10'002; ++id) {
+      capnp::MallocMessageBuilder message;
+      tools::new_request(message, id).initGet().setNumber(pick(random));
+      if (client.call(message).get().isCustomer()) ++found;
+    }
+    report.add("reads", 10'000);
+    report.add("reads_found", static_cast<double>(found));
+    report.add("rss_mb", ledgerd.peak_rss_mb());
+  }
+  fs::remove_all(dir);
+  return report;
+}
+
+}  // namespace ledger::bench

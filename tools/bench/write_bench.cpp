@@ -1,0 +1,337 @@
+#include "tools/bench/write_bench.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+#include <rocksdb/write_batch.h>
+
+#include "eventstore/database.h"
+#include "projections/projector.h"
+#include "server/command_service.h"
+#include "server/group_batch.h"
+#include "tools/bench/ledgerd_process.h"
+#include "tools/ledgerctl_client.h"
+
+namespace ledger::bench {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void fill_request(protocol::Request::Builder request, const domain::Command& command) {
+  if (const auto* create = std::get_if<domain::CreateCustomer>(&command)) {
+    auto fields = request.initCreate().initFields();
+    fields.setName(create->fields.name);
+    fields.setCompany(create->fields.company);
+    fields.setEmail(create->fields.email);
+    fields.setPhone(create->fields.phone);
+    fields.setAddress(create->fields.address);
+    fields.setNotes(create->fields.notes);
+  } else if (const auto* edit = std::get_if<domain::EditCustomer>(&command)) {
+    auto e = request.initEdit();
+    e.setNumber(edit->number);
+    auto changes = e.initChanges(static_cast<unsigned>(edit->changes.size()));
+    for (unsigned i = 0; i < edit->changes.size(); ++i) {
+      changes[i].setField(static_cast<protocol::Field>(static_cast<std::uint16_t>(edit->changes[i].field)));
+      changes[i].setValue(edit->changes[i].value);
+    }
+  } else if (const auto* del = std::get_if<domain::DeleteCustomers>(&command)) {
+    auto numbers = request.initDelete().initNumbers(static_cast<unsigned>(del->numbers.size()));
+    for (unsigned i = 0; i < del->numbers.size(); ++i) numbers.set(i, del->numbers[i]);
+  } else if (const auto* undel = std::get_if<domain::UndeleteCustomers>(&command)) {
+    auto numbers = request.initUndelete().initNumbers(static_cast<unsigned>(undel->numbers.size()));
+    for (unsigned i = 0; i < undel->numbers.size(); ++i) numbers.set(i, undel->numbers[i]);
+  }
+}
+
+struct ConnectionResult {
+  std::uint64_t accepted = 0;  // within the measured window
+  std::uint64_t refused = 0;
+  std::uint64_t failed = 0;
+  std::vector<std::uint32_t> latencies_us;
+  std::string error;
+};
+
+// One client connection: keeps `pipeline` commands in flight until `deadline`, then collects
+// the answers still outstanding.
+void run_connection(const std::string& server, unsigned writer, const WriteBenchOptions& options,
+                    std::atomic<unsigned>& ready, Clock::time_point& start_at, std::atomic<bool>& go,
+                    ConnectionResult& result) {
+  try {
+    tools::ClientOptions client_options;
+    client_options.server = server;
+    tools::LedgerClient client(client_options);
+    {
+      capnp::MallocMessageBuilder message;
+      tools::new_request(message, 1).initHello().setToken("bench");
+      auto reply = client.call(message);
+      if (!reply.get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
+    }
+    MixedWorkload workload(options.mix, writer, 42);
+    struct InFlight {
+      Clock::time_point sent;
+      MixedWorkload::Next next;
+    };
+    std::unordered_map<std::uint64_t, InFlight> in_flight;
+    std::uint64_t next_id = 2;
+    ready.fetch_add(1);
+    while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+    const auto deadline = start_at + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+
+    auto send_one = [&] {
+      auto next = workload.next();
+      capnp::MallocMessageBuilder message(256);
+      auto request = tools::new_request(message, next_id);
+      const auto key = workload.next_request_key();
+      request.setRequestKey(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(key.data()), key.size()));
+      fill_request(request, next.command);
+      in_flight.emplace(next_id, InFlight{Clock::now(), std::move(next)});
+      ++next_id;
+      client.send(message);
+    };
+    for (unsigned i = 0; i < options.pipeline; ++i) send_one();
+    result.latencies_us.reserve(1 << 16);
+    while (!in_flight.empty()) {
+      auto reply = client.receive();
+      auto response = reply.get();
+      auto it = in_flight.find(response.getId());
+      if (it == in_flight.end()) {
+        if (response.isError()) throw std::runtime_error(fmt::format("ledgerd: {}", response.getError().getMessage().cStr()));
+        continue;
+      }
+      const auto now = Clock::now();
+      const bool measured = now <= deadline;
+      bool ok = false;
+      domain::CustomerNumber created = 0;
+      if (response.isWritten()) {
+        ok = true;
+        created = response.getWritten().getNumber();
+      } else if (response.isChanged()) {
+        ok = true;
+      } else if (response.isError()) {
+        const auto code = response.getError().getCode();
+        const bool refusal = code != protocol::ErrorCode::INTERNAL && code != protocol::ErrorCode::BUSY &&
+                             code != protocol::ErrorCode::SHUTTING_DOWN;
+        if (measured) ++(refusal ? result.refused : result.failed);
+      }
+      if (measured && ok) {
+        ++result.accepted;
+        result.latencies_us.push_back(static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(now - it->second.sent).count()));
+      }
+      workload.accepted(it->second.next, ok, created);
+      in_flight.erase(it);
+      if (now < deadline) send_one();
+    }
+  } catch (const std::exception& e) {
+    result.error = e.what();
+    ready.fetch_add(1);  // harmless if already counted: the starter only waits for the count
+  }
+}
+
+// The bytes ledgerd writes for each command, in one WriteBatch per command: the same
+// decisions (GroupBatch, one command per batch) made against a scratch database, so that the
+// raw baseline writes exactly the keys and values the ledger writes, not an imitation.
+std::vector<std::string> mirror_batches(const fs::path& dir, const CommandMix& mix, std::size_t count) {
+  auto db = eventstore::Database::open(dir, {});
+  { server::CommandService init(*db); }  // initializes the projections
+  eventstore::DatabaseReader reader(*db);
+  auto head = eventstore::load_head(reader);
+  auto next_id = projections::load_next_customer_id(reader);
+  std::int64_t last_at = 0;
+  MixedWorkload workload(mix, 0, 42);
+  std::vector<std::string> batches;
+  batches.reserve(count);
+  rocksdb::WriteOptions unsynced;
+  while (batches.size() < count) {
+    auto next = workload.next();
+    server::RequestContext context{"local", workload.next_request_key()};
+    server::GroupBatch batch(*db, head, next_id, last_at);
+    const auto outcome = batch.add(next.command, context);
+    const auto* accepted = std::get_if<server::Accepted>(&outcome);
+    if (accepted && !batch.empty()) {
+      eventstore::Database::check(db->db().Write(unsynced, batch.batch()), "writing the mirror");
+      head = batch.head();
+      next_id = batch.next_id();
+      last_at = batch.last_at_us();
+      batches.push_back(batch.batch()->Data());
+    }
+    workload.accepted(next, accepted != nullptr,
+                      accepted && !accepted->numbers.empty() ? accepted->numbers.front() : 0);
+  }
+  return batches;
+}
+
+// Joins WriteBatch representations (RocksDB's format: fixed64 sequence, fixed32 count,
+// records) into one.
+std::string join_batches(const std::vector<std::string>& batches, std::size_t first, std::size_t n) {
+  std::string joined(12, '\0');
+  std::uint32_t count = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& rep = batches[(first + i) % batches.size()];
+    rocksdb::WriteBatch b(rep);
+    count += b.Count();
+    joined.append(rep, 12, std::string::npos);
+  }
+  std::memcpy(joined.data() + 8, &count, 4);  // little-endian, as RocksDB encodes it on x86
+  return joined;
+}
+
+struct RawResult {
+  double per_s = 0;
+  double p50 = 0, p99 = 0, p999 = 0;
+};
+
+// threads × one sync WriteBatch per command, RocksDB grouping them itself.
+RawResult run_raw(const fs::path& dir, const std::vector<std::string>& batches, unsigned threads, double seconds) {
+  auto db = eventstore::Database::open(dir, {});
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<bool> go{false};
+  std::vector<std::vector<std::uint32_t>> latencies(threads);
+  std::vector<std::uint64_t> done(threads, 0);
+  std::vector<std::thread> pool;
+  const auto length = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  Clock::time_point start;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      rocksdb::WriteOptions sync;
+      sync.sync = true;
+      latencies[t].reserve(1 << 16);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      const auto deadline = start + length;
+      for (;;) {
+        const auto i = next.fetch_add(1, std::memory_order_relaxed);
+        rocksdb::WriteBatch batch(batches[i % batches.size()]);
+        const auto sent = Clock::now();
+        eventstore::Database::check(db->db().Write(sync, &batch), "raw write");
+        const auto now = Clock::now();
+        if (now > deadline) break;
+        ++done[t];
+        latencies[t].push_back(static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(now - sent).count()));
+      }
+    });
+  }
+  start = Clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& t : pool) t.join();
+  std::vector<std::uint32_t> all;
+  std::uint64_t total = 0;
+  for (unsigned t = 0; t < threads; ++t) {
+    total += done[t];
+    all.insert(all.end(), latencies[t].begin(), latencies[t].end());
+  }
+  RawResult r;
+  r.per_s = static_cast<double>(total) / seconds;
+  r.p50 = percentile(all, 0.5);
+  r.p99 = percentile(all, 0.99);
+  r.p999 = percentile(all, 0.999);
+  return r;
+}
+
+// One thread, 1,000 commands per sync WriteBatch: what the disk allows with perfect grouping.
+double run_ceiling(const fs::path& dir, const std::vector<std::string>& batches, double seconds) {
+  constexpr std::size_t kPerBatch = 1000;
+  std::vector<std::string> joined;
+  for (std::size_t first = 0; first < batches.size(); first += kPerBatch) {
+    joined.push_back(join_batches(batches, first, kPerBatch));
+  }
+  auto db = eventstore::Database::open(dir, {});
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  std::uint64_t commands = 0;
+  const auto start = Clock::now();
+  const auto length = std::chrono::duration<double>(seconds);
+  for (std::size_t i = 0; Clock::now() - start < length; ++i) {
+    rocksdb::WriteBatch batch(joined[i % joined.size()]);
+    eventstore::Database::check(db->db().Write(sync, &batch), "ceiling write");
+    commands += kPerBatch;
+  }
+  return static_cast<double>(commands) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+BenchReport run_write_bench(const WriteBenchOptions& options) {
+  BenchReport report("write");
+  report.add("connections", options.connections);
+  report.add("pipeline", options.pipeline);
+  report.add("mix", to_string(options.mix));
+  report.add("seconds", options.seconds);
+
+  std::optional<LedgerdProcess> ledgerd;
+  std::string server = options.server;
+  if (server.empty()) {
+    fs::create_directories(options.work_dir);
+    ledgerd.emplace(options.ledgerd, options.work_dir / "ledgerd", options.work_dir / "ledgerd.log");
+    server = ledgerd->address();
+  }
+
+  std::vector<ConnectionResult> results(options.connections);
+  std::vector<std::thread> clients;
+  std::atomic<unsigned> ready{0};
+  std::atomic<bool> go{false};
+  Clock::time_point start_at;
+  for (unsigned c = 0; c < options.connections; ++c) {
+    clients.emplace_back(run_connection, std::cref(server), c, std::cref(options), std::ref(ready),
+                         std::ref(start_at), std::ref(go), std::ref(results[c]));
+  }
+  while (ready.load() < options.connections) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  start_at = Clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& t : clients) t.join();
+
+  std::uint64_t accepted = 0, refused = 0, failed = 0;
+  std::vector<std::uint32_t> latencies;
+  for (auto& r : results) {
+    if (!r.error.empty()) throw std::runtime_error("a client connection failed: " + r.error);
+    accepted += r.accepted;
+    refused += r.refused;
+    failed += r.failed;
+    latencies.insert(latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
+  }
+  const double ours = static_cast<double>(accepted) / options.seconds;
+  report.add("commands", static_cast<double>(accepted));
+  report.add("refused", static_cast<double>(refused));
+  report.add("failed", static_cast<double>(failed));
+  report.add("commands_per_s", ours);
+  report.add("p50_us", percentile(latencies, 0.5));
+  report.add("p99_us", percentile(latencies, 0.99));
+  report.add("p999_us", percentile(latencies, 0.999));
+  if (ledgerd) {
+    report.add("rss_mb", ledgerd->peak_rss_mb());
+    ledgerd->stop();
+    fs::remove_all(options.work_dir / "ledgerd");
+  }
+
+  if (options.raw) {
+    const auto pool = mirror_batches(options.work_dir / "mirror", options.mix, options.raw_pool);
+    fs::remove_all(options.work_dir / "mirror");
+    std::uint64_t bytes = 0;
+    for (const auto& b : pool) bytes += b.size();
+    report.add("bytes_per_command", static_cast<double>(bytes) / static_cast<double>(pool.size()));
+    const unsigned threads = std::min(options.connections * options.pipeline, 1024u);
+    const auto raw = run_raw(options.work_dir / "raw", pool, threads, options.seconds);
+    fs::remove_all(options.work_dir / "raw");
+    report.add("raw_threads", threads);
+    report.add("raw_per_s", raw.per_s);
+    report.add("raw_p50_us", raw.p50);
+    report.add("raw_p99_us", raw.p99);
+    report.add("raw_p999_us", raw.p999);
+    report.add("ratio", raw.per_s > 0 ? ours / raw.per_s : 0);
+    const double ceiling = run_ceiling(options.work_dir / "ceiling", pool, std::min(options.seconds, 3.0));
+    fs::remove_all(options.work_dir / "ceiling");
+    report.add("ceiling_per_s", ceiling);
+  }
+  return report;
+}
+
+}  // namespace ledger::bench

@@ -1,0 +1,29 @@
+// The write benchmark: durable commands per second against a running ledgerd over TCP, and in
+// the same run the same bytes written straight to RocksDB (see docs/performance.md).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "tools/bench/bench_report.h"
+#include "tools/bench/command_mix.h"
+
+namespace ledger::bench {
+
+struct WriteBenchOptions {
+  std::string server;  // HOST:PORT; empty: start a ledgerd child on a temporary directory
+  std::filesystem::path ledgerd;
+  std::filesystem::path work_dir;  // temporary directories go here
+  unsigned connections = 1;
+  unsigned pipeline = 1;  // requests in flight per connection
+  double seconds = 5;
+  CommandMix mix;
+  bool raw = false;  // also run the raw RocksDB baselines
+  std::size_t raw_pool = 20'000;  // distinct command batches the raw baseline cycles through
+};
+
+// Runs the load; throws std::runtime_error when ledgerd cannot be started or reached.
+BenchReport run_write_bench(const WriteBenchOptions& options);
+
+}  // namespace ledger::bench
