@@ -1,6 +1,7 @@
 #include "server/command_service.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <future>
 
 #include <rocksdb/write_batch.h>
@@ -97,7 +98,12 @@ void CommandService::write_group(std::vector<Pending>& group) {
   if (!batch.empty()) {
     rocksdb::WriteOptions sync;
     sync.sync = true;
-    auto status = database_.db().Write(sync, batch.batch());
+    std::error_code space_error;
+    const auto space = std::filesystem::space(database_.dir(), space_error);
+    auto status = !space_error && space.available < options_.min_free_disk_bytes
+                      ? rocksdb::Status::NoSpace("fewer than " + std::to_string(options_.min_free_disk_bytes >> 20) +
+                                                 " MiB free on the ledger's disk; free space")
+                      : database_.db().Write(sync, batch.batch());
     if (status.ok()) {
       head_ = batch.head();
       next_id_ = batch.next_id();

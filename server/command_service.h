@@ -51,6 +51,10 @@ struct CommandServiceOptions {
   std::chrono::milliseconds erasure_quiescence_timeout{60'000};
   // Runs on the erasure worker at each stage of every pass. For tests; must not block long.
   std::function<void(eventstore::ErasureStage)> erasure_stage_hook;
+  // A batch is not written while the data directory's filesystem has less free space than
+  // this: its commands are refused (nothing changed) until space is freed. RocksDB must not
+  // run out of space itself: a failed WAL write stops its writes until a restart.
+  std::uint64_t min_free_disk_bytes = std::uint64_t{64} << 20;
 };
 
 struct WriterStats {

@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
   long hello_ms = options.limits.hello_timeout.count();
   long frame_ms = options.limits.frame_timeout.count();
   long idle_ms = options.limits.idle_timeout.count();
+  server::CommandServiceOptions service_options;
+  std::uint64_t min_free_disk_mb = service_options.min_free_disk_bytes >> 20;
   app.add_option("--data", data, "data directory")->capture_default_str();
   app.add_option("--listen", listen, "HOST:PORT to listen on; port 0 picks a free port")->capture_default_str();
   app.add_option("--tokens", tokens_file, "tokens file: NAME ROLE SHA256HEX per line")->check(CLI::ExistingFile);
@@ -79,7 +81,11 @@ int main(int argc, char** argv) {
   app.add_option("--hello-timeout-ms", hello_ms, "time for a new client to say hello")->capture_default_str();
   app.add_option("--frame-timeout-ms", frame_ms, "time to complete a frame once begun")->capture_default_str();
   app.add_option("--idle-timeout-ms", idle_ms, "an idle connection is closed after this")->capture_default_str();
+  app.add_option("--min-free-disk-mb", min_free_disk_mb,
+                 "commands are refused while the data directory's disk has less free space (MiB)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  service_options.min_free_disk_bytes = min_free_disk_mb << 20;
 
   auto log = spdlog::stderr_color_mt("ledgerd");
   spdlog::set_default_logger(log);
@@ -111,7 +117,7 @@ int main(int argc, char** argv) {
     // Before the io_context: connections and their pending handlers refer to these, and the
     // io_context destroys them.
     auto database = eventstore::Database::open(data, {});
-    server::CommandService service(*database);
+    server::CommandService service(*database, service_options);
     server::CommitFeed feed;
     service.on_commit([&feed](std::uint64_t next_seq) { feed.publish(next_seq); });
     server::ConnectionManager manager;
