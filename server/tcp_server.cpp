@@ -13,6 +13,7 @@ Server::Server(asio::io_context& io, const tcp::endpoint& endpoint, ConnectionMa
                const RequestHandler& handler, CommitFeed& feed, asio::ssl::context* tls, ServerOptions options)
     : io_(io),
       acceptor_(io, endpoint),
+      accept_retry_(io),
       manager_(manager),
       handler_(handler),
       feed_(feed),
@@ -27,6 +28,7 @@ void Server::stop() {
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    accept_retry_.cancel();
   });
   manager_.stop_all();
 }
@@ -35,8 +37,14 @@ void Server::accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopped_) return;
-      spdlog::warn("accept failed: {}", ec.message());
-      accept();
+      // Out of file descriptors, say: the client stays in the backlog, so accepting again at
+      // once fails again at once, a busy loop that floods the log. Wait for connections to end.
+      constexpr auto kRetry = std::chrono::milliseconds(100);
+      spdlog::warn("accept failed: {}; accepting again in {} ms", ec.message(), kRetry.count());
+      accept_retry_.expires_after(kRetry);
+      accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && !stopped_) accept();
+      });
       return;
     }
     if (stopped_) return;

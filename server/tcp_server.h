@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "server/commit_feed.h"
 #include "server/connection.h"
@@ -45,6 +46,8 @@ class Server {
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  // After a failed accept (out of file descriptors), the next accept waits on this.
+  boost::asio::steady_timer accept_retry_;
   ConnectionManager& manager_;
   const RequestHandler& handler_;
   CommitFeed& feed_;

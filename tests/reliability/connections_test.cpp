@@ -4,6 +4,8 @@
 // connections that never say hello, shed at the hello deadline while the server keeps serving.
 #include <algorithm>
 #include <atomic>
+#include <fstream>
+#include <optional>
 #include <thread>
 
 #include <sys/resource.h>
@@ -230,4 +232,65 @@ TEST_CASE("a flood of connections that never say hello is shed at the hello dead
   WARN("hello-less flood: " << timed_out << " of 500 closed with timeout; a bystander had " << bystander.answered
                             << " create+get pairs answered meanwhile, the slowest in " << bystander.worst.count()
                             << " ms");
+}
+
+TEST_CASE("out of file descriptors, ledgerd waits for connections to end instead of spinning",
+          "[reliability][connections]") {
+  raise_open_files(4096);
+  TempDir dir;
+  // ledgerd inherits a limit of 128 descriptors; the test keeps its own.
+  rlimit mine{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &mine) == 0);
+  rlimit low = mine;
+  low.rlim_cur = 128;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::optional<LedgerdProcess> started;
+  try {
+    started.emplace(dir.path() / "data", std::vector<std::string>{"--hello-timeout-ms", "20000"});
+  } catch (...) {
+    setrlimit(RLIMIT_NOFILE, &mine);
+    throw;
+  }
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &mine) == 0);
+  auto& server = *started;
+  tools::LedgerClient watcher({server.address(), false, {}});
+  testing::hello(watcher);
+
+  // More connections than ledgerd has descriptors: the rest wait in the listen backlog.
+  const auto hello = hello_bytes();
+  std::vector<std::unique_ptr<RawConnection>> many;
+  for (int i = 0; i < 160; ++i) {
+    many.push_back(std::make_unique<RawConnection>(server.port()));
+    REQUIRE(many.back()->send(hello));
+  }
+  // A second of being out of descriptors.
+  std::this_thread::sleep_for(milliseconds(1'000));  // the condition lasts; nothing to poll for
+  auto count_failures = [&] {
+    std::ifstream in(server.log_path());
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) n += line.find("accept failed") != std::string::npos;
+    return n;
+  };
+  const auto failures = count_failures();
+  CHECK(failures > 0);
+  CHECK(failures < 100);
+  // Those that were accepted are served.
+  auto first = many.front()->response(std::chrono::seconds(10));
+  REQUIRE(first);
+  CHECK(first->get().isWelcome());
+
+  // Once connections end, the waiting ones are accepted and welcomed.
+  const std::size_t closing = 100;
+  many.erase(many.begin(), many.begin() + closing);
+  std::size_t welcomed = 0;
+  for (std::size_t i = many.size() - 20; i < many.size(); ++i) {
+    auto r = many[i]->response(std::chrono::seconds(10));
+    welcomed += r && r->get().isWelcome();
+  }
+  CHECK(welcomed == 20);
+  CHECK(open_connections(watcher) >= 21);
+  many.clear();
+  CHECK(server.stop() == 0);
+  WARN("out of descriptors: " << failures << " failed accepts logged in a second (a busy loop logged over 100,000), "
+                              << welcomed << " of the last 20 waiting clients welcomed once others closed");
 }
