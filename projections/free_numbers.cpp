@@ -24,9 +24,9 @@ NumberInterval interval_at(const rocksdb::Iterator& it) {
 
 void FreeNumbers::initialize() { put({domain::kFirstCustomerNumber, domain::kMaxCustomerNumber}); }
 
-std::optional<domain::CustomerNumber> FreeNumbers::lowest() const {
+std::optional<domain::CustomerNumber> FreeNumbers::lowest(domain::CustomerNumber at_least) const {
   auto it = reader_.iterate(Family::kNumbersFree);
-  it->SeekToFirst();
+  it->Seek(u64_key(at_least));
   if (!it->Valid()) {
     eventstore::Database::check(it->status(), "reading free numbers");
     return std::nullopt;

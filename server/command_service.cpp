@@ -90,7 +90,7 @@ void CommandService::run_writer() {
 }
 
 void CommandService::write_group(std::vector<Pending>& group) {
-  GroupBatch batch(database_, head_, next_id_, last_at_us_);
+  GroupBatch batch(database_, head_, next_id_, last_at_us_, lowest_free_hint_);
   std::vector<Outcome> outcomes;
   outcomes.reserve(group.size());
   for (auto& pending : group) outcomes.push_back(batch.add(pending.command, pending.context));
@@ -108,6 +108,7 @@ void CommandService::write_group(std::vector<Pending>& group) {
       head_ = batch.head();
       next_id_ = batch.next_id();
       last_at_us_ = batch.last_at_us();
+      lowest_free_hint_ = batch.lowest_free_hint();
       batches_.fetch_add(1, std::memory_order_relaxed);
       auto probes = batch.take_purge_probes();
       if (!probes.empty() && crash_at_ == CrashPoint::kAfterPurgeBatch) crash_now(crash_at_);
