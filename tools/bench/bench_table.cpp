@@ -30,7 +30,7 @@ std::string row(const boost::json::object& o) {
   const auto mode = text(o, "mode");
   const auto rss = num(o, "rss_mb") > 0 ? fmt::format("{:.0f}", num(o, "rss_mb")) : "–";
   if (mode == "write") {
-    return fmt::format("| write {} conn × {} in flight, {} | {} cmd/s | {} cmd/s ({} threads) | {:.2f} | {} / {} / {} | {} | "
+    return fmt::format("| write {} conn × {} in flight, {} | {} cmd/s | {} cmd/s ({} writer threads) | {:.3g} | {} / {} / {} | {} | "
                        "ceiling {} cmd/s; raw p50/p99 {} / {} µs; {:.0f} B/command |",
                        count(num(o, "connections")), count(num(o, "pipeline")), text(o, "mix"),
                        count(num(o, "commands_per_s")), count(num(o, "raw_per_s")), count(num(o, "raw_threads")),
@@ -39,10 +39,11 @@ std::string row(const boost::json::object& o) {
                        num(o, "bytes_per_command"));
   }
   if (mode == "replay") {
-    return fmt::format("| replay {} events | {} events/s (rebuild) | {} events/s (scan) | {:.2f} | – | {} (in process) | "
-                       "rebuild {:.2f} s, scan {:.2f} s |",
+    return fmt::format("| replay {} events | {} events/s (rebuild) | {} events/s (scan) | {:.3g} | – | {} (in process) | "
+                       "rebuild {:.2f} s, scan {:.2f} s; the fold alone (no writes) {} events/s, ratio {:.3g} |",
                        count(num(o, "events")), count(num(o, "events_per_s")), count(num(o, "raw_per_s")),
-                       num(o, "ratio"), rss, num(o, "rebuild_seconds"), num(o, "raw_seconds"));
+                       num(o, "ratio"), rss, num(o, "rebuild_seconds"), num(o, "raw_seconds"),
+                       count(num(o, "fold_events_per_s")), num(o, "fold_ratio"));
   }
   if (mode == "purge") {
     return fmt::format("| purge {} customers, {} purged | {:.2f} s (pass) | {:.2f} s (flush + CompactRange) | {:.2f} | – | {} | "
