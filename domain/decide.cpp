@@ -7,16 +7,10 @@
 #include <unordered_set>
 
 #include "domain/validation.h"
+#include "domain/overloaded.h"
 
 namespace ledger::domain {
 namespace {
-
-template <typename... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 Refusal refuse(RefusalCode code, std::string message) {
   return Refusal{code, std::move(message), {}, {}};

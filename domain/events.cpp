@@ -12,16 +12,10 @@
 #include <kj/exception.h>
 
 #include "domain/events.capnp.h"
+#include "domain/overloaded.h"
 
 namespace ledger::domain {
 namespace {
-
-template <typename... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // A legitimate event is read once, so the words traversed never exceed its size. The limit
 // bounds the work a crafted message can cause (pointers aimed at the same data again and again)
