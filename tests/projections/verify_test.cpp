@@ -13,20 +13,11 @@
 using namespace ledger;
 using ledger::testing::accepted;
 using ledger::testing::Ledger;
+using ledger::testing::put_raw;
+using ledger::testing::fill_with_purge;
 
 namespace {
 
-void fill(Ledger& ledger) {
-  for (auto name : {"Ada", "Bo", "Cy", "Di"}) ledger.create(name);
-  accepted(ledger.service().execute(domain::EditCustomer{2, {{domain::Field::kEmail, "bo@example.org"}}, {}}));
-  accepted(ledger.service().execute(domain::DeleteCustomers{{3, 4}}));
-  accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 2}));
-  ledger.create("Ed");
-}
-
-void put_raw(eventstore::Database& db, eventstore::Family family, const std::string& key, const std::string& value) {
-  REQUIRE(db.db().Put(rocksdb::WriteOptions(), db.family(family), key, value).ok());
-}
 
 projections::VerifyReport verify(Ledger& ledger) {
   return projections::verify_ledger(eventstore::DatabaseReader(ledger.database()));
@@ -36,7 +27,7 @@ projections::VerifyReport verify(Ledger& ledger) {
 
 TEST_CASE("verify passes on an honest ledger with a purge", "[verify]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   auto report = verify(ledger);
   INFO(report.problem);
   CHECK(report.ok);
@@ -46,7 +37,7 @@ TEST_CASE("verify passes on an honest ledger with a purge", "[verify]") {
 
 TEST_CASE("verify names the seq of a payload byte flipped in the log", "[verify]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   eventstore::DatabaseReader reader(ledger.database());
   auto entry = *eventstore::read_entry(reader, 5);  // Bo's edit
   REQUIRE_FALSE(entry.payload.empty());
@@ -60,7 +51,7 @@ TEST_CASE("verify names the seq of a payload byte flipped in the log", "[verify]
 
 TEST_CASE("verify notices a removed log entry", "[verify]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   REQUIRE(ledger.database().db().Delete(rocksdb::WriteOptions(), ledger.database().family(eventstore::Family::kLog),
                                         eventstore::u64_key(3)).ok());
   auto report = verify(ledger);
@@ -70,7 +61,7 @@ TEST_CASE("verify notices a removed log entry", "[verify]") {
 
 TEST_CASE("verify notices the last entries cut off the log", "[verify]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   const auto head = eventstore::load_head(eventstore::DatabaseReader(ledger.database()));
   REQUIRE(ledger.database().db().Delete(rocksdb::WriteOptions(), ledger.database().family(eventstore::Family::kLog),
                                         eventstore::u64_key(head.next_seq - 1)).ok());
@@ -79,7 +70,7 @@ TEST_CASE("verify notices the last entries cut off the log", "[verify]") {
 
 TEST_CASE("verify notices a projection row changed behind its back, and rebuild repairs it", "[verify]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   auto bo = *ledger.service().customer(2);
   bo.fields.name = "Mallory";
   put_raw(ledger.database(), eventstore::Family::kCustomers, eventstore::u64_key(bo.id), projections::encode_customer(bo));
@@ -101,7 +92,7 @@ TEST_CASE("verify notices a projection row changed behind its back, and rebuild 
 
 TEST_CASE("verify notices a number taken out of the free intervals", "[verify]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   // Number 3 was freed by the purge and 3 given to Ed; 4 must be free.
   rocksdb::WriteBatch batch;
   eventstore::DatabaseReader reader(ledger.database());
@@ -114,7 +105,7 @@ TEST_CASE("verify notices a number taken out of the free intervals", "[verify]")
 
 TEST_CASE("verify catches a forged purge receipt", "[verify]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   eventstore::DatabaseReader reader(ledger.database());
   std::optional<eventstore::Envelope> purge;
   eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {

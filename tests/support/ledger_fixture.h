@@ -71,4 +71,20 @@ class Ledger {
   std::unique_ptr<server::CommandService> service_;
 };
 
+// A small ledger with history and one purge. Seqs: 1-4 created Ada, Bo, Cy, Di (ids 1-4);
+// 5 Bo's email; 6-7 Cy and Di deleted; 8 the purge; 9 Ed created, taking number 3.
+inline void fill_with_purge(Ledger& ledger) {
+  for (auto name : {"Ada", "Bo", "Cy", "Di"}) ledger.create(name);
+  accepted(ledger.service().execute(domain::EditCustomer{2, {{domain::Field::kEmail, "bo@example.org"}}, {}}));
+  accepted(ledger.service().execute(domain::DeleteCustomers{{3, 4}}));
+  accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 2}));
+  ledger.create("Ed");
+}
+
+// Writes a row behind the ledger's back, as tampering would.
+inline void put_raw(eventstore::Database& db, eventstore::Family family, const std::string& key,
+                    const std::string& value) {
+  REQUIRE(db.db().Put(rocksdb::WriteOptions(), db.family(family), key, value).ok());
+}
+
 }  // namespace ledger::testing

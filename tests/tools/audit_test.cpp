@@ -19,20 +19,13 @@
 using namespace ledger;
 using ledger::testing::accepted;
 using ledger::testing::Ledger;
+using ledger::testing::put_raw;
+using ledger::testing::fill_with_purge;
 using ledger::testing::quoted;
 using ledger::testing::run_tool;
 
 namespace {
 
-// Seqs: 1-4 created Ada, Bo, Cy, Di (ids 1-4); 5 Bo's email; 6-7 Cy and Di deleted; 8 the
-// purge; 9 Ed created, taking number 3.
-void fill(Ledger& ledger) {
-  for (auto name : {"Ada", "Bo", "Cy", "Di"}) ledger.create(name);
-  accepted(ledger.service().execute(domain::EditCustomer{2, {{domain::Field::kEmail, "bo@example.org"}}, {}}));
-  accepted(ledger.service().execute(domain::DeleteCustomers{{3, 4}}));
-  accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 2}));
-  ledger.create("Ed");
-}
 
 std::uint64_t purge_seq(eventstore::Database& database) {
   std::uint64_t found = 0;
@@ -43,10 +36,6 @@ std::uint64_t purge_seq(eventstore::Database& database) {
   return found;
 }
 
-void put_raw(eventstore::Database& db, eventstore::Family family, const std::string& key, const std::string& value) {
-  REQUIRE(db.db().Put(rocksdb::WriteOptions(), db.family(family), key, value).ok());
-}
-
 testing::ToolRun audit(Ledger& ledger, const std::string& args) {
   return run_tool(LEDGER_AUDIT_PATH, "--data " + quoted((ledger.dir() / "data").string()) + " " + args);
 }
@@ -55,7 +44,7 @@ testing::ToolRun audit(Ledger& ledger, const std::string& args) {
 
 TEST_CASE("audit verify passes on an honest ledger", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   ledger.close();
   auto run = audit(ledger, "verify");
   INFO(run.output);
@@ -65,7 +54,7 @@ TEST_CASE("audit verify passes on an honest ledger", "[audit]") {
 
 TEST_CASE("audit verify names the seq of a byte flipped in a log value", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   auto entry = *eventstore::read_entry(eventstore::DatabaseReader(ledger.database()), 5);
   entry.payload[entry.payload.size() - 3] ^= 0x01;
   put_raw(ledger.database(), eventstore::Family::kLog, eventstore::u64_key(5), eventstore::encode_envelope(entry));
@@ -78,7 +67,7 @@ TEST_CASE("audit verify names the seq of a byte flipped in a log value", "[audit
 
 TEST_CASE("audit verify notices a deleted log entry", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   REQUIRE(ledger.database().db().Delete(rocksdb::WriteOptions(), ledger.database().family(eventstore::Family::kLog),
                                         eventstore::u64_key(3)).ok());
   ledger.close();
@@ -90,7 +79,7 @@ TEST_CASE("audit verify notices a deleted log entry", "[audit]") {
 
 TEST_CASE("audit verify notices an edited projection row", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   auto bo = *ledger.service().customer(2);
   bo.fields.name = "Mallory";
   put_raw(ledger.database(), eventstore::Family::kCustomers, eventstore::u64_key(bo.id), projections::encode_customer(bo));
@@ -103,7 +92,7 @@ TEST_CASE("audit verify notices an edited projection row", "[audit]") {
 
 TEST_CASE("audit verify catches a forged purge receipt", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   const auto seq = purge_seq(ledger.database());
   auto purge = *eventstore::read_entry(eventstore::DatabaseReader(ledger.database()), seq);
   auto receipt = std::get<domain::CustomersPurged>(*domain::decode_event(purge.payload));
@@ -120,7 +109,7 @@ TEST_CASE("audit verify catches a forged purge receipt", "[audit]") {
 
 TEST_CASE("audit history shows changes old to new, and a reused number only for its holder", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   ledger.close();
   auto bo = audit(ledger, "history 2");
   INFO(bo.output);
@@ -141,7 +130,7 @@ TEST_CASE("audit history shows changes old to new, and a reused number only for 
 
 TEST_CASE("audit replay shows the lists as they were before the purge", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   ledger.close();
   auto before = audit(ledger, "--json replay --until 7");
   INFO(before.output);
@@ -162,7 +151,7 @@ TEST_CASE("audit replay shows the lists as they were before the purge", "[audit]
 
 TEST_CASE("audit export writes decoded entries and stubs; purges lists the receipt", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   ledger.close();
   auto run = audit(ledger, "export --from 2 --until 9");
   INFO(run.output);
@@ -219,7 +208,7 @@ TEST_CASE("prove-purge passes on an honest purge and fails when an extra entry w
 
 TEST_CASE("audit verifies and exports while a writer keeps writing", "[audit]") {
   Ledger ledger;
-  fill(ledger);
+  fill_with_purge(ledger);
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
   std::thread writer([&] {
