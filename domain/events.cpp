@@ -1,18 +1,16 @@
 #include "domain/events.h"
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
-#include <kj/array.h>
-#include <kj/exception.h>
 
 #include "domain/events.capnp.h"
 #include "domain/overloaded.h"
+#include "domain/stored_message.h"
 
 namespace ledger::domain {
 namespace {
@@ -239,29 +237,12 @@ std::string encode_event(const Event& event) {
 }
 
 Result<Event> decode_event(std::string_view bytes) {
-  if (bytes.empty()) return Error{"event: no bytes"};
-  if (bytes.size() % sizeof(capnp::word) != 0) {
-    return Error{"event: " + std::to_string(bytes.size()) +
-                 " bytes is not a whole number of 8-byte words"};
-  }
-  // Cap'n Proto reads words in place and refuses unaligned segments; stored and received bytes
-  // carry no alignment promise, so copy them into words first.
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-
-  capnp::ReaderOptions options;
-  options.traversalLimitInWords =
-      std::max<std::uint64_t>(kMinTraversalWords, kTraversalWordsPerWord * words.size());
-  options.nestingLimit = kNestingLimit;
   try {
-    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
-    if (reader.getEnd() != words.end()) {
-      return Error{"event: bytes follow the end of the message"};
-    }
-    return event_of(reader.getRoot<schema::Event>());
-  } catch (const kj::Exception& e) {
-    return Error{std::string("event: not a valid Cap'n Proto message: ") +
-                 e.getDescription().cStr()};
+    return read_stored_message<schema::Event>(
+        bytes, {kTraversalWordsPerWord, kMinTraversalWords, kNestingLimit},
+        [](schema::Event::Reader root) { return event_of(root); });
+  } catch (const MessageError& e) {
+    return Error{std::string("event: ") + e.what()};
   }
 }
 

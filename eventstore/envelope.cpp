@@ -1,12 +1,9 @@
 #include "eventstore/envelope.h"
 
-#include <cstring>
-
 #include <capnp/message.h>
 #include <capnp/serialize.h>
-#include <kj/array.h>
-#include <kj/exception.h>
 
+#include "domain/stored_message.h"
 #include "eventstore/envelope.capnp.h"
 
 namespace ledger::eventstore {
@@ -44,30 +41,23 @@ Envelope decode_envelope(std::string_view bytes, std::uint64_t seq) {
   const auto fail = [seq](const std::string& why) {
     return CorruptionError("log entry " + std::to_string(seq) + " is corrupt: " + why);
   };
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) throw fail("size is not a whole number of words");
-  // Values from RocksDB are often unaligned; Cap'n Proto requires word alignment.
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  capnp::ReaderOptions limits;
-  limits.traversalLimitInWords = words.size() + 64;
-  limits.nestingLimit = 8;
   Envelope e;
   try {
-    capnp::FlatArrayMessageReader reader(words.asPtr(), limits);
-    auto root = reader.getRoot<schema::Envelope>();
-    e.seq = root.getSeq();
-    e.at_us = root.getAt();
-    auto actor = root.getActor();
-    e.actor.assign(actor.begin(), actor.size());
-    e.request = string_of(root.getRequest());
-    e.customer = root.getCustomer();
-    e.kind = root.getKind();
-    e.payload = string_of(root.getPayload());
-    if (!digest_from(string_of(root.getDigest()), e.digest)) throw fail("digest is not 32 bytes");
-    if (!digest_from(string_of(root.getChain()), e.chain)) throw fail("chain is not 32 bytes");
-    e.redacted_by = root.getRedactedBy();
-  } catch (const kj::Exception& ex) {
-    throw fail(ex.getDescription().cStr());
+    domain::read_stored_message<schema::Envelope>(bytes, {}, [&](schema::Envelope::Reader root) {
+      e.seq = root.getSeq();
+      e.at_us = root.getAt();
+      auto actor = root.getActor();
+      e.actor.assign(actor.begin(), actor.size());
+      e.request = string_of(root.getRequest());
+      e.customer = root.getCustomer();
+      e.kind = root.getKind();
+      e.payload = string_of(root.getPayload());
+      if (!digest_from(string_of(root.getDigest()), e.digest)) throw fail("digest is not 32 bytes");
+      if (!digest_from(string_of(root.getChain()), e.chain)) throw fail("chain is not 32 bytes");
+      e.redacted_by = root.getRedactedBy();
+    });
+  } catch (const domain::MessageError& error) {
+    throw fail(error.what());
   }
   if (e.seq != seq) throw fail("it says it is entry " + std::to_string(e.seq));
   return e;

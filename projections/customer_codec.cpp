@@ -1,11 +1,9 @@
 #include "projections/customer_codec.h"
 
-#include <cstring>
-
 #include <capnp/message.h>
 #include <capnp/serialize.h>
-#include <kj/array.h>
 
+#include "domain/stored_message.h"
 #include "eventstore/envelope.h"
 #include "projections/customer_state.capnp.h"
 
@@ -39,33 +37,27 @@ domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id) 
   const auto fail = [id](const std::string& why) {
     return eventstore::CorruptionError("the state of customer id " + std::to_string(id) + " is corrupt: " + why);
   };
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) throw fail("size is not a whole number of words");
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  capnp::ReaderOptions limits;
-  limits.traversalLimitInWords = words.size() + 64;
-  limits.nestingLimit = 8;
   domain::Customer c;
   try {
-    capnp::FlatArrayMessageReader reader(words.asPtr(), limits);
-    auto root = reader.getRoot<schema::CustomerState>();
-    c.id = root.getId();
-    c.number = root.getNumber();
-    switch (root.getStatus()) {
-      case schema::Status::ACTIVE: c.status = domain::CustomerStatus::kActive; break;
-      case schema::Status::DELETED: c.status = domain::CustomerStatus::kDeleted; break;
-      default: throw fail("unknown status");
-    }
-    c.revision = root.getRevision();
-    auto f = root.getFields();
-    c.fields.name = f.getName();
-    c.fields.company = f.getCompany();
-    c.fields.email = f.getEmail();
-    c.fields.phone = f.getPhone();
-    c.fields.address = f.getAddress();
-    c.fields.notes = f.getNotes();
-  } catch (const kj::Exception& ex) {
-    throw fail(ex.getDescription().cStr());
+    domain::read_stored_message<schema::CustomerState>(bytes, {}, [&](schema::CustomerState::Reader root) {
+      c.id = root.getId();
+      c.number = root.getNumber();
+      switch (root.getStatus()) {
+        case schema::Status::ACTIVE: c.status = domain::CustomerStatus::kActive; break;
+        case schema::Status::DELETED: c.status = domain::CustomerStatus::kDeleted; break;
+        default: throw fail("unknown status");
+      }
+      c.revision = root.getRevision();
+      auto f = root.getFields();
+      c.fields.name = f.getName();
+      c.fields.company = f.getCompany();
+      c.fields.email = f.getEmail();
+      c.fields.phone = f.getPhone();
+      c.fields.address = f.getAddress();
+      c.fields.notes = f.getNotes();
+    });
+  } catch (const domain::MessageError& error) {
+    throw fail(error.what());
   }
   if (c.id != id) throw fail("it says it is id " + std::to_string(c.id));
   return c;

@@ -1,0 +1,63 @@
+// read_stored_message: reads one Cap'n Proto message from bytes that were stored or received,
+// the one way every stored value of the ledger (events, envelopes, customer state) is decoded.
+//
+// Stored and received bytes carry no alignment promise, and Cap'n Proto reads words in place
+// and refuses unaligned segments, so the bytes are copied into word-aligned memory first. The
+// reader runs under tight limits: a traversal limit proportional to the message's size (so a
+// crafted message cannot make a small value expensive to read) and a small nesting limit.
+// Thread-safe: it holds no state.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+#include <kj/exception.h>
+
+namespace ledger::domain {
+
+// The bytes do not hold one valid message. what() says why, never what the bytes hold.
+class MessageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct MessageLimits {
+  // Traversal limit: this many words for each word of the message, at least `min_words`, plus
+  // 64 words of slack for the segment table and getters that read a pointer twice.
+  std::uint64_t words_per_word = 1;
+  std::uint64_t min_words = 0;
+  int nesting = 8;
+};
+
+// Calls read(root) with the message's root as Root::Reader and returns what it returns. The
+// reader is valid only during the call: `read` copies out what it keeps. Throws MessageError
+// when the size is not a whole number of words, when bytes follow the message, or when Cap'n
+// Proto refuses the message (including a kj::Exception raised while `read` walks it).
+template <typename Root, typename Read>
+auto read_stored_message(std::string_view bytes, const MessageLimits& limits, Read&& read)
+    -> decltype(read(std::declval<typename Root::Reader>())) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    throw MessageError(std::to_string(bytes.size()) + " bytes is not a whole number of 8-byte words");
+  }
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = std::max<std::uint64_t>(limits.min_words, limits.words_per_word * words.size()) + 64;
+  options.nestingLimit = limits.nesting;
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
+    if (reader.getEnd() != words.end()) throw MessageError("bytes follow the end of the message");
+    return read(reader.getRoot<Root>());
+  } catch (const kj::Exception& e) {
+    throw MessageError(std::string("not a valid Cap'n Proto message: ") + e.getDescription().cStr());
+  }
+}
+
+}  // namespace ledger::domain
