@@ -13,20 +13,28 @@ using eventstore::Family;
 using eventstore::get_u64;
 using eventstore::u64_key;
 
+// Present in meta once `numbers_free` rows are keyed by their last number.
+constexpr std::string_view kLayoutKey = "numbers_free.by_last";
+
 NumberInterval interval_at(const rocksdb::Iterator& it) {
   if (it.key().size() != 8 || it.value().size() != 8) {
     throw eventstore::CorruptionError("a free-number interval row is corrupt");
   }
-  return {get_u64(std::string_view(it.key().data(), 8)), get_u64(std::string_view(it.value().data(), 8))};
+  NumberInterval interval{get_u64(std::string_view(it.value().data(), 8)), get_u64(std::string_view(it.key().data(), 8))};
+  if (interval.first > interval.last) throw eventstore::CorruptionError("a free-number interval row is corrupt");
+  return interval;
 }
 
 }  // namespace
 
-void FreeNumbers::initialize() { put({domain::kFirstCustomerNumber, domain::kMaxCustomerNumber}); }
+void FreeNumbers::initialize() {
+  put({domain::kFirstCustomerNumber, domain::kMaxCustomerNumber});
+  record_free_number_layout(reader_.database(), batch_);
+}
 
-std::optional<domain::CustomerNumber> FreeNumbers::lowest(domain::CustomerNumber at_least) const {
+std::optional<domain::CustomerNumber> FreeNumbers::lowest() const {
   auto it = reader_.iterate(Family::kNumbersFree);
-  it->Seek(u64_key(at_least));
+  it->SeekToFirst();
   if (!it->Valid()) {
     eventstore::Database::check(it->status(), "reading free numbers");
     return std::nullopt;
@@ -34,9 +42,9 @@ std::optional<domain::CustomerNumber> FreeNumbers::lowest(domain::CustomerNumber
   return interval_at(*it).first;
 }
 
-std::optional<NumberInterval> FreeNumbers::containing_or_before(domain::CustomerNumber number) const {
+std::optional<NumberInterval> FreeNumbers::ending_at_or_after(domain::CustomerNumber number) const {
   auto it = reader_.iterate(Family::kNumbersFree);
-  it->SeekForPrev(u64_key(number));
+  it->Seek(u64_key(number));
   if (!it->Valid()) {
     eventstore::Database::check(it->status(), "reading free numbers");
     return std::nullopt;
@@ -45,47 +53,50 @@ std::optional<NumberInterval> FreeNumbers::containing_or_before(domain::Customer
 }
 
 bool FreeNumbers::is_free(domain::CustomerNumber number) const {
-  auto interval = containing_or_before(number);
-  return interval && interval->last >= number;
+  auto interval = ending_at_or_after(number);
+  return interval && interval->first <= number;
 }
 
 void FreeNumbers::take(domain::CustomerNumber number) {
-  auto interval = containing_or_before(number);
-  if (!interval || interval->last < number) {
+  auto interval = ending_at_or_after(number);
+  if (!interval || interval->first > number) {
     throw std::logic_error("number " + std::to_string(number) + " is not free");
   }
-  erase(interval->first);
+  if (number < interval->last) {
+    put({number + 1, interval->last});  // overwrites the interval's row
+  } else {
+    erase(interval->last);
+  }
   if (interval->first < number) put({interval->first, number - 1});
-  if (number < interval->last) put({number + 1, interval->last});
 }
 
 void FreeNumbers::release(domain::CustomerNumber number) {
-  auto before = containing_or_before(number);
-  if (before && before->last >= number) return;  // already free
-  std::optional<NumberInterval> after;
-  if (number < domain::kMaxCustomerNumber) {
-    if (auto end = reader_.get(Family::kNumbersFree, u64_key(number + 1))) {
-      if (end->size() != 8) throw eventstore::CorruptionError("a free-number interval row is corrupt");
-      after = NumberInterval{number + 1, get_u64(*end)};
+  auto after = ending_at_or_after(number);
+  if (after && after->first <= number) return;  // already free
+  if (after && after->first != number + 1) after.reset();  // not adjacent
+  std::optional<NumberInterval> before;
+  if (number > domain::kFirstCustomerNumber) {
+    if (auto first = reader_.get(Family::kNumbersFree, u64_key(number - 1))) {
+      if (first->size() != 8) throw eventstore::CorruptionError("a free-number interval row is corrupt");
+      before = NumberInterval{get_u64(*first), number - 1};
     }
   }
   NumberInterval merged{number, number};
-  if (before && before->last + 1 == number) merged.first = before->first;
-  if (after) {
-    merged.last = after->last;
-    erase(after->first);
+  if (before) {
+    merged.first = before->first;
+    erase(before->last);
   }
+  if (after) merged.last = after->last;  // overwrites the following interval's row
   put(merged);
 }
 
 void FreeNumbers::put(NumberInterval interval) {
-  auto key = u64_key(interval.first);
-  auto value = u64_key(interval.last);
+  const auto [key, value] = free_interval_row(interval);
   eventstore::Database::check(batch_.Put(reader_.database().family(Family::kNumbersFree), key, value), "adding to batch");
 }
 
-void FreeNumbers::erase(domain::CustomerNumber first) {
-  auto key = u64_key(first);
+void FreeNumbers::erase(domain::CustomerNumber last) {
+  auto key = u64_key(last);
   eventstore::Database::check(batch_.Delete(reader_.database().family(Family::kNumbersFree), key), "adding to batch");
 }
 
@@ -106,6 +117,37 @@ std::vector<NumberInterval> complement(const std::vector<domain::CustomerNumber>
   }
   if (next <= domain::kMaxCustomerNumber) out.push_back({next, domain::kMaxCustomerNumber});
   return out;
+}
+
+std::pair<std::string, std::string> free_interval_row(const NumberInterval& interval) {
+  return {u64_key(interval.last), u64_key(interval.first)};
+}
+
+bool upgrade_free_number_rows(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch) {
+  if (reader.get(Family::kMeta, kLayoutKey)) return false;
+  auto& database = reader.database();
+  auto* family = database.family(Family::kNumbersFree);
+  // The earlier layout: first -> last.
+  std::vector<NumberInterval> intervals;
+  auto it = reader.iterate(Family::kNumbersFree);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8 || it->value().size() != 8) throw eventstore::CorruptionError("a free-number interval row is corrupt");
+    intervals.push_back({get_u64(std::string_view(it->key().data(), 8)), get_u64(std::string_view(it->value().data(), 8))});
+  }
+  eventstore::Database::check(it->status(), "reading free numbers");
+  for (const auto& interval : intervals) {
+    eventstore::Database::check(batch.Delete(family, u64_key(interval.first)), "adding to batch");
+  }
+  for (const auto& interval : intervals) {
+    const auto [key, value] = free_interval_row(interval);
+    eventstore::Database::check(batch.Put(family, key, value), "adding to batch");
+  }
+  record_free_number_layout(database, batch);
+  return true;
+}
+
+void record_free_number_layout(eventstore::Database& database, rocksdb::WriteBatchBase& batch) {
+  eventstore::Database::check(batch.Put(database.family(Family::kMeta), kLayoutKey, {}), "adding to batch");
 }
 
 }  // namespace ledger::projections

@@ -1,11 +1,17 @@
 // FreeNumbers: the customer numbers nobody holds, kept as disjoint inclusive intervals in the
-// `numbers_free` column family (start -> end, both big-endian). Finding the lowest free number,
-// taking one and freeing one each touch O(1) rows after an O(log n) seek.
+// `numbers_free` column family, keyed by their last number (last -> first, both big-endian).
+// Finding the lowest free number, taking one and freeing one each touch O(1) rows after an
+// O(log n) seek.
+//
+// Keyed by the end, taking the lowest free number (the common case: every create) overwrites
+// the interval's one row with a higher first number, so the family never gathers a tombstone
+// per create below the lowest interval, and the first row is always the lowest interval.
 // Used by one thread at a time (the writer, or a rebuild).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,12 +35,8 @@ class FreeNumbers {
 
   // A new ledger: every number from 1 to kMaxCustomerNumber is free.
   void initialize();
-  // The lowest free number; nullopt only when every number is held. `at_least`: the caller
-  // knows that no number below it is free (the writer remembers the last answer until a number
-  // is freed), so the search starts there instead of at the first row. Taking numbers leaves
-  // deleted rows below the lowest interval until compaction; starting at the first row would
-  // step over every one of them, for every create.
-  std::optional<domain::CustomerNumber> lowest(domain::CustomerNumber at_least = domain::kFirstCustomerNumber) const;
+  // The lowest free number; nullopt only when every number is held.
+  std::optional<domain::CustomerNumber> lowest() const;
   bool is_free(domain::CustomerNumber number) const;
   // Marks `number` held. Throws std::logic_error if it is not free (decide checks first).
   void take(domain::CustomerNumber number);
@@ -45,9 +47,10 @@ class FreeNumbers {
   static std::vector<NumberInterval> all(const eventstore::Reader& reader);
 
  private:
-  std::optional<NumberInterval> containing_or_before(domain::CustomerNumber number) const;
+  // The first interval that ends at or after `number`: the one holding it, if any does.
+  std::optional<NumberInterval> ending_at_or_after(domain::CustomerNumber number) const;
   void put(NumberInterval interval);
-  void erase(domain::CustomerNumber first);
+  void erase(domain::CustomerNumber last);
 
   const eventstore::Reader& reader_;
   rocksdb::WriteBatchBase& batch_;
@@ -56,5 +59,16 @@ class FreeNumbers {
 // The intervals of numbers not in `held` (which must be ascending): what FreeNumbers holds
 // after a rebuild.
 std::vector<NumberInterval> complement(const std::vector<domain::CustomerNumber>& held);
+
+// The `numbers_free` row of an interval (key, value).
+std::pair<std::string, std::string> free_interval_row(const NumberInterval& interval);
+
+// Data directories written before the rows were keyed by their end hold `first -> last` rows.
+// Rewrites them in `batch` and records the new layout in meta; false when nothing was to do.
+bool upgrade_free_number_rows(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch);
+
+// Records in meta that `numbers_free` rows are keyed by their last number (a rebuild writes
+// its rows that way; FreeNumbers::initialize records it itself).
+void record_free_number_layout(eventstore::Database& database, rocksdb::WriteBatchBase& batch);
 
 }  // namespace ledger::projections

@@ -147,10 +147,7 @@ std::optional<domain::Customer> LedgerState::customer_by_number(domain::Customer
 domain::CustomerNumber LedgerState::lowest_free_number() const {
   // A scratch batch is never written: FreeNumbers only reads here.
   rocksdb::WriteBatch unused;
-  const auto at_least = lowest_free_hint_ ? *lowest_free_hint_ : domain::kFirstCustomerNumber;
-  const auto lowest = FreeNumbers(reader_, unused).lowest(at_least);
-  if (lowest && lowest_free_hint_) *lowest_free_hint_ = *lowest;
-  return lowest.value_or(0);
+  return FreeNumbers(reader_, unused).lowest().value_or(0);
 }
 
 std::vector<domain::Customer> LedgerState::deleted_customers() const {

@@ -49,14 +49,10 @@ std::vector<HistoryEntry> customer_history(const eventstore::Reader& reader, dom
 domain::Event decode_payload(const eventstore::Envelope& envelope);
 
 // The ledger as decide sees it, read through `reader` (an OverlayReader while the writer builds
-// a batch). `next_id` comes from the writer, which owns the counter. `lowest_free_hint`, when
-// given, holds a number below which no number is free; lowest_free_number() starts there and
-// stores its answer back (see FreeNumbers::lowest). It must outlive this object.
+// a batch). `next_id` comes from the writer, which owns the counter.
 class LedgerState final : public domain::LedgerView {
  public:
-  LedgerState(const eventstore::Reader& reader, domain::CustomerId next_id,
-              domain::CustomerNumber* lowest_free_hint = nullptr)
-      : reader_(reader), next_id_(next_id), lowest_free_hint_(lowest_free_hint) {}
+  LedgerState(const eventstore::Reader& reader, domain::CustomerId next_id) : reader_(reader), next_id_(next_id) {}
   std::optional<domain::Customer> customer_by_number(domain::CustomerNumber number) const override;
   domain::CustomerNumber lowest_free_number() const override;
   domain::CustomerId next_customer_id() const override { return next_id_; }
@@ -65,7 +61,6 @@ class LedgerState final : public domain::LedgerView {
  private:
   const eventstore::Reader& reader_;
   domain::CustomerId next_id_;
-  domain::CustomerNumber* lowest_free_hint_;
 };
 
 }  // namespace ledger::projections

@@ -40,7 +40,7 @@ ExpectedRows expected_rows(const ReplayedLedger& ledger) {
   }
   std::sort(held.begin(), held.end());
   for (const auto& interval : complement(held)) {
-    rows.numbers_free.emplace(eventstore::u64_key(interval.first), eventstore::u64_key(interval.last));
+    rows.numbers_free.insert(free_interval_row(interval));
   }
   return rows;
 }
@@ -113,6 +113,7 @@ std::uint64_t rebuild_projections(eventstore::Database& database) {
   refill(Family::kNumbersFree, rows.numbers_free);
   refill(Family::kSearch, rows.search);
   store_next_customer_id(database, batch, ledger.next_id);
+  record_free_number_layout(database, batch);
   rocksdb::WriteOptions sync;
   sync.sync = true;
   eventstore::Database::check(database.db().Write(sync, &batch), "writing rebuilt projections");

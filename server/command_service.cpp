@@ -6,6 +6,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "projections/free_numbers.h"
 #include "projections/projector.h"
 #include "server/erasure_worker.h"
 #include "server/group_batch.h"
@@ -15,9 +16,13 @@ namespace ledger::server {
 CommandService::CommandService(eventstore::Database& database, CommandServiceOptions options)
     : database_(database), options_(options), crash_at_(crash_point_from_environment()) {
   eventstore::DatabaseReader reader(database_);
+  rocksdb::WriteBatch batch;
   if (!projections::projections_initialized(reader)) {
-    rocksdb::WriteBatch batch;
     projections::initialize_projections(reader, batch);
+  } else {
+    projections::upgrade_free_number_rows(reader, batch);
+  }
+  if (batch.Count() != 0) {
     rocksdb::WriteOptions sync;
     sync.sync = true;
     eventstore::Database::check(database_.db().Write(sync, &batch), "initializing the data directory");
@@ -90,7 +95,7 @@ void CommandService::run_writer() {
 }
 
 void CommandService::write_group(std::vector<Pending>& group) {
-  GroupBatch batch(database_, head_, next_id_, last_at_us_, lowest_free_hint_);
+  GroupBatch batch(database_, head_, next_id_, last_at_us_);
   std::vector<Outcome> outcomes;
   outcomes.reserve(group.size());
   for (auto& pending : group) outcomes.push_back(batch.add(pending.command, pending.context));
@@ -108,7 +113,6 @@ void CommandService::write_group(std::vector<Pending>& group) {
       head_ = batch.head();
       next_id_ = batch.next_id();
       last_at_us_ = batch.last_at_us();
-      lowest_free_hint_ = batch.lowest_free_hint();
       batches_.fetch_add(1, std::memory_order_relaxed);
       auto probes = batch.take_purge_probes();
       if (!probes.empty() && crash_at_ == CrashPoint::kAfterPurgeBatch) crash_now(crash_at_);

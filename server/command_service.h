@@ -123,8 +123,6 @@ class CommandService {
   eventstore::LogHead head_;
   domain::CustomerId next_id_ = 1;
   std::int64_t last_at_us_ = 0;
-  // No number below it is free (FreeNumbers::lowest); taken only from batches that are durable.
-  domain::CustomerNumber lowest_free_hint_ = domain::kFirstCustomerNumber;
   std::function<void(std::uint64_t)> commit_listener_;
   const CrashPoint crash_at_;
 

@@ -24,14 +24,13 @@ std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::ui
 }  // namespace
 
 GroupBatch::GroupBatch(eventstore::Database& database, eventstore::LogHead head, domain::CustomerId next_id,
-                       std::int64_t last_at_us, domain::CustomerNumber lowest_free_hint)
+                       std::int64_t last_at_us)
     : database_(database),
       batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true),
       overlay_(database, batch_),
       head_(head),
       next_id_(next_id),
-      last_at_us_(last_at_us),
-      lowest_free_hint_(lowest_free_hint) {}
+      last_at_us_(last_at_us) {}
 
 std::int64_t GroupBatch::now_us() {
   const auto now =
@@ -55,7 +54,7 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
     }
   }
 
-  const projections::LedgerState state(overlay_, next_id_, &lowest_free_hint_);
+  const projections::LedgerState state(overlay_, next_id_);
   auto decision = domain::decide(state, command);
   if (auto* refusal = std::get_if<domain::Refusal>(&decision)) return *refusal;
 
@@ -125,7 +124,6 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
       purged->merkle_root = eventstore::merkle_root(leaves);
       accepted.seqs.push_back(append(context, event, nullptr));
       for (auto& customer : before) projections::project(overlay_, batch_, customer, std::nullopt);
-      lowest_free_hint_ = domain::kFirstCustomerNumber;  // the purge freed numbers
       eventstore::record_pending_erasure(database_, batch_, purge_seq);
       accepted.numbers = purged->numbers;
       accepted.purged = purged->ids.size();

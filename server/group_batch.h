@@ -22,10 +22,8 @@ struct RequestContext;
 
 class GroupBatch {
  public:
-  // `lowest_free_hint`: no number below it is free (see FreeNumbers::lowest); the first
-  // customer number when not known.
   GroupBatch(eventstore::Database& database, eventstore::LogHead head, domain::CustomerId next_id,
-             std::int64_t last_at_us, domain::CustomerNumber lowest_free_hint = domain::kFirstCustomerNumber);
+             std::int64_t last_at_us);
 
   // Decides `command` and, when accepted, adds its writes. A refusal or a failure leaves the
   // batch as it was before the call.
@@ -36,8 +34,6 @@ class GroupBatch {
   eventstore::LogHead head() const { return head_; }
   domain::CustomerId next_id() const { return next_id_; }
   std::int64_t last_at_us() const { return last_at_us_; }
-  // Still true once the batch is durable; not if it is not written.
-  domain::CustomerNumber lowest_free_hint() const { return lowest_free_hint_; }
   // Probes from the customers each accepted purge erased, by purge seq (see
   // projections/erasure_probes.h): personal data, to be handed to the erasure pass in memory
   // once the batch is durable, and dropped if it is not. Leaves the batch without them.
@@ -54,7 +50,6 @@ class GroupBatch {
   eventstore::LogHead head_;
   domain::CustomerId next_id_;
   std::int64_t last_at_us_;
-  domain::CustomerNumber lowest_free_hint_;
   std::map<std::uint64_t, std::vector<std::string>> purge_probes_;
 };
 

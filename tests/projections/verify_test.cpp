@@ -99,7 +99,7 @@ TEST_CASE("verify notices a number taken out of the free intervals", "[verify]")
   auto intervals = projections::FreeNumbers::all(reader);
   REQUIRE(intervals.front().first == 4);
   REQUIRE(ledger.database().db().Delete(rocksdb::WriteOptions(), ledger.database().family(eventstore::Family::kNumbersFree),
-                                        eventstore::u64_key(4)).ok());
+                                        eventstore::u64_key(intervals.front().last)).ok());
   CHECK_FALSE(verify(ledger).ok);
 }
 

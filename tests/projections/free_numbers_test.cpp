@@ -1,0 +1,103 @@
+// FreeNumbers keeps the free customer numbers as intervals: taking and freeing numbers in any
+// order leaves exactly the numbers nobody holds, the lowest first; a directory written with the
+// earlier layout (rows keyed by their first number) is rewritten on open and loses nothing.
+#include <random>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "eventstore/encoding.h"
+#include "eventstore/reader.h"
+#include "projections/free_numbers.h"
+#include "support/ledger_fixture.h"
+
+using namespace ledger;
+using ledger::testing::Ledger;
+
+namespace {
+
+// Applies `change` through FreeNumbers and writes it.
+template <typename Change>
+void write(eventstore::Database& database, Change change) {
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  eventstore::OverlayReader overlay(database, batch);
+  projections::FreeNumbers numbers(overlay, batch);
+  change(numbers);
+  REQUIRE(database.db().Write(rocksdb::WriteOptions(), batch.GetWriteBatch()).ok());
+}
+
+// The intervals a model set of held numbers leaves free.
+std::vector<projections::NumberInterval> free_intervals(const std::set<domain::CustomerNumber>& held) {
+  return projections::complement({held.begin(), held.end()});
+}
+
+}  // namespace
+
+TEST_CASE("taking and freeing numbers in any order leaves exactly the unheld ones free", "[free-numbers]") {
+  Ledger ledger;  // a new ledger: every number free
+  auto& database = ledger.database();
+  std::set<domain::CustomerNumber> held;
+  std::mt19937_64 random(7);
+  for (int round = 0; round < 2000; ++round) {
+    const domain::CustomerNumber number = 1 + random() % 60;
+    const bool take = random() % 3 != 0;
+    write(database, [&](projections::FreeNumbers& numbers) {
+      if (take && !held.contains(number)) {
+        REQUIRE(numbers.is_free(number));
+        numbers.take(number);
+        held.insert(number);
+      } else if (!take && held.contains(number)) {
+        REQUIRE_FALSE(numbers.is_free(number));
+        numbers.release(number);
+        held.erase(number);
+      }
+    });
+    eventstore::DatabaseReader reader(database);
+    INFO("round " << round);
+    REQUIRE(projections::FreeNumbers::all(reader) == free_intervals(held));
+    rocksdb::WriteBatch unused;
+    domain::CustomerNumber lowest = 1;
+    while (held.contains(lowest)) ++lowest;
+    REQUIRE(projections::FreeNumbers(reader, unused).lowest() == lowest);
+  }
+}
+
+TEST_CASE("taking the lowest number again and again overwrites one row", "[free-numbers]") {
+  Ledger ledger;
+  auto& database = ledger.database();
+  for (int i = 0; i < 100; ++i) {
+    write(database, [](projections::FreeNumbers& numbers) { numbers.take(*numbers.lowest()); });
+  }
+  eventstore::DatabaseReader reader(database);
+  CHECK(projections::FreeNumbers::all(reader) == std::vector<projections::NumberInterval>{{101, domain::kMaxCustomerNumber}});
+  // No tombstone per create: the family holds one live key and no deletions.
+  std::uint64_t deletes = 0;
+  REQUIRE(database.db().GetIntProperty(database.family(eventstore::Family::kNumbersFree), "rocksdb.num-deletes-active-mem-table",
+                                       &deletes));
+  CHECK(deletes == 0);
+}
+
+TEST_CASE("a directory with free-number rows keyed by their first number is rewritten on open", "[free-numbers]") {
+  Ledger ledger;
+  for (int i = 0; i < 5; ++i) ledger.create("C");
+  ledger.close();
+  {
+    // Rewrite the rows as the earlier layout held them, and forget the layout marker.
+    auto database = eventstore::Database::open(ledger.dir() / "data", {});
+    eventstore::DatabaseReader reader(*database);
+    const auto intervals = projections::FreeNumbers::all(reader);
+    REQUIRE(intervals == std::vector<projections::NumberInterval>{{6, domain::kMaxCustomerNumber}});
+    rocksdb::WriteBatch batch;
+    auto* family = database->family(eventstore::Family::kNumbersFree);
+    REQUIRE(batch.Delete(family, eventstore::u64_key(domain::kMaxCustomerNumber)).ok());
+    REQUIRE(batch.Put(family, eventstore::u64_key(6), eventstore::u64_key(domain::kMaxCustomerNumber)).ok());
+    REQUIRE(batch.Delete(database->family(eventstore::Family::kMeta), "numbers_free.by_last").ok());
+    REQUIRE(database->db().Write(rocksdb::WriteOptions(), &batch).ok());
+  }
+  ledger.open();
+  const auto created = ledger.create("D");
+  CHECK(created.numbers == std::vector<domain::CustomerNumber>{6});
+  eventstore::DatabaseReader reader(ledger.database());
+  CHECK(projections::FreeNumbers::all(reader) == std::vector<projections::NumberInterval>{{7, domain::kMaxCustomerNumber}});
+}
