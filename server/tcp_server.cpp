@@ -1,13 +1,46 @@
 #include "server/tcp_server.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
 namespace ledger::server {
 namespace asio = boost::asio;
 using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+// Refused TLS clients handshaking at once; more are closed without an answer, so that a flood
+// beyond the connection limit cannot make the server do unbounded handshakes.
+constexpr int kMaxTlsRefusals = 64;
+
+// Completes the TLS handshake, writes `frame`, and closes, all within `deadline`: a TLS client
+// can read nothing sent before its handshake. Runs on the socket's strand.
+asio::awaitable<void> refuse_after_handshake(std::shared_ptr<Connection::Stream> stream, std::shared_ptr<Frame> frame,
+                                             std::chrono::milliseconds deadline) {
+  asio::steady_timer timer(stream->get_executor(), deadline);
+  timer.async_wait([stream](boost::system::error_code ec) {
+    if (ec) return;
+    boost::system::error_code ignored;
+    stream->lowest_layer().close(ignored);  // ends whichever step below is waiting
+  });
+  auto [handshake_ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, kAwait);
+  if (!handshake_ec) {
+    auto [write_ec, n] =
+        co_await asio::async_write(*stream, asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word)), kAwait);
+    if (!write_ec) co_await stream->async_shutdown(kAwait);
+  }
+  timer.cancel();
+  boost::system::error_code ignored;
+  stream->lowest_layer().close(ignored);
+}
+
+}  // namespace
 
 Server::Server(asio::io_context& io, const tcp::endpoint& endpoint, ConnectionManager& manager,
                const RequestHandler& handler, CommitFeed& feed, asio::ssl::context* tls, ServerOptions options)
@@ -64,9 +97,22 @@ void Server::accept() {
 
 void Server::refuse(tcp::socket socket) {
   spdlog::warn("connection refused: the limit of {} connections is reached", options_.max_connections);
-  auto shared = std::make_shared<tcp::socket>(std::move(socket));
   auto frame = std::make_shared<Frame>(RequestHandler::error_frame(
       0, protocol::ErrorCode::BUSY, "the server has too many connections; retry shortly"));
+  if (tls_) {
+    if (tls_refusals_->fetch_add(1) >= kMaxTlsRefusals) {
+      --*tls_refusals_;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    auto executor = socket.get_executor();
+    auto stream = std::make_shared<Connection::Stream>(std::move(socket), *tls_);
+    asio::co_spawn(executor, refuse_after_handshake(stream, frame, options_.limits.hello_timeout),
+                   [refusals = tls_refusals_](std::exception_ptr) { --*refusals; });
+    return;
+  }
+  auto shared = std::make_shared<tcp::socket>(std::move(socket));
   asio::async_write(*shared, asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word)),
                     [shared, frame](boost::system::error_code, std::size_t) {
                       boost::system::error_code ignored;

@@ -1,4 +1,5 @@
-// TLS: ledgerd with a certificate and key speaks TLS, and ledgerctl verifies it with the CA.
+// TLS: ledgerd with a certificate and key speaks TLS, and ledgerctl verifies it with the CA;
+// beyond the connection limit a TLS client still reads why it was refused.
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -14,14 +15,23 @@
 using ledger::testing::LedgerdProcess;
 using ledger::testing::TempDir;
 
+namespace {
+
+// A self-signed certificate for localhost and its key, made by the openssl tool.
+bool make_certificate(const std::string& cert, const std::string& key) {
+  const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                              "-subj /CN=localhost -days 1 -keyout '" + key + "' -out '" + cert +
+                              "' >/dev/null 2>&1";
+  return std::system(command.c_str()) == 0;
+}
+
+}  // namespace
+
 TEST_CASE("TLS: a verified client is served, a plain client is not", "[ledgerd][tls]") {
   TempDir dir;
   const auto cert = (dir.path() / "cert.pem").string();
   const auto key = (dir.path() / "key.pem").string();
-  const std::string make_cert = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                                "-subj /CN=localhost -days 1 -keyout '" + key + "' -out '" + cert +
-                                "' >/dev/null 2>&1";
-  REQUIRE(std::system(make_cert.c_str()) == 0);
+  REQUIRE(make_certificate(cert, key));
   LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key, "--hello-timeout-ms", "1000"});
 
   const std::string command = "'" LEDGERCTL_PATH "' --server " + server.address() + " --tls-ca '" + cert +
@@ -39,5 +49,31 @@ TEST_CASE("TLS: a verified client is served, a plain client is not", "[ledgerd][
   ledger::tools::new_request(hello).initHello();
   CHECK_THROWS_AS(plain.call(hello), ledger::tools::ConnectionError);
   CHECK(server.running());
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("TLS: beyond the connection limit a client completes the handshake and reads busy", "[ledgerd][tls]") {
+  TempDir dir;
+  const auto cert = (dir.path() / "cert.pem").string();
+  const auto key = (dir.path() / "key.pem").string();
+  REQUIRE(make_certificate(cert, key));
+  LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key, "--max-connections", "1"});
+
+  ledger::tools::LedgerClient held({server.address(), true, cert});
+  capnp::MallocMessageBuilder hello;
+  ledger::tools::new_request(hello).initHello();
+  REQUIRE(held.call(hello).get().isWelcome());
+
+  ledger::tools::LedgerClient extra({server.address(), true, cert});  // the handshake succeeds
+  auto refused = extra.receive();
+  REQUIRE(refused.get().isError());
+  CHECK(refused.get().getId() == 0);
+  CHECK(refused.get().getError().getCode() == ledger::protocol::ErrorCode::BUSY);
+  CHECK_THROWS_AS(extra.receive(), ledger::tools::ConnectionError);  // then it is closed
+
+  // The held connection is still served.
+  capnp::MallocMessageBuilder list;
+  ledger::tools::new_request(list, 2).initList();
+  CHECK(held.call(list).get().isPage());
   CHECK(server.stop() == 0);
 }
