@@ -81,6 +81,15 @@ int main(int argc, char** argv) {
   app.add_option("--hello-timeout-ms", hello_ms, "time for a new client to say hello")->capture_default_str();
   app.add_option("--frame-timeout-ms", frame_ms, "time to complete a frame once begun")->capture_default_str();
   app.add_option("--idle-timeout-ms", idle_ms, "an idle connection is closed after this")->capture_default_str();
+  app.add_option("--max-outbox-bytes", options.limits.max_outbox_bytes,
+                 "responses waiting for one client to read them; beyond this the server stops reading its requests "
+                 "and its subscription waits")
+      ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-subscriber-lag", options.limits.max_subscriber_lag,
+                 "a subscriber this many log entries behind is cut off with tooSlow")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}))
+      ->capture_default_str();
   app.add_option("--min-free-disk-mb", min_free_disk_mb,
                  "commands are refused while the data directory's disk has less free space (MiB)")
       ->capture_default_str();

@@ -71,8 +71,19 @@ class LedgerdProcess {
   // Sends `signal` and waits up to 30 s for the exit; returns the exit code, or -1 when it was
   // killed by a signal or did not exit in time.
   int stop(int signal = SIGTERM) {
+    send_signal(signal);
+    return wait_exit();
+  }
+
+  // Sends `signal` and returns at once.
+  void send_signal(int signal) {
+    if (pid_ > 0) kill(pid_, signal);
+  }
+
+  // Waits up to 30 s for the exit (then kills it); returns the exit code, or -1 when it was
+  // killed by a signal or did not exit in time.
+  int wait_exit() {
     if (pid_ <= 0) return -1;
-    kill(pid_, signal);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     int status = 0;
     while (std::chrono::steady_clock::now() < deadline) {

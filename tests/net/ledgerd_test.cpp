@@ -1,7 +1,10 @@
 // ledgerd as clients meet it: a real server process on a loopback port, spoken to over TCP by
 // the ledger's own client, by raw sockets sending bad bytes, and by the capnp tool.
+#include <chrono>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -392,5 +395,160 @@ TEST_CASE("a client no one here wrote: the capnp tool encodes the requests and d
   std::string text((std::istreambuf_iterator<char>(text_in)), std::istreambuf_iterator<char>());
   CHECK_THAT(text, Catch::Contains("(id = 1, welcome = (principal = \"local\", role = admin))"));
   CHECK_THAT(text, Catch::Contains("(id = 2, written = (number = 1, id = 1, revision = 1, replayed = false))"));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("an idle connection is closed with a timeout error; another client goes on", "[ledgerd][deadlines]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data", {"--idle-timeout-ms", "500"});
+  RawConnection idle(server.port());
+  idle.send(*request(1, [](auto r) { r.initHello(); }));
+  auto welcome = idle.response();
+  REQUIRE(welcome);
+  REQUIRE(welcome->get().isWelcome());
+
+  // The bystander keeps asking while the idle client, having said hello, sends nothing.
+  tools::LedgerClient bystander(at(server));
+  say_hello(bystander);
+  std::uint64_t id = 10;
+  std::optional<RawConnection::Decoded> closing;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!closing && std::chrono::steady_clock::now() < give_up) {
+    check_still_served(bystander, id);
+    closing = idle.response(std::chrono::milliseconds(50));
+  }
+  REQUIRE(closing);
+  REQUIRE(closing->get().isError());
+  CHECK(closing->get().getId() == 0);
+  CHECK(closing->get().getError().getCode() == ErrorCode::TIMEOUT);
+  CHECK_THAT(closing->get().getError().getMessage().cStr(), Catch::Contains("idle"));
+  CHECK(idle.closed_by_server());
+  check_still_served(bystander, id);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a subscriber that stops reading is cut off with tooSlow and does not slow the writer",
+          "[ledgerd][subscribe]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data", {"--max-subscriber-lag", "1000", "--max-outbox-bytes", "65536"});
+  RawConnection subscriber(server.port(), 4096);
+  subscriber.send(*request(1, [](auto r) { r.initHello(); }));
+  subscriber.send(*request(7, [](auto r) { r.initSubscribe().setFromSeq(1); }));
+  auto welcome = subscriber.response();
+  REQUIRE(welcome);
+  REQUIRE(welcome->get().isWelcome());
+  auto subscribed = subscriber.response();
+  REQUIRE(subscribed);
+  REQUIRE(subscribed->get().isSubscribed());
+  // From here the subscriber reads nothing until the server has given up on it.
+
+  tools::LedgerClient writer(at(server));
+  say_hello(writer);
+  auto cut_off = [&] {
+    std::ifstream log(server.log_path());
+    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    return text.find("subscriber cut off") != std::string::npos;
+  };
+  constexpr int kChunk = 500;
+  std::uint64_t written = 0;
+  for (int chunk = 0; chunk < 400 && !cut_off(); ++chunk) {
+    std::vector<std::uint8_t> all;
+    for (int i = 0; i < kChunk; ++i) {
+      auto bytes = bytes_of(*request(written + i + 1, [&](auto r) {
+        r.initCreate().initFields().setName("Busy " + std::to_string(written + i + 1));
+      }));
+      all.insert(all.end(), bytes.begin(), bytes.end());
+    }
+    std::thread sender([&] { writer.send_bytes(all.data(), all.size()); });
+    int ok = 0;
+    for (int i = 0; i < kChunk; ++i) ok += writer.receive().get().isWritten() ? 1 : 0;
+    sender.join();
+    REQUIRE(ok == kChunk);  // every create of the writer succeeds
+    written += kChunk;
+  }
+  REQUIRE(cut_off());
+
+  // Now the subscriber reads: the entries it was sent, in order, then tooSlow, then the end.
+  std::uint64_t next_seq = 1;
+  std::optional<RawConnection::Decoded> last;
+  while ((last = subscriber.response()) && last->get().isEntry()) {
+    CHECK(last->get().getEntry().getSeq() == next_seq);
+    next_seq = last->get().getEntry().getSeq() + 1;
+  }
+  REQUIRE(last);
+  REQUIRE(last->get().isError());
+  CHECK(last->get().getId() == 0);
+  CHECK(last->get().getError().getCode() == ErrorCode::TOO_SLOW);
+  CHECK_THAT(last->get().getError().getMessage().cStr(),
+             Catch::Contains("subscribe again from seq " + std::to_string(next_seq)));
+  CHECK(next_seq <= written);  // it was behind
+  CHECK(subscriber.closed_by_server());
+
+  auto stats = call(writer, 1'000'000, [](auto r) { r.setStats(); });
+  REQUIRE(stats.get().isStats());
+  CHECK(stats.get().getStats().getActive() == written);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("SIGTERM with creates in flight: what was acknowledged survives, the rest was not done",
+          "[ledgerd][restart]") {
+  TempDir dir;
+  constexpr std::uint64_t kCreates = 5000;
+  std::map<std::uint64_t, std::string> acknowledged;  // number -> name
+  std::set<std::uint64_t> answered;                   // request ids
+  std::uint64_t shutting_down = 0;
+  {
+    LedgerdProcess server(dir.path() / "data", {"--max-in-flight", "64"});
+    tools::LedgerClient client(at(server));
+    say_hello(client);
+    std::vector<std::uint8_t> all;
+    for (std::uint64_t id = 1; id <= kCreates; ++id) {
+      auto bytes = bytes_of(*request(id, [&](auto r) { r.initCreate().initFields().setName("Flight " + std::to_string(id)); }));
+      all.insert(all.end(), bytes.begin(), bytes.end());
+    }
+    std::thread sender([&] {
+      try {
+        client.send_bytes(all.data(), all.size());
+      } catch (const tools::ConnectionError&) {
+        // The server stopped reading and closed; what it did not read it did not do.
+      }
+    });
+    try {
+      for (;;) {
+        auto reply = client.receive();
+        auto r = reply.get();
+        CHECK(answered.insert(r.getId()).second);
+        if (r.isWritten()) {
+          acknowledged[r.getWritten().getNumber()] = "Flight " + std::to_string(r.getId());
+        } else {
+          REQUIRE(r.isError());
+          CHECK(r.getError().getCode() == ErrorCode::SHUTTING_DOWN);
+          ++shutting_down;
+        }
+        if (answered.size() == 100) server.send_signal(SIGTERM);
+      }
+    } catch (const tools::ConnectionError&) {
+      // The server closed the connection once it had answered what was in flight.
+    }
+    sender.join();
+    CHECK(server.wait_exit() == 0);
+  }
+  INFO("acknowledged " << acknowledged.size() << ", shuttingDown " << shutting_down);
+  REQUIRE(acknowledged.size() >= 100);
+  CHECK(answered.size() < kCreates);  // the signal came while requests were in flight
+
+  LedgerdProcess server(dir.path() / "data");
+  tools::LedgerClient client(at(server));
+  say_hello(client);
+  for (const auto& [number, name] : acknowledged) {
+    auto reply = call(client, 5, [&](auto r) { r.initGet().setNumber(number); });
+    REQUIRE(reply.get().isCustomer());
+    CHECK(std::string(reply.get().getCustomer().getFields().getName().cStr()) == name);
+  }
+  // Nothing more was done than was sent and not refused.
+  auto stats = call(client, 6, [](auto r) { r.setStats(); });
+  REQUIRE(stats.get().isStats());
+  CHECK(stats.get().getStats().getActive() >= acknowledged.size());
+  CHECK(stats.get().getStats().getActive() <= kCreates - shutting_down);
   CHECK(server.stop() == 0);
 }

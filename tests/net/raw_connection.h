@@ -24,8 +24,11 @@ namespace ledger::testing {
 
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port) {
+  // `receive_buffer` (bytes, 0: the system's default) makes the kernel hold little of what the
+  // server sends while the test does not read, so that the server's own limits are reached soon.
+  explicit RawConnection(std::uint16_t port, int receive_buffer = 0) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
