@@ -2,14 +2,23 @@
 // product's help page: list customers, delete (with confirmation), manage deleted customers
 // (undelete, edit), cleanup old customers (with confirmation; cannot be undone).
 //
+// Commands that change the ledger carry a request key and are sent again, with the same key,
+// when the connection breaks before the answer: the ledger answers a key it has seen with the
+// first outcome, so a retry never does a command twice.
+//
 // Exit codes: 0 done; 1 refused by the ledger; 2 usage; 3 cannot connect or not allowed.
+#include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -146,45 +155,121 @@ bool confirm(const std::string& question) {
   return answer == "y" || answer == "Y" || answer == "yes" || answer == "YES" || answer == "Yes";
 }
 
+// How often a command is sent again after the connection broke or the server said busy or
+// shutting down, and the pause before the first retry (doubled for each next one).
+constexpr int kRetries = 4;
+constexpr std::chrono::milliseconds kFirstRetryPause{250};
+constexpr std::size_t kMaxRequestKeyBytes = 64;
+
+// 16 random bytes from OpenSSL's generator, as 32 hex digits: a key a person can copy into
+// --request-key. nullopt when the generator fails.
+std::optional<std::string> new_request_key() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) return std::nullopt;
+  std::string hex;
+  for (auto b : bytes) hex += fmt::format("{:02x}", b);
+  return hex;
+}
+
+// Worth sending again with the same key: the command was not done, and may be later.
+bool retryable(const tools::Reply& reply) {
+  if (!reply.get().isError()) return false;
+  const auto code = reply.get().getError().getCode();
+  return code == ErrorCode::BUSY || code == ErrorCode::SHUTTING_DOWN;
+}
+
+// One conversation with ledgerd; connects again when a command has to be retried.
 class Session {
  public:
-  Session(const Globals& globals) : g_(globals), client_(globals.client) {}
+  explicit Session(const Globals& globals) : g_(globals) {}
 
-  // Says hello; returns an exit code when the server refused.
-  std::optional<int> hello() {
+  // Connects and says hello; throws tools::ConnectionError. Returns the server's refusal (a bad
+  // token, too many connections) when there is one.
+  std::optional<tools::Reply> open() {
+    client_.reset();
+    auto client = std::make_unique<tools::LedgerClient>(g_.client);
     capnp::MallocMessageBuilder message;
     auto request = tools::new_request(message, next_id_++);
     request.initHello().setToken(g_.token);
-    auto reply = client_.call(message);
-    if (reply.get().isError()) return report_error(g_, reply.get().getError());
+    auto reply = client->call(message);
+    if (reply.get().isError()) return reply;
+    client_ = std::move(client);
     return std::nullopt;
   }
 
-  // Sends a request built by `fill` and returns the reply.
+  // Sends a request built by `fill` and returns the reply. Throws tools::ConnectionError.
   template <typename Fill>
   tools::Reply call(Fill fill) {
+    if (!client_) throw tools::ConnectionError("not connected to the server");
     capnp::MallocMessageBuilder message;
     auto request = tools::new_request(message, next_id_++);
     fill(request);
-    return client_.call(message);
+    return client_->call(message);
   }
 
-  tools::LedgerClient& client() { return client_; }
+  // Sends a command carrying `key`. When the connection breaks before the answer comes, or the
+  // server answers busy or shutting down, waits, connects again and sends the same command with
+  // the same key, up to kRetries times. Throws tools::ConnectionError when the last try fails.
+  template <typename Fill>
+  tools::Reply command(const std::string& key, Fill fill) {
+    auto pause = kFirstRetryPause;
+    for (int attempt = 0;; ++attempt) {
+      const bool last = attempt == kRetries;
+      try {
+        if (!client_) {
+          if (auto refused = open()) {
+            if (last || !retryable(*refused)) return std::move(*refused);
+            std::cerr << "ledgerctl: the server is busy or stopping; sending the command again\n";
+            std::this_thread::sleep_for(pause);  // back off before the next try
+            pause *= 2;
+            continue;
+          }
+        }
+        auto reply = call([&](protocol::Request::Builder r) {
+          r.setRequestKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
+          fill(r);
+        });
+        if (last || !retryable(reply)) return reply;
+        // Busy about the connection itself (id 0) or shutting down: the server closes this one.
+        if (reply.get().getId() == 0 || reply.get().getError().getCode() == ErrorCode::SHUTTING_DOWN) client_.reset();
+        std::cerr << "ledgerctl: " << reply.get().getError().getMessage().cStr() << "; sending the command again\n";
+      } catch (const tools::ConnectionError& e) {
+        client_.reset();
+        if (last) {
+          throw tools::ConnectionError(fmt::format(
+              "{}; gave up after {} tries. The command may or may not have been done: run it again with "
+              "--request-key {} to find out without doing it twice",
+              e.what(), kRetries + 1, key));
+        }
+        std::cerr << "ledgerctl: " << e.what() << "; sending the command again with the same request key\n";
+      }
+      std::this_thread::sleep_for(pause);  // back off before the next try
+      pause *= 2;
+    }
+  }
+
+  tools::LedgerClient& client() { return *client_; }
 
  private:
   const Globals& g_;
-  tools::LedgerClient client_;
+  std::unique_ptr<tools::LedgerClient> client_;  // null after the connection broke
   std::uint64_t next_id_ = 1;
 };
+
+// Printed after the outcome of a command whose key the ledger had seen before.
+constexpr std::string_view kReplayedNote = " (already done earlier with this request key)";
 
 int show_written(const Globals& g, tools::Reply& reply, const char* verb) {
   auto r = reply.get();
   if (r.isError()) return report_error(g, r.getError());
   auto w = r.getWritten();
   if (g.json) {
-    print_json(json::object{{"number", w.getNumber()}, {"id", w.getId()}, {"revision", w.getRevision()}});
+    json::object out{{"number", w.getNumber()}, {"id", w.getId()}, {"revision", w.getRevision()}};
+    if (w.getReplayed()) out["replayed"] = true;
+    print_json(out);
   } else {
-    std::cout << fmt::format("{} customer {} (revision {})\n", verb, w.getNumber(), w.getRevision());
+    std::cout << fmt::format("{} customer {} (revision {}){}\n", verb, w.getNumber(), w.getRevision(),
+                             w.getReplayed() ? kReplayedNote : "");
   }
   return kDone;
 }
@@ -298,6 +383,15 @@ int main(int argc, char** argv) {
   auto* watch = app.add_subcommand("watch", "print log entries as they are written (Ctrl-C to stop)");
   watch->add_option("--from", from_seq, "first seq to print")->capture_default_str();
 
+  // Every command that changes the ledger carries a request key; a script that passes its own
+  // can run the same ledgerctl command again without doing it twice.
+  std::optional<std::string> request_key;
+  for (auto* command : {create, edit, del, undelete, cleanup}) {
+    command->add_option("--request-key", request_key,
+                        "idempotency key (1-64 bytes): the same command again with the same key gets the first "
+                        "outcome instead of being done twice (default: a random key, kept across retries)");
+  }
+
   auto* hash_token = app.add_subcommand("hash-token", "read a token on stdin, print its SHA-256 for a tokens file");
 
   try {
@@ -324,6 +418,17 @@ int main(int argc, char** argv) {
     return kDone;
   }
 
+  if (request_key && (request_key->empty() || request_key->size() > kMaxRequestKeyBytes)) {
+    std::cerr << "ledgerctl: --request-key must be 1 to " << kMaxRequestKeyBytes << " bytes, got "
+              << request_key->size() << "\n";
+    return kUsage;
+  }
+  if (!request_key) request_key = new_request_key();
+  if (!request_key) {
+    std::cerr << "ledgerctl: the random generator failed to make a request key; pass --request-key KEY\n";
+    return kUsage;
+  }
+
   // Confirmation needs a person: decide before connecting.
   const bool terminal = isatty(STDIN_FILENO) != 0;
   if ((*del || *cleanup) && !yes && !terminal) {
@@ -334,10 +439,11 @@ int main(int argc, char** argv) {
 
   try {
     Session session(g);
-    if (auto refused = session.hello()) return *refused;
+    if (auto refused = session.open()) return report_error(g, refused->get().getError());
+    const std::string& key = *request_key;
 
     if (*create) {
-      auto reply = session.call([&](auto r) {
+      auto reply = session.command(key, [&](auto r) {
         auto c = r.initCreate();
         auto f = c.initFields();
         for (auto& [field, value] : create_fields.given()) {
@@ -360,7 +466,7 @@ int main(int argc, char** argv) {
         std::cerr << "ledgerctl: edit needs at least one field flag (--name, --company, ...)\n";
         return kUsage;
       }
-      auto reply = session.call([&](auto r) {
+      auto reply = session.command(key, [&](auto r) {
         auto e = r.initEdit();
         e.setNumber(edit_number);
         auto list = e.initChanges(static_cast<unsigned>(changes.size()));
@@ -421,7 +527,7 @@ int main(int argc, char** argv) {
           return kRefused;
         }
       }
-      auto reply = session.call([&](auto r) {
+      auto reply = session.command(key, [&](auto r) {
         auto list = *del ? r.initDelete().initNumbers(static_cast<unsigned>(numbers.size()))
                          : r.initUndelete().initNumbers(static_cast<unsigned>(numbers.size()));
         for (unsigned i = 0; i < numbers.size(); ++i) list.set(i, numbers[i]);
@@ -431,9 +537,12 @@ int main(int argc, char** argv) {
       if (g.json) {
         json::array out;
         for (auto n : changed.getNumbers()) out.push_back(n);
-        print_json(json::object{{"numbers", std::move(out)}});
+        json::object o{{"numbers", std::move(out)}};
+        if (changed.getReplayed()) o["replayed"] = true;
+        print_json(o);
       } else {
-        std::cout << fmt::format("{} {}\n", *del ? "deleted" : "undeleted", join_numbers(changed.getNumbers()));
+        std::cout << fmt::format("{} {}{}\n", *del ? "deleted" : "undeleted", join_numbers(changed.getNumbers()),
+                                 changed.getReplayed() ? kReplayedNote : "");
       }
       return kDone;
     }
@@ -457,7 +566,7 @@ int main(int argc, char** argv) {
         }
         if (!guard) guard = *count;  // refuse if the list changed since the question
       }
-      auto reply = session.call([&](auto r) {
+      auto reply = session.command(key, [&](auto r) {
         auto p = r.initPurge();
         p.setConfirm(true);
         p.setExpectCount(guard ? static_cast<std::int64_t>(*guard) : -1);
@@ -473,11 +582,14 @@ int main(int argc, char** argv) {
       if (g.json) {
         json::array freed;
         for (auto n : purged.getNumbersFreed()) freed.push_back(n);
-        print_json(json::object{
-            {"purged", purged.getPurged()}, {"numbers_freed", std::move(freed)}, {"erasure", std::move(report)}});
+        json::object o{
+            {"purged", purged.getPurged()}, {"numbers_freed", std::move(freed)}, {"erasure", std::move(report)}};
+        if (purged.getReplayed()) o["replayed"] = true;
+        print_json(o);
       } else {
-        std::cout << fmt::format("erased {} customers; numbers free again: {}\nerasure: {}\n", purged.getPurged(),
-                                 join_numbers(purged.getNumbersFreed()), json::serialize(report));
+        std::cout << fmt::format("erased {} customers; numbers free again: {}{}\nerasure: {}\n", purged.getPurged(),
+                                 join_numbers(purged.getNumbersFreed()), purged.getReplayed() ? kReplayedNote : "",
+                                 json::serialize(report));
       }
       return kDone;
     }

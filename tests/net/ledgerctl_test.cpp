@@ -9,8 +9,10 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.h"
+#include "net/breaking_proxy.h"
 #include "net/ledgerd_process.h"
 
+using ledger::testing::BreakingProxy;
 using ledger::testing::LedgerdProcess;
 using ledger::testing::TempDir;
 namespace json = boost::json;
@@ -163,5 +165,69 @@ TEST_CASE("ledgerctl exit codes and hash-token", "[ledgerctl]") {
   CHECK(ledgerctl(server, "--token sesame get 9").status == 1);
   CHECK(ledgerctl(server, "--token sesame frobnicate").status == 2);
   CHECK(ledgerctl(closed_port, "--token sesame list").status == 3);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("ledgerctl --request-key: the same command run again is done once", "[ledgerctl][request-key]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+
+  auto first = ok(ledgerctl(server, "create --name Ada --request-key create-ada"));
+  auto again = ok(ledgerctl(server, "create --name Ada --request-key create-ada"));
+  CHECK(again.at("number") == first.at("number"));
+  CHECK(again.at("id") == first.at("id"));
+  CHECK(!first.as_object().contains("replayed"));
+  CHECK(again.at("replayed") == true);
+  CHECK(numbers(ok(ledgerctl(server, "list"))) == Numbers{1});
+
+  // Without a key of its own each run is a new command.
+  ok(ledgerctl(server, "create --name Brook"));
+  ok(ledgerctl(server, "create --name Brook"));
+  CHECK(numbers(ok(ledgerctl(server, "list"))) == Numbers{1, 2, 3});
+
+  // A delete run again gets its first outcome, not "already deleted".
+  auto deleted = ok(ledgerctl(server, "delete 2 3 --yes --request-key delete-2-3"));
+  CHECK(deleted.at("numbers") == json::array{2, 3});
+  auto deleted_again = ok(ledgerctl(server, "delete 2 3 --yes --request-key delete-2-3"));
+  CHECK(deleted_again.at("numbers") == json::array{2, 3});
+  CHECK(deleted_again.at("replayed") == true);
+  CHECK(numbers(ok(ledgerctl(server, "list --deleted"))) == Numbers{2, 3});
+  auto without_key = ledgerctl(server, "delete 2 3 --yes");
+  CHECK(without_key.status == 1);
+  CHECK_THAT(without_key.out, Catch::Contains("alreadyDeleted"));
+
+  auto too_long = ledgerctl(server, "create --name Eve --request-key " + std::string(65, 'k'));
+  CHECK(too_long.status == 2);
+  CHECK_THAT(too_long.err, Catch::Contains("--request-key must be 1 to 64 bytes"));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("ledgerctl sends a command again, with the same key, when the connection breaks before the answer",
+          "[ledgerctl][request-key]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+
+  SECTION("create") {
+    BreakingProxy proxy(server.port(), 1);  // the welcome passes; the create's answer is lost
+    auto run = ledgerctl(proxy.address(), "create --name Ada");
+    CHECK(proxy.broke());
+    CHECK(proxy.connections() == 2);
+    CHECK_THAT(run.err, Catch::Contains("sending the command again"));
+    auto created = ok(run);
+    CHECK(created.at("number") == 1);
+    CHECK(created.at("replayed") == true);
+    CHECK(numbers(ok(ledgerctl(server, "list"))) == Numbers{1});
+  }
+  SECTION("delete") {
+    ok(ledgerctl(server, "create --name Ada"));
+    ok(ledgerctl(server, "create --name Brook"));
+    BreakingProxy proxy(server.port(), 1);
+    auto run = ledgerctl(proxy.address(), "delete 1 2 --yes");
+    CHECK(proxy.broke());
+    auto deleted = ok(run);
+    CHECK(deleted.at("numbers") == json::array{1, 2});
+    CHECK(deleted.at("replayed") == true);
+    CHECK(numbers(ok(ledgerctl(server, "list --deleted"))) == Numbers{1, 2});
+  }
   CHECK(server.stop() == 0);
 }
