@@ -147,7 +147,6 @@ std::vector<std::string> mirror_batches(const fs::path& dir, const CommandMix& m
   auto head = eventstore::load_head(reader);
   auto next_id = projections::load_next_customer_id(reader);
   std::int64_t last_at = 0;
-  auto lowest_free = domain::kFirstCustomerNumber;  // carried from batch to batch, as the writer does
   MixedWorkload workload(mix, 0, 42);
   std::vector<std::string> batches;
   batches.reserve(count);
@@ -155,7 +154,7 @@ std::vector<std::string> mirror_batches(const fs::path& dir, const CommandMix& m
   while (batches.size() < count) {
     auto next = workload.next();
     server::RequestContext context{"local", workload.next_request_key()};
-    server::GroupBatch batch(*db, head, next_id, last_at, lowest_free);
+    server::GroupBatch batch(*db, head, next_id, last_at);
     const auto outcome = batch.add(next.command, context);
     const auto* accepted = std::get_if<server::Accepted>(&outcome);
     if (accepted && !batch.empty()) {
@@ -163,7 +162,6 @@ std::vector<std::string> mirror_batches(const fs::path& dir, const CommandMix& m
       head = batch.head();
       next_id = batch.next_id();
       last_at = batch.last_at_us();
-      lowest_free = batch.lowest_free_hint();
       batches.push_back(batch.batch()->Data());
     }
     workload.accepted(next, accepted != nullptr,
