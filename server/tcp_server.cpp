@@ -31,12 +31,13 @@ asio::awaitable<void> refuse_after_handshake(std::shared_ptr<Connection::Stream>
   });
   auto [handshake_ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, kAwait);
   if (!handshake_ec) {
-    auto [write_ec, n] =
-        co_await asio::async_write(*stream, asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word)), kAwait);
-    if (!write_ec) co_await stream->async_shutdown(kAwait);
+    co_await asio::async_write(*stream, asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word)), kAwait);
   }
   timer.cancel();
+  // No TLS close exchange: it would wait for the client, which need not answer; the client
+  // reads the frame, then the end of the connection.
   boost::system::error_code ignored;
+  stream->lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
   stream->lowest_layer().close(ignored);
 }
 

@@ -490,7 +490,7 @@ TEST_CASE("a subscriber that stops reading is cut off with tooSlow and does not 
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("SIGTERM with creates in flight: what was acknowledged survives, the rest was not done",
+TEST_CASE("SIGTERM with creates in flight: each is answered, told shuttingDown or not read; acknowledged ones survive",
           "[ledgerd][restart]") {
   TempDir dir;
   constexpr std::uint64_t kCreates = 5000;

@@ -59,21 +59,23 @@ TEST_CASE("TLS: beyond the connection limit a client completes the handshake and
   REQUIRE(make_certificate(cert, key));
   LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key, "--max-connections", "1"});
 
-  ledger::tools::LedgerClient held({server.address(), true, cert});
-  capnp::MallocMessageBuilder hello;
-  ledger::tools::new_request(hello).initHello();
-  REQUIRE(held.call(hello).get().isWelcome());
+  {
+    ledger::tools::LedgerClient held({server.address(), true, cert});
+    capnp::MallocMessageBuilder hello;
+    ledger::tools::new_request(hello).initHello();
+    REQUIRE(held.call(hello).get().isWelcome());
 
-  ledger::tools::LedgerClient extra({server.address(), true, cert});  // the handshake succeeds
-  auto refused = extra.receive();
-  REQUIRE(refused.get().isError());
-  CHECK(refused.get().getId() == 0);
-  CHECK(refused.get().getError().getCode() == ledger::protocol::ErrorCode::BUSY);
-  CHECK_THROWS_AS(extra.receive(), ledger::tools::ConnectionError);  // then it is closed
+    ledger::tools::LedgerClient extra({server.address(), true, cert});  // the handshake succeeds
+    auto refused = extra.receive();
+    REQUIRE(refused.get().isError());
+    CHECK(refused.get().getId() == 0);
+    CHECK(refused.get().getError().getCode() == ledger::protocol::ErrorCode::BUSY);
+    CHECK_THROWS_AS(extra.receive(), ledger::tools::ConnectionError);  // then it is closed
 
-  // The held connection is still served.
-  capnp::MallocMessageBuilder list;
-  ledger::tools::new_request(list, 2).initList();
-  CHECK(held.call(list).get().isPage());
+    // The held connection is still served.
+    capnp::MallocMessageBuilder list;
+    ledger::tools::new_request(list, 2).initList();
+    CHECK(held.call(list).get().isPage());
+  }
   CHECK(server.stop() == 0);
 }
