@@ -5,6 +5,8 @@
 // and Flush + CompactRange (bottommost forced, every family) on the other.
 //
 // usage: erasure_bench <work dir> <customers>
+// The filled ledger (before the purge) is kept in <work dir>/filled-<customers> and reused by the
+// next run with the same size, so that repeated measurements skip the fill.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,20 +33,38 @@ int main(int argc, char** argv) {
   }
   const fs::path work = argv[1];
   const fs::path a = work / "pass", b = work / "bare";
-  fs::remove_all(work);
   testing::MarkedLedgerPlan plan;
   plan.customers = std::atoi(argv[2]);
   plan.purge_every = 100;
+  if (plan.customers < 100) {
+    std::fprintf(stderr, "erasure_bench: <customers> must be at least 100\n");
+    return 2;
+  }
+  const fs::path filled = work / ("filled-" + std::to_string(plan.customers));
+  fs::remove_all(a);
+  fs::remove_all(b);
   std::uint64_t events = 0;
   std::vector<std::string> probes;
   std::vector<std::uint64_t> pending;
+  if (!fs::exists(filled)) {
+    auto start = Clock::now();
+    const fs::path partial = work / "filling";
+    fs::remove_all(partial);
+    {
+      auto db = eventstore::Database::open(partial, {});
+      {
+        server::CommandService service(*db);
+        testing::fill_marked_ledger(service, plan);
+      }
+      db->close();
+    }
+    fs::rename(partial, filled);
+    std::printf("filled %d customers in %.1f s\n", plan.customers, seconds_since(start));
+  }
+  fs::copy(filled, a, fs::copy_options::recursive);
   {
     auto start = Clock::now();
     auto db = eventstore::Database::open(a, {});
-    {
-      server::CommandService service(*db);
-      testing::fill_marked_ledger(service, plan);
-    }
     eventstore::DatabaseReader reader(*db);
     server::GroupBatch batch(*db, eventstore::load_head(reader), projections::load_next_customer_id(reader), 0);
     const auto outcome = batch.add(domain::PurgeDeletedCustomers{true, {}}, server::RequestContext{});
@@ -57,7 +77,7 @@ int main(int argc, char** argv) {
       probes.insert(probes.end(), seq_probes.begin(), seq_probes.end());
     }
     events = batch.head().next_seq - 1;
-    std::printf("filled %d customers, %llu events, in %.1f s; %zu probes\n", plan.customers,
+    std::printf("%d customers, %llu events, purged in %.1f s; %zu probes\n", plan.customers,
                 static_cast<unsigned long long>(events), seconds_since(start), probes.size());
   }
   fs::copy(a, b, fs::copy_options::recursive);
@@ -85,6 +105,7 @@ int main(int argc, char** argv) {
     }
     std::printf("bare flush + CompactRange (kForce): %.2f s\n", seconds_since(start));
   }
-  fs::remove_all(work);
+  fs::remove_all(a);
+  fs::remove_all(b);
   return 0;
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <random>
+#include <set>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -331,4 +333,45 @@ TEST_CASE("the probe matcher finds every occurrence at any position and ignores 
   CHECK_FALSE(matcher.contains_any("ada@example.or"));
   CHECK_FALSE(matcher.contains_any("short"));
   CHECK_FALSE(eventstore::ProbeMatcher({}).contains_any("anything at all"));
+  for (std::size_t shift = 0; shift < 5; ++shift) {  // a probe ending the haystack, at every offset
+    std::vector<std::size_t> at;
+    matcher.scan(std::string(shift, 'x') + "ada@example.org", [&](std::size_t, std::size_t pos) {
+      at.push_back(pos);
+      return true;
+    });
+    CHECK(at == std::vector<std::size_t>{shift});
+  }
+}
+
+TEST_CASE("the probe matcher finds the same hits as a search for each probe when many probes share a prefix",
+          "[erasure][probes]") {
+  // Marker-like probes: thousands share their first bytes, some are prefixes of others, some
+  // hold bytes above 0x7f.
+  std::vector<std::string> probes;
+  for (int i = 0; i < 3000; i += 7) {
+    probes.push_back(testing::marker('c', i, 0));
+    probes.push_back(testing::marker('c', i, 0) + " GmbH");
+    probes.push_back("\xc3\xa9t\xc3\xa9-" + std::to_string(i));
+  }
+  std::mt19937 random(11);
+  std::string hay;
+  for (int n = 0; n < 20'000; ++n) {
+    const auto pick = random() % 4;
+    if (pick == 0) hay += testing::marker('c', static_cast<int>(random() % 3000), 0);
+    else if (pick == 1) hay += probes[random() % probes.size()];
+    else if (pick == 2) hay += " GmbH\xc3\xa9t\xc3\xa9-";
+    else hay.push_back(static_cast<char>(random() % 256));
+  }
+  const eventstore::ProbeMatcher matcher(probes);
+  std::set<std::pair<std::string, std::size_t>> expected, found;
+  for (std::size_t i = 0; i < matcher.size(); ++i) {
+    const auto& p = matcher.probe(i);
+    for (auto at = hay.find(p); at != std::string::npos; at = hay.find(p, at + 1)) expected.emplace(p, at);
+  }
+  matcher.scan(hay, [&](std::size_t index, std::size_t pos) {
+    found.emplace(matcher.probe(index), pos);
+    return true;
+  });
+  CHECK(expected.size() > 5'000);
+  CHECK(found == expected);
 }

@@ -76,16 +76,24 @@ inline std::set<std::string> probe_values_of(int i) {
   return out;
 }
 
-// Submits every command without waiting in between (so the writer groups them), then waits for
-// all outcomes. Throws when they do not all arrive within `timeout`.
+// Submits every command without waiting in between (so the writer groups them), at most
+// kMaxOutstanding at a time (the writer's queue is bounded), then waits for all outcomes. Throws
+// when they do not all arrive within `timeout`.
 inline std::vector<server::Outcome> run_all(server::CommandService& service, std::vector<domain::Command> commands,
                                             std::vector<server::RequestContext> contexts = {},
                                             std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  constexpr std::size_t kMaxOutstanding = 50'000;
   std::vector<server::Outcome> outcomes(commands.size());
   std::mutex mutex;
   std::condition_variable done;
   std::size_t answered = 0;
   for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (i >= kMaxOutstanding) {
+      std::unique_lock lock(mutex);
+      if (!done.wait_for(lock, timeout, [&] { return answered + kMaxOutstanding > i; })) {
+        throw std::runtime_error("commands not answered in time");
+      }
+    }
     auto context = i < contexts.size() ? contexts[i] : server::RequestContext{};
     service.submit(std::move(commands[i]), std::move(context), [&, i](server::Outcome outcome) {
       std::lock_guard lock(mutex);
