@@ -1,7 +1,12 @@
 #include "eventstore/erasure_pass.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -27,7 +32,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kReportPrefix = "erasure.report.";
 constexpr std::size_t kSliceEntries = 10'000;
 constexpr std::size_t kReadChunk = 4 << 20;
+constexpr std::size_t kReadahead = 2 << 20;
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
+constexpr std::size_t kScanThreads = 4;
 
 std::string report_key(std::uint64_t purge_seq) {
   std::string key(kReportPrefix);
@@ -168,23 +175,35 @@ class Scan {
   }
 
   void raw_file(const DirFile& file) {
-    std::ifstream in(file.path, std::ios::binary);
-    if (!in) return;  // deleted since the listing
-    ++report_.files_scanned;
-    std::size_t overlap = 0;
-    for (std::size_t i = 0; i < matcher_.size(); ++i) overlap = std::max(overlap, matcher_.probe(i).size() - 1);
-    std::string buffer;
-    std::size_t carried = 0;
-    std::vector<char> chunk(kReadChunk);
-    while (in) {
-      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      const auto got = static_cast<std::size_t>(in.gcount());
-      if (got == 0) break;
-      buffer.append(chunk.data(), got);
-      search(buffer, file.name, carried);
-      carried = std::min(overlap, buffer.size());
-      buffer.erase(0, buffer.size() - carried);
+    const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return;  // deleted since the listing
+      throw StorageError("opening " + file.path.string() + " for the erasure scan: " + std::strerror(errno));
     }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    ++report_.files_scanned;
+    // The last longest-probe-minus-one bytes of a chunk are searched again at the front of the
+    // next one, so that a probe across the boundary is found; a match lying wholly inside them
+    // was counted already.
+    const std::size_t overlap = matcher_.longest() > 0 ? matcher_.longest() - 1 : 0;
+    buffer_.resize(overlap + kReadChunk);
+    std::size_t carried = 0;
+    for (;;) {
+      const auto got = ::read(fd, buffer_.data() + carried, kReadChunk);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        const auto error = std::string(std::strerror(errno));
+        ::close(fd);
+        throw StorageError("reading " + file.path.string() + " for the erasure scan: " + error);
+      }
+      if (got == 0) break;
+      const std::size_t filled = carried + static_cast<std::size_t>(got);
+      search({buffer_.data(), filled}, file.name, carried);
+      const std::size_t keep = std::min(overlap, filled);
+      std::memmove(buffer_.data(), buffer_.data() + filled - keep, keep);
+      carried = keep;
+    }
+    ::close(fd);
   }
 
   // Decodes every visible entry. Returns false when the file cannot be opened as an SST; sets
@@ -197,6 +216,7 @@ class Scan {
     ++report_.sst_files;
     rocksdb::ReadOptions read;
     read.fill_cache = false;
+    read.readahead_size = kReadahead;
     std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(read));
     std::uint64_t visible = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -245,28 +265,32 @@ class Scan {
  private:
   const ProbeMatcher& matcher_;
   ErasureReport& report_;
+  std::vector<char> buffer_;
 };
 
 // Probes also found in surviving data belong to someone else (another customer with the same
 // company, a request key reused after the purge): searching for them would report false
 // residue. Customers' bytes live only in the values of `log` and `customers`; every other
 // family holds integers, hashes, random keys or fixed names.
-std::vector<std::string> drop_shared(Database& database, std::vector<std::string> probes, std::uint64_t& shared) {
+std::vector<std::string> drop_shared(Database& database, std::vector<std::string> probes, std::uint64_t& shared,
+                                     const std::atomic<bool>& abandon) {
   ProbeMatcher matcher(std::move(probes));
   std::vector<bool> in_use(matcher.size(), false);
-  DatabaseReader reader(database);
   const auto mark = [&](std::string_view bytes) {
     matcher.scan(bytes, [&](std::size_t index, std::size_t) {
       in_use[index] = true;
       return true;
     });
   };
+  rocksdb::ReadOptions read;
+  read.fill_cache = false;  // a one-off scan of everything would evict what the writer reads
+  read.readahead_size = kReadahead;
   for (auto family : {Family::kLog, Family::kCustomers}) {
     // Short-lived iterators, one per slice, so that no file stays pinned for long.
     std::string resume;
     bool first = true;
-    for (bool more = true; more;) {
-      auto it = reader.iterate(family);
+    for (bool more = true; more && !abandon;) {
+      std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(read, database.family(family)));
       if (first) {
         it->SeekToFirst();
       } else {
@@ -291,27 +315,78 @@ std::vector<std::string> drop_shared(Database& database, std::vector<std::string
   return kept;
 }
 
-void verify_files(Database& database, const ProbeMatcher& matcher, ErasureReport& report) {
-  Scan scan(matcher, report);
-  const auto live = live_set(database);
+// What one scanning thread found; merged into the report afterwards.
+struct ScanPart {
+  ErasureReport report;
   std::set<std::string> families_with_hidden;
-  for (const auto& file : list_files(database.dir())) {
-    if (parse_name(file.path).ext == ".sst") {
-      std::int64_t hidden = 0;
-      if (!scan.sst_file(file, hidden)) {
-        if (fs::exists(file.path)) report.unverifiable_files.push_back(file.name);
-        continue;
-      }
-      if (hidden > 0) {
-        auto found = live.ssts.find(file.path.filename().string());
-        if (found != live.ssts.end()) families_with_hidden.insert(found->second);
-        else report.unverifiable_files.push_back(file.name);
+};
+
+void scan_file(const LiveSet& live, const DirFile& file, Scan& scan, ScanPart& part) {
+  if (parse_name(file.path).ext == ".sst") {
+    std::int64_t hidden = 0;
+    if (!scan.sst_file(file, hidden)) {
+      if (fs::exists(file.path)) part.report.unverifiable_files.push_back(file.name);
+      return;
+    }
+    if (hidden > 0) {
+      auto found = live.ssts.find(file.path.filename().string());
+      if (found != live.ssts.end()) part.families_with_hidden.insert(found->second);
+      else part.report.unverifiable_files.push_back(file.name);
+    }
+  }
+  // Everything raw, SSTs too: uncompressed blocks, index and property blocks.
+  scan.raw_file(file);
+}
+
+// Scans every file once, on up to kScanThreads threads (largest files first, each thread taking
+// the next file when done), and merges what they found into `report`.
+void verify_files(Database& database, const ProbeMatcher& matcher, ErasureReport& report) {
+  const auto live = live_set(database);
+  auto files = list_files(database.dir());
+  std::sort(files.begin(), files.end(), [](const DirFile& a, const DirFile& b) { return a.size > b.size; });
+  const auto threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kScanThreads);
+  std::vector<ScanPart> parts(std::min(threads, std::max<std::size_t>(files.size(), 1)));
+  std::atomic<std::size_t> next{0};
+  const auto work = [&](ScanPart& part) {
+    Scan scan(matcher, part.report);
+    for (auto i = next++; i < files.size(); i = next++) scan_file(live, files[i], scan, part);
+  };
+  {
+    std::vector<std::future<void>> running;
+    for (std::size_t t = 1; t < parts.size(); ++t) running.push_back(std::async(std::launch::async, work, std::ref(parts[t])));
+    std::exception_ptr failed;
+    try {
+      work(parts[0]);
+    } catch (...) {
+      failed = std::current_exception();
+      next = files.size();  // the others stop after their current file
+    }
+    for (auto& r : running) {
+      try {
+        r.get();
+      } catch (...) {
+        if (!failed) failed = std::current_exception();
       }
     }
-    // Everything raw, SSTs too: uncompressed blocks, index and property blocks.
-    scan.raw_file(file);
+    if (failed) std::rethrow_exception(failed);
   }
+  std::set<std::string> families_with_hidden;
+  std::map<std::string, std::uint64_t> residue;
+  for (const auto& part : parts) {
+    const auto& r = part.report;
+    report.files_scanned += r.files_scanned;
+    report.bytes_scanned += r.bytes_scanned;
+    report.sst_files += r.sst_files;
+    report.sst_entries += r.sst_entries;
+    report.residue += r.residue;
+    for (const auto& f : r.residue_files) residue[f.file] += f.hits;
+    report.unverifiable_files.insert(report.unverifiable_files.end(), r.unverifiable_files.begin(), r.unverifiable_files.end());
+    families_with_hidden.insert(part.families_with_hidden.begin(), part.families_with_hidden.end());
+  }
+  for (const auto& [file, hits] : residue) report.residue_files.push_back({file, hits});
+  std::sort(report.unverifiable_files.begin(), report.unverifiable_files.end());
   // Versions an SST file's own iterator hides are read through the database instead.
+  Scan scan(matcher, report);
   for (auto* family : database.all_families()) {
     if (families_with_hidden.contains(family->GetName())) scan.all_versions(database, family, "rocksdb:" + family->GetName());
   }
@@ -406,15 +481,30 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
   const auto seqs_text = fmt::format("{}", fmt::join(report.purge_seqs, ","));
   try {
     report.bytes_before = directory_bytes(database.dir());
-    auto phase = Clock::now();
-    auto kept = drop_shared(database, std::move(probes), report.probes_shared);
-    report.probe_filter_ms = ms_since(phase);
-    const ProbeMatcher matcher(std::move(kept));
-    report.probes = matcher.size();
-    reach(options, ErasureStage::kProbesFiltered);
+    // Dropping the shared probes reads the surviving data through the database (what it reads
+    // does not change under a compaction), so it runs on a thread of its own while this one
+    // flushes and compacts.
+    std::atomic<bool> abandon_filter{false};
+    auto filtered = std::async(std::launch::async, [&, probes = std::move(probes)]() mutable {
+      const auto filter_start = Clock::now();
+      auto kept = drop_shared(database, std::move(probes), report.probes_shared, abandon_filter);
+      report.probe_filter_ms = ms_since(filter_start);
+      return kept;
+    });
+    // Joined on every way out of the try block: the thread uses `report` and `database`.
+    struct JoinFilter {
+      std::atomic<bool>& abandon;
+      std::future<std::vector<std::string>>& filtered;
+      ~JoinFilter() {
+        if (filtered.valid()) {
+          abandon = true;
+          filtered.wait();
+        }
+      }
+    } join_filter{abandon_filter, filtered};
 
     // Flush first: an idle family's unflushed data keeps the old WAL files alive.
-    phase = Clock::now();
+    auto phase = Clock::now();
     rocksdb::FlushOptions flush;
     flush.wait = true;
     Database::check(database.db().Flush(flush, database.all_families()), "flushing before erasure");
@@ -436,6 +526,13 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
     }
     report.compaction_ms = ms_since(phase);
     if (!stopping(options)) reach(options, ErasureStage::kCompacted);
+
+    // An abandoned filter returns what it had not yet seen in surviving data too: used only
+    // when stopping, where nothing is verified.
+    if (stopping(options)) abandon_filter = true;
+    const ProbeMatcher matcher(filtered.get());
+    report.probes = matcher.size();
+    if (!stopping(options)) reach(options, ErasureStage::kProbesFiltered);
 
     phase = Clock::now();
     const auto deadline = Clock::now() + options.quiescence_timeout;

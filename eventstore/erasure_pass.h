@@ -3,7 +3,9 @@
 // flushes every column family, compacts every column family fully (bottommost level forced), waits
 // until nothing pins an old file, and then verifies itself: it searches every file of the data
 // directory for probes (byte strings taken from the purged customers' data) and checks that no
-// SST, WAL, blob or trash file exists outside RocksDB's live set.
+// SST, WAL, blob or trash file exists outside RocksDB's live set. Probes that surviving data
+// also holds are dropped by a scan on a second thread while the flush and compaction run; the
+// verification scans files on up to four threads.
 //
 // The report (counts, times, file names; never probe bytes) is stored in `meta` under
 // "erasure.report." ‖ u64(purge seq) for each purge the pass covered. Only a verified pass clears
@@ -11,7 +13,7 @@
 // next purge or start-up). Running it again after success changes nothing: it is idempotent.
 //
 // Thread-safety: one pass at a time per database; the writer may keep writing meanwhile (the pass
-// holds no lock of the writer, no snapshot, and only short-lived iterators before compaction).
+// holds no lock of the writer, no snapshot, and only short-lived iterators before verification).
 #pragma once
 
 #include <atomic>
@@ -30,10 +32,11 @@ namespace ledger::eventstore {
 
 // Points the pass reaches, in order. Tests inject crashes and concurrent work here.
 enum class ErasureStage {
-  kProbesFiltered,        // probes shared with surviving data dropped; nothing flushed yet
   kFlushed,               // every memtable flushed
   kFirstFamilyCompacted,  // the first column family compacted, the others not yet
   kCompacted,             // every column family compacted
+  kProbesFiltered,        // probes shared with surviving data dropped (on a thread of its own,
+                          // started with the pass and overlapping the flush and compaction)
   kQuiescent,             // one live version, no snapshot, no file outside the live set (or timed out)
   kVerified,              // every file scanned; report about to be stored
 };
