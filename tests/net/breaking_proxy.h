@@ -1,7 +1,8 @@
-// A TCP proxy on 127.0.0.1 in front of ledgerd that breaks its first connection at a chosen
-// moment: it passes the first `answers_to_pass` responses to the client, then drops the next
-// one and closes both sides. Later connections pass everything. It lets a test break a
-// connection after the server has done a command and before the client hears of it.
+// A TCP proxy on 127.0.0.1 in front of ledgerd that breaks its first connection (or, with
+// `every_connection`, each one) at a chosen moment: it passes the first `answers_to_pass`
+// responses to the client, then drops the next one and closes both sides. Other connections
+// pass everything. It lets a test break a connection after the server has done a command and
+// before the client hears of it.
 // Threads: one accepting, one per connection; the destructor stops and joins them. For tests only.
 #pragma once
 
@@ -25,8 +26,8 @@ namespace ledger::testing {
 
 class BreakingProxy {
  public:
-  BreakingProxy(std::uint16_t upstream_port, int answers_to_pass)
-      : upstream_port_(upstream_port), answers_to_pass_(answers_to_pass) {
+  BreakingProxy(std::uint16_t upstream_port, int answers_to_pass, bool every_connection = false)
+      : upstream_port_(upstream_port), answers_to_pass_(answers_to_pass), every_connection_(every_connection) {
     listener_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr = loopback(0);
     if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listener_, 16) != 0) {
@@ -52,7 +53,7 @@ class BreakingProxy {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // Connections accepted so far.
   int connections() const { return connections_; }
-  // True once the first connection was broken as planned.
+  // True once a connection was broken as planned.
   bool broke() const { return broke_; }
 
  private:
@@ -68,15 +69,15 @@ class BreakingProxy {
     for (;;) {
       const int client = accept(listener_, nullptr, nullptr);
       if (client < 0) return;  // shut down
-      const bool first = connections_++ == 0;
+      const bool to_break = connections_++ == 0 || every_connection_;
       std::lock_guard lock(mutex_);
-      relays_.emplace_back([this, client, first] { relay(client, first); });
+      relays_.emplace_back([this, client, to_break] { relay(client, to_break); });
     }
   }
 
-  // Copies bytes both ways until either side closes; on the first connection, counts the
+  // Copies bytes both ways until either side closes; on a connection `to_break`, counts the
   // server's response frames and breaks at the one to drop.
-  void relay(int client, bool first) {
+  void relay(int client, bool to_break) {
     const int server = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr = loopback(upstream_port_);
     if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
@@ -86,6 +87,7 @@ class BreakingProxy {
     }
     server::FrameParser parser({64 << 20, 512});
     int passed = 0;
+    bool broken = false;
     char chunk[65536];
     bool open = true;
     while (open && !stopping_) {
@@ -98,13 +100,13 @@ class BreakingProxy {
       if (open && fds[1].revents != 0) {
         const auto n = recv(server, chunk, sizeof chunk, 0);
         if (n <= 0) break;
-        if (!first || broke_) {
+        if (!to_break || broken) {
           open = send(client, chunk, static_cast<std::size_t>(n), MSG_NOSIGNAL) == n;
           continue;
         }
         // Passes whole frames until the one to drop is complete, then breaks.
         std::size_t at = 0;
-        while (at < static_cast<std::size_t>(n) && !broke_) {
+        while (at < static_cast<std::size_t>(n) && !broken) {
           std::size_t used = 0;
           const auto result = parser.parse(reinterpret_cast<const std::uint8_t*>(chunk) + at,
                                            static_cast<std::size_t>(n) - at, used);
@@ -115,6 +117,7 @@ class BreakingProxy {
           if (result == server::FrameParser::Result::kGood) {
             auto frame = parser.take_frame();
             if (passed == answers_to_pass_) {
+              broken = true;
               broke_ = true;
               break;
             }
@@ -124,7 +127,7 @@ class BreakingProxy {
           }
           at += used;
         }
-        if (broke_ || !open) break;
+        if (broken || !open) break;
       }
     }
     close(server);
@@ -133,6 +136,7 @@ class BreakingProxy {
 
   const std::uint16_t upstream_port_;
   const int answers_to_pass_;
+  const bool every_connection_;
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -229,5 +229,20 @@ TEST_CASE("ledgerctl sends a command again, with the same key, when the connecti
     CHECK(deleted.at("replayed") == true);
     CHECK(numbers(ok(ledgerctl(server, "list --deleted"))) == Numbers{1, 2});
   }
+  SECTION("every try breaks: it gives up, names its key, and that key finishes the job once") {
+    BreakingProxy proxy(server.port(), 1, /*every_connection=*/true);
+    auto run = ledgerctl(proxy.address(), "create --name Ada");
+    CHECK(run.status == 3);
+    CHECK(proxy.connections() == 5);
+    const std::string marker = "--request-key ";
+    const auto at = run.err.find(marker);
+    REQUIRE(at != std::string::npos);
+    CHECK_THAT(run.err, Catch::Contains("gave up after 5 tries"));
+    const auto key = run.err.substr(at + marker.size(), 32);
+    auto finished = ok(ledgerctl(server, "create --name Ada --request-key " + key));
+    CHECK(finished.at("number") == 1);
+    CHECK(finished.at("replayed") == true);
+    CHECK(numbers(ok(ledgerctl(server, "list"))) == Numbers{1});
+  }
   CHECK(server.stop() == 0);
 }
