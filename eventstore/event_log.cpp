@@ -54,6 +54,16 @@ Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHea
   return e;
 }
 
+void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const Envelope& entry) {
+  put(database, batch, Family::kLog, u64_key(entry.seq), encode_envelope(entry));
+  // A purge deletes its customers' stream rows, so a stub has none.
+  if (entry.customer != 0 && !entry.redacted()) put(database, batch, Family::kStreams, u64_pair_key(entry.customer, entry.seq), {});
+  head.next_seq = entry.seq + 1;
+  head.chain = entry.chain;
+  put(database, batch, Family::kMeta, kHeadSeqKey, u64_key(head.next_seq));
+  put(database, batch, Family::kMeta, kHeadChainKey, as_bytes(head.chain));
+}
+
 std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq) {
   auto value = reader.get(Family::kLog, u64_key(seq));
   if (!value) return std::nullopt;

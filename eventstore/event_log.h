@@ -46,6 +46,11 @@ LogHead load_head(const Reader& reader);
 Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const NewEntry& entry,
                       const StreamKey* key);
 
+// Appends `entry`, made by another ledger (a copy received through a subscription), as it is:
+// log row, stream index row (unless it is a stub or a purge) and the head after it (its seq + 1
+// and its chain). Checks nothing; verify_ledger does.
+void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const Envelope& entry);
+
 // The entry at `seq`, nullopt when there is none. Throws CorruptionError when unreadable.
 std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq);
 

@@ -31,6 +31,12 @@ ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until 
 // Returns the number of log entries replayed. Throws StorageError on failure.
 std::uint64_t rebuild_projections(eventstore::Database& database);
 
+struct VerifyOptions {
+  // Check every unredacted entry's digest against its customer's key. Off for a copy of a log
+  // received from a server: the keys never leave it.
+  bool digests = true;
+};
+
 struct VerifyReport {
   bool ok = true;
   std::uint64_t entries = 0;     // log entries checked
@@ -39,11 +45,13 @@ struct VerifyReport {
   std::uint64_t customers = 0;   // customers compared against the replay
   std::uint64_t first_bad_seq = 0;  // 0 when the problem is not tied to one entry
   std::string problem;           // empty when ok
+  bool digests_checked = true;   // false when VerifyOptions::digests was off
 };
 
 // Checks: seqs dense from 1 and the head in meta; every chain link; every unredacted digest
-// against its customer's key (a purge's against SHA-256); every purge receipt against its
-// stubs; every projection row against a fresh replay. Stops at the first problem.
-VerifyReport verify_ledger(const eventstore::Reader& reader);
+// against its customer's key (unless options.digests is off; a purge's against SHA-256 always);
+// every purge receipt against its stubs; every projection row against a fresh replay. Stops at
+// the first problem.
+VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions& options = {});
 
 }  // namespace ledger::projections
