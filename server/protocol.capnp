@@ -98,6 +98,7 @@ struct Request {
     history @10 :History;
     stats @11 :Void;
     subscribe @12 :Subscribe;
+    erasureReport @13 :UInt64;  # the seq of a purge: what its erasure pass reported
   }
 }
 
@@ -218,6 +219,7 @@ struct Entry {
   digest @6 :Data;
   chain @7 :Data;
   redactedBy @8 :UInt64;
+  request @9 :Data;       # the idempotency key it was written with; empty for stubs
 }
 
 struct Response {
@@ -234,5 +236,6 @@ struct Response {
     stats @9 :Stats;          # stats
     subscribed @10 :UInt64;   # subscribe: the first seq that will be sent
     entry @11 :Entry;         # subscribe: one per log entry, then live
+    erasure @12 :Erasure;     # erasureReport
   }
 }

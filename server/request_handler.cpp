@@ -3,9 +3,12 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include "domain/events.h"
+#include "eventstore/erasure_pass.h"
 #include "eventstore/event_log.h"
 #include "eventstore/reader.h"
 #include "projections/queries.h"
+#include "server/erasure_waiter.h"
 
 namespace ledger::server {
 namespace {
@@ -246,6 +249,7 @@ Frame RequestHandler::entry_frame(std::uint64_t id, const eventstore::Envelope& 
   entry.setDigest(kj::arrayPtr(envelope.digest.data(), envelope.digest.size()));
   entry.setChain(kj::arrayPtr(envelope.chain.data(), envelope.chain.size()));
   entry.setRedactedBy(envelope.redacted_by);
+  entry.setRequest(kj::arrayPtr(reinterpret_cast<const capnp::byte*>(envelope.request.data()), envelope.request.size()));
   return to_frame(message);
 }
 
@@ -287,6 +291,7 @@ Handled RequestHandler::handle(const protocol::Request::Reader& request, Session
       case W::LIST:
       case W::HISTORY:
       case W::STATS:
+      case W::ERASURE_REPORT:
         return read(request);
       default:
         return {error_frame(id, ErrorCode::BAD_REQUEST, "unknown request kind; is the client newer than the server?")};
@@ -388,6 +393,21 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
           }
         }
       }
+      break;
+    }
+    case W::ERASURE_REPORT: {
+      const auto purge_seq = request.getErasureReport();
+      eventstore::DatabaseReader reader(service_.database());
+      const auto entry = eventstore::read_entry(reader, purge_seq);
+      if (!entry || entry->kind != static_cast<std::uint16_t>(domain::EventKind::kPurged)) {
+        return {error_frame(id, ErrorCode::NOT_FOUND,
+                            "entry " + std::to_string(purge_seq) + " is not a purge; ledger-audit purges lists them")};
+      }
+      ErasureReport report;
+      if (auto json = eventstore::erasure_report(reader, purge_seq)) report = report_from_json(std::move(*json));
+      auto out = response.initErasure();
+      out.setState(report.state);
+      out.setReport(report.json);
       break;
     }
     default: {  // stats

@@ -40,6 +40,7 @@ bool role_allows(Role role, protocol::Request::Which request) {
       return true;
     case W::STATS:
     case W::SUBSCRIBE:
+    case W::ERASURE_REPORT:
       return role == Role::kAuditor;
     default:
       return false;  // purge, and kinds this server does not know

@@ -7,6 +7,7 @@
 #include <capnp/serialize.h>
 #include <catch2/catch.hpp>
 
+#include "eventstore/event_log.h"
 #include "server/request_handler.h"
 #include "support/ledger_fixture.h"
 
@@ -120,4 +121,39 @@ TEST_CASE("the handler refuses what a role may not do and oversized arguments", 
   auto error = Decoded(std::move(key.response));
   CHECK(error.get().getError().getCode() == ErrorCode::INVALID_FIELD);
   CHECK(std::string(error.get().getError().getField().cStr()) == "requestKey");
+}
+
+TEST_CASE("erasureReport answers a purge's erasure report to an auditor, and not to a clerk", "[handler]") {
+  testing::Ledger ledger;
+  for (auto name : {"Ada", "Bo"}) ledger.create(name);
+  testing::accepted(ledger.service().execute(domain::DeleteCustomers{{2}}));
+  const auto purge_seq = testing::accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 1})).seqs.back();
+  REQUIRE(ledger.service().wait_for_erasure(purge_seq, std::chrono::minutes(2)));
+  auto tokens = server::TokenTable::open_access();
+  server::RequestHandler handler(ledger.service(), tokens, server::erasure_not_awaited());
+  Strand strand;
+
+  server::Session auditor{server::Principal{"audit", server::Role::kAuditor}};
+  Decoded done(handle(handler, auditor, strand, 1, [&](auto r) { r.setErasureReport(purge_seq); }).response);
+  REQUIRE(done.get().isErasure());
+  CHECK(std::string(done.get().getErasure().getState().cStr()) == "done");
+  CHECK_THAT(std::string(done.get().getErasure().getReport().cStr()), Catch::Contains("\"verified\":true"));
+
+  Decoded not_purge(handle(handler, auditor, strand, 2, [&](auto r) { r.setErasureReport(1); }).response);
+  CHECK(not_purge.get().getError().getCode() == ErrorCode::NOT_FOUND);
+  CHECK_THAT(std::string(not_purge.get().getError().getMessage().cStr()), Catch::Contains("not a purge"));
+
+  server::Session clerk{server::Principal{"desk", server::Role::kClerk}};
+  Decoded forbidden(handle(handler, clerk, strand, 3, [&](auto r) { r.setErasureReport(purge_seq); }).response);
+  CHECK(forbidden.get().getError().getCode() == ErrorCode::FORBIDDEN);
+}
+
+TEST_CASE("a subscription entry carries the request key it was written with", "[handler]") {
+  testing::Ledger ledger;
+  testing::accepted(ledger.service().execute(domain::CreateCustomer{testing::person("Ada"), {}},
+                                             server::RequestContext{"desk", "order-17"}));
+  auto envelope = *eventstore::read_entry(eventstore::DatabaseReader(ledger.database()), 1);
+  Decoded entry(server::RequestHandler::entry_frame(9, envelope));
+  auto key = entry.get().getEntry().getRequest();
+  CHECK(std::string(reinterpret_cast<const char*>(key.begin()), key.size()) == "order-17");
 }
