@@ -1,7 +1,10 @@
 // ledger-admin: housekeeping of a data directory while ledgerd is stopped: checks, rebuild,
 // stats, checkpoints, CSV import, list export, the purge and compaction. Opens the directory
-// read-write; when ledgerd holds it, says so and stops.
-// Exit status: 0 done, 1 a check failed or rows were refused, 2 errors and refusals to start.
+// read-write; when ledgerd holds it, says so and stops. With --server, the online subset
+// (purge, stats, import, export) goes through ledgerd's protocol (tools/admin/online_admin.h).
+// Exit status: 0 done, 1 a check failed or rows were refused, 2 errors and refusals to start,
+// 3 the server cannot be reached or refuses the token or the role.
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -21,9 +24,12 @@
 #include "server/command_service.h"
 #include "tools/admin/checkpoints.h"
 #include "tools/admin/customer_import.h"
+#include "tools/admin/list_export.h"
+#include "tools/admin/online_admin.h"
 #include "tools/common/data_dir.h"
 #include "tools/common/log_json.h"
 #include "tools/common/progress.h"
+#include "tools/common/server_session.h"
 
 using namespace ledger;
 using namespace ledger::tools;
@@ -31,6 +37,7 @@ using namespace ledger::tools;
 namespace {
 
 constexpr auto kErasureWait = std::chrono::minutes(30);
+constexpr int kNoAccess = 3;
 
 std::uint64_t count_rows(const eventstore::Reader& reader, eventstore::Family family) {
   std::uint64_t n = 0;
@@ -222,29 +229,14 @@ int compact(eventstore::Database& database) {
   return 0;
 }
 
-std::string csv_field(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
-  for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 int export_list(eventstore::Database& database, bool deleted, const std::string& format) {
   eventstore::DatabaseReader reader(database);
   const auto list = deleted ? projections::CustomerList::kDeleted : projections::CustomerList::kActive;
-  if (format == "csv") std::cout << "number,name,company,email,phone,address,notes\r\n";
+  write_list_header(std::cout, format);
   domain::CustomerNumber after = 0;
   for (;;) {
     const auto page = projections::list_customers(reader, list, after, projections::kMaxPageSize);
-    for (const auto& c : page.customers) {
-      if (format == "csv") {
-        std::cout << c.number;
-        for (auto field : domain::kAllFields) std::cout << "," << csv_field(c.fields.get(field));
-        std::cout << "\r\n";
-      } else {
-        std::cout << to_line(customer_json(c)) << "\n";
-      }
-    }
+    for (const auto& c : page.customers) write_list_row(std::cout, c, format);
     if (!page.next) break;
     after = *page.next;
   }
@@ -277,14 +269,17 @@ int import(eventstore::Database& database, const std::string& file, bool skip_ba
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ledger-admin: housekeeping of a Customer Ledger data directory (ledgerd stopped)"};
+  CLI::App app{"ledger-admin: housekeeping of a Customer Ledger (--data with ledgerd stopped, or --server)"};
   app.require_subcommand(1);
-  std::string data;
+  std::string data, server, token;
+  if (const char* env = std::getenv("LEDGER_TOKEN")) token = env;
   bool json = false;
   std::string actor = "ledger-admin";
-  app.add_option("--data", data, "data directory")->required();
+  auto* data_opt = app.add_option("--data", data, "data directory (ledgerd stopped)");
+  app.add_option("--server", server, "HOST:PORT of a running ledgerd: purge, stats, import, export only")->excludes(data_opt);
+  app.add_option("--token", token, "token for --server (LEDGER_TOKEN)");
   app.add_flag("--json", json, "data as JSON (check, stats)");
-  app.add_option("--actor", actor, "who the log records for purge and import")->capture_default_str();
+  auto* actor_opt = app.add_option("--actor", actor, "who the log records for purge and import (--data)")->capture_default_str();
 
   auto* check_cmd = app.add_subcommand("check", "verify the ledger and RocksDB's block checksums; exit 1 on a problem");
   auto* rebuild_cmd = app.add_subcommand("rebuild", "rebuild every projection from the log");
@@ -326,6 +321,32 @@ int main(int argc, char** argv) {
     if (checkpoint_cmd->parsed() && !prune_cmd->parsed() && checkpoint_dir.empty()) {
       throw ToolError("checkpoint: give a directory, or `prune --purged`");
     }
+    if (data.empty() && server.empty()) throw ToolError("give --data DIR (ledgerd stopped), or --server HOST:PORT --token T");
+    if (!server.empty()) {
+      for (auto* offline : {check_cmd, rebuild_cmd, compact_cmd, checkpoint_cmd}) {
+        if (offline->parsed()) {
+          throw ToolError(offline->get_name() + " needs the data files: run it with --data DIR while ledgerd is stopped; "
+                          "--server offers purge, stats, import and export");
+        }
+      }
+      if (token.empty()) throw ToolError("--server needs --token (or LEDGER_TOKEN)");
+      if (actor_opt->count() > 0) {
+        throw ToolError("--actor applies to --data; through --server the log records the token's principal");
+      }
+      if (purge_cmd->parsed() && !yes && isatty(STDIN_FILENO) != 1) {
+        throw ToolError("purge cannot be undone; without a terminal to confirm on, pass --yes");
+      }
+      const char* needs = purge_cmd->parsed()    ? kPurgeNeeds
+                          : import_cmd->parsed() ? kImportNeeds
+                          : stats_cmd->parsed()  ? kStatsNeeds
+                                                 : kExportNeeds;
+      ServerSession session(server, token, needs);
+      if (purge_cmd->parsed()) return online_purge(session, yes, expect_count);
+      if (stats_cmd->parsed()) return online_stats(session, json);
+      if (import_cmd->parsed()) return online_import(session, csv_file, skip_bad, batch);
+      if (export_cmd->parsed()) return online_export(session, deleted, format);
+      return 2;
+    }
     auto database = open_for_admin(data, import_cmd->parsed());
     if (check_cmd->parsed()) return check(*database, json);
     if (rebuild_cmd->parsed()) return rebuild(*database);
@@ -351,6 +372,9 @@ int main(int argc, char** argv) {
     if (import_cmd->parsed()) return import(*database, csv_file, skip_bad, actor, batch);
     if (export_cmd->parsed()) return export_list(*database, deleted, format);
     if (purge_cmd->parsed()) return purge(*database, yes, expect_count, actor);
+  } catch (const AccessError& error) {
+    std::cerr << "ledger-admin: " << error.what() << "\n";
+    return kNoAccess;
   } catch (const std::exception& error) {
     std::cerr << "ledger-admin: " << error.what() << "\n";
     return 2;

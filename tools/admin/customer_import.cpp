@@ -25,9 +25,8 @@ std::string lower_trimmed(std::string s) {
   return s;
 }
 
-}  // namespace
-
-ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, std::string_view actor) {
+// `reader` null: no ledger to check held numbers against.
+ImportPlan plan(const eventstore::Reader* reader, std::string_view csv, std::string_view actor) {
   ImportPlan plan;
   auto parsed = parse_csv(csv);
   if (!parsed.error.empty()) {
@@ -46,7 +45,7 @@ ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, s
     return plan;
   }
 
-  const auto file_hash = eventstore::to_hex(eventstore::sha256(csv));
+  const auto file_hash = eventstore::sha256(csv);
   std::map<domain::CustomerNumber, std::size_t> numbers_seen;
   for (std::size_t r = 1; r < parsed.records.size(); ++r) {
     const auto& record = parsed.records[r];
@@ -57,7 +56,7 @@ ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, s
     }
     ImportRow row;
     row.line = record.line;
-    row.request_key = fmt::format("import:{}:{}", file_hash, record.line);
+    row.request_key = import_request_key(file_hash, record.line);
     for (std::size_t f = 0; f < domain::kAllFields.size(); ++f) row.command.fields.get(domain::kAllFields[f]) = record.fields[f + 1];
     if (auto refusal = domain::validate_fields(row.command.fields)) {
       bad(refusal->message);
@@ -80,9 +79,9 @@ ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, s
         continue;
       }
       const bool imported_before =
-          reader.get(eventstore::Family::kRequests, eventstore::request_row_key(actor, row.request_key)).has_value();
+          !reader || reader->get(eventstore::Family::kRequests, eventstore::request_row_key(actor, row.request_key)).has_value();
       if (!imported_before) {
-        if (auto holder = projections::customer_by_number(reader, number)) {
+        if (auto holder = projections::customer_by_number(*reader, number)) {
           bad(fmt::format("number {} is held by a{} customer", number,
                           holder->status == domain::CustomerStatus::kActive ? "n active" : " deleted"));
           continue;
@@ -94,6 +93,18 @@ ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, s
   }
   return plan;
 }
+
+}  // namespace
+
+std::string import_request_key(const eventstore::Digest& file_sha256, std::size_t line) {
+  return fmt::format("import:{}:{}", eventstore::to_hex(file_sha256).substr(0, 40), line);
+}
+
+ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, std::string_view actor) {
+  return plan(&reader, csv, actor);
+}
+
+ImportPlan plan_import(std::string_view csv) { return plan(nullptr, csv, {}); }
 
 ImportResult run_import(server::CommandService& service, const ImportPlan& plan, const std::string& actor,
                         std::size_t batch_size, const std::function<void(std::uint64_t)>& progress) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "domain/commands.h"
+#include "eventstore/crypto.h"
 #include "eventstore/reader.h"
 #include "server/command_service.h"
 
@@ -32,10 +33,18 @@ struct ImportPlan {
   std::vector<RowProblem> problems;     // every bad row, in file order
 };
 
+// The request key of the row starting at `line` of a file whose SHA-256 is `file_sha256`:
+// "import:" ‖ the first 40 hex digits of the hash ‖ ":" ‖ line. At most 64 bytes, the
+// protocol's limit, for any line below 10^16; the same through --data and --server.
+std::string import_request_key(const eventstore::Digest& file_sha256, std::size_t line);
+
 // Parses and checks `csv`: the header, the field count, the number (empty or 1 to 12 digits,
 // not twice in the file, not held by a customer unless this very row created it before), and
 // the fields (domain::validate_fields). `actor` scopes the request keys.
 ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, std::string_view actor);
+// The same checks without a ledger to read: a number held by a customer is found by the ledger
+// when the row is submitted (for ledger-admin --server).
+ImportPlan plan_import(std::string_view csv);
 
 struct ImportResult {
   std::uint64_t created = 0;

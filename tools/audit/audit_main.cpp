@@ -1,9 +1,15 @@
-// ledger-audit: read-only views of a data directory for auditors. Opens the directory as a
-// RocksDB secondary instance, so it works while ledgerd writes to it, and never changes it.
-// Exit status: 0 when the check holds, 1 when it does not (verify, prove-purge), 2 on errors.
+// ledger-audit: read-only views of a ledger for auditors. Opens a data directory as a RocksDB
+// secondary instance, so it works while ledgerd writes to it, and never changes it; or, with
+// --server, copies the log through a subscription into a temporary local database and audits
+// the copy (tools/audit/log_mirror.h).
+// Exit status: 0 when the check holds, 1 when it does not (verify, prove-purge), 2 on errors,
+// 3 when the server cannot be reached or refuses the token.
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -20,10 +26,12 @@
 #include "projections/replay.h"
 #include "tools/audit/as_of.h"
 #include "tools/audit/history.h"
+#include "tools/audit/log_mirror.h"
 #include "tools/audit/purge_proof.h"
 #include "tools/common/data_dir.h"
 #include "tools/common/log_json.h"
 #include "tools/common/progress.h"
+#include "tools/common/server_session.h"
 
 using namespace ledger;
 using namespace ledger::tools;
@@ -35,8 +43,46 @@ namespace {
 // log. Such a view is not repeatable, while a real problem is: a failure is checked again on
 // fresh opens before it is reported.
 constexpr int kVerifyOpens = 3;
+// Through --server, the lists are compared with the log only when no entry was written while
+// they were read; a busy server gets this many tries.
+constexpr int kServerCompareTries = 5;
+constexpr int kNoAccess = 3;
+constexpr const char* kRoleNeeded = "reading the ledger through --server needs an auditor or admin token";
+constexpr const char* kDigestsNote = "digests: not checkable through the server; run verify with --data";
 
-int verify(const std::string& data, bool json) {
+// Where the ledger is read from: a data directory, or a server and a token.
+struct Source {
+  std::string data;
+  std::string server;
+  std::string token;
+  bool remote() const { return !server.empty(); }
+};
+
+int print_verify(const projections::VerifyReport& report, bool json) {
+  if (json) {
+    std::cout << to_line(boost::json::object{{"ok", report.ok},
+                                             {"entries", report.entries},
+                                             {"stubs", report.stubs},
+                                             {"purges", report.purges},
+                                             {"customers", report.customers},
+                                             {"digests_checked", report.digests_checked},
+                                             {"first_bad_seq", report.first_bad_seq},
+                                             {"problem", report.problem}})
+              << "\n";
+  } else if (report.ok) {
+    std::cout << fmt::format(
+        "ok: {} entries ({} stubs) chain{} verified, {} purge receipts match their stubs, {} customers in the {}projections "
+        "match the log\n",
+        report.entries, report.stubs, report.digests_checked ? " and digests" : "", report.purges, report.customers,
+        report.digests_checked ? "" : "server's ");
+  } else {
+    std::cout << fmt::format("FAILED at seq {}: {}\n", report.first_bad_seq, report.problem);
+  }
+  if (!json && !report.digests_checked) std::cout << kDigestsNote << "\n";
+  return report.ok ? 0 : 1;
+}
+
+int verify_data(const std::string& data, bool json) {
   if (isatty(STDERR_FILENO) == 1) std::cerr << "verifying the log, receipts and projections...\r" << std::flush;
   projections::VerifyReport report;
   for (int attempt = 0; attempt < kVerifyOpens; ++attempt) {
@@ -44,24 +90,81 @@ int verify(const std::string& data, bool json) {
     report = projections::verify_ledger(eventstore::DatabaseReader(view.database()));
     if (report.ok) break;
   }
-  if (json) {
-    std::cout << to_line(boost::json::object{{"ok", report.ok},
-                                             {"entries", report.entries},
-                                             {"stubs", report.stubs},
-                                             {"purges", report.purges},
-                                             {"customers", report.customers},
-                                             {"first_bad_seq", report.first_bad_seq},
-                                             {"problem", report.problem}})
-              << "\n";
-  } else if (report.ok) {
-    std::cout << fmt::format(
-        "ok: {} entries ({} stubs) chain and digests verified, {} purge receipts match their stubs, {} customers "
-        "in the projections match the log\n",
-        report.entries, report.stubs, report.purges, report.customers);
-  } else {
-    std::cout << fmt::format("FAILED at seq {}: {}\n", report.first_bad_seq, report.problem);
+  return print_verify(report, json);
+}
+
+std::string describe_customer(const domain::Customer& c) {
+  return fmt::format("number {} (id {}, revision {}, {})", c.number, c.id, c.revision, domain::status_name(c.status));
+}
+
+// The first difference between a list as the server shows it and as the log says; empty when
+// they are equal.
+std::string compare_list(const char* name, const std::vector<domain::Customer>& served,
+                         const std::vector<domain::Customer>& replayed) {
+  for (std::size_t i = 0; i < std::max(served.size(), replayed.size()); ++i) {
+    if (i >= served.size()) return fmt::format("the {} list lacks customer {}", name, describe_customer(replayed[i]));
+    if (i >= replayed.size()) return fmt::format("the {} list shows customer {}, which the log does not have", name, describe_customer(served[i]));
+    const auto& s = served[i];
+    const auto& r = replayed[i];
+    if (s.number != r.number) {
+      return s.number < r.number ? fmt::format("the {} list shows customer {}, which the log does not have", name, describe_customer(s))
+                                 : fmt::format("the {} list lacks customer {}", name, describe_customer(r));
+    }
+    if (s.id != r.id || s.revision != r.revision || s.status != r.status) {
+      return fmt::format("the {} list shows {} where the log says {}", name, describe_customer(s), describe_customer(r));
+    }
+    for (auto field : domain::kAllFields) {
+      if (s.fields.get(field) != r.fields.get(field)) {
+        return fmt::format("the {} list shows another {} for number {} than the log", name, domain::field_name(field), s.number);
+      }
+    }
   }
-  return report.ok ? 0 : 1;
+  return {};
+}
+
+std::vector<domain::Customer> replayed_list(eventstore::Database& database, projections::CustomerList list) {
+  eventstore::DatabaseReader reader(database);
+  std::vector<domain::Customer> customers;
+  domain::CustomerNumber after = 0;
+  for (;;) {
+    auto page = projections::list_customers(reader, list, after, projections::kMaxPageSize);
+    customers.insert(customers.end(), page.customers.begin(), page.customers.end());
+    if (!page.next) return customers;
+    after = *page.next;
+  }
+}
+
+// Through the server: the copy of the log verifies (chain, receipts; no keys for the digests),
+// and the server's active and deleted lists equal the lists replayed from that copy.
+int verify_server(const Source& source, bool json) {
+  ServerSession session(source.server, source.token, kRoleNeeded);
+  LogMirror mirror(source.server, source.token, kRoleNeeded);
+  std::vector<domain::Customer> active, deleted;
+  bool quiet = false;
+  for (int attempt = 0; attempt < kServerCompareTries && !quiet; ++attempt) {
+    mirror.follow_to(session.next_seq() - 1);
+    active = session.list_all(false);
+    deleted = session.list_all(true);
+    quiet = session.next_seq() == mirror.next_seq();
+  }
+  if (!quiet) {
+    throw ToolError(fmt::format("the ledger was written to while its lists were read, {} times; run verify again",
+                                kServerCompareTries));
+  }
+  mirror.rebuild();
+  auto report = projections::verify_ledger(eventstore::DatabaseReader(mirror.database()), {.digests = false});
+  if (report.ok) {
+    auto difference = compare_list("active", active, replayed_list(mirror.database(), projections::CustomerList::kActive));
+    if (difference.empty()) {
+      difference = compare_list("deleted", deleted, replayed_list(mirror.database(), projections::CustomerList::kDeleted));
+    }
+    if (!difference.empty()) {
+      report.ok = false;
+      report.first_bad_seq = 0;
+      report.problem = "the server's projection differs from its log: " + difference;
+    }
+  }
+  return print_verify(report, json);
 }
 
 int export_log(eventstore::Database& database, std::uint64_t from, std::uint64_t until) {
@@ -80,9 +183,40 @@ int export_log(eventstore::Database& database, std::uint64_t from, std::uint64_t
   return 0;
 }
 
-int list_purges(eventstore::Database& database, bool json) {
+// What is known of a purge's erasure pass: its stored report (none yet: nullopt), and whether
+// the erasure is still pending (not verified).
+struct ErasureState {
+  std::optional<std::string> report;
+  bool pending = true;
+};
+using ErasureLookup = std::function<ErasureState(std::uint64_t purge_seq)>;
+
+ErasureLookup erasure_in(eventstore::Database& database) {
+  return [&database](std::uint64_t purge_seq) {
+    eventstore::DatabaseReader reader(database);
+    const auto pending = eventstore::pending_erasures(reader);
+    return ErasureState{eventstore::erasure_report(reader, purge_seq),
+                        std::find(pending.begin(), pending.end(), purge_seq) != pending.end()};
+  };
+}
+
+// The server keeps a purge pending until a pass verifies it, so "done" is the only state that
+// is not pending (docs/protocol.md, erasureReport).
+ErasureLookup erasure_from(ServerSession& session) {
+  return [&session](std::uint64_t purge_seq) {
+    auto reply = session.call([&](protocol::Request::Builder r) { r.setErasureReport(purge_seq); });
+    if (reply.get().isError()) throw ToolError("erasureReport " + std::to_string(purge_seq) + ": " + describe_error(reply.get().getError()));
+    auto erasure = reply.get().getErasure();
+    const std::string state = erasure.getState().cStr();
+    ErasureState out;
+    if (state != "pending") out.report = erasure.getReport().cStr();
+    out.pending = state != "done";
+    return out;
+  };
+}
+
+int list_purges(eventstore::Database& database, bool json, const ErasureLookup& erasure_of) {
   eventstore::DatabaseReader reader(database);
-  const auto pending = eventstore::pending_erasures(reader);
   boost::json::array all;
   eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
     if (e.kind != static_cast<std::uint16_t>(domain::EventKind::kPurged) || e.redacted()) return true;
@@ -101,9 +235,10 @@ int list_purges(eventstore::Database& database, bool json) {
     for (auto n : receipt.numbers) numbers.emplace_back(n);
     o["numbers_freed"] = std::move(numbers);
     o["merkle_root"] = eventstore::to_hex(receipt.merkle_root);
-    o["erasure_pending"] = std::find(pending.begin(), pending.end(), e.seq) != pending.end();
-    if (auto report = eventstore::erasure_report(reader, e.seq)) {
-      o["erasure"] = boost::json::parse(*report);
+    const auto erasure = erasure_of(e.seq);
+    o["erasure_pending"] = erasure.pending;
+    if (erasure.report) {
+      o["erasure"] = boost::json::parse(*erasure.report);
     } else {
       o["erasure"] = "pending";
     }
@@ -137,11 +272,12 @@ int list_purges(eventstore::Database& database, bool json) {
   return 0;
 }
 
-int prove(eventstore::Database& database, const std::string& file, std::optional<std::uint64_t> purge_seq, bool json) {
+int prove(eventstore::Database& database, const std::string& file, std::optional<std::uint64_t> purge_seq, bool json,
+          const projections::VerifyOptions& verify) {
   std::ifstream in(file);
   if (!in) throw ToolError("cannot read " + file);
   const auto exported = read_export(in);
-  const auto proof = prove_purge(eventstore::DatabaseReader(database), exported, purge_seq);
+  const auto proof = prove_purge(eventstore::DatabaseReader(database), exported, purge_seq, verify);
   if (json) {
     boost::json::array findings, differences;
     for (const auto& f : proof.findings) findings.emplace_back(f);
@@ -158,11 +294,14 @@ int prove(eventstore::Database& database, const std::string& file, std::optional
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ledger-audit: verify a Customer Ledger data directory and read its history, without changing it"};
+  CLI::App app{"ledger-audit: verify a Customer Ledger and read its history, without changing it"};
   app.require_subcommand(1);
-  std::string data;
+  Source source;
+  if (const char* env = std::getenv("LEDGER_TOKEN")) source.token = env;
   bool json = false;
-  app.add_option("--data", data, "data directory (opened read-only, also while ledgerd runs)")->required();
+  auto* data_opt = app.add_option("--data", source.data, "data directory (opened read-only, also while ledgerd runs)");
+  app.add_option("--server", source.server, "HOST:PORT of ledgerd: read the log through a subscription")->excludes(data_opt);
+  app.add_option("--token", source.token, "an auditor's or admin's token for --server (LEDGER_TOKEN)");
   app.add_flag("--json", json, "data as JSON");
 
   auto* verify_cmd = app.add_subcommand("verify", "check the chain, digests, purge receipts and projections; exit 1 on the first problem");
@@ -194,9 +333,24 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (verify_cmd->parsed()) return verify(data, json);
-    AuditView view(data);
-    auto& database = view.database();
+    if (source.data.empty() && !source.remote()) throw ToolError("give --data DIR, or --server HOST:PORT --token T");
+    if (source.remote() && source.token.empty()) throw ToolError("--server needs --token (or LEDGER_TOKEN)");
+    if (verify_cmd->parsed()) return source.remote() ? verify_server(source, json) : verify_data(source.data, json);
+    std::unique_ptr<AuditView> view;
+    std::unique_ptr<ServerSession> session;
+    std::unique_ptr<LogMirror> mirror;
+    eventstore::Database* opened = nullptr;
+    if (source.remote()) {
+      session = std::make_unique<ServerSession>(source.server, source.token, kRoleNeeded);
+      mirror = std::make_unique<LogMirror>(source.server, source.token, kRoleNeeded);
+      mirror->follow_to(session->next_seq() - 1);
+      mirror->rebuild();
+      opened = &mirror->database();
+    } else {
+      view = std::make_unique<AuditView>(source.data);
+      opened = &view->database();
+    }
+    auto& database = *opened;
     eventstore::DatabaseReader reader(database);
     if (history_cmd->parsed()) {
       if (number.has_value() == id.has_value()) throw ToolError("history: give a customer number or --id, not both");
@@ -223,8 +377,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (export_cmd->parsed()) return export_log(database, from, until);
-    if (purges_cmd->parsed()) return list_purges(database, json);
-    if (prove_cmd->parsed()) return prove(database, export_file, purge_seq, json);
+    if (purges_cmd->parsed()) return list_purges(database, json, session ? erasure_from(*session) : erasure_in(database));
+    if (prove_cmd->parsed()) {
+      return prove(database, export_file, purge_seq, json, {.digests = !source.remote()});
+    }
+  } catch (const AccessError& error) {
+    std::cerr << "ledger-audit: " << error.what() << "\n";
+    return kNoAccess;
   } catch (const ToolError& error) {
     std::cerr << "ledger-audit: " << error.what() << "\n";
     return 2;

@@ -67,14 +67,18 @@ std::vector<EntryFacts> read_export(std::istream& in) {
 }
 
 PurgeProof prove_purge(const eventstore::Reader& reader, const std::vector<EntryFacts>& exported,
-                       std::optional<std::uint64_t> purge_seq) {
+                       std::optional<std::uint64_t> purge_seq, const projections::VerifyOptions& verify) {
   PurgeProof proof;
   auto differ = [&](std::string what) { proof.differences.push_back(std::move(what)); };
   const auto export_last = exported.back().seq;
 
-  auto verified = projections::verify_ledger(reader);
+  auto verified = projections::verify_ledger(reader, verify);
   if (verified.ok) {
-    proof.findings.push_back(fmt::format("the log verifies: {} entries, chain, digests and receipts", verified.entries));
+    proof.findings.push_back(verified.digests_checked
+                                 ? fmt::format("the log verifies: {} entries, chain, digests and receipts", verified.entries)
+                                 : fmt::format("the log verifies: {} entries, chain and receipts (digests: not checkable "
+                                               "through the server; run verify with --data)",
+                                               verified.entries));
   } else {
     differ(fmt::format("the log does not verify at seq {}: {}", verified.first_bad_seq, verified.problem));
   }

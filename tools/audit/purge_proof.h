@@ -13,6 +13,7 @@
 
 #include "eventstore/crypto.h"
 #include "eventstore/reader.h"
+#include "projections/replay.h"
 
 namespace ledger::tools {
 
@@ -39,8 +40,9 @@ struct PurgeProof {
   std::vector<std::string> differences;  // what does not hold; empty when ok
 };
 
-// Proves every purge after the export's last entry, or only `purge_seq` when given.
+// Proves every purge after the export's last entry, or only `purge_seq` when given. `verify`
+// says how the log now is verified (a copy read from a server has no keys to check digests).
 PurgeProof prove_purge(const eventstore::Reader& reader, const std::vector<EntryFacts>& exported,
-                       std::optional<std::uint64_t> purge_seq);
+                       std::optional<std::uint64_t> purge_seq, const projections::VerifyOptions& verify = {});
 
 }  // namespace ledger::tools

@@ -1,0 +1,173 @@
+#include "tools/admin/online_admin.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "tools/admin/customer_import.h"
+#include "tools/admin/list_export.h"
+#include "tools/common/data_dir.h"
+#include "tools/common/log_json.h"
+#include "tools/common/progress.h"
+
+namespace ledger::tools {
+namespace {
+
+// Requests in flight at once during an import: their small answers stay well below the
+// server's 4 MiB of unread responses, so neither side waits on the other.
+constexpr std::size_t kMaxImportWindow = 1000;
+// A row answered busy (the writer's queue was full) is sent again, with the same key.
+constexpr int kBusyRounds = 5;
+
+std::string join(const std::vector<std::uint64_t>& numbers) {
+  std::string out;
+  for (auto n : numbers) out += (out.empty() ? "" : ", ") + std::to_string(n);
+  return out;
+}
+
+void set_fields(protocol::CustomerFields::Builder out, const domain::CustomerFields& f) {
+  out.setName(f.name);
+  out.setCompany(f.company);
+  out.setEmail(f.email);
+  out.setPhone(f.phone);
+  out.setAddress(f.address);
+  out.setNotes(f.notes);
+}
+
+}  // namespace
+
+int online_purge(ServerSession& session, bool yes, std::optional<std::uint64_t> expect_count) {
+  const auto deleted = session.list_all(true).size();
+  if (!yes) {
+    std::cout << fmt::format("Cleanup old customers erases all {} deleted customers for good and frees their numbers.\n"
+                             "This cannot be undone. Type yes to go on: ",
+                             deleted);
+    std::cout.flush();
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "yes") {
+      std::cout << "nothing purged\n";
+      return 2;
+    }
+  }
+  const auto guard = expect_count.value_or(deleted);
+  auto reply = session.call([&](protocol::Request::Builder r) {
+    auto purge = r.initPurge();
+    purge.setConfirm(true);
+    purge.setExpectCount(static_cast<std::int64_t>(guard));
+    purge.setWait(true);
+  });
+  if (reply.get().isError()) throw ToolError("purge refused: " + describe_error(reply.get().getError()));
+  auto purged = reply.get().getPurged();
+  std::vector<std::uint64_t> freed;
+  for (auto n : purged.getNumbersFreed()) freed.push_back(n);
+  std::cout << fmt::format("purged {} customers at seq {}; numbers freed: {}\n", purged.getPurged(), purged.getSeq(), join(freed));
+  const std::string state = purged.getErasure().getState().cStr();
+  if (state == "pending") {
+    std::cout << "the erasure pass has not reported yet; ledgerd goes on with it (and resumes it after a restart); "
+                 "`ledger-audit --server HOST:PORT purges` shows its report\n";
+  } else {
+    std::cout << "erasure report: " << purged.getErasure().getReport().cStr() << "\n";
+  }
+  return 0;
+}
+
+int online_stats(ServerSession& session, bool json) {
+  auto reply = session.call([](protocol::Request::Builder r) { r.setStats(); });
+  if (reply.get().isError()) throw ToolError("stats: " + describe_error(reply.get().getError()));
+  auto s = reply.get().getStats();
+  if (json) {
+    std::cout << to_line(boost::json::object{{"active", s.getActive()},
+                                             {"deleted", s.getDeleted()},
+                                             {"events", s.getNextSeq() - 1},
+                                             {"batches", s.getBatches()},
+                                             {"commands", s.getCommands()},
+                                             {"connections", s.getConnections()}})
+              << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("customers: {} active, {} deleted\n", s.getActive(), s.getDeleted());
+  std::cout << fmt::format("log: {} events\n", s.getNextSeq() - 1);
+  std::cout << fmt::format("since ledgerd started: {} commands in {} group commits; {} connections open\n", s.getCommands(),
+                           s.getBatches(), s.getConnections());
+  std::cout << "stubs, purges and sizes: `ledger-audit --server HOST:PORT purges`, or `ledger-admin --data DIR stats` "
+               "with ledgerd stopped (also lists checkpoints and pending erasures)\n";
+  return 0;
+}
+
+int online_import(ServerSession& session, const std::string& file, bool skip_bad, std::size_t batch) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ToolError("cannot read " + file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto plan = plan_import(text);
+  for (const auto& p : plan.problems) {
+    std::cerr << (p.line ? fmt::format("{}:{}: {}\n", file, p.line, p.reason) : fmt::format("{}: {}\n", file, p.reason));
+  }
+  const bool whole_file_bad = !plan.problems.empty() && plan.problems.front().line <= 1;
+  if (whole_file_bad || (!plan.problems.empty() && !skip_bad)) {
+    std::cout << fmt::format("imported nothing: {} bad rows (fix them, or pass --skip-bad to import the {} good ones)\n",
+                             plan.problems.size(), plan.rows.size());
+    return 1;
+  }
+  Progress progress("importing", plan.rows.size());
+  const std::size_t window = std::min(batch, kMaxImportWindow);
+  std::uint64_t created = 0, already = 0;
+  std::map<std::size_t, std::string> refused;  // line -> why
+  for (std::size_t start = 0; start < plan.rows.size(); start += window) {
+    std::vector<std::size_t> todo;
+    for (std::size_t i = start; i < std::min(plan.rows.size(), start + window); ++i) todo.push_back(i);
+    for (int round = 0; round < kBusyRounds && !todo.empty(); ++round) {
+      std::map<std::uint64_t, std::size_t> in_flight;  // request id -> row
+      for (auto i : todo) {
+        const auto& row = plan.rows[i];
+        const auto id = session.send([&](protocol::Request::Builder r) {
+          r.setRequestKey(kj::arrayPtr(reinterpret_cast<const capnp::byte*>(row.request_key.data()), row.request_key.size()));
+          auto create = r.initCreate();
+          set_fields(create.initFields(), row.command.fields);
+          create.setNumber(row.command.number.value_or(0));
+        });
+        in_flight.emplace(id, i);
+      }
+      todo.clear();
+      while (!in_flight.empty()) {
+        auto reply = session.receive();
+        auto response = reply.get();
+        auto found = in_flight.find(response.getId());
+        if (found == in_flight.end()) {
+          if (response.isError()) throw ToolError("the server ended the connection: " + describe_error(response.getError()));
+          continue;
+        }
+        const auto row = found->second;
+        in_flight.erase(found);
+        if (response.isWritten()) {
+          ++(response.getWritten().getReplayed() ? already : created);
+          refused.erase(plan.rows[row].line);
+        } else if (response.isError() && response.getError().getCode() == protocol::ErrorCode::BUSY) {
+          todo.push_back(row);
+          refused[plan.rows[row].line] = describe_error(response.getError());
+        } else if (response.isError()) {
+          refused[plan.rows[row].line] = describe_error(response.getError());
+        }
+      }
+    }
+    progress.update(std::min(plan.rows.size(), start + window));
+  }
+  for (const auto& [line, why] : refused) std::cerr << fmt::format("{}:{}: {}\n", file, line, why);
+  std::cout << fmt::format("imported {} customers, {} already imported by an earlier run, {} refused, {} bad rows skipped\n",
+                           created, already, refused.size(), plan.problems.size());
+  return refused.empty() ? 0 : 1;
+}
+
+int online_export(ServerSession& session, bool deleted, const std::string& format) {
+  write_list_header(std::cout, format);
+  for (const auto& c : session.list_all(deleted)) write_list_row(std::cout, c, format);
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace ledger::tools
