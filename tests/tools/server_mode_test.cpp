@@ -3,9 +3,11 @@
 // same ledger, verify catches a projection that differs from the log, tokens and roles are
 // checked, and the admin's online subset (purge, stats, import, export) works while the
 // commands that need the files refuse.
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -307,4 +309,38 @@ TEST_CASE("admin --server refuses the commands that need the data files", "[admi
   auto actor = served.admin("--actor someone stats");
   CHECK(actor.status == 2);
   CHECK_THAT(actor.output, Catch::Contains("--actor applies to --data"));
+}
+
+TEST_CASE("audit --server verify passes while a clerk keeps writing", "[audit][server]") {
+  Ledger ledger;
+  testing::fill_with_purge(ledger);
+  Served served(ledger);
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    // No REQUIRE off the test's thread: Catch2 assertions are not thread-safe.
+    try {
+      tools::ServerSession desk(served.address(), kClerk, "test");
+      for (int i = 0; !stop; ++i) {
+        auto reply = desk.call([&](protocol::Request::Builder r) { r.initCreate().initFields().setName("W" + std::to_string(i)); });
+        if (reply.get().isWritten()) ++written;
+        if (i % 3 == 0) {
+          const auto number = reply.get().getWritten().getNumber();
+          desk.call([&](protocol::Request::Builder r) { r.initDelete().initNumbers(1).set(0, number); });
+        }
+      }
+    } catch (const std::exception&) {
+      written = -1000000;
+    }
+  });
+  const int before = written.load();
+  auto first = served.audit("verify");
+  auto second = served.audit("--json verify");
+  const int after = written.load();
+  stop = true;
+  writer.join();
+  INFO(first.output << second.output);
+  CHECK(first.status == 0);
+  CHECK(second.status == 0);
+  CHECK(after > before);  // the writer really ran during the audit
 }
