@@ -516,6 +516,10 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
     compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     compact.exclusive_manual_compaction = false;  // the writer's flushes and compactions go on
     compact.canceled = options.stop;
+    // A compaction job splits its key range over this many threads (the probe filter has
+    // usually finished before the largest family's compaction starts).
+    compact.max_subcompactions = static_cast<std::uint32_t>(
+        std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kScanThreads));
     const auto families = database.all_families();
     for (std::size_t i = 0; i < families.size(); ++i) {
       if (stopping(options)) break;

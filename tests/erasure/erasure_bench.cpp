@@ -4,13 +4,14 @@
 // erasure worker starts a pass), copies the directory, then times run_erasure_pass on one copy
 // and Flush + CompactRange (bottommost forced, every family) on the other.
 //
-// usage: erasure_bench <work dir> <customers>
+// usage: erasure_bench <work dir> <customers> [bare-first]
 // The filled ledger (before the purge) is kept in <work dir>/filled-<customers> and reused by the
 // next run with the same size, so that repeated measurements skip the fill.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "erasure/marked_ledger.h"
 #include "eventstore/erasure_pass.h"
@@ -27,8 +28,8 @@ static double seconds_since(Clock::time_point start) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s <work dir> <customers>\n", argv[0]);
+  if (argc < 3 || argc > 4 || (argc == 4 && std::string_view(argv[3]) != "bare-first")) {
+    std::fprintf(stderr, "usage: %s <work dir> <customers> [bare-first]\n", argv[0]);
     return 2;
   }
   const fs::path work = argv[1];
@@ -82,19 +83,21 @@ int main(int argc, char** argv) {
   }
   fs::copy(a, b, fs::copy_options::recursive);
 
-  {
+  const auto pass = [&] {
     auto db = eventstore::Database::open(a, {});
     auto start = Clock::now();
     auto report = eventstore::run_erasure_pass(*db, pending, probes);
-    const double pass = seconds_since(start);
+    const double seconds = seconds_since(start);
     std::printf("erasure pass: %.2f s (probe filter %llu ms, flush %llu ms, compaction %llu ms, verify %llu ms), "
-                "verified %d, residue %llu, %llu bytes scanned\n",
-                pass, static_cast<unsigned long long>(report.probe_filter_ms), static_cast<unsigned long long>(report.flush_ms),
-                static_cast<unsigned long long>(report.compaction_ms), static_cast<unsigned long long>(report.verify_ms),
-                report.verified(), static_cast<unsigned long long>(report.residue),
+                "verified %d, residue %llu, %llu files, %llu bytes scanned\n",
+                seconds, static_cast<unsigned long long>(report.probe_filter_ms),
+                static_cast<unsigned long long>(report.flush_ms), static_cast<unsigned long long>(report.compaction_ms),
+                static_cast<unsigned long long>(report.verify_ms), report.verified(),
+                static_cast<unsigned long long>(report.residue), static_cast<unsigned long long>(report.files_scanned),
                 static_cast<unsigned long long>(report.bytes_scanned));
-  }
-  {
+    return seconds;
+  };
+  const auto bare = [&] {
     auto db = eventstore::Database::open(b, {});
     auto start = Clock::now();
     eventstore::Database::check(db->db().Flush(rocksdb::FlushOptions(), db->all_families()), "flush");
@@ -103,8 +106,16 @@ int main(int argc, char** argv) {
     for (auto* family : db->all_families()) {
       eventstore::Database::check(db->db().CompactRange(compact, family, nullptr, nullptr), "compact");
     }
-    std::printf("bare flush + CompactRange (kForce): %.2f s\n", seconds_since(start));
-  }
+    const double seconds = seconds_since(start);
+    std::printf("bare flush + CompactRange (kForce): %.2f s\n", seconds);
+    return seconds;
+  };
+  const bool bare_first = argc == 4;
+  double pass_seconds = 0, bare_seconds = 0;
+  if (bare_first) bare_seconds = bare();
+  pass_seconds = pass();
+  if (!bare_first) bare_seconds = bare();
+  std::printf("pass / bare compaction: %.2f\n", pass_seconds / bare_seconds);
   fs::remove_all(a);
   fs::remove_all(b);
   return 0;
