@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   purge_cmd->add_option("--percent", store.percent, "share of customers deleted, then purged")
       ->check(CLI::Range(0.01, 100.0))->capture_default_str();
+  purge_cmd->add_option("--edits", store.edits, "edits per customer before the deletes (each changes two fields)")
+      ->check(CLI::Range(0u, 100u))->capture_default_str();
   auto* open_cmd = app.add_subcommand("open", "ledgerd start-up against a bare RocksDB open");
   open_cmd->add_option("--customers", store.customers, "customers")->check(CLI::Range(1ull, 1'000'000'000ull))
       ->capture_default_str();

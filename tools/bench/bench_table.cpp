@@ -46,10 +46,13 @@ std::string row(const boost::json::object& o) {
                        count(num(o, "fold_events_per_s")), num(o, "fold_ratio"));
   }
   if (mode == "purge") {
-    return fmt::format("| purge {} customers, {} purged | {:.2f} s (pass) | {:.2f} s (flush + CompactRange) | {:.2f} | – | {} | "
-                       "residue {}; {} MB reclaimed of {} MB; compaction {} ms, verify {} ms, probe filter {} ms |",
-                       count(num(o, "customers")), count(num(o, "purged")), num(o, "seconds"), num(o, "raw_seconds"),
-                       num(o, "ratio"), rss, count(num(o, "residue")), fmt::format("{:.1f}", num(o, "bytes_reclaimed") / 1e6),
+    return fmt::format("| purge {} customers, {} events, {} purged | {:.2f} s (pass) | {:.2f} s (flush + CompactRange) | "
+                       "{:.2f} (pass {:.2f} × bare) | – | {} | "
+                       "residue {}; {} MB reclaimed of {} MB; compaction {} ms, verify {} ms, probe filter {} ms (beside "
+                       "the compaction) |",
+                       count(num(o, "customers")), count(num(o, "events")), count(num(o, "purged")), num(o, "seconds"),
+                       num(o, "raw_seconds"), num(o, "ratio"), num(o, "pass_over_bare"), rss, count(num(o, "residue")),
+                       fmt::format("{:.1f}", num(o, "bytes_reclaimed") / 1e6),
                        fmt::format("{:.1f}", num(o, "bytes_before") / 1e6), count(num(o, "compaction_ms")),
                        count(num(o, "verify_ms")), count(num(o, "probe_filter_ms")));
   }

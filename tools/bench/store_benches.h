@@ -16,6 +16,7 @@ struct StoreBenchOptions {
   std::uint64_t events = 0;     // replay
   std::uint64_t customers = 0;  // purge, open
   double percent = 1;           // purge: share of customers deleted, then purged
+  unsigned edits = 1;           // purge: edits per customer (each changes two fields)
 };
 
 BenchReport run_replay_bench(const StoreBenchOptions& options);
