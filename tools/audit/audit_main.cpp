@@ -367,7 +367,9 @@ int main(int argc, char** argv) {
       session = std::make_unique<ServerSession>(source.server, source.token, kRoleNeeded);
       mirror = std::make_unique<LogMirror>(source.server, source.token, kRoleNeeded);
       mirror->follow_to(session->next_seq() - 1);
-      mirror->rebuild();
+      // History by number reads the projections and prove-purge verifies them; the other
+      // commands read only the log.
+      if ((history_cmd->parsed() && number) || prove_cmd->parsed()) mirror->rebuild();
       opened = &mirror->database();
     } else {
       view = std::make_unique<AuditView>(source.data);

@@ -34,6 +34,11 @@ LogMirror::LogMirror(const std::string& server, const std::string& token, std::s
           throw;
         }
       }()) {
+  // Before RocksDB starts its threads, which inherit the mask: only the watcher takes them.
+  sigemptyset(&blocked_);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&blocked_, signal);
+  pthread_sigmask(SIG_BLOCK, &blocked_, &old_mask_);
+  watcher_ = std::thread([this] { watch_signals(); });
   try {
     eventstore::OpenOptions options;
     options.create_if_missing = true;
@@ -42,6 +47,9 @@ LogMirror::LogMirror(const std::string& server, const std::string& token, std::s
   } catch (const eventstore::StorageError& error) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
+    stopping_ = true;
+    watcher_.join();
+    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
     throw ToolError(std::string("cannot create the log's local copy: ") + error.what());
   }
   subscription_ = session_.send([](protocol::Request::Builder r) { r.initSubscribe().setFromSeq(1); });
@@ -51,6 +59,23 @@ LogMirror::~LogMirror() {
   database_.reset();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
+  stopping_ = true;
+  watcher_.join();
+  // A signal that came after the watcher stopped is delivered now, with the copy gone.
+  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+void LogMirror::watch_signals() {
+  // Wakes every 100 ms to see whether the mirror is going away.
+  const timespec slice{0, 100'000'000};
+  while (!stopping_) {
+    const int signal = sigtimedwait(&blocked_, nullptr, &slice);
+    if (signal > 0) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+      std::_Exit(128 + signal);
+    }
+  }
 }
 
 void LogMirror::write_pending() {

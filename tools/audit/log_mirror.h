@@ -6,13 +6,18 @@
 // the ledger's replay, and every audit command runs on the copy as it would on a data directory.
 //
 // The copy holds customers' data while the audit runs; it is not reachable by the ledger's
-// erasure. Not thread-safe.
+// erasure. SIGINT, SIGTERM and SIGHUP are taken over while a mirror exists: a thread waits for
+// them, removes the directory and ends the process with status 128 + the signal. Only one
+// mirror per process. Not thread-safe.
 #pragma once
 
+#include <atomic>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <rocksdb/write_batch.h>
 
@@ -47,7 +52,13 @@ class LogMirror {
   void write_pending();
   void apply_purge(const eventstore::Envelope& purge);
 
+  void watch_signals();
+
   std::filesystem::path dir_;
+  sigset_t blocked_{};
+  sigset_t old_mask_{};
+  std::atomic<bool> stopping_{false};
+  std::thread watcher_;
   std::unique_ptr<eventstore::Database> database_;
   ServerSession session_;
   std::uint64_t subscription_ = 0;
