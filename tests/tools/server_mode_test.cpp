@@ -153,7 +153,7 @@ TEST_CASE("audit --server answers every command as --data does, before and after
                                                     "10,Fay,,,,,\n11,Gil,,,,,\n12,Hal,,,,,\n");
   REQUIRE(served.admin("import " + testing::quoted(csv)).status == 0);
   {
-    tools::ServerSession desk(served.address(), kClerk, "test");
+    tools::ServerSession desk(tools::ClientOptions{.server = served.address(), .tls = false, .tls_ca = ""}, kClerk, "test");
     auto reply = desk.call([](protocol::Request::Builder r) {
       auto numbers = r.initDelete().initNumbers(2);
       numbers.set(0, 11);
@@ -320,7 +320,7 @@ TEST_CASE("audit --server verify passes while a clerk keeps writing", "[audit][s
   std::thread writer([&] {
     // No REQUIRE off the test's thread: Catch2 assertions are not thread-safe.
     try {
-      tools::ServerSession desk(served.address(), kClerk, "test");
+      tools::ServerSession desk(tools::ClientOptions{.server = served.address(), .tls = false, .tls_ca = ""}, kClerk, "test");
       for (int i = 0; !stop; ++i) {
         auto reply = desk.call([&](protocol::Request::Builder r) { r.initCreate().initFields().setName("W" + std::to_string(i)); });
         if (reply.get().isWritten()) ++written;

@@ -271,13 +271,16 @@ int import(eventstore::Database& database, const std::string& file, bool skip_ba
 int main(int argc, char** argv) {
   CLI::App app{"ledger-admin: housekeeping of a Customer Ledger (--data with ledgerd stopped, or --server)"};
   app.require_subcommand(1);
-  std::string data, server, token;
+  std::string data, token;
+  ClientOptions server{.server = "", .tls = false, .tls_ca = ""};
   if (const char* env = std::getenv("LEDGER_TOKEN")) token = env;
   bool json = false;
   std::string actor = "ledger-admin";
   auto* data_opt = app.add_option("--data", data, "data directory (ledgerd stopped)");
-  app.add_option("--server", server, "HOST:PORT of a running ledgerd: purge, stats, import, export only")->excludes(data_opt);
+  app.add_option("--server", server.server, "HOST:PORT of a running ledgerd: purge, stats, import, export only")->excludes(data_opt);
   app.add_option("--token", token, "token for --server (LEDGER_TOKEN)");
+  app.add_flag("--tls", server.tls, "connect to --server with TLS");
+  app.add_option("--tls-ca", server.tls_ca, "CA certificate (PEM) to verify the server; implies --tls");
   app.add_flag("--json", json, "data as JSON (check, stats)");
   auto* actor_opt = app.add_option("--actor", actor, "who the log records for purge and import (--data)")->capture_default_str();
 
@@ -321,8 +324,10 @@ int main(int argc, char** argv) {
     if (checkpoint_cmd->parsed() && !prune_cmd->parsed() && checkpoint_dir.empty()) {
       throw ToolError("checkpoint: give a directory, or `prune --purged`");
     }
-    if (data.empty() && server.empty()) throw ToolError("give --data DIR (ledgerd stopped), or --server HOST:PORT --token T");
-    if (!server.empty()) {
+    if (data.empty() && server.server.empty()) throw ToolError("give --data DIR (ledgerd stopped), or --server HOST:PORT --token T");
+    if (server.server.empty() && (server.tls || !server.tls_ca.empty())) throw ToolError("--tls and --tls-ca go with --server");
+    if (!server.tls_ca.empty()) server.tls = true;
+    if (!server.server.empty()) {
       for (auto* offline : {check_cmd, rebuild_cmd, compact_cmd, checkpoint_cmd}) {
         if (offline->parsed()) {
           throw ToolError(offline->get_name() + " needs the data files: run it with --data DIR while ledgerd is stopped; "

@@ -51,9 +51,9 @@ constexpr const char* kDigestsNote = "digests: not checkable through the server;
 // Where the ledger is read from: a data directory, or a server and a token.
 struct Source {
   std::string data;
-  std::string server;
+  ClientOptions server{.server = "", .tls = false, .tls_ca = ""};
   std::string token;
-  bool remote() const { return !server.empty(); }
+  bool remote() const { return !server.server.empty(); }
 };
 
 // `changing`: through the server, customers left out of the comparison because they changed
@@ -323,8 +323,10 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("LEDGER_TOKEN")) source.token = env;
   bool json = false;
   auto* data_opt = app.add_option("--data", source.data, "data directory (opened read-only, also while ledgerd runs)");
-  app.add_option("--server", source.server, "HOST:PORT of ledgerd: read the log through a subscription")->excludes(data_opt);
+  app.add_option("--server", source.server.server, "HOST:PORT of ledgerd: read the log through a subscription")->excludes(data_opt);
   app.add_option("--token", source.token, "an auditor's or admin's token for --server (LEDGER_TOKEN)");
+  app.add_flag("--tls", source.server.tls, "connect to --server with TLS");
+  app.add_option("--tls-ca", source.server.tls_ca, "CA certificate (PEM) to verify the server; implies --tls");
   app.add_flag("--json", json, "data as JSON");
 
   auto* verify_cmd = app.add_subcommand("verify", "check the chain, digests, purge receipts and projections; exit 1 on the first problem");
@@ -358,6 +360,8 @@ int main(int argc, char** argv) {
   try {
     if (source.data.empty() && !source.remote()) throw ToolError("give --data DIR, or --server HOST:PORT --token T");
     if (source.remote() && source.token.empty()) throw ToolError("--server needs --token (or LEDGER_TOKEN)");
+    if (!source.remote() && (source.server.tls || !source.server.tls_ca.empty())) throw ToolError("--tls and --tls-ca go with --server");
+    if (!source.server.tls_ca.empty()) source.server.tls = true;
     if (verify_cmd->parsed()) return source.remote() ? verify_server(source, json) : verify_data(source.data, json);
     std::unique_ptr<AuditView> view;
     std::unique_ptr<ServerSession> session;

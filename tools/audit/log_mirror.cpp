@@ -23,7 +23,7 @@ std::filesystem::path make_private_dir() {
 
 }  // namespace
 
-LogMirror::LogMirror(const std::string& server, const std::string& token, std::string role_needed)
+LogMirror::LogMirror(const ClientOptions& server, const std::string& token, std::string role_needed)
     : dir_(make_private_dir()), session_([&]() -> ServerSession {
         // The directory exists now: remove it when the connection cannot be made.
         try {

@@ -31,7 +31,7 @@ class LogMirror {
  public:
   // Opens a second connection to `server` for the subscription. Throws AccessError when it
   // cannot connect or the token may not subscribe, ToolError when the copy cannot be created.
-  LogMirror(const std::string& server, const std::string& token, std::string role_needed);
+  LogMirror(const ClientOptions& server, const std::string& token, std::string role_needed);
   ~LogMirror();
   LogMirror(const LogMirror&) = delete;
   LogMirror& operator=(const LogMirror&) = delete;

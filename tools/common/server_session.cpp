@@ -33,17 +33,25 @@ std::string describe_error(protocol::Error::Reader error) {
   return line;
 }
 
-ServerSession::ServerSession(const std::string& server, const std::string& token, std::string role_needed)
+ServerSession::ServerSession(const ClientOptions& server, const std::string& token, std::string role_needed)
     : role_needed_(std::move(role_needed)), client_([&] {
         try {
-          ClientOptions options;
-          options.server = server;
-          return std::make_unique<LedgerClient>(options);
+          return std::make_unique<LedgerClient>(server);
         } catch (const ConnectionError& error) {
           throw AccessError(error.what());
         }
       }()) {
-  auto reply = call([&](protocol::Request::Builder r) { r.initHello().setToken(token); });
+  auto hello = [&] {
+    capnp::MallocMessageBuilder message;
+    new_request(message, next_id_++).initHello().setToken(token);
+    try {
+      return checked(client_->call(message));
+    } catch (const ConnectionError& error) {
+      // A TLS-only server closes a plain connection without a word.
+      throw AccessError(std::string(error.what()) + (server.tls ? "" : "; if it speaks TLS, pass --tls or --tls-ca CERT"));
+    }
+  };
+  auto reply = hello();
   if (reply.get().isError()) throw AccessError("the server refused the hello: " + describe_error(reply.get().getError()));
   principal_ = text(reply.get().getWelcome().getPrincipal());
 }

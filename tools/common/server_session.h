@@ -26,10 +26,10 @@ class AccessError : public std::runtime_error {
 
 class ServerSession {
  public:
-  // Connects to `server` (HOST:PORT) and says hello with `token`. Throws AccessError when it
-  // cannot connect or the token is refused. `role_needed` begins the message of a forbidden
-  // request ("purge through --server needs an admin token").
-  ServerSession(const std::string& server, const std::string& token, std::string role_needed);
+  // Connects to `server.server` (HOST:PORT; TLS as `server` says) and says hello with `token`.
+  // Throws AccessError when it cannot connect or the token is refused. `role_needed` begins the
+  // message of a forbidden request ("purge through --server needs an admin token").
+  ServerSession(const ClientOptions& server, const std::string& token, std::string role_needed);
 
   // Sends a request that `fill(Request::Builder)` fills, waits for its reply and returns it.
   // Throws AccessError when the connection breaks or the server answers forbidden or
