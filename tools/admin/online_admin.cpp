@@ -100,27 +100,22 @@ int online_stats(ServerSession& session, bool json) {
   return 0;
 }
 
-int online_import(ServerSession& session, const std::string& file, bool skip_bad, std::size_t batch) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ToolError("cannot read " + file);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto plan = plan_import(text);
-  for (const auto& p : plan.problems) {
-    std::cerr << (p.line ? fmt::format("{}:{}: {}\n", file, p.line, p.reason) : fmt::format("{}: {}\n", file, p.reason));
-  }
-  const bool whole_file_bad = !plan.problems.empty() && plan.problems.front().line <= 1;
-  if (whole_file_bad || (!plan.problems.empty() && !skip_bad)) {
-    std::cout << fmt::format("imported nothing: {} bad rows (fix them, or pass --skip-bad to import the {} good ones)\n",
-                             plan.problems.size(), plan.rows.size());
-    return 1;
-  }
-  Progress progress("importing", plan.rows.size());
-  const std::size_t window = std::min(batch, kMaxImportWindow);
-  std::uint64_t created = 0, already = 0;
+namespace {
+
+// What the server answered to the rows submitted.
+struct Submitted {
+  std::uint64_t created = 0;
+  std::uint64_t already = 0;                 // replayed: an earlier run created them
   std::map<std::size_t, std::string> refused;  // line -> why
-  for (std::size_t start = 0; start < plan.rows.size(); start += window) {
-    std::vector<std::size_t> todo;
-    for (std::size_t i = start; i < std::min(plan.rows.size(), start + window); ++i) todo.push_back(i);
+};
+
+// Sends the rows `todo` of `plan` as create requests with their keys, `window` in flight at a
+// time, and collects the answers; a row answered busy is sent again with its key.
+Submitted submit_rows(ServerSession& session, const ImportPlan& plan, const std::vector<std::size_t>& rows,
+                      std::size_t window, Progress& progress, std::uint64_t& done) {
+  Submitted result;
+  for (std::size_t start = 0; start < rows.size(); start += window) {
+    std::vector<std::size_t> todo(rows.begin() + start, rows.begin() + std::min(rows.size(), start + window));
     for (int round = 0; round < kBusyRounds && !todo.empty(); ++round) {
       std::map<std::uint64_t, std::size_t> in_flight;  // request id -> row
       for (auto i : todo) {
@@ -142,25 +137,89 @@ int online_import(ServerSession& session, const std::string& file, bool skip_bad
           if (response.isError()) throw ToolError("the server ended the connection: " + describe_error(response.getError()));
           continue;
         }
-        const auto row = found->second;
-        in_flight.erase(found);
+        const auto line = plan.rows[found->second].line;
         if (response.isWritten()) {
-          ++(response.getWritten().getReplayed() ? already : created);
-          refused.erase(plan.rows[row].line);
-        } else if (response.isError() && response.getError().getCode() == protocol::ErrorCode::BUSY) {
-          todo.push_back(row);
-          refused[plan.rows[row].line] = describe_error(response.getError());
+          ++(response.getWritten().getReplayed() ? result.already : result.created);
+          result.refused.erase(line);
         } else if (response.isError()) {
-          refused[plan.rows[row].line] = describe_error(response.getError());
+          if (response.getError().getCode() == protocol::ErrorCode::BUSY) todo.push_back(found->second);
+          result.refused[line] = describe_error(response.getError());
         }
+        in_flight.erase(found);
       }
     }
-    progress.update(std::min(plan.rows.size(), start + window));
+    done += std::min(rows.size(), start + window) - start;
+    progress.update(done);
   }
-  for (const auto& [line, why] : refused) std::cerr << fmt::format("{}:{}: {}\n", file, line, why);
+  return result;
+}
+
+// The rows whose number some customer holds now (get, `window` in flight at a time).
+std::vector<std::size_t> rows_with_held_numbers(ServerSession& session, const ImportPlan& plan, std::size_t window) {
+  std::vector<std::size_t> numbered, held;
+  for (std::size_t i = 0; i < plan.rows.size(); ++i) {
+    if (plan.rows[i].command.number) numbered.push_back(i);
+  }
+  for (std::size_t start = 0; start < numbered.size(); start += window) {
+    std::map<std::uint64_t, std::size_t> in_flight;
+    for (std::size_t k = start; k < std::min(numbered.size(), start + window); ++k) {
+      const auto i = numbered[k];
+      in_flight.emplace(session.send([&](protocol::Request::Builder r) { r.initGet().setNumber(*plan.rows[i].command.number); }), i);
+    }
+    while (!in_flight.empty()) {
+      auto reply = session.receive();
+      auto found = in_flight.find(reply.get().getId());
+      if (found == in_flight.end()) continue;
+      if (reply.get().isCustomer()) held.push_back(found->second);
+      in_flight.erase(found);
+    }
+  }
+  std::sort(held.begin(), held.end());
+  return held;
+}
+
+}  // namespace
+
+int online_import(ServerSession& session, const std::string& file, bool skip_bad, std::size_t batch) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ToolError("cannot read " + file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto plan = plan_import(text);
+  const bool whole_file_bad = !plan.problems.empty() && plan.problems.front().line <= 1;
+  const std::size_t window = std::min(batch, kMaxImportWindow);
+  Progress progress("importing", plan.rows.size());
+  std::uint64_t done = 0;
+
+  // A row whose number is held is bad unless an earlier run of this file created that customer,
+  // which only its request key tells: those rows go first, and a refusal makes them bad rows.
+  std::map<std::size_t, std::string> problems;  // line -> why
+  for (const auto& p : plan.problems) problems.emplace(p.line, p.reason);
+  Submitted held;
+  std::vector<std::size_t> held_rows;
+  if (!whole_file_bad) {
+    held_rows = rows_with_held_numbers(session, plan, window);
+    held = submit_rows(session, plan, held_rows, window, progress, done);
+    problems.insert(held.refused.begin(), held.refused.end());
+  }
+  for (const auto& [line, why] : problems) {
+    std::cerr << (line ? fmt::format("{}:{}: {}\n", file, line, why) : fmt::format("{}: {}\n", file, why));
+  }
+  const auto good = plan.rows.size() - held.refused.size();
+  if (whole_file_bad || (!problems.empty() && !skip_bad)) {
+    std::cout << fmt::format("imported nothing: {} bad rows (fix them, or pass --skip-bad to import the {} good ones)\n",
+                             problems.size(), good);
+    return 1;
+  }
+  std::vector<std::size_t> rest;
+  for (std::size_t i = 0; i < plan.rows.size(); ++i) {
+    if (!std::binary_search(held_rows.begin(), held_rows.end(), i)) rest.push_back(i);
+  }
+  const auto result = submit_rows(session, plan, rest, window, progress, done);
+  for (const auto& [line, why] : result.refused) std::cerr << fmt::format("{}:{}: {}\n", file, line, why);
   std::cout << fmt::format("imported {} customers, {} already imported by an earlier run, {} refused, {} bad rows skipped\n",
-                           created, already, refused.size(), plan.problems.size());
-  return refused.empty() ? 0 : 1;
+                           held.created + result.created, held.already + result.already, result.refused.size(),
+                           problems.size());
+  return result.refused.empty() ? 0 : 1;
 }
 
 int online_export(ServerSession& session, bool deleted, const std::string& format) {
