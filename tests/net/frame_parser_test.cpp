@@ -107,7 +107,10 @@ TEST_CASE("the size limit is configurable and counts the table", "[frame]") {
 
 TEST_CASE("a truncated frame is still in progress, never complete", "[frame]") {
   auto bytes = create_frame("Truncated");
-  bytes.resize(bytes.size() - 3);
+  REQUIRE(bytes.size() > 3);
+  // erase, not resize: at -O1 with the sanitizers GCC 12 cannot see that the size does not
+  // wrap and fails the build with a stringop-overflow warning about resize's fill.
+  bytes.erase(bytes.end() - 3, bytes.end());
   FrameParser parser;
   CHECK(feed(parser, bytes) == FrameParser::Result::kNeedMore);
   CHECK(parser.in_progress());
