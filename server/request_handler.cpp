@@ -9,6 +9,7 @@
 #include "eventstore/reader.h"
 #include "projections/queries.h"
 #include "server/erasure_waiter.h"
+#include "server/wire_fields.h"
 
 namespace ledger::server {
 namespace {
@@ -70,25 +71,12 @@ std::optional<domain::Field> field_of(protocol::Field field) {
   return std::nullopt;
 }
 
-protocol::Field wire_field(domain::Field field) {
-  return static_cast<protocol::Field>(static_cast<std::uint16_t>(field));
-}
-
-void set_fields(protocol::CustomerFields::Builder out, const domain::CustomerFields& f) {
-  out.setName(f.name);
-  out.setCompany(f.company);
-  out.setEmail(f.email);
-  out.setPhone(f.phone);
-  out.setAddress(f.address);
-  out.setNotes(f.notes);
-}
-
 void set_customer(protocol::Customer::Builder out, const domain::Customer& c) {
   out.setNumber(c.number);
   out.setId(c.id);
   out.setStatus(c.status == domain::CustomerStatus::kActive ? protocol::Status::ACTIVE : protocol::Status::DELETED);
   out.setRevision(c.revision);
-  set_fields(out.initFields(), c.fields);
+  set_wire_fields(out.initFields(), c.fields);
 }
 
 std::vector<domain::CustomerNumber> copy_numbers(capnp::List<std::uint64_t>::Reader list) {

@@ -16,6 +16,7 @@
 #include "eventstore/erasure_pass.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/reader.h"
+#include "server/wire_fields.h"
 #include "net/ledgerd_process.h"
 #include "projections/replay.h"
 #include "reliability/ledger_calls.h"
@@ -36,15 +37,6 @@ bool long_mode() {
   return v && std::string(v) == "1";
 }
 
-void set_fields(protocol::CustomerFields::Builder out, const domain::CustomerFields& f) {
-  out.setName(f.name);
-  out.setCompany(f.company);
-  out.setEmail(f.email);
-  out.setPhone(f.phone);
-  out.setAddress(f.address);
-  out.setNotes(f.notes);
-}
-
 // Creates marked customers [first, first + count) with at most kWindow in flight; returns their
 // numbers by index.
 std::map<int, std::uint64_t> create_marked(tools::LedgerClient& client, int first, int count) {
@@ -56,7 +48,7 @@ std::map<int, std::uint64_t> create_marked(tools::LedgerClient& client, int firs
       auto message = testing::request_message(static_cast<std::uint64_t>(i) + 100, [&](protocol::Request::Builder r) {
         const auto key = testing::create_request(i);
         r.setRequestKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
-        set_fields(r.initCreate().initFields(), testing::marked_fields(i));
+        server::set_wire_fields(r.initCreate().initFields(), testing::marked_fields(i));
       });
       client.send(*message);
       ++sent;

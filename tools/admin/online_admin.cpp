@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "server/wire_fields.h"
 #include "tools/admin/customer_import.h"
 #include "tools/admin/list_export.h"
 #include "tools/common/data_dir.h"
@@ -28,15 +29,6 @@ std::string join(const std::vector<std::uint64_t>& numbers) {
   std::string out;
   for (auto n : numbers) out += (out.empty() ? "" : ", ") + std::to_string(n);
   return out;
-}
-
-void set_fields(protocol::CustomerFields::Builder out, const domain::CustomerFields& f) {
-  out.setName(f.name);
-  out.setCompany(f.company);
-  out.setEmail(f.email);
-  out.setPhone(f.phone);
-  out.setAddress(f.address);
-  out.setNotes(f.notes);
 }
 
 }  // namespace
@@ -123,7 +115,7 @@ Submitted submit_rows(ServerSession& session, const ImportPlan& plan, const std:
         const auto id = session.send([&](protocol::Request::Builder r) {
           r.setRequestKey(kj::arrayPtr(reinterpret_cast<const capnp::byte*>(row.request_key.data()), row.request_key.size()));
           auto create = r.initCreate();
-          set_fields(create.initFields(), row.command.fields);
+          server::set_wire_fields(create.initFields(), row.command.fields);
           create.setNumber(row.command.number.value_or(0));
         });
         in_flight.emplace(id, i);

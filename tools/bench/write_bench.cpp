@@ -17,6 +17,7 @@
 #include "projections/projector.h"
 #include "server/command_service.h"
 #include "server/group_batch.h"
+#include "server/wire_fields.h"
 #include "tools/bench/ledgerd_process.h"
 #include "tools/ledgerctl_client.h"
 
@@ -28,19 +29,13 @@ namespace {
 
 void fill_request(protocol::Request::Builder request, const domain::Command& command) {
   if (const auto* create = std::get_if<domain::CreateCustomer>(&command)) {
-    auto fields = request.initCreate().initFields();
-    fields.setName(create->fields.name);
-    fields.setCompany(create->fields.company);
-    fields.setEmail(create->fields.email);
-    fields.setPhone(create->fields.phone);
-    fields.setAddress(create->fields.address);
-    fields.setNotes(create->fields.notes);
+    server::set_wire_fields(request.initCreate().initFields(), create->fields);
   } else if (const auto* edit = std::get_if<domain::EditCustomer>(&command)) {
     auto e = request.initEdit();
     e.setNumber(edit->number);
     auto changes = e.initChanges(static_cast<unsigned>(edit->changes.size()));
     for (unsigned i = 0; i < edit->changes.size(); ++i) {
-      changes[i].setField(static_cast<protocol::Field>(static_cast<std::uint16_t>(edit->changes[i].field)));
+      changes[i].setField(server::wire_field(edit->changes[i].field));
       changes[i].setValue(edit->changes[i].value);
     }
   } else if (const auto* del = std::get_if<domain::DeleteCustomers>(&command)) {
