@@ -123,8 +123,10 @@ std::pair<std::string, std::string> free_interval_row(const NumberInterval& inte
   return {u64_key(interval.last), u64_key(interval.first)};
 }
 
+bool free_number_rows_by_last(const eventstore::Reader& reader) { return reader.get(Family::kMeta, kLayoutKey).has_value(); }
+
 bool upgrade_free_number_rows(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch) {
-  if (reader.get(Family::kMeta, kLayoutKey)) return false;
+  if (free_number_rows_by_last(reader)) return false;
   auto& database = reader.database();
   auto* family = database.family(Family::kNumbersFree);
   // The earlier layout: first -> last.

@@ -67,6 +67,10 @@ std::pair<std::string, std::string> free_interval_row(const NumberInterval& inte
 // Rewrites them in `batch` and records the new layout in meta; false when nothing was to do.
 bool upgrade_free_number_rows(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch);
 
+// Whether the `numbers_free` rows are keyed by their last number; false in a directory written
+// before, until upgrade_free_number_rows rewrites it (verify compares such rows as they are).
+bool free_number_rows_by_last(const eventstore::Reader& reader);
+
 // Records in meta that `numbers_free` rows are keyed by their last number (a rebuild writes
 // its rows that way; FreeNumbers::initialize records it itself).
 void record_free_number_layout(eventstore::Database& database, rocksdb::WriteBatchBase& batch);

@@ -233,7 +233,13 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
     return fail(0, error.what());
   }
   report.customers = ledger.customers.size();
-  const auto rows = expected_rows(ledger);
+  auto rows = expected_rows(ledger);
+  if (!free_number_rows_by_last(reader)) {
+    // Written before the rows were keyed by their last number, and not opened by ledgerd since.
+    std::map<std::string, std::string> by_first;
+    for (const auto& [last, first] : rows.numbers_free) by_first.emplace(first, last);
+    rows.numbers_free = std::move(by_first);
+  }
   for (auto [family, wanted] : {std::pair{Family::kCustomers, &rows.customers}, std::pair{Family::kActive, &rows.active},
                                 std::pair{Family::kDeleted, &rows.deleted}, std::pair{Family::kNumbersFree, &rows.numbers_free},
                                 std::pair{Family::kSearch, &rows.search}}) {
