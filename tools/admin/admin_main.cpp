@@ -24,6 +24,7 @@
 #include "server/command_service.h"
 #include "tools/admin/checkpoints.h"
 #include "tools/admin/customer_import.h"
+#include "tools/admin/purge_confirmation.h"
 #include "tools/admin/list_export.h"
 #include "tools/admin/online_admin.h"
 #include "tools/common/data_dir.h"
@@ -182,28 +183,16 @@ void print_erasure(server::CommandService& service, std::uint64_t purge_seq) {
 
 int purge(eventstore::Database& database, bool yes, std::optional<std::uint64_t> expect_count, const std::string& actor) {
   const auto deleted = count_rows(eventstore::DatabaseReader(database), eventstore::Family::kDeleted);
-  if (!yes) {
-    if (isatty(STDIN_FILENO) != 1) throw ToolError("purge cannot be undone; without a terminal to confirm on, pass --yes");
-    std::cout << fmt::format("Cleanup old customers erases all {} deleted customers for good and frees their numbers.\n"
-                             "This cannot be undone. Type yes to go on: ",
-                             deleted);
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer != "yes") {
-      std::cout << "nothing purged\n";
-      return 2;
-    }
-  }
+  if (!yes && !confirm_purge(deleted)) return 2;
   server::CommandService service(database);
   const auto outcome = service.execute(domain::PurgeDeletedCustomers{true, expect_count.value_or(deleted)},
                                        server::RequestContext{actor, ""});
   if (auto* refusal = std::get_if<domain::Refusal>(&outcome)) throw ToolError("purge refused: " + refusal->message);
   if (auto* failure = std::get_if<server::Failure>(&outcome)) throw ToolError("purge failed: " + failure->message);
   const auto& accepted = std::get<server::Accepted>(outcome);
-  std::string numbers;
-  for (auto n : accepted.numbers) numbers += (numbers.empty() ? "" : ", ") + std::to_string(n);
   const auto purge_seq = accepted.seqs.back();
-  std::cout << fmt::format("purged {} customers at seq {}; numbers freed: {}\n", accepted.purged, purge_seq, numbers);
+  std::cout << fmt::format("purged {} customers at seq {}; numbers freed: {}\n", accepted.purged, purge_seq,
+                           fmt::join(accepted.numbers, ", "));
   print_erasure(service, purge_seq);
   print_purged_checkpoints(eventstore::DatabaseReader(database));
   return 0;

@@ -12,6 +12,7 @@
 #include "server/wire_fields.h"
 #include "tools/admin/customer_import.h"
 #include "tools/admin/list_export.h"
+#include "tools/admin/purge_confirmation.h"
 #include "tools/common/data_dir.h"
 #include "tools/common/log_json.h"
 #include "tools/common/progress.h"
@@ -25,28 +26,11 @@ constexpr std::size_t kMaxImportWindow = 1000;
 // A row answered busy (the writer's queue was full) is sent again, with the same key.
 constexpr int kBusyRounds = 5;
 
-std::string join(const std::vector<std::uint64_t>& numbers) {
-  std::string out;
-  for (auto n : numbers) out += (out.empty() ? "" : ", ") + std::to_string(n);
-  return out;
-}
-
 }  // namespace
 
 int online_purge(ServerSession& session, bool yes, std::optional<std::uint64_t> expect_count) {
   const auto deleted = session.list_all(true).size();
-  if (!yes) {
-    std::cout << fmt::format("Cleanup old customers erases all {} deleted customers for good and frees their numbers.\n"
-                             "This cannot be undone. Type yes to go on: ",
-                             deleted);
-    std::cout.flush();
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer != "yes") {
-      std::cout << "nothing purged\n";
-      return 2;
-    }
-  }
+  if (!yes && !confirm_purge(deleted)) return 2;
   const auto guard = expect_count.value_or(deleted);
   auto reply = session.call([&](protocol::Request::Builder r) {
     auto purge = r.initPurge();
@@ -58,7 +42,7 @@ int online_purge(ServerSession& session, bool yes, std::optional<std::uint64_t> 
   auto purged = reply.get().getPurged();
   std::vector<std::uint64_t> freed;
   for (auto n : purged.getNumbersFreed()) freed.push_back(n);
-  std::cout << fmt::format("purged {} customers at seq {}; numbers freed: {}\n", purged.getPurged(), purged.getSeq(), join(freed));
+  std::cout << fmt::format("purged {} customers at seq {}; numbers freed: {}\n", purged.getPurged(), purged.getSeq(), fmt::join(freed, ", "));
   const std::string state = purged.getErasure().getState().cStr();
   if (state == "pending") {
     std::cout << "the erasure pass has not reported yet; ledgerd goes on with it (and resumes it after a restart); "
