@@ -82,7 +82,7 @@ TEST_CASE("admin stats counts customers, events and stubs", "[admin]") {
   auto run = admin(ledger, "--json stats");
   INFO(run.output);
   REQUIRE(run.status == 0);
-  auto doc = boost::json::parse(run.output).as_object();
+  auto doc = boost::json::parse(run.stdout_text).as_object();
   CHECK(doc["active"].as_int64() == 2);
   CHECK(doc["deleted"].as_int64() == 0);
   CHECK(doc["events"].as_int64() == 5);
@@ -196,7 +196,7 @@ TEST_CASE("admin export lists deleted customers as JSON lines, and compact runs"
   auto run = admin(ledger, "export --deleted --format jsonl");
   INFO(run.output);
   REQUIRE(run.status == 0);
-  auto cy = boost::json::parse(run.output).as_object();
+  auto cy = boost::json::parse(run.stdout_text).as_object();
   CHECK(cy["number"].as_int64() == 3);
   CHECK(cy["name"].as_string() == "Cy");
   auto compacted = admin(ledger, "compact");

@@ -135,7 +135,7 @@ TEST_CASE("audit replay shows the lists as they were before the purge", "[audit]
   auto before = audit(ledger, "--json replay --until 7");
   INFO(before.output);
   REQUIRE(before.status == 0);
-  auto doc = boost::json::parse(before.output).as_object();
+  auto doc = boost::json::parse(before.stdout_text).as_object();
   CHECK(doc["active"].as_array().size() == 2);
   REQUIRE(doc["deleted"].as_array().size() == 2);
   CHECK(doc["deleted"].as_array()[0].as_object()["number"].as_int64() == 3);
@@ -156,7 +156,7 @@ TEST_CASE("audit export writes decoded entries and stubs; purges lists the recei
   auto run = audit(ledger, "export --from 2 --until 9");
   INFO(run.output);
   REQUIRE(run.status == 0);
-  std::istringstream lines(run.output);
+  std::istringstream lines(run.stdout_text);
   std::string line;
   std::vector<boost::json::object> entries;
   while (std::getline(lines, line)) entries.push_back(boost::json::parse(line).as_object());

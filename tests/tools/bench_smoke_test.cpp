@@ -26,11 +26,9 @@ boost::json::object bench(const std::string& args) {
   fs::remove_all(work);
   INFO(run.output);
   REQUIRE(run.status == 0);
-  // The object is the last line; nothing else goes to stdout, but ledgerd's log may reach stderr.
-  const auto start = run.output.rfind("\n{");
-  const auto text = run.output.substr(start == std::string::npos ? 0 : start + 1);
+  // stdout holds the object and nothing else; logs (the bench's, ledgerd's) go to stderr.
   boost::system::error_code ec;
-  auto value = boost::json::parse(text, ec);
+  auto value = boost::json::parse(run.stdout_text, ec);
   REQUIRE_FALSE(ec);
   REQUIRE(value.is_object());
   return value.as_object();

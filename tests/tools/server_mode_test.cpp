@@ -133,8 +133,8 @@ void audit_both_ways(const Served& served, const std::string& export_file = {}) 
   INFO(verify.output << "\n" << verify_data.output);
   REQUIRE(verify.status == 0);
   REQUIRE(verify_data.status == 0);
-  auto server_report = boost::json::parse(verify.output).as_object();
-  auto data_report = boost::json::parse(verify_data.output).as_object();
+  auto server_report = boost::json::parse(verify.stdout_text).as_object();
+  auto data_report = boost::json::parse(verify_data.stdout_text).as_object();
   CHECK_FALSE(server_report["digests_checked"].as_bool());
   for (auto key : {"entries", "stubs", "purges", "customers"}) CHECK(server_report[key] == data_report[key]);
 }
@@ -249,7 +249,7 @@ TEST_CASE("admin --server purge needs --yes without a terminal, and an admin's t
   auto stats = served.admin("--json stats", kAuditor);
   INFO(stats.output);
   REQUIRE(stats.status == 0);
-  auto doc = boost::json::parse(stats.output).as_object();
+  auto doc = boost::json::parse(stats.stdout_text).as_object();
   CHECK(doc["active"].as_int64() == 2);
   CHECK(doc["deleted"].as_int64() == 0);
   CHECK(doc["events"].as_int64() == 5);

@@ -31,6 +31,7 @@
 #include "tools/common/log_json.h"
 #include "tools/common/progress.h"
 #include "tools/common/server_session.h"
+#include "tools/common/stderr_log.h"
 
 using namespace ledger;
 using namespace ledger::tools;
@@ -307,6 +308,7 @@ int main(int argc, char** argv) {
   purge_cmd->add_option("--expect-count", expect_count, "refuse unless exactly this many customers are deleted");
 
   CLI11_PARSE(app, argc, argv);
+  tools::log_to_stderr("ledger-admin");
 
   try {
     if (export_cmd->parsed() && !active && !deleted) throw ToolError("export: give --active or --deleted");

@@ -33,6 +33,7 @@
 #include "tools/common/log_json.h"
 #include "tools/common/progress.h"
 #include "tools/common/server_session.h"
+#include "tools/common/stderr_log.h"
 
 using namespace ledger;
 using namespace ledger::tools;
@@ -356,6 +357,7 @@ int main(int argc, char** argv) {
   prove_cmd->add_option("--purge", purge_seq, "the purge's seq (default: every purge after the export)");
 
   CLI11_PARSE(app, argc, argv);
+  tools::log_to_stderr("ledger-audit");
 
   try {
     if (source.data.empty() && !source.remote()) throw ToolError("give --data DIR, or --server HOST:PORT --token T");

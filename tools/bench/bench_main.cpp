@@ -18,6 +18,7 @@
 #include "tools/bench/store_benches.h"
 #include "tools/bench/write_bench.h"
 #include "tools/bench/ledgerd_process.h"
+#include "tools/common/stderr_log.h"
 
 using namespace ledger;
 namespace fs = std::filesystem;
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
   table_cmd->add_option("files", table_files, "files of --json results")->required()->check(CLI::ExistingFile);
 
   CLI11_PARSE(app, argc, argv);
+  tools::log_to_stderr("ledger-bench");
 
   if (*table_cmd) {
     std::vector<std::string> lines;
