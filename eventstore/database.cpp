@@ -6,8 +6,11 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
+#include <spdlog/spdlog.h>
 
 #include "eventstore/encoding.h"
+#include "eventstore/pending_erasure.h"
+#include "eventstore/reader.h"
 
 namespace ledger::eventstore {
 namespace {
@@ -90,6 +93,8 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     cf.write_buffer_size = options.write_buffer_bytes;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf.enable_blob_files = false;
+    // Held until the pending erasures are known (compactions_held()); read-only opens never compact.
+    cf.disable_auto_compactions = !self->read_only_;
     if (static_cast<Family>(i) == Family::kRequests) cf.compaction_filter = request_filter.get();
     descriptors.emplace_back(kFamilyNames[i], cf);
   }
@@ -128,6 +133,14 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   if (auto why = erasure_blocker(self->db_->GetDBOptions(), effective_families)) {
     throw StorageError("data directory " + path + " is configured so that erasure would be incomplete: " + *why);
   }
+  if (!self->read_only_) {
+    self->compactions_held_ = true;
+    if (pending_erasures(DatabaseReader(*self)).empty()) {
+      self->release_compactions();
+    } else {
+      spdlog::info("an erasure is pending: automatic compactions wait until its pass has recovered its probes");
+    }
+  }
   return self;
 }
 
@@ -135,6 +148,13 @@ std::vector<rocksdb::ColumnFamilyHandle*> Database::all_families() const {
   std::vector<rocksdb::ColumnFamilyHandle*> out(handles_.begin(), handles_.end());
   out.push_back(default_handle_);
   return out;
+}
+
+void Database::release_compactions() {
+  if (!compactions_held_.exchange(false)) return;
+  for (auto* handle : all_families()) {
+    check(db_->SetOptions(handle, {{"disable_auto_compactions", "false"}}), "resuming automatic compactions");
+  }
 }
 
 void Database::catch_up() { check(db_->TryCatchUpWithPrimary(), "catching up with the primary"); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -83,6 +84,15 @@ class Database {
   // Throws StorageError on failure.
   void catch_up();
 
+  // A writable open holds RocksDB's automatic compactions while an erasure is pending: they
+  // would drop the old versions from which the erasure pass recovers its probes after a restart
+  // (a compaction started at open, e.g. of bottommost files whose old versions no snapshot
+  // needs any more, races that recovery). The pass releases them once it has its probes; with
+  // nothing pending they are released before open() returns. Manual compactions always run.
+  bool compactions_held() const { return compactions_held_; }
+  // Idempotent. Throws StorageError when RocksDB refuses the option change.
+  void release_compactions();
+
   // Flushes memtables and closes. Called by the destructor; explicit for error reporting.
   void close();
 
@@ -91,6 +101,7 @@ class Database {
   std::filesystem::path dir_;
   OpenOptions options_;
   bool read_only_ = false;
+  std::atomic<bool> compactions_held_{false};
   std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> handles_{};
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   // Must outlive the DB: column family options point at it.

@@ -71,9 +71,7 @@ void ErasureWorker::run() {
   }
 }
 
-void ErasureWorker::run_pass() {
-  const auto pending = eventstore::pending_erasures(eventstore::DatabaseReader(database_));
-  if (pending.empty()) return;
+std::vector<std::string> ErasureWorker::collect_probes(const std::vector<std::uint64_t>& pending) {
   std::vector<std::string> probes;
   for (auto seq : pending) {
     std::vector<std::string> known;
@@ -96,6 +94,24 @@ void ErasureWorker::run_pass() {
     }
     probes.insert(probes.end(), std::make_move_iterator(known.begin()), std::make_move_iterator(known.end()));
   }
+  return probes;
+}
+
+void ErasureWorker::run_pass() {
+  const auto pending = eventstore::pending_erasures(eventstore::DatabaseReader(database_));
+  if (pending.empty()) {
+    database_.release_compactions();
+    return;
+  }
+  std::vector<std::string> probes;
+  try {
+    probes = collect_probes(pending);
+  } catch (...) {
+    database_.release_compactions();
+    throw;
+  }
+  // The old versions have given their probes; the pass's own compaction follows.
+  database_.release_compactions();
 
   eventstore::ErasurePassOptions pass;
   pass.quiescence_timeout = options_.quiescence_timeout;

@@ -57,6 +57,9 @@ class ErasureWorker {
  private:
   void run();
   void run_pass();
+  // The probes of every pending purge: those handed over by purge_committed, else recovered from
+  // the old versions RocksDB still holds (automatic compactions are held until then).
+  std::vector<std::string> collect_probes(const std::vector<std::uint64_t>& pending);
 
   eventstore::Database& database_;
   const ErasureWorkerOptions options_;

@@ -6,6 +6,7 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "eventstore/event_log.h"
+#include "eventstore/pending_erasure.h"
 #include "support/temp_dir.h"
 
 using namespace ledger::eventstore;
@@ -83,4 +84,29 @@ TEST_CASE("a second process cannot open a data directory in use", "[eventstore]"
   ledger::testing::TempDir dir;
   auto db = Database::open(dir.path(), {});
   CHECK_THROWS_WITH(Database::open(dir.path(), {}), Catch::Contains("in use"));
+}
+
+TEST_CASE("automatic compactions wait while an erasure is pending, until the pass releases them", "[eventstore]") {
+  ledger::testing::TempDir dir;
+  const auto automatic = [](Database& db) {
+    bool all = true;
+    for (auto* family : db.all_families()) all = all && !db.db().GetOptions(family).disable_auto_compactions;
+    return all;
+  };
+  {
+    auto db = Database::open(dir.path(), {});
+    CHECK_FALSE(db->compactions_held());
+    CHECK(automatic(*db));
+    rocksdb::WriteBatch batch;
+    record_pending_erasure(*db, batch, 9);
+    REQUIRE(db->db().Write(rocksdb::WriteOptions(), &batch).ok());
+  }
+  auto db = Database::open(dir.path(), {});
+  CHECK(db->compactions_held());
+  CHECK_FALSE(automatic(*db));
+  db->release_compactions();
+  CHECK_FALSE(db->compactions_held());
+  CHECK(automatic(*db));
+  db->release_compactions();  // idempotent
+  CHECK(automatic(*db));
 }
