@@ -1,6 +1,7 @@
 #include "server/connection.h"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -70,6 +71,33 @@ void Connection::start() {
   asio::co_spawn(stream_.get_executor(), watchdog(), done);
 }
 
+asio::awaitable<void> close_lingering(std::shared_ptr<Connection::Stream> stream, bool tls, ConnectionLimits limits,
+                                     std::size_t drained) {
+  // One deadline for all of it: closing the socket ends whichever step is waiting.
+  asio::steady_timer deadline(stream->get_executor(), limits.drain_time);
+  deadline.async_wait([stream](boost::system::error_code ec) {
+    if (ec) return;
+    boost::system::error_code ignored;
+    stream->lowest_layer().close(ignored);
+  });
+  if (tls) {
+    // Sends close_notify, then waits for the client's, dropping what it sends meanwhile. It
+    // fails when the client just closes or sends garbage; the TCP end goes out all the same.
+    co_await stream->async_shutdown(kAwait);
+  }
+  auto& socket = stream->next_layer();
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  std::array<std::uint8_t, 4096> sink;
+  while (drained < limits.max_drain_bytes) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kAwait);
+    if (ec) break;  // the client's end, a reset, or the deadline
+    drained += n;
+  }
+  deadline.cancel();
+  socket.close(ignored);
+}
+
 void Connection::stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     if (self->closed_) return;
@@ -94,12 +122,11 @@ void Connection::finished() {
 asio::awaitable<void> Connection::read_loop() {
   if (tls_) {
     auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kAwait);
-    if (ec) {
-      spdlog::info("connection {}: TLS handshake failed: {}", peer_, ec.message());
-      close_now();
-      co_return;
-    }
+    if (ec && !closing_) spdlog::info("connection {}: TLS handshake failed: {}", peer_, ec.message());
+    tls_ready_ = !ec;
+    if (ec) close_after_flush();
   }
+  bool client_ended = false;  // the client closed or reset its side: nothing left to read
   while (!closing_) {
     // Backpressure: no new request while too many await the writer or the client.
     while (!closing_ && (in_flight_ >= limits_.max_in_flight || outbox_bytes_ >= limits_.max_outbox_bytes)) {
@@ -112,6 +139,11 @@ asio::awaitable<void> Connection::read_loop() {
                           : co_await stream_.next_layer().async_read_some(buffer, kAwait);
       if (ec) {
         if (parser_.in_progress() && !closing_) spdlog::info("connection {}: closed in the middle of a frame", peer_);
+        client_ended = ec != asio::error::operation_aborted;
+        break;
+      }
+      if (closing_) {  // closed while this read waited: the bytes go unread, like those after them
+        drained_ += n;
         break;
       }
       buffer_pos_ = 0;
@@ -137,6 +169,30 @@ asio::awaitable<void> Connection::read_loop() {
     update_deadline();
   }
   close_after_flush();
+  co_await drain_until_answered(client_ended);
+  if (closed_) co_return;
+  // Aliasing the connection keeps it alive as long as close_lingering's deadline handler.
+  co_await close_lingering(std::shared_ptr<Stream>(shared_from_this(), &stream_), tls_ready_, limits_, drained_);
+  close_now();
+}
+
+// Until the writer has sent the last answer the client may be blocked writing, and would read
+// its answers only once it can write again; so the reader drops what it sends meanwhile.
+asio::awaitable<void> Connection::drain_until_answered(bool client_ended) {
+  bool can_read = !client_ended;
+  while (!writer_done_ && !closed_) {
+    if (!can_read || drained_ >= limits_.max_drain_bytes) {
+      co_await read_gate_.async_wait(kAwait);  // the writer wakes it once it is done
+      continue;
+    }
+    auto buffer = asio::buffer(buffer_);
+    auto [ec, n] = tls_ready_ ? co_await stream_.async_read_some(buffer, kAwait)
+                              : co_await stream_.next_layer().async_read_some(buffer, kAwait);
+    drained_ += n;
+    // operation_aborted: the writer is done and woke this read. Any other error: the client's
+    // end, a reset or a TLS error; close_lingering drops whatever TLS could not read.
+    if (ec && ec != asio::error::operation_aborted) can_read = false;
+  }
 }
 
 void Connection::handle_frame(Frame frame) {
@@ -228,7 +284,7 @@ void Connection::pump_subscription() {
 }
 
 void Connection::send(Frame frame) {
-  if (closed_) return;
+  if (closed_ || writer_done_) return;
   outbox_bytes_ += frame.size() * sizeof(capnp::word);
   outbox_.push_back(std::move(frame));
   write_signal_.cancel();
@@ -242,9 +298,7 @@ void Connection::fail(protocol::ErrorCode code, const std::string& message) {
 void Connection::close_after_flush() {
   if (closing_) return;
   closing_ = true;
-  boost::system::error_code ignored;
-  // Wakes a pending read with end-of-file; writes go on.
-  stream_.lowest_layer().shutdown(tcp::socket::shutdown_receive, ignored);
+  // A pending read goes on: what it brings is dropped (drain_until_answered).
   read_gate_.cancel();
   write_signal_.cancel();
   update_deadline();
@@ -284,21 +338,29 @@ asio::awaitable<void> Connection::write_loop() {
     auto [ec, n] = tls_ ? co_await asio::async_write(stream_, buffers, kAwait)
                         : co_await asio::async_write(stream_.next_layer(), buffers, kAwait);
     outbox_bytes_ -= bytes;
-    if (ec) break;
+    if (ec) {
+      close_now();  // the client is gone: no answer is left to deliver
+      break;
+    }
     last_activity_ = Clock::now();
     read_gate_.cancel();
     if (subscription_id_ && outbox_bytes_ < limits_.max_outbox_bytes / 2) pump_subscription();
     update_deadline();
   }
-  if (tls_ && !closed_) {
-    co_await stream_.async_shutdown(kAwait);
-  }
-  close_now();
+  if (closed_) co_return;
+  // The reader ends the connection, since close_lingering reads: wake it wherever it waits.
+  writer_done_ = true;
+  update_deadline();
+  read_gate_.cancel();
+  boost::system::error_code ignored;
+  stream_.lowest_layer().cancel(ignored);
 }
 
 void Connection::update_deadline() {
   auto now = Clock::now();
-  if (closing_) {
+  if (writer_done_) {
+    deadline_ = Clock::time_point::max();  // close_lingering keeps its own
+  } else if (closing_) {
     deadline_ = now + limits_.linger;
     deadline_reason_ = "the client did not read its last responses";
   } else if (!session_.principal) {

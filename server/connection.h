@@ -6,6 +6,11 @@
 // `max_outbox_bytes` of responses wait for the client to read them. Deadlines: hello, a frame
 // in progress, idleness. Bad bytes: an error frame, then the connection closes.
 //
+// Closing: once closing, the reader drops whatever the client still sends while the writer
+// sends the last answers; then the reader ends the connection with close_lingering() below.
+// Only close_now() closes at once: for a client that stops reading its last answers, a broken
+// connection, and abort().
+//
 // Thread-safety: stop(), abort() and the commit wake-up may be called from any thread; the rest
 // runs on the strand.
 #pragma once
@@ -39,6 +44,12 @@ struct ConnectionLimits {
   std::chrono::milliseconds idle_timeout{300'000};
   // A closing connection whose client does not read its last responses is closed after this.
   std::chrono::milliseconds linger{5'000};
+  // After the last answer is written, the server reads and drops what the client still sends,
+  // until the client ends the connection, for at most this long and this many bytes (a flooding
+  // client cannot hold it longer). Closing a socket with unread bytes makes the kernel reset
+  // the connection, and the reset can destroy the last answers before the client reads them.
+  std::chrono::milliseconds drain_time{2'000};
+  std::size_t max_drain_bytes = 1 << 20;
   // A live subscriber this many entries behind the log is cut off.
   std::uint64_t max_subscriber_lag = 100'000;
 };
@@ -62,6 +73,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Clock = std::chrono::steady_clock;
 
   boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> drain_until_answered(bool client_ended);
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<void> watchdog();
   void handle_frame(Frame frame);
@@ -101,9 +113,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point deadline_;
   std::string deadline_reason_;
 
-  bool closing_ = false;  // no more requests are read
-  bool closed_ = false;   // the socket is closed
-  int running_ = 0;       // coroutines still running
+  bool tls_ready_ = false;    // the TLS handshake is done
+  bool closing_ = false;      // no more requests are read
+  bool writer_done_ = false;  // the last answer is written: the reader ends the connection
+  bool closed_ = false;       // the socket is closed
+  std::size_t drained_ = 0;   // bytes read and dropped since closing
+  int running_ = 0;           // coroutines still running
 
   // Subscription state.
   std::optional<std::uint64_t> subscription_id_;  // the request id entries carry
@@ -114,5 +129,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<std::atomic<std::uint64_t>> published_;  // written by the writer thread
   std::shared_ptr<std::atomic<bool>> wake_pending_;
 };
+
+// The lingering close, for a connection whose last answer is written: ends the sending side
+// (with TLS the close_notify first, then the TCP end of stream), then reads and drops what the
+// client still sends until the client ends the connection, `limits.drain_time` passes or
+// `limits.max_drain_bytes` (less the `drained` already) are read, and closes the socket. So the
+// client reads every answer, then the end, instead of a reset. Runs on the stream's strand;
+// nothing else may read or write the stream meanwhile.
+boost::asio::awaitable<void> close_lingering(std::shared_ptr<Connection::Stream> stream, bool tls,
+                                             ConnectionLimits limits, std::size_t drained = 0);
 
 }  // namespace ledger::server

@@ -1,5 +1,7 @@
 // ConnectionManager: which connections are open, so that the server can enforce its connection
-// limit and stop them all on shutdown. Thread-safe.
+// limit and stop them all on shutdown. A connection stays here through its lingering close
+// (close_lingering, at most ConnectionLimits::drain_time): it still holds a socket, which is what
+// the limit bounds. Thread-safe.
 #pragma once
 
 #include <cstddef>

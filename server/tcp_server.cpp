@@ -15,30 +15,33 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
-// Refused TLS clients handshaking at once; more are closed without an answer, so that a flood
-// beyond the connection limit cannot make the server do unbounded handshakes.
-constexpr int kMaxTlsRefusals = 64;
+// Refused clients being answered at once; more are closed without an answer, so that a flood
+// beyond the connection limit cannot make the server do unbounded handshakes or hold unbounded
+// sockets while their lingering closes last.
+constexpr int kMaxRefusals = 64;
 
-// Completes the TLS handshake, writes `frame`, and closes, all within `deadline`: a TLS client
-// can read nothing sent before its handshake. Runs on the socket's strand.
-asio::awaitable<void> refuse_after_handshake(std::shared_ptr<Connection::Stream> stream, std::shared_ptr<Frame> frame,
-                                             std::chrono::milliseconds deadline) {
-  asio::steady_timer timer(stream->get_executor(), deadline);
+// Writes `frame` and ends the connection with close_lingering, so that the client reads the
+// frame even when it has already sent its hello. With TLS the handshake comes first, since a
+// TLS client can read nothing sent before it; handshake and write take at most the hello
+// deadline. Runs on the socket's strand.
+asio::awaitable<void> refuse_connection(std::shared_ptr<Connection::Stream> stream, bool tls,
+                                        std::shared_ptr<Frame> frame, ConnectionLimits limits) {
+  asio::steady_timer timer(stream->get_executor(), limits.hello_timeout);
   timer.async_wait([stream](boost::system::error_code ec) {
     if (ec) return;
     boost::system::error_code ignored;
     stream->lowest_layer().close(ignored);  // ends whichever step below is waiting
   });
-  auto [handshake_ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, kAwait);
-  if (!handshake_ec) {
-    co_await asio::async_write(*stream, asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word)), kAwait);
+  const auto bytes = asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word));
+  bool tls_ready = false;
+  if (!tls) {
+    co_await asio::async_write(stream->next_layer(), bytes, kAwait);
+  } else if (auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, kAwait); !ec) {
+    tls_ready = true;
+    co_await asio::async_write(*stream, bytes, kAwait);
   }
   timer.cancel();
-  // No TLS close exchange: it would wait for the client, which need not answer; the client
-  // reads the frame, then the end of the connection.
-  boost::system::error_code ignored;
-  stream->lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
-  stream->lowest_layer().close(ignored);
+  co_await close_lingering(stream, tls_ready, limits);
 }
 
 }  // namespace
@@ -98,28 +101,18 @@ void Server::accept() {
 
 void Server::refuse(tcp::socket socket) {
   spdlog::warn("connection refused: the limit of {} connections is reached", options_.max_connections);
-  auto frame = std::make_shared<Frame>(RequestHandler::error_frame(
-      0, protocol::ErrorCode::BUSY, "the server has too many connections; retry shortly"));
-  if (tls_) {
-    if (tls_refusals_->fetch_add(1) >= kMaxTlsRefusals) {
-      --*tls_refusals_;
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      return;
-    }
-    auto executor = socket.get_executor();
-    auto stream = std::make_shared<Connection::Stream>(std::move(socket), *tls_);
-    asio::co_spawn(executor, refuse_after_handshake(stream, frame, options_.limits.hello_timeout),
-                   [refusals = tls_refusals_](std::exception_ptr) { --*refusals; });
+  if (refusals_->fetch_add(1) >= kMaxRefusals) {
+    --*refusals_;
+    boost::system::error_code ignored;
+    socket.close(ignored);
     return;
   }
-  auto shared = std::make_shared<tcp::socket>(std::move(socket));
-  asio::async_write(*shared, asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word)),
-                    [shared, frame](boost::system::error_code, std::size_t) {
-                      boost::system::error_code ignored;
-                      shared->shutdown(tcp::socket::shutdown_both, ignored);
-                      shared->close(ignored);
-                    });
+  auto frame = std::make_shared<Frame>(RequestHandler::error_frame(
+      0, protocol::ErrorCode::BUSY, "the server has too many connections; retry shortly"));
+  auto executor = socket.get_executor();
+  auto stream = std::make_shared<Connection::Stream>(std::move(socket), tls_ ? *tls_ : plain_);
+  asio::co_spawn(executor, refuse_connection(stream, tls_ != nullptr, frame, options_.limits),
+                 [refusals = refusals_](std::exception_ptr) { --*refusals; });
 }
 
 }  // namespace ledger::server

@@ -1,7 +1,9 @@
 // Server: the acceptor and the connection limit. Accepts each client on its own strand, wraps it
 // in a Connection (TLS when a context is given) and registers it with the ConnectionManager.
-// A client beyond the limit gets a "busy" error frame and is closed; with TLS the frame follows
-// the handshake (bounded by the hello deadline), since a TLS client can read nothing before it.
+// A client beyond the limit gets a "busy" error frame and a lingering close (close_lingering);
+// with TLS the frame follows the handshake (bounded by the hello deadline), since a TLS client
+// can read nothing before it. Refused clients are not connections: they do not count against
+// the limit, and at most 64 are answered at once.
 //
 // Thread-safety: construct, then run the io_context from any number of threads; stop() may be
 // called from any thread.
@@ -57,8 +59,9 @@ class Server {
   boost::asio::ssl::context plain_;
   const ServerOptions options_;
   std::atomic<bool> stopped_{false};
-  // Refused TLS clients still handshaking; shared with their coroutines, which may end last.
-  std::shared_ptr<std::atomic<int>> tls_refusals_ = std::make_shared<std::atomic<int>>(0);
+  // Refused clients still being answered or closed; shared with their coroutines, which may
+  // end last.
+  std::shared_ptr<std::atomic<int>> refusals_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace ledger::server

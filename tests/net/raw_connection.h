@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cerrno>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -87,8 +88,8 @@ class RawConnection {
     return d;
   }
 
-  // True when the server closes the connection (end of file) before the deadline; responses
-  // that arrive first are skipped.
+  // True when the server ends the connection cleanly (end of file) before the deadline;
+  // responses that arrive first are skipped. A reset is not a clean end: see reset().
   bool closed_by_server(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -97,8 +98,20 @@ class RawConnection {
     }
   }
 
+  // True when the server reset the connection: a read failed with the reset, or (the reset came
+  // after the end of file, which reads go on reporting) the kernel holds it as the socket's
+  // error. A reset can destroy what the server sent and this side had not read yet.
+  bool reset() {
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (!reset_ && getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) == 0) {
+      reset_ = error == ECONNRESET || error == EPIPE;
+    }
+    return reset_;
+  }
+
  private:
-  // Reads what is available; false at end of file, on error or at the deadline.
+  // Reads what is available; false at end of file, on a reset or at the deadline.
   bool fill(std::chrono::steady_clock::time_point deadline) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -107,7 +120,11 @@ class RawConnection {
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
     char chunk[65536];
     const auto n = recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) {
+    if (n < 0) {
+      reset_ = errno == ECONNRESET;
+      return false;
+    }
+    if (n == 0) {
       eof_ = true;
       return false;
     }
@@ -121,6 +138,7 @@ class RawConnection {
   std::vector<std::uint8_t> buffered_;
   std::size_t pos_ = 0;
   bool eof_ = false;
+  bool reset_ = false;
   server::FrameParser parser_{{64 << 20, 512}};
 };
 

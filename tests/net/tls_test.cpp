@@ -8,24 +8,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "net/certificate.h"
 #include "net/ledgerd_process.h"
 #include "support/temp_dir.h"
 #include "tools/ledgerctl_client.h"
 
 using ledger::testing::LedgerdProcess;
+using ledger::testing::make_certificate;
 using ledger::testing::TempDir;
-
-namespace {
-
-// A self-signed certificate for localhost and its key, made by the openssl tool.
-bool make_certificate(const std::string& cert, const std::string& key) {
-  const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                              "-subj /CN=localhost -days 1 -keyout '" + key + "' -out '" + cert +
-                              "' >/dev/null 2>&1";
-  return std::system(command.c_str()) == 0;
-}
-
-}  // namespace
 
 TEST_CASE("TLS: a verified client is served, a plain client is not", "[ledgerd][tls]") {
   TempDir dir;
