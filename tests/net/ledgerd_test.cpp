@@ -398,7 +398,7 @@ TEST_CASE("a client no one here wrote: the capnp tool encodes the requests and d
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("an idle connection is closed with a timeout error; another client goes on", "[ledgerd][deadlines]") {
+TEST_CASE("an idle connection is closed with a timeout error while another client goes on", "[ledgerd][deadlines]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--idle-timeout-ms", "500"});
   RawConnection idle(server.port());
@@ -490,7 +490,7 @@ TEST_CASE("a subscriber that stops reading is cut off with tooSlow and does not 
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("SIGTERM with creates in flight: each is answered, told shuttingDown or not read; acknowledged ones survive",
+TEST_CASE("SIGTERM with creates in flight: each is answered, told shuttingDown or not read, and acknowledged ones survive",
           "[ledgerd][restart]") {
   TempDir dir;
   constexpr std::uint64_t kCreates = 5000;

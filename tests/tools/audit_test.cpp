@@ -149,7 +149,7 @@ TEST_CASE("audit replay shows the lists as they were before the purge", "[audit]
   CHECK_THAT(early.output, Catch::Contains("before the first entry"));
 }
 
-TEST_CASE("audit export writes decoded entries and stubs; purges lists the receipt", "[audit]") {
+TEST_CASE("audit export writes decoded entries and stubs, and purges lists the receipt", "[audit]") {
   Ledger ledger;
   fill_with_purge(ledger);
   ledger.close();

@@ -255,7 +255,7 @@ TEST_CASE("admin --server purge needs --yes without a terminal, and an admin's t
   CHECK(doc["events"].as_int64() == 5);
 }
 
-TEST_CASE("admin --server import of the same file twice creates its customers once; export matches --data", "[admin][server]") {
+TEST_CASE("admin --server import of the same file twice creates its customers once, and export matches --data", "[admin][server]") {
   Ledger ledger;
   ledger.create("Ada");
   Served served(ledger);
