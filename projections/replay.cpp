@@ -1,19 +1,22 @@
 #include "projections/replay.h"
 
 #include <algorithm>
-#include <set>
+#include <filesystem>
+#include <memory>
+#include <string_view>
 #include <variant>
+#include <vector>
 
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
 #include "domain/decide.h"
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
-#include "projections/customer_codec.h"
 #include "projections/free_numbers.h"
+#include "projections/projection_rows.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
-#include "projections/search_index.h"
 
 namespace ledger::projections {
 namespace {
@@ -22,27 +25,70 @@ using eventstore::Family;
 
 constexpr auto kPurgedKind = static_cast<std::uint16_t>(domain::EventKind::kPurged);
 
-// Every row each projection family should hold, from replayed customers.
-struct ExpectedRows {
-  std::map<std::string, std::string> customers, active, deleted, numbers_free, search;
+// In meta while a rebuild has removed the old projection rows and not yet finished loading
+// the new ones (docs/storage.md).
+constexpr std::string_view kRebuildMarkerKey = "projections.rebuilding";
+
+// Inside the data directory, so that RocksDB can hard-link the files instead of copying them.
+constexpr std::string_view kStagingDirectory = "rebuild.staging";
+
+// The rebuild's SST files before ingestion; removed with whatever is left in it.
+class StagingDirectory {
+ public:
+  explicit StagingDirectory(std::filesystem::path path) : path_(std::move(path)) {
+    remove(path_);  // left by a rebuild that was cut off
+    std::error_code error;
+    std::filesystem::create_directories(path_, error);
+    if (error) throw eventstore::StorageError("cannot create " + path_.string() + ": " + error.message());
+  }
+  ~StagingDirectory() {
+    std::error_code ignored;  // a destructor cannot report; the next rebuild or open removes it
+    std::filesystem::remove_all(path_, ignored);
+  }
+  StagingDirectory(const StagingDirectory&) = delete;
+  StagingDirectory& operator=(const StagingDirectory&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+  static void remove(const std::filesystem::path& path) {
+    std::error_code error;
+    std::filesystem::remove_all(path, error);
+    if (error) throw eventstore::StorageError("cannot remove " + path.string() + ": " + error.message());
+  }
+
+ private:
+  std::filesystem::path path_;
 };
 
-ExpectedRows expected_rows(const ReplayedLedger& ledger) {
-  ExpectedRows rows;
-  std::vector<domain::CustomerNumber> held;
-  for (const auto& [id, c] : ledger.customers) {
-    const auto id_key = eventstore::u64_key(id);
-    rows.customers.emplace(id_key, encode_customer(c));
-    auto& view = c.status == domain::CustomerStatus::kActive ? rows.active : rows.deleted;
-    view.emplace(eventstore::u64_key(c.number), id_key);
-    held.push_back(c.number);
-    for (auto& row : search_rows(id, c.fields)) rows.search.emplace(std::move(row), std::string());
-  }
-  std::sort(held.begin(), held.end());
-  for (const auto& interval : complement(held)) {
-    rows.numbers_free.insert(free_interval_row(interval));
-  }
-  return rows;
+// Writes the rows `family` should hold into SST files in `dir`, with the family's own options
+// (compression, table format) so that ingested files match the ones RocksDB writes itself.
+// A file ends at the family's target file size, so later compactions (the erasure pass among
+// them) do not have to rewrite one file of every row. Rows ascend across files, so the files
+// do not overlap. Returns the file paths; none when the family has no rows.
+std::vector<std::string> write_family_files(eventstore::Database& database, Family family, const ReplayedLedger& ledger,
+                                            const std::filesystem::path& dir) {
+  auto* handle = database.family(family);
+  const auto options = database.db().GetOptions(handle);
+  const std::string what = std::string("writing the rebuilt ") + eventstore::family_name(family) + " rows";
+  std::vector<std::string> files;
+  std::unique_ptr<rocksdb::SstFileWriter> writer;
+  auto finish_file = [&] {
+    eventstore::Database::check(writer->Finish(), what);
+    writer.reset();
+  };
+  projection_rows(ledger, family, [&](std::string_view key, std::string_view value) {
+    if (writer && writer->FileSize() >= options.target_file_size_base) finish_file();
+    if (!writer) {
+      // Keeps the pages cached (invalidate_page_cache off): the rows are read right after, by
+      // verify in `ledger-admin rebuild` and by queries.
+      writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(options), options, handle, false);
+      files.push_back((dir / (std::string(eventstore::family_name(family)) + "-" + std::to_string(files.size()) + ".sst")).string());
+      eventstore::Database::check(writer->Open(files.back()), what);
+    }
+    eventstore::Database::check(writer->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())), what);
+  });
+  if (writer) finish_file();
+  return files;
 }
 
 std::string describe_key(Family family, std::string_view key) {
@@ -55,21 +101,50 @@ std::string describe_key(Family family, std::string_view key) {
   return what + eventstore::to_hex(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
 }
 
-// The first difference between a family and the rows it should hold; empty when equal.
-std::string compare_family(const eventstore::Reader& reader, Family family, const std::map<std::string, std::string>& expected) {
-  auto it = reader.iterate(family);
-  auto want = expected.begin();
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++want) {
-    const std::string_view key(it->key().data(), it->key().size());
-    const std::string_view value(it->value().data(), it->value().size());
-    if (want == expected.end() || key < want->first) return describe_key(family, key) + " should not exist";
-    if (key > want->first) return describe_key(family, want->first) + " is missing";
-    if (value != want->second) return describe_key(family, key) + " differs from the log";
+// Walks the stored rows of a family alongside the rows it should hold (which arrive in
+// ascending order) and keeps the first difference.
+class FamilyComparison {
+ public:
+  FamilyComparison(const eventstore::Reader& reader, Family family) : family_(family), it_(reader.iterate(family)) {
+    it_->SeekToFirst();
   }
-  eventstore::Database::check(it->status(), std::string("reading ") + eventstore::family_name(family));
-  if (want != expected.end()) return describe_key(family, want->first) + " is missing";
-  return {};
-}
+
+  void expect(std::string_view key, std::string_view value) {
+    if (!difference_.empty()) return;
+    if (!it_->Valid()) {
+      check_status();
+      difference_ = describe_key(family_, key) + " is missing";
+      return;
+    }
+    const std::string_view stored(it_->key().data(), it_->key().size());
+    if (stored < key) {
+      difference_ = describe_key(family_, stored) + " should not exist";
+    } else if (stored > key) {
+      difference_ = describe_key(family_, key) + " is missing";
+    } else if (std::string_view(it_->value().data(), it_->value().size()) != value) {
+      difference_ = describe_key(family_, key) + " differs from the log";
+    } else {
+      it_->Next();
+    }
+  }
+
+  // The first difference; empty when the family holds exactly the expected rows.
+  std::string finish() {
+    if (!difference_.empty()) return difference_;
+    if (it_->Valid()) return describe_key(family_, std::string_view(it_->key().data(), it_->key().size())) + " should not exist";
+    check_status();
+    return {};
+  }
+
+ private:
+  void check_status() {
+    eventstore::Database::check(it_->status(), std::string("reading ") + eventstore::family_name(family_));
+  }
+
+  Family family_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string difference_;
+};
 
 }  // namespace
 
@@ -98,26 +173,62 @@ ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until)
 std::uint64_t rebuild_projections(eventstore::Database& database) {
   eventstore::DatabaseReader reader(database);
   const auto ledger = replay_log(reader);
-  const auto rows = expected_rows(ledger);
-  rocksdb::WriteBatch batch;
-  const std::string lowest(8, '\0'), highest(16, '\xff');
-  auto refill = [&](Family family, const std::map<std::string, std::string>& wanted) {
-    eventstore::Database::check(batch.DeleteRange(database.family(family), lowest, highest), "adding to batch");
-    for (const auto& [key, value] : wanted) {
-      eventstore::Database::check(batch.Put(database.family(family), key, value), "adding to batch");
-    }
-  };
-  refill(Family::kCustomers, rows.customers);
-  refill(Family::kActive, rows.active);
-  refill(Family::kDeleted, rows.deleted);
-  refill(Family::kNumbersFree, rows.numbers_free);
-  refill(Family::kSearch, rows.search);
-  store_next_customer_id(database, batch, ledger.next_id);
-  record_free_number_layout(database, batch);
+  StagingDirectory staging(database.dir() / kStagingDirectory);
+
+  // The files first: if writing them fails (a full disk), the old projections are untouched.
+  std::vector<rocksdb::IngestExternalFileArg> ingest;
+  for (auto family : kProjectionFamilies) {
+    auto files = write_family_files(database, family, ledger, staging.path());
+    // RocksDB refuses an empty file; a family with no rows (no deleted customers) gets none.
+    if (files.empty()) continue;
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = database.family(family);
+    arg.external_files = std::move(files);
+    // Hard links from the staging directory, which is on the same file system.
+    arg.options.move_files = true;
+    // Keeps the files unmodified (no sequence number written into them); readable by RocksDB
+    // 5.16 and later, far older than the 7.8 the ledger needs.
+    arg.options.write_global_seqno = false;
+    ingest.push_back(std::move(arg));
+  }
+
+  // Ingesting cannot delete, and a deletion is not part of an ingest: the marker, written with
+  // the deletion, makes the next open for writing run the rebuild again if this one is cut off
+  // between here and the last batch.
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  eventstore::Database::check(database.db().Write(sync, &batch), "writing rebuilt projections");
+  rocksdb::WriteBatch remove;
+  eventstore::Database::check(remove.Put(database.family(Family::kMeta), kRebuildMarkerKey, {}), "adding to batch");
+  const std::string lowest(8, '\0'), highest(16, '\xff');
+  for (auto family : kProjectionFamilies) {
+    eventstore::Database::check(remove.DeleteRange(database.family(family), lowest, highest), "adding to batch");
+  }
+  eventstore::Database::check(database.db().Write(sync, &remove), "removing the old projections");
+
+  // One call: RocksDB records the files of every family in the MANIFEST atomically.
+  if (!ingest.empty()) eventstore::Database::check(database.db().IngestExternalFiles(ingest), "loading the rebuilt projections");
+
+  rocksdb::WriteBatch finish;
+  store_next_customer_id(database, finish, ledger.next_id);
+  record_free_number_layout(database, finish);
+  eventstore::Database::check(finish.Delete(database.family(Family::kMeta), kRebuildMarkerKey), "adding to batch");
+  eventstore::Database::check(database.db().Write(sync, &finish), "finishing the rebuilt projections");
   return ledger.entries;
+}
+
+bool rebuild_interrupted(const eventstore::Reader& reader) {
+  return reader.get(Family::kMeta, kRebuildMarkerKey).has_value();
+}
+
+bool finish_interrupted_rebuild(eventstore::Database& database) {
+  if (rebuild_interrupted(eventstore::DatabaseReader(database))) {
+    rebuild_projections(database);
+    return true;
+  }
+  // Cut off while writing its files, before it changed anything: only the files remain, and
+  // the erasure pass counts any file in a subdirectory as one that may hold purged bytes.
+  StagingDirectory::remove(database.dir() / kStagingDirectory);
+  return false;
 }
 
 VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions& options) {
@@ -233,17 +344,19 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
     return fail(0, error.what());
   }
   report.customers = ledger.customers.size();
-  auto rows = expected_rows(ledger);
-  if (!free_number_rows_by_last(reader)) {
-    // Written before the rows were keyed by their last number, and not opened by ledgerd since.
-    std::map<std::string, std::string> by_first;
-    for (const auto& [last, first] : rows.numbers_free) by_first.emplace(first, last);
-    rows.numbers_free = std::move(by_first);
+  if (rebuild_interrupted(reader)) {
+    return fail(0, "a projection rebuild was cut off before it finished; ledgerd or `ledger-admin rebuild` completes it");
   }
-  for (auto [family, wanted] : {std::pair{Family::kCustomers, &rows.customers}, std::pair{Family::kActive, &rows.active},
-                                std::pair{Family::kDeleted, &rows.deleted}, std::pair{Family::kNumbersFree, &rows.numbers_free},
-                                std::pair{Family::kSearch, &rows.search}}) {
-    if (auto difference = compare_family(reader, family, *wanted); !difference.empty()) {
+  // Written before the free-number rows were keyed by their last number, and not opened by
+  // ledgerd since: compare them as first -> last.
+  RowOptions expected;
+  expected.free_rows_by_last = free_number_rows_by_last(reader);
+  for (auto family : kProjectionFamilies) {
+    FamilyComparison comparison(reader, family);
+    projection_rows(
+        ledger, family, [&](std::string_view key, std::string_view value) { comparison.expect(key, value); },
+        expected);
+    if (auto difference = comparison.finish(); !difference.empty()) {
       return fail(0, "projection differs from the log: " + difference);
     }
   }

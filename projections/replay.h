@@ -1,8 +1,9 @@
 // Replay of the log: rebuilding every projection from it, and verifying the whole ledger
 // (chain, digests, purge receipts, stored projections against a fresh replay).
 // Both scan the full log; they hold the replayed customers in memory (about the size of the
-// customers column family). Not thread-safe with a running writer: callers stop writes first,
-// or verify a consistent view.
+// customers column family) and produce the projection rows family by family
+// (projections/projection_rows.h), never all at once. Not thread-safe with a running writer:
+// callers stop writes first, or verify a consistent view.
 #pragma once
 
 #include <cstdint>
@@ -27,9 +28,21 @@ struct ReplayedLedger {
 // removes its customers. Throws CorruptionError naming the seq of an unreadable entry.
 ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until = 0);
 
-// Replaces every projection with one built from the log, in one atomic write.
+// Replaces every projection with one built from the log. The new rows are written as SST
+// files and ingested, not put through the memtable; the old rows are removed just before. A
+// marker in meta covers the gap between the two: until the rebuild finishes, reopening the
+// directory for writing runs it again (finish_interrupted_rebuild) and verify fails.
 // Returns the number of log entries replayed. Throws StorageError on failure.
 std::uint64_t rebuild_projections(eventstore::Database& database);
+
+// True while a rebuild has removed the old projection rows and not finished loading new ones:
+// the projections must not be read or written until it is run again.
+bool rebuild_interrupted(const eventstore::Reader& reader);
+
+// For whoever opens a data directory to write (the command service): runs the rebuild again
+// when one was cut off and returns true; otherwise removes files a rebuild cut off before
+// changing anything left behind, and returns false. Throws StorageError on failure.
+bool finish_interrupted_rebuild(eventstore::Database& database);
 
 struct VerifyOptions {
   // Check every unredacted entry's digest against its customer's key. Off for a copy of a log

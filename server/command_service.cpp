@@ -5,9 +5,11 @@
 #include <future>
 
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include "projections/free_numbers.h"
 #include "projections/projector.h"
+#include "projections/replay.h"
 #include "server/erasure_worker.h"
 #include "server/group_batch.h"
 
@@ -15,6 +17,11 @@ namespace ledger::server {
 
 CommandService::CommandService(eventstore::Database& database, CommandServiceOptions options)
     : database_(database), options_(options), crash_at_(crash_point_from_environment()) {
+  // Before anything reads the projections: a cut-off rebuild left them partly removed (and,
+  // in an older directory, the free-number rows in a layout meta does not record yet).
+  if (projections::finish_interrupted_rebuild(database_)) {
+    spdlog::warn("a projection rebuild was cut off before it finished; ran it again from the log before serving");
+  }
   eventstore::DatabaseReader reader(database_);
   rocksdb::WriteBatch batch;
   if (!projections::projections_initialized(reader)) {
