@@ -18,7 +18,8 @@ namespace ledger::projections {
 // nullopt -> state: created (its number taken from the free intervals);
 // state -> state: edited / deleted / undeleted;
 // state -> nullopt: purged (state, view row and search rows gone, number free again).
-// `reader` must see the batch's earlier writes (an OverlayReader over it).
+// `reader` must see the batch's earlier writes (an OverlayReader over it). Search rows go into
+// batch.GetWriteBatch(), outside a WriteBatchWithIndex's index: nothing reads them back from it.
 void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
              const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after);
 
