@@ -186,8 +186,8 @@ std::uint64_t rebuild_projections(eventstore::Database& database) {
     arg.external_files = std::move(files);
     // Hard links from the staging directory, which is on the same file system.
     arg.options.move_files = true;
-    // Keeps the files unmodified (no sequence number written into them); readable by RocksDB
-    // 5.16 and later, far older than the 7.8 the ledger needs.
+    // The files stay as written: the MANIFEST records their sequence number, which only a
+    // downgrade to a RocksDB old enough to look for it inside the file would need there.
     arg.options.write_global_seqno = false;
     ingest.push_back(std::move(arg));
   }
