@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include "eventstore/sorted_batch.h"
 #include "projections/free_numbers.h"
 #include "projections/projector.h"
 #include "projections/replay.h"
@@ -101,6 +102,11 @@ void CommandService::run_writer() {
   }
 }
 
+rocksdb::Status CommandService::write_in_key_order(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch) {
+  auto sorted = eventstore::sorted_batch(database_, batch);
+  return database_.db().Write(options, sorted ? &*sorted : &batch);
+}
+
 void CommandService::write_group(std::vector<Pending>& group) {
   GroupBatch batch(database_, head_, next_id_, last_at_us_);
   std::vector<Outcome> outcomes;
@@ -115,7 +121,7 @@ void CommandService::write_group(std::vector<Pending>& group) {
     auto status = !space_error && space.available < options_.min_free_disk_bytes
                       ? rocksdb::Status::NoSpace("fewer than " + std::to_string(options_.min_free_disk_bytes >> 20) +
                                                  " MiB free on the ledger's disk; free space")
-                      : database_.db().Write(sync, batch.batch());
+                      : write_in_key_order(sync, *batch.batch());
     if (status.ok()) {
       head_ = batch.head();
       next_id_ = batch.next_id();

@@ -115,6 +115,8 @@ class CommandService {
 
   void run_writer();
   void write_group(std::vector<Pending>& group);
+  // The group's batch in key order (eventstore/sorted_batch.h): RocksDB inserts it faster.
+  rocksdb::Status write_in_key_order(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch);
 
   eventstore::Database& database_;
   const CommandServiceOptions options_;
