@@ -46,6 +46,18 @@ void append_bad_frame(std::vector<std::uint8_t>& out) { out.insert(out.end(), {0
 // in its kernel when it closes.
 void append_junk(std::vector<std::uint8_t>& out) { out.insert(out.end(), 64 * 1024, 0x5A); }
 
+// Hello, `gets` reads of a number no one holds (ids from 2), a bad frame, then junk.
+std::vector<std::uint8_t> gets_then_bad_bytes(std::uint64_t gets) {
+  std::vector<std::uint8_t> bytes;
+  append_hello(bytes);
+  for (std::uint64_t id = 2; id < 2 + gets; ++id) {
+    append(bytes, *request_message(id, [](auto r) { r.initGet().setNumber(424242); }));
+  }
+  append_bad_frame(bytes);
+  append_junk(bytes);
+  return bytes;
+}
+
 // Sends everything at once, then gives the server time to answer and close before reading:
 // a reset, if one comes, then arrives before the client has read the answers.
 void send_then_wait(RawConnection& raw, const std::vector<std::uint8_t>& bytes) {
@@ -80,13 +92,7 @@ TEST_CASE("closing: the answers before bad bytes and the error frame reach a cli
 
   SECTION("a segment table beyond the limits after 1,000 reads") {
     constexpr std::uint64_t kGets = 1000;
-    std::vector<std::uint8_t> bytes;
-    append_hello(bytes);
-    for (std::uint64_t id = 2; id < 2 + kGets; ++id) {
-      append(bytes, *request_message(id, [](auto r) { r.initGet().setNumber(424242); }));
-    }
-    append_bad_frame(bytes);
-    append_junk(bytes);
+    const auto bytes = gets_then_bad_bytes(kGets);
     RawConnection raw(server.port(), kSmallReceiveBuffer);
     send_then_wait(raw, bytes);
     auto welcome = raw.response();
@@ -178,13 +184,7 @@ TEST_CASE("closing: with TLS too, the answers before bad bytes and the error fra
   REQUIRE(testing::make_certificate(cert, key));
   LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key});
   constexpr std::uint64_t kGets = 5000;  // their answers are more than the client's kernel holds
-  std::vector<std::uint8_t> bytes;
-  append_hello(bytes);
-  for (std::uint64_t id = 2; id < 2 + kGets; ++id) {
-    append(bytes, *request_message(id, [](auto r) { r.initGet().setNumber(424242); }));
-  }
-  append_bad_frame(bytes);
-  append_junk(bytes);
+  const auto bytes = gets_then_bad_bytes(kGets);
   tools::LedgerClient client({server.address(), true, cert});
   try {
     client.send_bytes(bytes.data(), bytes.size());
