@@ -57,9 +57,8 @@ CustomerBuckets customer_buckets(const ReplayedLedger& ledger) {
   out.starts.reserve(ledger.customers.size() + 1);
   out.starts.push_back(0);
   for (const auto& [id, c] : ledger.customers) {
-    // search_rows is the one definition of the rows; each starts with its bucket.
-    for (const auto& row : search_rows(id, c.fields)) {
-      const auto bucket = eventstore::get_u16(row);
+    // search_buckets is the one definition of the rows (search_row of each bucket).
+    for (auto bucket : search_buckets(c.fields)) {
       out.buckets.push_back(bucket);
       ++out.per_bucket[bucket];
     }
@@ -88,14 +87,8 @@ void search_family_rows(const ReplayedLedger& ledger, std::size_t rows_per_pass,
       for (auto b = std::lower_bound(begin, end, low); b != end && *b < high; ++b) ids[*b - low].push_back(id);
       ++i;
     }
-    std::string key;
     for (std::uint32_t b = low; b < high; ++b) {
-      for (auto id : ids[b - low]) {
-        key.clear();
-        eventstore::put_u16(key, static_cast<std::uint16_t>(b));
-        eventstore::put_u64(key, id);
-        sink(key, {});
-      }
+      for (auto id : ids[b - low]) sink(search_row(static_cast<std::uint16_t>(b), id), {});
     }
     low = high;
   }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <iterator>
-#include <set>
 
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
@@ -52,18 +51,20 @@ void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
   if (!before && after) numbers.take(after->number);
   if (before && !after) numbers.release(before->number);
 
-  const auto old_rows = before ? search_rows(id, before->fields) : std::set<std::string>{};
-  const auto new_rows = after ? search_rows(id, after->fields) : std::set<std::string>{};
-  if (old_rows == new_rows) return;
-  std::vector<std::string> removed, added;
-  std::set_difference(old_rows.begin(), old_rows.end(), new_rows.begin(), new_rows.end(), std::back_inserter(removed));
-  std::set_difference(new_rows.begin(), new_rows.end(), old_rows.begin(), old_rows.end(), std::back_inserter(added));
+  const auto old_buckets = before ? search_buckets(before->fields) : std::vector<std::uint16_t>{};
+  const auto new_buckets = after ? search_buckets(after->fields) : std::vector<std::uint16_t>{};
+  if (old_buckets == new_buckets) return;
+  std::vector<std::uint16_t> removed, added;
+  std::set_difference(old_buckets.begin(), old_buckets.end(), new_buckets.begin(), new_buckets.end(),
+                      std::back_inserter(removed));
+  std::set_difference(new_buckets.begin(), new_buckets.end(), old_buckets.begin(), old_buckets.end(),
+                      std::back_inserter(added));
   // Search rows are never read back while a batch is built (the old rows come from the
   // customer's state, queries read the database), and they are most of a create's keys: they
   // skip the index of a WriteBatchWithIndex and go straight into the batch it writes.
   rocksdb::WriteBatchBase& rows = *batch.GetWriteBatch();
-  for (const auto& row : removed) erase(db, rows, Family::kSearch, row);
-  for (const auto& row : added) put(db, rows, Family::kSearch, row, {});
+  for (auto bucket : removed) erase(db, rows, Family::kSearch, search_row(bucket, id));
+  for (auto bucket : added) put(db, rows, Family::kSearch, search_row(bucket, id), {});
 }
 
 void initialize_projections(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch) {

@@ -38,25 +38,39 @@ std::uint16_t bucket_of(std::string_view trigram) {
   return static_cast<std::uint16_t>(h % kSearchBuckets);
 }
 
-void add_buckets(std::string_view text, std::set<std::uint16_t>& out) {
-  for (std::size_t i = 0; i + 3 <= text.size(); ++i) out.insert(bucket_of(text.substr(i, 3)));
+// Appends the bucket of every trigram of `text`.
+void add_buckets(std::string_view text, std::vector<std::uint16_t>& out) {
+  for (std::size_t i = 0; i + 3 <= text.size(); ++i) out.push_back(bucket_of(text.substr(i, 3)));
+}
+
+std::vector<std::uint16_t> ascending(std::vector<std::uint16_t> buckets) {
+  std::sort(buckets.begin(), buckets.end());
+  buckets.erase(std::unique(buckets.begin(), buckets.end()), buckets.end());
+  return buckets;
 }
 
 }  // namespace
 
-std::set<std::string> search_rows(domain::CustomerId id, const domain::CustomerFields& fields) {
-  std::set<std::uint16_t> buckets;
+std::vector<std::uint16_t> search_buckets(const domain::CustomerFields& fields) {
+  std::vector<std::uint16_t> buckets;
   add_buckets(lowercase(fields.name), buckets);
   add_buckets(lowercase(fields.email), buckets);
   add_buckets(lowercase(fields.phone), buckets);
   add_buckets(digits_only(fields.phone), buckets);
+  return ascending(std::move(buckets));
+}
+
+std::string search_row(std::uint16_t bucket, domain::CustomerId id) {
+  std::string row;
+  row.reserve(10);
+  eventstore::put_u16(row, bucket);
+  eventstore::put_u64(row, id);
+  return row;
+}
+
+std::set<std::string> search_rows(domain::CustomerId id, const domain::CustomerFields& fields) {
   std::set<std::string> rows;
-  for (auto bucket : buckets) {
-    std::string row;
-    eventstore::put_u16(row, bucket);
-    eventstore::put_u64(row, id);
-    rows.insert(std::move(row));
-  }
+  for (auto bucket : search_buckets(fields)) rows.insert(search_row(bucket, id));
   return rows;
 }
 
@@ -64,9 +78,9 @@ std::vector<std::vector<std::uint16_t>> query_buckets(std::string_view query) {
   std::vector<std::vector<std::uint16_t>> ways;
   auto add_way = [&ways](std::string_view text) {
     if (text.size() < 3) return false;
-    std::set<std::uint16_t> buckets;
+    std::vector<std::uint16_t> buckets;
     add_buckets(text, buckets);
-    ways.emplace_back(buckets.begin(), buckets.end());
+    ways.push_back(ascending(std::move(buckets)));
     return true;
   };
   const auto typed = lowercase(query);

@@ -18,7 +18,12 @@ namespace ledger::projections {
 
 constexpr std::uint32_t kSearchBuckets = 4096;
 
-// The rows (bucket ‖ id) a customer with these fields has in the `search` family.
+// The buckets of a customer with these fields, ascending, each once: the customer has the row
+// search_row(bucket, id) for each in the `search` family.
+std::vector<std::uint16_t> search_buckets(const domain::CustomerFields& fields);
+// A `search` row: bucket ‖ id.
+std::string search_row(std::uint16_t bucket, domain::CustomerId id);
+// Every row of a customer with these fields: search_row of each of search_buckets.
 std::set<std::string> search_rows(domain::CustomerId id, const domain::CustomerFields& fields);
 
 // Bucket sets a candidate must have all of, one set per way the query can match (as typed,
