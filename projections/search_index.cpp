@@ -68,12 +68,6 @@ std::string search_row(std::uint16_t bucket, domain::CustomerId id) {
   return row;
 }
 
-std::set<std::string> search_rows(domain::CustomerId id, const domain::CustomerFields& fields) {
-  std::set<std::string> rows;
-  for (auto bucket : search_buckets(fields)) rows.insert(search_row(bucket, id));
-  return rows;
-}
-
 std::vector<std::vector<std::uint16_t>> query_buckets(std::string_view query) {
   std::vector<std::vector<std::uint16_t>> ways;
   auto add_way = [&ways](std::string_view text) {

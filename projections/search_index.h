@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,8 +22,6 @@ constexpr std::uint32_t kSearchBuckets = 4096;
 std::vector<std::uint16_t> search_buckets(const domain::CustomerFields& fields);
 // A `search` row: bucket ‖ id.
 std::string search_row(std::uint16_t bucket, domain::CustomerId id);
-// Every row of a customer with these fields: search_row of each of search_buckets.
-std::set<std::string> search_rows(domain::CustomerId id, const domain::CustomerFields& fields);
 
 // Bucket sets a candidate must have all of, one set per way the query can match (as typed,
 // and as digits only for phone-like queries). Empty when the query is shorter than 3 bytes
