@@ -1,6 +1,8 @@
 #include "eventstore/database.h"
 
 #include <chrono>
+#include <set>
+#include <thread>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
@@ -36,6 +38,48 @@ class ExpiredRequestFilter : public rocksdb::CompactionFilter {
  private:
   std::uint64_t retention_us_;
 };
+
+// The names of the primary's files that a secondary reads: WAL files, SST files, MANIFESTs.
+// Unreadable entries are skipped: the primary may delete a file while we list.
+std::set<std::string> primary_files(const std::filesystem::path& dir, bool wal_only) {
+  std::set<std::string> out;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    const auto name = it->path().filename().string();
+    const auto extension = it->path().extension();
+    if (extension == ".log" || (!wal_only && (extension == ".sst" || name.rfind("MANIFEST-", 0) == 0))) {
+      out.insert(name);
+    }
+  }
+  return out;
+}
+
+// How a secondary instance gets a view of one moment of the primary. RocksDB reads the MANIFEST
+// first and the WAL files after. The primary flushes one column family at a time and deletes a
+// WAL file once every family has flushed past it; when that deletion falls between the two reads,
+// the secondary misses the WAL's batches in the families whose flush it did not see, while other
+// families hold them: a torn view (an entry whose customer has no key). So an attempt counts only
+// when the set of WAL files did not change while it ran; otherwise it is repeated. A failed
+// attempt is repeated when the primary changed its files meanwhile (an SST compacted away before
+// the secondary opened it), and reported when nothing changed.
+constexpr int kViewAttempts = 50;
+
+template <typename Attempt, typename Discard>
+void with_settled_view(const std::filesystem::path& dir, const std::string& what, Attempt attempt, Discard discard) {
+  for (int round = 1;; ++round) {
+    const auto wal_before = primary_files(dir, true);
+    const auto files_before = primary_files(dir, false);
+    const auto status = attempt();
+    if (status.ok() && primary_files(dir, true) == wal_before) return;
+    if (status.ok()) discard();
+    if (!status.ok() && primary_files(dir, false) == files_before) Database::check(status, what);
+    if (round == kViewAttempts) {
+      throw StorageError(what + ": the primary (ledgerd) flushed during each of " + std::to_string(kViewAttempts) +
+                         " attempts, so no consistent view was read; try again when it writes less");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 * std::min(round, 10)));
+  }
+}
 
 }  // namespace
 
@@ -110,7 +154,18 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     // The primary may delete files the secondary has not opened yet; holding every file open
     // from the start keeps reads working until the next catch_up().
     db_options.max_open_files = -1;
-    status = rocksdb::DB::OpenAsSecondary(db_options, path, options.secondary_path.string(), descriptors, &handles, &raw);
+    with_settled_view(
+        dir, "cannot open data directory " + path,
+        [&] {
+          return rocksdb::DB::OpenAsSecondary(db_options, path, options.secondary_path.string(), descriptors, &handles,
+                                              &raw);
+        },
+        [&] {
+          for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+          handles.clear();
+          delete raw;
+          raw = nullptr;
+        });
   } else if (options.read_only) {
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw);
   } else {
@@ -157,7 +212,11 @@ void Database::release_compactions() {
   }
 }
 
-void Database::catch_up() { check(db_->TryCatchUpWithPrimary(), "catching up with the primary"); }
+void Database::catch_up() {
+  // A torn catch-up is healed by the next one: it reads the MANIFEST edits of the flushes that
+  // deleted the WAL files the torn one missed.
+  with_settled_view(dir_, "catching up with the primary", [&] { return db_->TryCatchUpWithPrimary(); }, [] {});
+}
 
 void Database::close() {
   if (!db_) return;

@@ -40,11 +40,6 @@ using namespace ledger::tools;
 
 namespace {
 
-// A secondary instance that opens while the primary deletes an obsolete WAL file (after a
-// flush, e.g. by an erasure pass) can miss that file's writes and see projections behind the
-// log. Such a view is not repeatable, while a real problem is: a failure is checked again on
-// fresh opens before it is reported.
-constexpr int kVerifyOpens = 3;
 constexpr int kNoAccess = 3;
 constexpr const char* kRoleNeeded = "reading the ledger through --server needs an auditor or admin token";
 constexpr const char* kDigestsNote = "digests: not checkable through the server; run verify with --data";
@@ -89,13 +84,8 @@ int print_verify(const projections::VerifyReport& report, bool json, std::size_t
 
 int verify_data(const std::string& data, bool json) {
   if (isatty(STDERR_FILENO) == 1) std::cerr << "verifying the log, receipts and projections...\r" << std::flush;
-  projections::VerifyReport report;
-  for (int attempt = 0; attempt < kVerifyOpens; ++attempt) {
-    AuditView view(data);
-    report = projections::verify_ledger(eventstore::DatabaseReader(view.database()));
-    if (report.ok) break;
-  }
-  return print_verify(report, json);
+  AuditView view(data);
+  return print_verify(projections::verify_ledger(eventstore::DatabaseReader(view.database())), json);
 }
 
 std::string describe_customer(const domain::Customer& c) {
