@@ -1,5 +1,6 @@
 #include "eventstore/database.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -59,25 +60,34 @@ std::set<std::string> primary_files(const std::filesystem::path& dir, bool wal_o
 // WAL file once every family has flushed past it; when that deletion falls between the two reads,
 // the secondary misses the WAL's batches in the families whose flush it did not see, while other
 // families hold them: a torn view (an entry whose customer has no key). So an attempt counts only
-// when the set of WAL files did not change while it ran; otherwise it is repeated. A failed
-// attempt is repeated when the primary changed its files meanwhile (an SST compacted away before
-// the secondary opened it), and reported when nothing changed.
-constexpr int kViewAttempts = 50;
+// when no WAL file present before it started was deleted while it ran. (A WAL created during the
+// attempt and deleted again before its end does not escape this: RocksDB deletes WAL files in
+// order, so the one that was live when the attempt started goes no later.) Otherwise it is
+// repeated. A failed attempt is repeated when the primary changed its files meanwhile (an SST
+// compacted away before the secondary opened it), and reported when nothing changed. The
+// primary flushes when a memtable fills or an erasure pass runs: a quiet moment comes soon.
+constexpr std::chrono::seconds kSettleTimeout{30};
 
 template <typename Attempt, typename Discard>
 void with_settled_view(const std::filesystem::path& dir, const std::string& what, Attempt attempt, Discard discard) {
+  const auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;
   for (int round = 1;; ++round) {
     const auto wal_before = primary_files(dir, true);
     const auto files_before = primary_files(dir, false);
     const auto status = attempt();
-    if (status.ok() && primary_files(dir, true) == wal_before) return;
-    if (status.ok()) discard();
-    if (!status.ok() && primary_files(dir, false) == files_before) Database::check(status, what);
-    if (round == kViewAttempts) {
-      throw StorageError(what + ": the primary (ledgerd) flushed during each of " + std::to_string(kViewAttempts) +
-                         " attempts, so no consistent view was read; try again when it writes less");
+    if (status.ok()) {
+      const auto wal_after = primary_files(dir, true);
+      if (std::includes(wal_after.begin(), wal_after.end(), wal_before.begin(), wal_before.end())) return;
+      discard();
+    } else if (primary_files(dir, false) == files_before) {
+      Database::check(status, what);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2 * std::min(round, 10)));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw StorageError(what + ": the primary (ledgerd) kept deleting WAL files for " +
+                         std::to_string(kSettleTimeout.count()) + " s (" + std::to_string(round) +
+                         " attempts), so no consistent view was read; try again when it writes less");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2 * round, 50)));
   }
 }
 
