@@ -62,42 +62,65 @@ void CommandService::stop() {
   if (erasure_) erasure_->stop();
 }
 
-void CommandService::submit(domain::Command command, RequestContext context, Callback done) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) {
-      done(Failure{FailureCode::kShuttingDown, "the ledger is shutting down; retry against the restarted server"});
-      return;
-    }
-    if (queue_.size() >= options_.max_queue) {
-      done(Failure{FailureCode::kBusy, "the ledger is busy; retry shortly with the same request key"});
-      return;
-    }
-    queue_.push_back({std::move(command), std::move(context), std::move(done)});
+void CommandService::submit(domain::Command command, RequestContext context, Callback done, Submit how) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) {
+    lock.unlock();
+    done(Failure{FailureCode::kShuttingDown, "the ledger is shutting down; retry against the restarted server"});
+    return;
   }
+  if (queue_.size() >= options_.max_queue) {
+    lock.unlock();
+    done(Failure{FailureCode::kBusy, "the ledger is busy; retry shortly with the same request key"});
+    return;
+  }
+  if (how == Submit::kWriteIfAlone && !writing_ && queue_.empty() && last_group_ <= 1) {
+    std::vector<Pending> group;
+    group.push_back({std::move(command), std::move(context), std::move(done)});
+    write_group_holding_state(group, lock);
+    return;
+  }
+  queue_.push_back({std::move(command), std::move(context), std::move(done)});
+  lock.unlock();
   wake_.notify_one();
 }
 
 Outcome CommandService::execute(domain::Command command, RequestContext context) {
   std::promise<Outcome> promise;
   auto future = promise.get_future();
-  submit(std::move(command), std::move(context), [&promise](Outcome outcome) { promise.set_value(std::move(outcome)); });
+  submit(std::move(command), std::move(context), [&promise](Outcome outcome) { promise.set_value(std::move(outcome)); },
+         Submit::kWriteIfAlone);
   return future.get();
+}
+
+void CommandService::write_group_holding_state(std::vector<Pending>& group, std::unique_lock<std::mutex>& lock) {
+  writing_ = true;
+  last_group_ = group.size();
+  lock.unlock();
+  struct Release {
+    CommandService& self;
+    ~Release() {
+      // Notified under the lock: once the writer thread sees the state free, stop() may return
+      // and this service go away, so nothing of it is touched after the lock is released.
+      std::lock_guard guard(self.mutex_);
+      self.writing_ = false;
+      self.wake_.notify_all();
+    }
+  } release{*this};
+  write_group(group);
 }
 
 void CommandService::run_writer() {
   std::vector<Pending> group;
   for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything answered
-      while (!queue_.empty() && group.size() < options_.max_batch) {
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [this] { return !writing_ && (stopping_ || !queue_.empty()); });
+    if (queue_.empty()) return;  // stopping, nothing is being written and everything is answered
+    while (!queue_.empty() && group.size() < options_.max_batch) {
+      group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
     }
-    write_group(group);
+    write_group_holding_state(group, lock);
     group.clear();
   }
 }

@@ -4,6 +4,12 @@
 // projection change in one WriteBatch with sync = true (one fsync shared by the whole group),
 // and only then answers each command.
 //
+// A lone client (one command at a time) would pay two thread hand-offs per command, to the
+// writer thread and back. So a submitter may ask to write its command itself: when nothing is
+// being written, nothing is queued and the last group held a single command, its group of one
+// is decided and written on the submitting thread. Whoever writes holds the writer's state
+// alone (`writing_`); under load the groups are larger and everything goes through the queue.
+//
 // A purge's erasure compaction pass runs on a separate worker thread (ErasureWorker): the
 // writer hands it the purge's probes and goes on answering commands.
 //
@@ -75,10 +81,17 @@ class CommandService {
   CommandService(const CommandService&) = delete;
   CommandService& operator=(const CommandService&) = delete;
 
-  // Queues a command. `done` runs exactly once, on the writer thread (or at once for busy /
-  // shutting down), after the outcome is durable; it must not block.
-  void submit(domain::Command command, RequestContext context, Callback done);
-  // Submits and waits for the outcome.
+  enum class Submit {
+    kQueue,         // always hand the command to the writer thread
+    kWriteIfAlone,  // write it on the calling thread when the writer is idle and has seen no
+                    // concurrency (above); the call then blocks for the fsync
+  };
+
+  // Queues a command. `done` runs exactly once after the outcome is durable: on the writer
+  // thread, or with kWriteIfAlone possibly on the calling thread before submit returns (at once
+  // for busy / shutting down). It must not block.
+  void submit(domain::Command command, RequestContext context, Callback done, Submit how = Submit::kQueue);
+  // Submits (kWriteIfAlone: the caller waits anyway) and waits for the outcome.
   Outcome execute(domain::Command command, RequestContext context = {});
 
   // Reads see every acknowledged write.
@@ -114,6 +127,9 @@ class CommandService {
   };
 
   void run_writer();
+  // Takes the writer's state (writing_ under mutex_), writes `group`, releases it. Every write
+  // goes through here, on the writer thread or on a submitter's.
+  void write_group_holding_state(std::vector<Pending>& group, std::unique_lock<std::mutex>& lock);
   void write_group(std::vector<Pending>& group);
   // The group's batch in key order (eventstore/sorted_batch.h): RocksDB inserts it faster.
   rocksdb::Status write_in_key_order(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch);
@@ -121,7 +137,7 @@ class CommandService {
   eventstore::Database& database_;
   const CommandServiceOptions options_;
 
-  // Owned by the writer thread once it runs.
+  // The writer's state: used only by whoever holds `writing_`.
   eventstore::LogHead head_;
   domain::CustomerId next_id_ = 1;
   std::int64_t last_at_us_ = 0;
@@ -130,8 +146,10 @@ class CommandService {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Pending> queue_;  // guarded by mutex_
-  bool stopping_ = false;      // guarded by mutex_
+  std::deque<Pending> queue_;      // guarded by mutex_
+  bool stopping_ = false;          // guarded by mutex_
+  bool writing_ = false;           // guarded by mutex_: a group is being written
+  std::size_t last_group_ = 0;     // guarded by mutex_: commands in the last group written
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> commands_{0};
   std::thread writer_;

@@ -428,7 +428,8 @@ Handled RequestHandler::command(const protocol::Request::Reader& request, const 
   auto erasure_wait = erasure_wait_;
   service_.submit(std::move(command), std::move(context),
                   [id, kind, wait, dispatch, send = std::move(send), erasure_wait](Outcome outcome) mutable {
-                    // On the writer thread: hand the outcome to the connection and return.
+                    // On the writer thread (or this one, when it wrote the command itself): hand
+                    // the outcome to the connection and return.
                     auto* accepted = std::get_if<Accepted>(&outcome);
                     if (wait && accepted && !accepted->replayed && !accepted->seqs.empty()) {
                       const auto purge_seq = accepted->seqs.back();
@@ -443,7 +444,8 @@ Handled RequestHandler::command(const protocol::Request::Reader& request, const 
                     dispatch([id, kind, send = std::move(send), outcome = std::move(outcome)] {
                       send(outcome_frame(id, kind, outcome, ErasureReport{}));
                     });
-                  });
+                  },
+                  CommandService::Submit::kWriteIfAlone);
   return {};
 }
 

@@ -1,6 +1,8 @@
 // The help page's workflow, concurrency, restarts and idempotency, through the in-process
 // command service on a real RocksDB data directory.
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -177,6 +179,63 @@ TEST_CASE("8 threads x 1,000 concurrent creates get numbers 1..8000 once each, i
   INFO(report.problem);
   CHECK(report.ok);
   CHECK(report.entries == kThreads * kEach);
+}
+
+TEST_CASE("a lone command is written on its caller's thread, queued ones go to the writer", "[service][concurrency]") {
+  Ledger ledger;
+  auto& service = ledger.service();
+  const auto caller = std::this_thread::get_id();
+  std::thread::id answered_on;
+  bool returned = false;
+  service.submit(
+      domain::CreateCustomer{person("Lone"), {}}, {},
+      [&](server::Outcome outcome) {
+        accepted(outcome);
+        answered_on = std::this_thread::get_id();
+        CHECK_FALSE(returned);  // durable and answered before submit returns
+      },
+      server::CommandService::Submit::kWriteIfAlone);
+  returned = true;
+  CHECK(answered_on == caller);
+
+  // kQueue always hands the command to the writer thread.
+  auto queued = std::make_shared<std::promise<std::thread::id>>();
+  service.submit(domain::CreateCustomer{person("Queued"), {}}, {},
+                 [queued](server::Outcome) { queued->set_value(std::this_thread::get_id()); });
+  CHECK(queued->get_future().get() != caller);
+  CHECK(service.stats().commands == 2);
+}
+
+TEST_CASE("stop waits for commands written on callers' threads, and none acknowledged is lost", "[service][concurrency]") {
+  Ledger ledger;
+  std::atomic<bool> refused_seen{false};
+  std::vector<std::vector<std::uint64_t>> seqs(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < seqs.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (;;) {
+        auto outcome = ledger.service().execute(domain::CreateCustomer{person("S" + std::to_string(t)), {}});
+        const auto* a = std::get_if<server::Accepted>(&outcome);
+        if (!a) break;  // shutting down
+        seqs[t].insert(seqs[t].end(), a->seqs.begin(), a->seqs.end());
+      }
+      refused_seen = true;
+    });
+  }
+  while (ledger.service().stats().commands < 200) std::this_thread::yield();
+  ledger.service().stop();
+  for (auto& thread : threads) thread.join();
+  CHECK(refused_seen);
+  ledger.reopen();
+  eventstore::DatabaseReader reader(ledger.database());
+  std::size_t acknowledged = 0;
+  for (const auto& list : seqs) {
+    for (auto seq : list) CHECK(eventstore::read_entry(reader, seq).has_value());
+    acknowledged += list.size();
+  }
+  CHECK(acknowledged >= 200);
+  CHECK(eventstore::load_head(reader).next_seq == acknowledged + 1);
+  CHECK(projections::verify_ledger(reader).ok);
 }
 
 TEST_CASE("reopen keeps seq, chain, ids and numbers, and start-up replays nothing", "[service][restart]") {
