@@ -14,6 +14,7 @@
 
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
+#include "net/certificate.h"
 #include "net/ledgerd_process.h"
 #include "projections/customer_codec.h"
 #include "support/ledger_fixture.h"
@@ -33,10 +34,11 @@ constexpr const char* kAuditor = "auditor-secret";
 constexpr const char* kClerk = "clerk-secret";
 constexpr const char* kAdmin = "admin-secret";
 
-// A ledger directory served by ledgerd with a clerk, an auditor and an admin token.
+// A ledger directory served by ledgerd with a clerk, an auditor and an admin token; with
+// `extra` (e.g. a TLS certificate and key) passed on to ledgerd.
 class Served {
  public:
-  explicit Served(Ledger& ledger) : ledger_(ledger) {
+  explicit Served(Ledger& ledger, std::vector<std::string> extra = {}) : ledger_(ledger), extra_(std::move(extra)) {
     ledger_.close();
     tokens_ = (ledger.dir() / "tokens").string();
     std::ofstream out(tokens_);
@@ -46,7 +48,11 @@ class Served {
     out.close();
     start();
   }
-  void start() { server_ = std::make_unique<LedgerdProcess>(data(), std::vector<std::string>{"--tokens", tokens_}); }
+  void start() {
+    std::vector<std::string> args{"--tokens", tokens_};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    server_ = std::make_unique<LedgerdProcess>(data(), args);
+  }
   void stop() {
     REQUIRE(server_->stop() == 0);
     server_.reset();
@@ -70,6 +76,7 @@ class Served {
  private:
   static std::string hash(const std::string& token) { return eventstore::to_hex(eventstore::sha256(token)); }
   Ledger& ledger_;
+  std::vector<std::string> extra_;
   std::string tokens_;
   std::unique_ptr<LedgerdProcess> server_;
 };
@@ -219,6 +226,42 @@ TEST_CASE("audit --server takes an auditor's token and refuses a clerk's, a wron
   INFO(nobody.output);
   CHECK(nobody.status == 3);
   CHECK_THAT(nobody.output, Catch::Contains("cannot connect"));
+}
+
+TEST_CASE("audit and admin --server speak TLS with --tls-ca, and say so when the server does not", "[audit][admin][server][tls]") {
+  Ledger ledger;
+  testing::fill_with_purge(ledger);
+  const auto cert = (ledger.dir() / "cert.pem").string();
+  const auto key = (ledger.dir() / "key.pem").string();
+  REQUIRE(testing::make_certificate(cert, key));
+  Served served(ledger, {"--tls-cert", cert, "--tls-key", key, "--hello-timeout-ms", "1000"});
+  const auto tls = " --tls-ca " + testing::quoted(cert) + " ";
+
+  auto verify = run_tool(LEDGER_AUDIT_PATH, "--server " + served.address() + tls + "--token " + kAuditor + " verify");
+  INFO(verify.output);
+  CHECK(verify.status == 0);
+  CHECK_THAT(verify.output, Catch::StartsWith("ok: 9 entries"));
+  auto history = run_tool(LEDGER_AUDIT_PATH, "--server " + served.address() + tls + "--token " + kAuditor + " history 2");
+  INFO(history.output);
+  CHECK(history.status == 0);
+  auto stats = run_tool(LEDGER_ADMIN_PATH, "--server " + served.address() + tls + "--token " + kAdmin + " --json stats");
+  INFO(stats.output);
+  CHECK(stats.status == 0);
+  CHECK(boost::json::parse(stats.stdout_text).as_object().contains("active"));
+
+  // Without --tls the tools get no answer they can read and say what failed.
+  auto plain = served.audit("verify");
+  INFO(plain.output);
+  CHECK(plain.status == 3);
+  CHECK_THAT(plain.output, Catch::Contains("pass --tls"));
+  // A certificate that is not the server's is refused at the handshake.
+  const auto other_cert = (ledger.dir() / "other.pem").string();
+  REQUIRE(testing::make_certificate(other_cert, (ledger.dir() / "other-key.pem").string()));
+  auto wrong_ca = run_tool(LEDGER_AUDIT_PATH, "--server " + served.address() + " --tls-ca " + testing::quoted(other_cert) +
+                                                  " --token " + kAuditor + " verify");
+  INFO(wrong_ca.output);
+  CHECK(wrong_ca.status == 3);
+  CHECK_THAT(wrong_ca.output, Catch::Contains("TLS handshake") && Catch::Contains("certificate verify failed"));
 }
 
 TEST_CASE("admin --server purge needs --yes without a terminal, and an admin's token", "[admin][server]") {
