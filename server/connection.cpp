@@ -121,7 +121,10 @@ void Connection::finished() {
 
 asio::awaitable<void> Connection::read_loop() {
   if (tls_) {
+    handshaking_ = true;
     auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kAwait);
+    handshaking_ = false;
+    write_signal_.cancel();  // the writer may wait for the handshake
     if (ec && !closing_) spdlog::info("connection {}: TLS handshake failed: {}", peer_, ec.message());
     tls_ready_ = !ec;
     if (ec) close_after_flush();
@@ -320,8 +323,9 @@ asio::awaitable<void> Connection::write_loop() {
   std::vector<Frame> batch;
   std::vector<asio::const_buffer> buffers;
   while (!closed_) {
-    if (outbox_.empty()) {
-      if (closing_ && in_flight_ == 0) break;
+    // Nothing is written during the TLS handshake: an SSL stream takes one operation at a time.
+    if (outbox_.empty() || handshaking_) {
+      if (outbox_.empty() && closing_ && in_flight_ == 0) break;
       co_await write_signal_.async_wait(kAwait);
       continue;
     }
@@ -383,8 +387,9 @@ asio::awaitable<void> Connection::watchdog() {
     co_await watchdog_timer_.async_wait(kAwait);
     if (closed_) break;
     if (Clock::now() < deadline_) continue;
-    if (closing_) {
-      spdlog::info("connection {}: closed: {}", peer_, deadline_reason_);
+    if (closing_ || handshaking_) {
+      // In the handshake no frame can reach the client: saying why is left to the log.
+      spdlog::info("connection {}: closed{}: {}", peer_, handshaking_ ? " in the TLS handshake" : "", deadline_reason_);
       close_now();
       break;
     }

@@ -114,6 +114,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string deadline_reason_;
 
   bool tls_ready_ = false;    // the TLS handshake is done
+  bool handshaking_ = false;  // the TLS handshake runs: nothing else may use the stream
   bool closing_ = false;      // no more requests are read
   bool writer_done_ = false;  // the last answer is written: the reader ends the connection
   bool closed_ = false;       // the socket is closed

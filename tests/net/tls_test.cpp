@@ -10,6 +10,7 @@
 
 #include "net/certificate.h"
 #include "net/ledgerd_process.h"
+#include "net/raw_connection.h"
 #include "support/temp_dir.h"
 #include "tools/ledgerctl_client.h"
 
@@ -67,5 +68,30 @@ TEST_CASE("TLS: beyond the connection limit a client completes the handshake and
     ledger::tools::new_request(list, 2).initList();
     CHECK(held.call(list).get().isPage());
   }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("TLS: a client silent in the handshake is closed at the hello deadline, and others are served", "[ledgerd][tls]") {
+  TempDir dir;
+  const auto cert = (dir.path() / "cert.pem").string();
+  const auto key = (dir.path() / "key.pem").string();
+  REQUIRE(make_certificate(cert, key));
+  LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key, "--hello-timeout-ms", "300"});
+
+  // One says nothing, one sends the start of a TLS record and stops: neither finishes the
+  // handshake, so no error frame can reach them; the server closes both at the deadline, not
+  // after the 5 s it allows a client that has a last answer to read.
+  ledger::testing::RawConnection silent(server.port());
+  ledger::testing::RawConnection partial(server.port());
+  const std::uint8_t record_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01};
+  REQUIRE(partial.send(record_start, sizeof record_start));
+  CHECK(silent.closed_by_server(std::chrono::seconds(3)));
+  CHECK(partial.closed_by_server(std::chrono::seconds(3)));
+
+  ledger::tools::LedgerClient client({server.address(), true, cert});
+  capnp::MallocMessageBuilder hello;
+  ledger::tools::new_request(hello).initHello();
+  CHECK(client.call(hello).get().isWelcome());
+  CHECK(server.running());
   CHECK(server.stop() == 0);
 }
