@@ -3,6 +3,9 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <sys/wait.h>
 
@@ -18,12 +21,28 @@ using ledger::testing::LedgerdProcess;
 using ledger::testing::make_certificate;
 using ledger::testing::TempDir;
 
-TEST_CASE("TLS: a verified client is served, a plain client is not", "[ledgerd][tls]") {
+namespace {
+
+// ledgerd with a fresh self-signed certificate for localhost, and `extra` arguments.
+struct TlsServer {
+  explicit TlsServer(std::vector<std::string> extra) {
+    REQUIRE(make_certificate(cert, key));
+    std::vector<std::string> args{"--tls-cert", cert, "--tls-key", key};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server.emplace(dir.path() / "data", args);
+  }
   TempDir dir;
-  const auto cert = (dir.path() / "cert.pem").string();
-  const auto key = (dir.path() / "key.pem").string();
-  REQUIRE(make_certificate(cert, key));
-  LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key, "--hello-timeout-ms", "1000"});
+  const std::string cert = (dir.path() / "cert.pem").string();
+  const std::string key = (dir.path() / "key.pem").string();
+  std::optional<LedgerdProcess> server;
+};
+
+}  // namespace
+
+TEST_CASE("TLS: a verified client is served, a plain client is not", "[ledgerd][tls]") {
+  TlsServer tls({"--hello-timeout-ms", "1000"});
+  auto& server = *tls.server;
+  const auto& cert = tls.cert;
 
   const std::string command = "'" LEDGERCTL_PATH "' --server " + server.address() + " --tls-ca '" + cert +
                               "' --json create --name Secure </dev/null 2>&1";
@@ -44,11 +63,9 @@ TEST_CASE("TLS: a verified client is served, a plain client is not", "[ledgerd][
 }
 
 TEST_CASE("TLS: beyond the connection limit a client completes the handshake and reads busy", "[ledgerd][tls]") {
-  TempDir dir;
-  const auto cert = (dir.path() / "cert.pem").string();
-  const auto key = (dir.path() / "key.pem").string();
-  REQUIRE(make_certificate(cert, key));
-  LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key, "--max-connections", "1"});
+  TlsServer tls({"--max-connections", "1"});
+  auto& server = *tls.server;
+  const auto& cert = tls.cert;
 
   {
     ledger::tools::LedgerClient held({server.address(), true, cert});
@@ -72,11 +89,9 @@ TEST_CASE("TLS: beyond the connection limit a client completes the handshake and
 }
 
 TEST_CASE("TLS: a client silent in the handshake is closed at the hello deadline, and others are served", "[ledgerd][tls]") {
-  TempDir dir;
-  const auto cert = (dir.path() / "cert.pem").string();
-  const auto key = (dir.path() / "key.pem").string();
-  REQUIRE(make_certificate(cert, key));
-  LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key, "--hello-timeout-ms", "300"});
+  TlsServer tls({"--hello-timeout-ms", "300"});
+  auto& server = *tls.server;
+  const auto& cert = tls.cert;
 
   // One says nothing, one sends the start of a TLS record and stops: neither finishes the
   // handshake, so no error frame can reach them; the server closes both at the deadline, not
