@@ -42,17 +42,22 @@ class ExpiredRequestFilter : public rocksdb::CompactionFilter {
 
 // The names of the primary's files that a secondary reads: WAL files, SST files, MANIFESTs.
 // Unreadable entries are skipped: the primary may delete a file while we list.
-std::set<std::string> primary_files(const std::filesystem::path& dir, bool wal_only) {
+std::set<std::string> primary_files(const std::filesystem::path& dir) {
   std::set<std::string> out;
   std::error_code error;
   for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
     const auto name = it->path().filename().string();
     const auto extension = it->path().extension();
-    if (extension == ".log" || (!wal_only && (extension == ".sst" || name.rfind("MANIFEST-", 0) == 0))) {
-      out.insert(name);
-    }
+    if (extension == ".log" || extension == ".sst" || name.rfind("MANIFEST-", 0) == 0) out.insert(name);
   }
   return out;
+}
+
+// Whether every WAL file of `before` is still in `after`.
+bool no_wal_deleted(const std::set<std::string>& before, const std::set<std::string>& after) {
+  return std::all_of(before.begin(), before.end(), [&](const std::string& name) {
+    return !name.ends_with(".log") || after.count(name) != 0;
+  });
 }
 
 // How a secondary instance gets a view of one moment of the primary. RocksDB reads the MANIFEST
@@ -72,14 +77,13 @@ template <typename Attempt, typename Discard>
 void with_settled_view(const std::filesystem::path& dir, const std::string& what, Attempt attempt, Discard discard) {
   const auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;
   for (int round = 1;; ++round) {
-    const auto wal_before = primary_files(dir, true);
-    const auto files_before = primary_files(dir, false);
+    const auto before = primary_files(dir);
     const auto status = attempt();
+    const auto after = primary_files(dir);
     if (status.ok()) {
-      const auto wal_after = primary_files(dir, true);
-      if (std::includes(wal_after.begin(), wal_after.end(), wal_before.begin(), wal_before.end())) return;
+      if (no_wal_deleted(before, after)) return;
       discard();
-    } else if (primary_files(dir, false) == files_before) {
+    } else if (after == before) {
       Database::check(status, what);
     }
     if (std::chrono::steady_clock::now() >= deadline) {
