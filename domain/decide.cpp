@@ -172,7 +172,7 @@ Decision decide_purge(const LedgerView& view, const PurgeDeletedCustomers& comma
 [[noreturn]] void bug(const char* what) { throw std::logic_error(std::string("evolve: ") + what); }
 
 // A stream holds only its own customer's events; anything else means the caller mixed streams.
-const Customer& existing(const std::optional<Customer>& state, CustomerId id) {
+Customer& existing(std::optional<Customer>& state, CustomerId id) {
   if (!state) bug("event before CustomerCreated");
   if (state->id != id) bug("event for another customer");
   return *state;
@@ -206,37 +206,36 @@ Decision decide(const LedgerView& view, const Command& command) {
       command);
 }
 
-Customer evolve(const std::optional<Customer>& state, const Event& event) {
+Customer evolve(std::optional<Customer> state, Event event) {
   return std::visit(Overloaded{
-                        [&](const CustomerCreated& e) {
+                        [&](CustomerCreated& e) {
                           if (state) bug("CustomerCreated for a customer that exists");
-                          return Customer{e.id, e.number, CustomerStatus::kActive, 1, e.fields};
+                          return Customer{e.id, e.number, CustomerStatus::kActive, 1, std::move(e.fields)};
                         },
-                        [&](const CustomerEdited& e) {
-                          Customer next = existing(state, e.id);
-                          for (const FieldChange& change : e.changes)
-                            next.fields.get(change.field) = change.value;
+                        [&](CustomerEdited& e) {
+                          Customer& next = existing(state, e.id);
+                          for (FieldChange& change : e.changes) next.fields.get(change.field) = std::move(change.value);
                           ++next.revision;
-                          return next;
+                          return std::move(next);
                         },
                         [&](const CustomerDeleted& e) {
-                          Customer next = existing(state, e.id);
+                          Customer& next = existing(state, e.id);
                           next.status = CustomerStatus::kDeleted;
                           ++next.revision;
-                          return next;
+                          return std::move(next);
                         },
                         [&](const CustomerUndeleted& e) {
-                          Customer next = existing(state, e.id);
+                          Customer& next = existing(state, e.id);
                           next.status = CustomerStatus::kActive;
                           ++next.revision;
-                          return next;
+                          return std::move(next);
                         },
                         [&](const CustomersPurged&) {
                           // A purge ends customers rather than changing them: callers remove the
                           // purged ones. Returning the state unchanged keeps a fold over the whole
                           // log harmless.
                           if (!state) bug("CustomersPurged folded into no customer");
-                          return *state;
+                          return std::move(*state);
                         },
                     },
                     event);

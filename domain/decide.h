@@ -38,7 +38,8 @@ Decision decide(const LedgerView& view, const Command& command);
 // A purge ends customers; callers remove them instead of evolving them (given one anyway,
 // evolve returns the state unchanged). A stream out of order — CustomerCreated on an existing
 // state, any other event on nullopt or on another customer's state — is a bug, not a user's
-// doing: throws std::logic_error.
-Customer evolve(const std::optional<Customer>& state, const Event& event);
+// doing: throws std::logic_error. Takes both by value: a fold that passes them as rvalues
+// (std::move) moves the strings instead of copying them.
+Customer evolve(std::optional<Customer> state, Event event);
 
 }  // namespace ledger::domain

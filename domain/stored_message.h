@@ -2,7 +2,9 @@
 // the one way every stored value of the ledger (events, envelopes, customer state) is decoded.
 //
 // Stored and received bytes carry no alignment promise, and Cap'n Proto reads words in place
-// and refuses unaligned segments, so the bytes are copied into word-aligned memory first. The
+// and refuses unaligned segments, so bytes that are not word-aligned are copied into
+// word-aligned memory first (on the stack when small); aligned bytes, such as a payload held in
+// a std::string, are read where they are. The
 // reader runs under tight limits: a traversal limit proportional to the message's size (so a
 // crafted message cannot make a small value expensive to read) and a small nesting limit.
 // Thread-safe: it holds no state.
@@ -46,13 +48,27 @@ auto read_stored_message(std::string_view bytes, const MessageLimits& limits, Re
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
     throw MessageError(std::to_string(bytes.size()) + " bytes is not a whole number of 8-byte words");
   }
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  const std::size_t count = bytes.size() / sizeof(capnp::word);
+  constexpr std::size_t kStackWords = 128;  // 1 KiB: every envelope and event of usual size
+  capnp::word stack[kStackWords];
+  kj::Array<capnp::word> heap;
+  kj::ArrayPtr<const capnp::word> words;
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
+    words = {reinterpret_cast<const capnp::word*>(bytes.data()), count};
+  } else {
+    capnp::word* copy = stack;
+    if (count > kStackWords) {
+      heap = kj::heapArray<capnp::word>(count);
+      copy = heap.begin();
+    }
+    std::memcpy(copy, bytes.data(), bytes.size());
+    words = {copy, count};
+  }
   capnp::ReaderOptions options;
   options.traversalLimitInWords = std::max<std::uint64_t>(limits.min_words, limits.words_per_word * words.size()) + 64;
   options.nestingLimit = limits.nesting;
   try {
-    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
+    capnp::FlatArrayMessageReader reader(words, options);
     if (reader.getEnd() != words.end()) throw MessageError("bytes follow the end of the message");
     return read(reader.getRoot<Root>());
   } catch (const kj::Exception& e) {

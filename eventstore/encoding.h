@@ -8,8 +8,14 @@
 
 namespace ledger::eventstore {
 
+// Writes `v` big-endian into out[0..8).
+inline void store_u64(char* out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+}
 inline void put_u64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  char bytes[8];
+  store_u64(bytes, v);
+  out.append(bytes, sizeof bytes);
 }
 inline void put_u16(std::string& out, std::uint16_t v) {
   out.push_back(static_cast<char>(v >> 8));

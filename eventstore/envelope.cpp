@@ -13,7 +13,7 @@ capnp::Data::Reader data_of(std::string_view bytes) {
   return {reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()};
 }
 
-std::string string_of(capnp::Data::Reader data) {
+std::string_view view_of(capnp::Data::Reader data) {
   return {reinterpret_cast<const char*>(data.begin()), data.size()};
 }
 
@@ -48,12 +48,12 @@ Envelope decode_envelope(std::string_view bytes, std::uint64_t seq) {
       e.at_us = root.getAt();
       auto actor = root.getActor();
       e.actor.assign(actor.begin(), actor.size());
-      e.request = string_of(root.getRequest());
+      e.request = view_of(root.getRequest());
       e.customer = root.getCustomer();
       e.kind = root.getKind();
-      e.payload = string_of(root.getPayload());
-      if (!digest_from(string_of(root.getDigest()), e.digest)) throw fail("digest is not 32 bytes");
-      if (!digest_from(string_of(root.getChain()), e.chain)) throw fail("chain is not 32 bytes");
+      e.payload = view_of(root.getPayload());
+      if (!digest_from(view_of(root.getDigest()), e.digest)) throw fail("digest is not 32 bytes");
+      if (!digest_from(view_of(root.getChain()), e.chain)) throw fail("chain is not 32 bytes");
       e.redacted_by = root.getRedactedBy();
     });
   } catch (const domain::MessageError& error) {

@@ -45,56 +45,58 @@ void free_number_rows(const ReplayedLedger& ledger, bool by_last, const RowSink&
   }
 }
 
-// Each customer's search buckets, ascending, in one flat array (2 bytes a row).
-struct CustomerBuckets {
-  std::vector<std::uint16_t> buckets;
-  std::vector<std::size_t> starts;  // customer i's buckets are [starts[i], starts[i + 1])
-  std::vector<std::size_t> per_bucket = std::vector<std::size_t>(kSearchBuckets);
-};
+}  // namespace
 
-CustomerBuckets customer_buckets(const ReplayedLedger& ledger) {
-  CustomerBuckets out;
-  out.starts.reserve(ledger.customers.size() + 1);
-  out.starts.push_back(0);
+SearchFamilyRows::SearchFamilyRows(const ReplayedLedger& ledger) : ledger_(ledger), per_bucket_(kSearchBuckets) {
+  starts_.reserve(ledger.customers.size() + 1);
+  starts_.push_back(0);
   for (const auto& [id, c] : ledger.customers) {
     // search_buckets is the one definition of the rows (search_row of each bucket).
     for (auto bucket : search_buckets(c.fields)) {
-      out.buckets.push_back(bucket);
-      ++out.per_bucket[bucket];
+      buckets_.push_back(bucket);
+      ++per_bucket_[bucket];
     }
-    out.starts.push_back(out.buckets.size());
+    starts_.push_back(buckets_.size());
   }
-  return out;
+}
+
+std::uint32_t SearchFamilyRows::middle() const {
+  const std::size_t half = buckets_.size() / 2;
+  std::size_t rows = 0;
+  std::uint32_t bucket = 0;
+  while (bucket < kSearchBuckets && rows < half) rows += per_bucket_[bucket++];
+  return bucket;
 }
 
 // Rows are bucket ‖ id: each pass collects the ids of a range of buckets, then emits them
 // bucket by bucket.
-void search_family_rows(const ReplayedLedger& ledger, std::size_t rows_per_pass, const RowSink& sink) {
-  const auto all = customer_buckets(ledger);
-  std::uint32_t low = 0;
-  while (low < kSearchBuckets) {
+void SearchFamilyRows::rows(std::uint32_t low, std::uint32_t end, std::size_t rows_per_pass, const RowSink& sink) const {
+  while (low < end) {
     std::uint32_t high = low + 1;
-    std::size_t rows = all.per_bucket[low];
-    while (high < kSearchBuckets && rows + all.per_bucket[high] <= rows_per_pass) rows += all.per_bucket[high++];
+    std::size_t rows = per_bucket_[low];
+    while (high < end && rows + per_bucket_[high] <= rows_per_pass) rows += per_bucket_[high++];
 
     // Customers come in ascending id order, so each bucket's ids arrive sorted.
     std::vector<std::vector<domain::CustomerId>> ids(high - low);
-    for (std::uint32_t b = low; b < high; ++b) ids[b - low].reserve(all.per_bucket[b]);
+    for (std::uint32_t b = low; b < high; ++b) ids[b - low].reserve(per_bucket_[b]);
     std::size_t i = 0;
-    for (const auto& [id, c] : ledger.customers) {
-      const auto begin = all.buckets.begin() + static_cast<std::ptrdiff_t>(all.starts[i]);
-      const auto end = all.buckets.begin() + static_cast<std::ptrdiff_t>(all.starts[i + 1]);
-      for (auto b = std::lower_bound(begin, end, low); b != end && *b < high; ++b) ids[*b - low].push_back(id);
+    for (const auto& [id, c] : ledger_.customers) {
+      const auto begin = buckets_.begin() + static_cast<std::ptrdiff_t>(starts_[i]);
+      const auto last = buckets_.begin() + static_cast<std::ptrdiff_t>(starts_[i + 1]);
+      for (auto b = std::lower_bound(begin, last, low); b != last && *b < high; ++b) ids[*b - low].push_back(id);
       ++i;
     }
     for (std::uint32_t b = low; b < high; ++b) {
-      for (auto id : ids[b - low]) sink(search_row(static_cast<std::uint16_t>(b), id), {});
+      // One row string per bucket, its id bytes overwritten for each customer.
+      auto row = search_row(static_cast<std::uint16_t>(b), 0);
+      for (auto id : ids[b - low]) {
+        eventstore::store_u64(row.data() + 2, id);
+        sink(row, {});
+      }
     }
     low = high;
   }
 }
-
-}  // namespace
 
 void projection_rows(const ReplayedLedger& ledger, Family family, const RowSink& sink, const RowOptions& options) {
   switch (family) {
@@ -102,7 +104,8 @@ void projection_rows(const ReplayedLedger& ledger, Family family, const RowSink&
     case Family::kActive: return view_rows(ledger, domain::CustomerStatus::kActive, sink);
     case Family::kDeleted: return view_rows(ledger, domain::CustomerStatus::kDeleted, sink);
     case Family::kNumbersFree: return free_number_rows(ledger, options.free_rows_by_last, sink);
-    case Family::kSearch: return search_family_rows(ledger, options.search_rows_per_pass, sink);
+    case Family::kSearch:
+      return SearchFamilyRows(ledger).rows(0, kSearchBuckets, options.search_rows_per_pass, sink);
     default: throw std::logic_error(std::string("not a projection family: ") + eventstore::family_name(family));
   }
 }

@@ -6,8 +6,10 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "eventstore/database.h"
 #include "projections/replay.h"
@@ -30,6 +32,28 @@ struct RowOptions {
   // ranges of buckets, each holding at most this many rows (8 bytes each) unless one bucket
   // alone has more.
   std::size_t search_rows_per_pass = std::size_t{1} << 22;
+};
+
+// The search family's rows. The constructor computes every customer's buckets (2 bytes a row);
+// rows() then produces the rows of a range of buckets, and several threads may produce
+// disjoint ranges at once (the rebuild writes two halves side by side).
+class SearchFamilyRows {
+ public:
+  explicit SearchFamilyRows(const ReplayedLedger& ledger);
+  SearchFamilyRows(const SearchFamilyRows&) = delete;
+  SearchFamilyRows& operator=(const SearchFamilyRows&) = delete;
+
+  // The bucket that splits the rows into two halves of about the same number of rows.
+  std::uint32_t middle() const;
+  // Calls `sink` with the rows of buckets [low, end), ascending, in passes of at most
+  // `rows_per_pass` rows (RowOptions).
+  void rows(std::uint32_t low, std::uint32_t end, std::size_t rows_per_pass, const RowSink& sink) const;
+
+ private:
+  const ReplayedLedger& ledger_;
+  std::vector<std::uint16_t> buckets_;
+  std::vector<std::size_t> starts_;  // customer i's buckets are [starts_[i], starts_[i + 1])
+  std::vector<std::size_t> per_bucket_;
 };
 
 // Calls `sink` with every row `family` (one of kProjectionFamilies) should hold. Memory beyond

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string_view>
 #include <variant>
@@ -17,6 +18,7 @@
 #include "projections/projection_rows.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
+#include "projections/search_index.h"
 
 namespace ledger::projections {
 namespace {
@@ -60,12 +62,14 @@ class StagingDirectory {
   std::filesystem::path path_;
 };
 
-// Writes the rows `family` should hold into SST files in `dir`, with the family's own options
-// (compression, table format) so that ingested files match the ones RocksDB writes itself.
-// A file ends at the family's target file size, so later compactions (the erasure pass among
-// them) do not have to rewrite one file of every row. Rows ascend across files, so the files
-// do not overlap. Returns the file paths; none when the family has no rows.
-std::vector<std::string> write_family_files(eventstore::Database& database, Family family, const ReplayedLedger& ledger,
+// Writes the rows `produce` passes to its sink, which belong to `family`, into SST files in
+// `dir` named `name`-N.sst, with the family's own options (compression, table format) so that
+// ingested files match the ones RocksDB writes itself. A file ends at the family's target file
+// size, so later compactions (the erasure pass among them) do not have to rewrite one file of
+// every row. Rows ascend across files, so the files do not overlap. Returns the file paths;
+// none when there are no rows.
+std::vector<std::string> write_family_files(eventstore::Database& database, Family family, const std::string& name,
+                                            const std::function<void(const RowSink&)>& produce,
                                             const std::filesystem::path& dir) {
   auto* handle = database.family(family);
   const auto options = database.db().GetOptions(handle);
@@ -76,18 +80,54 @@ std::vector<std::string> write_family_files(eventstore::Database& database, Fami
     eventstore::Database::check(writer->Finish(), what);
     writer.reset();
   };
-  projection_rows(ledger, family, [&](std::string_view key, std::string_view value) {
+  produce([&](std::string_view key, std::string_view value) {
     if (writer && writer->FileSize() >= options.target_file_size_base) finish_file();
     if (!writer) {
       // Keeps the pages cached (invalidate_page_cache off): the rows are read right after, by
       // verify in `ledger-admin rebuild` and by queries.
       writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(options), options, handle, false);
-      files.push_back((dir / (std::string(eventstore::family_name(family)) + "-" + std::to_string(files.size()) + ".sst")).string());
+      files.push_back((dir / (name + "-" + std::to_string(files.size()) + ".sst")).string());
       eventstore::Database::check(writer->Open(files.back()), what);
     }
     eventstore::Database::check(writer->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())), what);
   });
   if (writer) finish_file();
+  return files;
+}
+
+// Every projection family's files, by family. The search family is most of the rows (about
+// 45 a customer): its two halves by bucket are written on two threads, the second beside the
+// other four families.
+std::map<Family, std::vector<std::string>> write_projection_files(eventstore::Database& database,
+                                                                  const ReplayedLedger& ledger,
+                                                                  const std::filesystem::path& dir) {
+  const RowOptions row_options;
+  const SearchFamilyRows search(ledger);
+  const auto middle = search.middle();
+  auto search_files = [&](std::uint32_t low, std::uint32_t end, const std::string& name) {
+    return write_family_files(
+        database, Family::kSearch, name,
+        [&](const RowSink& sink) { search.rows(low, end, row_options.search_rows_per_pass, sink); }, dir);
+  };
+
+  std::map<Family, std::vector<std::string>> files;
+  auto beside = std::async(std::launch::async, [&] {
+    std::map<Family, std::vector<std::string>> mine;
+    for (auto family : kProjectionFamilies) {
+      if (family == Family::kSearch) continue;
+      mine[family] = write_family_files(
+          database, family, eventstore::family_name(family),
+          [&](const RowSink& sink) { projection_rows(ledger, family, sink, row_options); }, dir);
+    }
+    mine[Family::kSearch] = search_files(middle, kSearchBuckets, "search-upper");
+    return mine;
+  });
+  // The future's destructor waits for the other thread if this one throws.
+  auto lower = search_files(0, middle, "search-lower");
+  files = beside.get();
+  auto& upper = files[Family::kSearch];
+  lower.insert(lower.end(), upper.begin(), upper.end());
+  upper = std::move(lower);
   return files;
 }
 
@@ -148,6 +188,23 @@ class FamilyComparison {
 
 }  // namespace
 
+domain::Customer* ReplayedCustomers::find(domain::CustomerId id) {
+  return id < slots_.size() && slots_[id] ? &*slots_[id] : nullptr;
+}
+
+void ReplayedCustomers::put(domain::CustomerId id, domain::Customer customer) {
+  if (id >= slots_.size()) slots_.resize(std::max<std::size_t>(id + 1, slots_.size() * 2));
+  if (!slots_[id]) ++count_;
+  slots_[id] = std::move(customer);
+}
+
+void ReplayedCustomers::erase(domain::CustomerId id) {
+  if (id < slots_.size() && slots_[id]) {
+    slots_[id].reset();
+    --count_;
+  }
+}
+
 ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until) {
   ReplayedLedger ledger;
   eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
@@ -161,10 +218,19 @@ ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until)
       return true;
     }
     const auto id = domain::customer_of(event);
-    auto found = ledger.customers.find(id);
-    std::optional<domain::Customer> before;
-    if (found != ledger.customers.end()) before = found->second;
-    ledger.customers[id] = domain::evolve(before, event);
+    // Ids are handed out from 1, one per customer created, so the n-th entry names an id of at
+    // most n. A higher one is corruption, and would make the id table huge.
+    if (id > ledger.entries) {
+      throw eventstore::CorruptionError("log entry " + std::to_string(e.seq) + " names customer id " +
+                                        std::to_string(id) + ", more than the entries up to it could create");
+    }
+    // The state and the event are moved through evolve, not copied: a fold of the whole log.
+    auto* found = ledger.customers.find(id);
+    if (!found) {
+      ledger.customers.put(id, domain::evolve(std::nullopt, std::move(event)));
+    } else {
+      *found = domain::evolve(std::move(*found), std::move(event));
+    }
     return true;
   });
   return ledger;
@@ -177,8 +243,7 @@ std::uint64_t rebuild_projections(eventstore::Database& database) {
 
   // The files first: if writing them fails (a full disk), the old projections are untouched.
   std::vector<rocksdb::IngestExternalFileArg> ingest;
-  for (auto family : kProjectionFamilies) {
-    auto files = write_family_files(database, family, ledger, staging.path());
+  for (auto& [family, files] : write_projection_files(database, ledger, staging.path())) {
     // RocksDB refuses an empty file; a family with no rows (no deleted customers) gets none.
     if (files.empty()) continue;
     rocksdb::IngestExternalFileArg arg;

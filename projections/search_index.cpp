@@ -1,16 +1,24 @@
 #include "projections/search_index.h"
 
 #include <algorithm>
-#include <cctype>
+#include <array>
+#include <bit>
 
 #include "eventstore/encoding.h"
 
 namespace ledger::projections {
 namespace {
 
+// ASCII only, whatever the C locale: the buckets are part of the storage format.
+void lowercase_in_place(std::string& s) {
+  for (auto& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+}
+
 std::string lowercase(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  lowercase_in_place(out);
   return out;
 }
 
@@ -52,12 +60,35 @@ std::vector<std::uint16_t> ascending(std::vector<std::uint16_t> buckets) {
 }  // namespace
 
 std::vector<std::uint16_t> search_buckets(const domain::CustomerFields& fields) {
+  // A rebuild calls this for every customer: the buckets are collected in a bit set, which
+  // yields them ascending and once each without sorting, and the lowercased fields share one
+  // buffer.
+  std::array<std::uint64_t, kSearchBuckets / 64> seen{};
+  std::string text;
+  auto add = [&seen](std::string_view t) {
+    for (std::size_t i = 0; i + 3 <= t.size(); ++i) {
+      const auto bucket = bucket_of(t.substr(i, 3));
+      seen[bucket / 64] |= std::uint64_t{1} << (bucket % 64);
+    }
+  };
+  for (const std::string* field : {&fields.name, &fields.email, &fields.phone}) {
+    text.assign(*field);
+    lowercase_in_place(text);
+    add(text);
+  }
+  text.clear();
+  for (char c : fields.phone) {
+    if (c >= '0' && c <= '9') text.push_back(c);
+  }
+  add(text);
+
   std::vector<std::uint16_t> buckets;
-  add_buckets(lowercase(fields.name), buckets);
-  add_buckets(lowercase(fields.email), buckets);
-  add_buckets(lowercase(fields.phone), buckets);
-  add_buckets(digits_only(fields.phone), buckets);
-  return ascending(std::move(buckets));
+  for (std::size_t word = 0; word < seen.size(); ++word) {
+    for (auto bits = seen[word]; bits != 0; bits &= bits - 1) {
+      buckets.push_back(static_cast<std::uint16_t>(word * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+    }
+  }
+  return buckets;
 }
 
 std::string search_row(std::uint16_t bucket, domain::CustomerId id) {

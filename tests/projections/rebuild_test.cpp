@@ -160,3 +160,44 @@ TEST_CASE("search rows come out ascending and complete however many passes produ
     CHECK(rows == std::vector<std::string>(every.begin(), every.end()));
   }
 }
+
+TEST_CASE("the two halves of the search rows that the rebuild writes side by side make up the whole", "[rebuild]") {
+  Ledger ledger;
+  fill_varied(ledger);
+  const auto replayed = projections::replay_log(eventstore::DatabaseReader(ledger.database()));
+  std::vector<std::string> whole, halves;
+  projections::projection_rows(replayed, Family::kSearch,
+                               [&](std::string_view key, std::string_view) { whole.emplace_back(key); });
+  const projections::SearchFamilyRows search(replayed);
+  const auto middle = search.middle();
+  std::size_t lower = 0;
+  search.rows(0, middle, 5, [&](std::string_view key, std::string_view) { halves.emplace_back(key), ++lower; });
+  search.rows(middle, projections::kSearchBuckets, 5,
+              [&](std::string_view key, std::string_view) { halves.emplace_back(key); });
+  CHECK(halves == whole);
+  // Split by rows, not by buckets: neither half is empty, and neither holds most of the rows.
+  CHECK(lower * 4 >= whole.size());
+  CHECK((whole.size() - lower) * 4 >= whole.size());
+}
+
+TEST_CASE("search buckets are part of the storage format: lowercase ASCII trigrams, FNV-1a, 4,096 buckets", "[rebuild]") {
+  domain::CustomerFields fields;
+  fields.name = "ABcD";
+  // FNV-1a 32-bit of "abc" and "bcd", modulo 4,096.
+  CHECK(projections::search_buckets(fields) == std::vector<std::uint16_t>{1826, 2315});
+  fields.name = "abcd";
+  CHECK(projections::search_buckets(fields) == std::vector<std::uint16_t>{1826, 2315});
+}
+
+TEST_CASE("replay refuses an entry naming a customer id no earlier entry could have created", "[rebuild]") {
+  Ledger ledger;
+  fill_with_purge(ledger);
+  eventstore::DatabaseReader reader(ledger.database());
+  auto entry = *eventstore::read_entry(reader, 1);
+  auto created = std::get<domain::CustomerCreated>(*domain::decode_event(entry.payload));
+  created.id = std::uint64_t{1} << 40;
+  entry.payload = domain::encode_event(created);
+  put_raw(ledger.database(), Family::kLog, eventstore::u64_key(1), eventstore::encode_envelope(entry));
+  // Refused before the table of customers by id grows to the id (8 TiB of slots).
+  CHECK_THROWS_WITH(projections::replay_log(reader), Catch::Contains("log entry 1 names customer id 1099511627776"));
+}
