@@ -189,13 +189,17 @@ class FamilyComparison {
 }  // namespace
 
 domain::Customer* ReplayedCustomers::find(domain::CustomerId id) {
-  return id < slots_.size() && slots_[id] ? &*slots_[id] : nullptr;
+  return id < slots_.size() ? slots_[id].get() : nullptr;
 }
 
 void ReplayedCustomers::put(domain::CustomerId id, domain::Customer customer) {
-  if (id >= slots_.size()) slots_.resize(std::max<std::size_t>(id + 1, slots_.size() * 2));
-  if (!slots_[id]) ++count_;
-  slots_[id] = std::move(customer);
+  if (id >= slots_.size()) slots_.resize(id + 1);
+  if (slots_[id]) {
+    *slots_[id] = std::move(customer);
+  } else {
+    slots_[id] = std::make_unique<domain::Customer>(std::move(customer));
+    ++count_;
+  }
 }
 
 void ReplayedCustomers::erase(domain::CustomerId id) {

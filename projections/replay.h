@@ -8,10 +8,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <optional>
+#include <memory>
+#include <string>
 #include <utility>
 #include <vector>
-#include <string>
 
 #include "domain/customer.h"
 #include "eventstore/database.h"
@@ -20,13 +20,16 @@
 namespace ledger::projections {
 
 // The replayed customers by id. Ids are handed out one after another from 1 and never reused,
-// so they index a vector; iteration yields (id, customer) pairs in ascending id order.
+// so they index a vector of one pointer each (8 bytes per id ever created, purged ones
+// included); iteration yields (id, customer) pairs in ascending id order.
 class ReplayedCustomers {
  public:
+  using Slots = std::vector<std::unique_ptr<domain::Customer>>;
+
   class iterator {
    public:
     using value_type = std::pair<domain::CustomerId, const domain::Customer&>;
-    iterator(const std::vector<std::optional<domain::Customer>>* slots, std::size_t i) : slots_(slots), i_(i) { skip(); }
+    iterator(const Slots* slots, std::size_t i) : slots_(slots), i_(i) { skip(); }
     value_type operator*() const { return {static_cast<domain::CustomerId>(i_), *(*slots_)[i_]}; }
     iterator& operator++() {
       ++i_;
@@ -39,7 +42,7 @@ class ReplayedCustomers {
     void skip() {
       while (i_ < slots_->size() && !(*slots_)[i_]) ++i_;
     }
-    const std::vector<std::optional<domain::Customer>>* slots_;
+    const Slots* slots_;
     std::size_t i_;
   };
 
@@ -55,7 +58,7 @@ class ReplayedCustomers {
   void erase(domain::CustomerId id);
 
  private:
-  std::vector<std::optional<domain::Customer>> slots_;  // slots_[id]; slot 0 is never used
+  Slots slots_;  // slots_[id]; slot 0 is never used
   std::size_t count_ = 0;
 };
 
