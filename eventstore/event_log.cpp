@@ -71,7 +71,7 @@ std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq) {
 }
 
 void scan_entries(const Reader& reader, std::uint64_t from, const std::function<bool(const Envelope&)>& visit) {
-  auto it = reader.iterate(Family::kLog);
+  auto it = reader.scan(Family::kLog);
   const auto start = u64_key(from);
   for (it->Seek(start); it->Valid(); it->Next()) {
     const auto key = it->key();

@@ -55,7 +55,8 @@ void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, Log
 std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq);
 
 // Visits entries with seq >= from in order until `visit` returns false. Uses one iterator for
-// the scan's duration: callers that must not pin files scan in slices.
+// the scan's duration (Reader::scan: the log's blocks do not enter the block cache): callers
+// that must not pin files scan in slices.
 void scan_entries(const Reader& reader, std::uint64_t from, const std::function<bool(const Envelope&)>& visit);
 
 // The seqs of a customer's entries, ascending.

@@ -2,6 +2,12 @@
 
 namespace ledger::eventstore {
 
+rocksdb::ReadOptions scan_options() {
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  return options;
+}
+
 std::optional<std::string> DatabaseReader::get(Family family, std::string_view key) const {
   std::string value;
   auto status = database_.db().Get(rocksdb::ReadOptions(), database_.family(family),
@@ -15,6 +21,10 @@ std::unique_ptr<rocksdb::Iterator> DatabaseReader::iterate(Family family) const 
   return std::unique_ptr<rocksdb::Iterator>(database_.db().NewIterator(rocksdb::ReadOptions(), database_.family(family)));
 }
 
+std::unique_ptr<rocksdb::Iterator> DatabaseReader::scan(Family family) const {
+  return std::unique_ptr<rocksdb::Iterator>(database_.db().NewIterator(scan_options(), database_.family(family)));
+}
+
 std::optional<std::string> OverlayReader::get(Family family, std::string_view key) const {
   std::string value;
   auto status = batch_.GetFromBatchAndDB(&database_.db(), rocksdb::ReadOptions(), database_.family(family),
@@ -25,9 +35,14 @@ std::optional<std::string> OverlayReader::get(Family family, std::string_view ke
 }
 
 std::unique_ptr<rocksdb::Iterator> OverlayReader::iterate(Family family) const {
+  return overlay(family, rocksdb::ReadOptions());
+}
+
+std::unique_ptr<rocksdb::Iterator> OverlayReader::scan(Family family) const { return overlay(family, scan_options()); }
+
+std::unique_ptr<rocksdb::Iterator> OverlayReader::overlay(Family family, const rocksdb::ReadOptions& options) const {
   auto* handle = database_.family(family);
-  return std::unique_ptr<rocksdb::Iterator>(
-      batch_.NewIteratorWithBase(handle, database_.db().NewIterator(rocksdb::ReadOptions(), handle)));
+  return std::unique_ptr<rocksdb::Iterator>(batch_.NewIteratorWithBase(handle, database_.db().NewIterator(options, handle)));
 }
 
 }  // namespace ledger::eventstore

@@ -16,6 +16,9 @@
 
 namespace ledger::eventstore {
 
+// ReadOptions of Reader::scan: blocks read are not added to the block cache.
+rocksdb::ReadOptions scan_options();
+
 class Reader {
  public:
   virtual ~Reader() = default;
@@ -23,6 +26,10 @@ class Reader {
   virtual std::optional<std::string> get(Family family, std::string_view key) const = 0;
   // A fresh iterator over the family. The caller checks status() after iterating.
   virtual std::unique_ptr<rocksdb::Iterator> iterate(Family family) const = 0;
+  // The same, for one pass over many rows (a replay, verify, an export): the blocks it reads
+  // are not added to the block cache, so the pass neither evicts the rows that commands and
+  // queries keep reading nor pays for inserting blocks it will not read again.
+  virtual std::unique_ptr<rocksdb::Iterator> scan(Family family) const = 0;
   Database& database() const { return database_; }
 
  protected:
@@ -36,6 +43,7 @@ class DatabaseReader final : public Reader {
   explicit DatabaseReader(Database& database) : Reader(database) {}
   std::optional<std::string> get(Family family, std::string_view key) const override;
   std::unique_ptr<rocksdb::Iterator> iterate(Family family) const override;
+  std::unique_ptr<rocksdb::Iterator> scan(Family family) const override;
 };
 
 // Reads the database overlaid with `batch`. "*batch" must outlive this reader.
@@ -44,8 +52,10 @@ class OverlayReader final : public Reader {
   OverlayReader(Database& database, rocksdb::WriteBatchWithIndex& batch) : Reader(database), batch_(batch) {}
   std::optional<std::string> get(Family family, std::string_view key) const override;
   std::unique_ptr<rocksdb::Iterator> iterate(Family family) const override;
+  std::unique_ptr<rocksdb::Iterator> scan(Family family) const override;
 
  private:
+  std::unique_ptr<rocksdb::Iterator> overlay(Family family, const rocksdb::ReadOptions& options) const;
   rocksdb::WriteBatchWithIndex& batch_;
 };
 

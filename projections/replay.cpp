@@ -145,7 +145,7 @@ std::string describe_key(Family family, std::string_view key) {
 // ascending order) and keeps the first difference.
 class FamilyComparison {
  public:
-  FamilyComparison(const eventstore::Reader& reader, Family family) : family_(family), it_(reader.iterate(family)) {
+  FamilyComparison(const eventstore::Reader& reader, Family family) : family_(family), it_(reader.scan(family)) {
     it_->SeekToFirst();
   }
 

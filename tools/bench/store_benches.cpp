@@ -11,6 +11,7 @@
 #include <rocksdb/db.h>
 
 #include "eventstore/database.h"
+#include "eventstore/reader.h"
 #include "projections/replay.h"
 #include "tools/bench/ledger_fill.h"
 #include "tools/bench/ledgerd_process.h"
@@ -33,7 +34,8 @@ void reset_peak_rss() {
 
 // Reads every log row through an iterator, touching its bytes. Returns the rows read.
 std::uint64_t scan_log(eventstore::Database& db, std::uint64_t& bytes) {
-  std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(rocksdb::ReadOptions(), db.family(eventstore::Family::kLog)));
+  // The same read options as the ledger's own scans (Reader::scan), so that both read alike.
+  std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(eventstore::scan_options(), db.family(eventstore::Family::kLog)));
   std::uint64_t rows = 0;
   bytes = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
