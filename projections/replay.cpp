@@ -110,7 +110,6 @@ std::map<Family, std::vector<std::string>> write_projection_files(eventstore::Da
         [&](const RowSink& sink) { search.rows(low, end, row_options.search_rows_per_pass, sink); }, dir);
   };
 
-  std::map<Family, std::vector<std::string>> files;
   auto beside = std::async(std::launch::async, [&] {
     std::map<Family, std::vector<std::string>> mine;
     for (auto family : kProjectionFamilies) {
@@ -124,7 +123,7 @@ std::map<Family, std::vector<std::string>> write_projection_files(eventstore::Da
   });
   // The future's destructor waits for the other thread if this one throws.
   auto lower = search_files(0, middle, "search-lower");
-  files = beside.get();
+  auto files = beside.get();
   auto& upper = files[Family::kSearch];
   lower.insert(lower.end(), upper.begin(), upper.end());
   upper = std::move(lower);

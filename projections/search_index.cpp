@@ -46,9 +46,15 @@ std::uint16_t bucket_of(std::string_view trigram) {
   return static_cast<std::uint16_t>(h % kSearchBuckets);
 }
 
+// Calls `use` with the bucket of every trigram of `text`.
+template <typename Use>
+void for_each_bucket(std::string_view text, Use&& use) {
+  for (std::size_t i = 0; i + 3 <= text.size(); ++i) use(bucket_of(text.substr(i, 3)));
+}
+
 // Appends the bucket of every trigram of `text`.
 void add_buckets(std::string_view text, std::vector<std::uint16_t>& out) {
-  for (std::size_t i = 0; i + 3 <= text.size(); ++i) out.push_back(bucket_of(text.substr(i, 3)));
+  for_each_bucket(text, [&out](std::uint16_t bucket) { out.push_back(bucket); });
 }
 
 std::vector<std::uint16_t> ascending(std::vector<std::uint16_t> buckets) {
@@ -64,23 +70,16 @@ std::vector<std::uint16_t> search_buckets(const domain::CustomerFields& fields) 
   // yields them ascending and once each without sorting, and the lowercased fields share one
   // buffer.
   std::array<std::uint64_t, kSearchBuckets / 64> seen{};
-  std::string text;
-  auto add = [&seen](std::string_view t) {
-    for (std::size_t i = 0; i + 3 <= t.size(); ++i) {
-      const auto bucket = bucket_of(t.substr(i, 3));
-      seen[bucket / 64] |= std::uint64_t{1} << (bucket % 64);
-    }
+  auto add = [&seen](std::string_view text) {
+    for_each_bucket(text, [&seen](std::uint16_t bucket) { seen[bucket / 64] |= std::uint64_t{1} << (bucket % 64); });
   };
+  std::string text;
   for (const std::string* field : {&fields.name, &fields.email, &fields.phone}) {
     text.assign(*field);
     lowercase_in_place(text);
     add(text);
   }
-  text.clear();
-  for (char c : fields.phone) {
-    if (c >= '0' && c <= '9') text.push_back(c);
-  }
-  add(text);
+  add(digits_only(fields.phone));
 
   std::vector<std::uint16_t> buckets;
   for (std::size_t word = 0; word < seen.size(); ++word) {
