@@ -228,6 +228,14 @@ CustomerId customer_of(const Event& event) {
                     event);
 }
 
+CustomerNumber number_of(const Event& event) {
+  return std::visit(Overloaded{
+                        [](const CustomersPurged&) -> CustomerNumber { return 0; },
+                        [](const auto& e) -> CustomerNumber { return e.number; },
+                    },
+                    event);
+}
+
 std::string encode_event(const Event& event) {
   capnp::MallocMessageBuilder message;
   set_event(message.initRoot<schema::Event>(), event);

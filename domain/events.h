@@ -74,6 +74,8 @@ EventKind kind_of(const Event& event);
 std::string_view kind_name(EventKind kind);
 // The customer the event belongs to; 0 for a purge, which belongs to none.
 CustomerId customer_of(const Event& event);
+// The number of the customer the event belongs to; 0 for a purge, which frees several.
+CustomerNumber number_of(const Event& event);
 
 // Encodes as a flat Cap'n Proto message (segment table included).
 std::string encode_event(const Event& event);

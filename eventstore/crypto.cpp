@@ -34,9 +34,9 @@ StreamKey random_key() {
 }
 
 Digest chain_link(const Digest& previous, std::uint64_t seq, std::int64_t at_us, std::uint16_t kind,
-                  std::uint64_t customer, std::string_view actor, const Digest& digest) {
+                  std::uint64_t customer, std::string_view actor, const Digest& digest, std::uint64_t number) {
   std::string input;
-  input.reserve(32 + 8 + 8 + 2 + 8 + 2 + actor.size() + 32);
+  input.reserve(32 + 8 + 8 + 2 + 8 + 2 + actor.size() + 32 + 8);
   input.append(as_bytes(previous));
   put_u64(input, seq);
   put_u64(input, static_cast<std::uint64_t>(at_us));
@@ -45,6 +45,7 @@ Digest chain_link(const Digest& previous, std::uint64_t seq, std::int64_t at_us,
   put_u16(input, static_cast<std::uint16_t>(actor.size()));
   input.append(actor);
   input.append(as_bytes(digest));
+  if (number != 0) put_u64(input, number);
   return sha256(input);
 }
 

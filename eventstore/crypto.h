@@ -18,10 +18,11 @@ Digest hmac_sha256(const StreamKey& key, std::string_view bytes);
 // 32 bytes from OpenSSL's CSPRNG. Throws std::runtime_error if it cannot be seeded.
 StreamKey random_key();
 
-// chain = SHA-256(previous ‖ seq ‖ at ‖ kind ‖ customer ‖ len(actor) ‖ actor ‖ digest),
-// integers big-endian (docs/storage.md).
+// chain = SHA-256(previous ‖ seq ‖ at ‖ kind ‖ customer ‖ len(actor) ‖ actor ‖ digest [‖ number]),
+// integers big-endian; the customer number is in the input only when it is not 0, so links
+// written before entries carried it keep their value (docs/storage.md).
 Digest chain_link(const Digest& previous, std::uint64_t seq, std::int64_t at_us, std::uint16_t kind,
-                  std::uint64_t customer, std::string_view actor, const Digest& digest);
+                  std::uint64_t customer, std::string_view actor, const Digest& digest, std::uint64_t number = 0);
 
 // Binary SHA-256 Merkle tree: leaves are the digests; a node is SHA-256(0x01 ‖ left ‖ right),
 // a leaf SHA-256(0x00 ‖ digest); an odd node is carried up unchanged. Empty: all zeroes.

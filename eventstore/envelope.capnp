@@ -14,6 +14,8 @@ struct Envelope {
   kind @5 :UInt16;         # the event kind, kept in stubs
   payload @6 :Data;        # the event's Cap'n Proto bytes; empty in stubs
   digest @7 :Data;         # HMAC-SHA256(customer key, payload); SHA-256(payload) for a purge
-  chain @8 :Data;          # SHA-256(previous chain ‖ seq ‖ at ‖ kind ‖ customer ‖ actor ‖ digest)
+  chain @8 :Data;          # SHA-256(previous chain ‖ seq ‖ at ‖ kind ‖ customer ‖ actor ‖ digest [‖ number])
   redactedBy @9 :UInt64;   # seq of the purge that redacted this entry, else 0
+  number @10 :UInt64;      # the customer's number, kept in stubs and in the chain link; 0 for a
+                           # purge and in entries written before this field (docs/storage.md)
 }

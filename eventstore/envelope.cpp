@@ -19,6 +19,10 @@ std::string_view view_of(capnp::Data::Reader data) {
 
 }  // namespace
 
+Digest chain_link(const Digest& previous, const Envelope& e) {
+  return chain_link(previous, e.seq, e.at_us, e.kind, e.customer, e.actor, e.digest, e.number);
+}
+
 std::string encode_envelope(const Envelope& e) {
   capnp::MallocMessageBuilder message(64);
   auto root = message.initRoot<schema::Envelope>();
@@ -32,6 +36,7 @@ std::string encode_envelope(const Envelope& e) {
   root.setDigest(data_of(as_bytes(e.digest)));
   root.setChain(data_of(as_bytes(e.chain)));
   root.setRedactedBy(e.redacted_by);
+  root.setNumber(e.number);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
@@ -55,6 +60,7 @@ Envelope decode_envelope(std::string_view bytes, std::uint64_t seq) {
       if (!digest_from(view_of(root.getDigest()), e.digest)) throw fail("digest is not 32 bytes");
       if (!digest_from(view_of(root.getChain()), e.chain)) throw fail("chain is not 32 bytes");
       e.redacted_by = root.getRedactedBy();
+      e.number = root.getNumber();
     });
   } catch (const domain::MessageError& error) {
     throw fail(error.what());

@@ -28,10 +28,16 @@ struct Envelope {
   Digest digest{};
   Digest chain{};
   std::uint64_t redacted_by = 0;
+  // The number of the customer it belongs to (a customer keeps its number for life); 0 for a
+  // purge, and in entries written before envelopes carried it.
+  std::uint64_t number = 0;
 
   bool redacted() const { return redacted_by != 0; }
   bool operator==(const Envelope&) const = default;
 };
+
+// The chain link of `envelope` after `previous` (chain_link over its kept fields).
+Digest chain_link(const Digest& previous, const Envelope& envelope);
 
 std::string encode_envelope(const Envelope& envelope);
 // Decodes a stored value (any alignment: it is copied to a word-aligned buffer first) under

@@ -42,8 +42,9 @@ Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHea
   e.customer = entry.customer;
   e.kind = entry.kind;
   e.payload = entry.payload;
+  e.number = entry.number;
   e.digest = key ? hmac_sha256(*key, e.payload) : sha256(e.payload);
-  e.chain = chain_link(head.chain, e.seq, e.at_us, e.kind, e.customer, e.actor, e.digest);
+  e.chain = chain_link(head.chain, e);
 
   put(database, batch, Family::kLog, u64_key(e.seq), encode_envelope(e));
   if (e.customer != 0) put(database, batch, Family::kStreams, u64_pair_key(e.customer, e.seq), {});

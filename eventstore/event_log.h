@@ -35,6 +35,7 @@ struct NewEntry {
   std::uint64_t customer = 0;  // 0: belongs to no stream (a purge)
   std::uint16_t kind = 0;
   std::string_view payload;
+  std::uint64_t number = 0;  // the customer's number; 0 for a purge
 };
 
 // The head recorded in meta; a new database starts at seq 1.
@@ -78,7 +79,7 @@ struct Redaction {
 };
 
 // Redacts every entry of `customer`'s stream to a stub (payload and request cleared,
-// redacted_by = purge_seq; seq, at, actor, kind, customer, digest, chain kept) and deletes its
+// redacted_by = purge_seq; seq, at, actor, kind, customer, digest, chain and number kept) and deletes its
 // stream index rows, its key and the idempotency outcomes of its requests.
 Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
                         std::uint64_t purge_seq);

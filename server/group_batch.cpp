@@ -88,6 +88,7 @@ std::uint64_t GroupBatch::append(const RequestContext& context, const domain::Ev
   entry.customer = domain::customer_of(event);
   entry.kind = kind_code(event);
   entry.payload = payload;
+  entry.number = domain::number_of(event);
   return eventstore::append_entry(database_, batch_, head_, entry, key).seq;
 }
 

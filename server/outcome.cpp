@@ -51,4 +51,11 @@ std::optional<std::pair<std::int64_t, Accepted>> decode_remembered(std::string_v
   return std::pair{at, std::move(a)};
 }
 
+std::optional<projections::RememberedWrite> remembered_write(std::string_view bytes) {
+  auto remembered = decode_remembered(bytes);
+  if (!remembered) return std::nullopt;
+  auto& accepted = remembered->second;
+  return projections::RememberedWrite{std::move(accepted.seqs), accepted.id, std::move(accepted.numbers)};
+}
+
 }  // namespace ledger::server

@@ -11,6 +11,7 @@
 
 #include "domain/customer.h"
 #include "domain/refusal.h"
+#include "projections/replay.h"
 
 namespace ledger::server {
 
@@ -43,5 +44,8 @@ using Outcome = std::variant<Accepted, domain::Refusal, Failure>;
 std::string encode_remembered(std::int64_t written_at_us, const Accepted& accepted);
 // nullopt when the bytes are not a remembered outcome.
 std::optional<std::pair<std::int64_t, Accepted>> decode_remembered(std::string_view bytes);
+// What verify checks of a remembered outcome (projections::VerifyOptions::read_remembered);
+// nullopt when the bytes are not one.
+std::optional<projections::RememberedWrite> remembered_write(std::string_view bytes);
 
 }  // namespace ledger::server

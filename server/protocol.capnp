@@ -220,6 +220,8 @@ struct Entry {
   chain @7 :Data;
   redactedBy @8 :UInt64;
   request @9 :Data;       # the idempotency key it was written with; empty for stubs
+  number @10 :UInt64;     # the customer's number, also in stubs; 0 for a purge and for entries
+                          # written before entries carried it. In the chain link when not 0.
 }
 
 struct Response {

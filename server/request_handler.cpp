@@ -237,6 +237,7 @@ Frame RequestHandler::entry_frame(std::uint64_t id, const eventstore::Envelope& 
   entry.setDigest(kj::arrayPtr(envelope.digest.data(), envelope.digest.size()));
   entry.setChain(kj::arrayPtr(envelope.chain.data(), envelope.chain.size()));
   entry.setRedactedBy(envelope.redacted_by);
+  entry.setNumber(envelope.number);
   entry.setRequest(kj::arrayPtr(reinterpret_cast<const capnp::byte*>(envelope.request.data()), envelope.request.size()));
   return to_frame(message);
 }

@@ -658,6 +658,7 @@ int main(int argc, char** argv) {
                                                  e.getChain().size()),
                                 envelope.chain);
         envelope.redacted_by = e.getRedactedBy();
+        envelope.number = e.getNumber();
         json::object o;
         try {
           o = tools::envelope_json(envelope);

@@ -25,6 +25,7 @@
 #include "eventstore/pending_erasure.h"
 #include "projections/queries.h"
 #include "projections/replay.h"
+#include "server/outcome.h"
 #include "tools/audit/as_of.h"
 #include "tools/audit/history.h"
 #include "tools/audit/log_mirror.h"
@@ -85,7 +86,9 @@ int print_verify(const projections::VerifyReport& report, bool json, std::size_t
 int verify_data(const std::string& data, bool json) {
   if (isatty(STDERR_FILENO) == 1) std::cerr << "verifying the log, receipts and projections...\r" << std::flush;
   AuditView view(data);
-  return print_verify(projections::verify_ledger(eventstore::DatabaseReader(view.database())), json);
+  return print_verify(projections::verify_ledger(eventstore::DatabaseReader(view.database()),
+                                                 {.read_remembered = server::remembered_write}),
+                      json);
 }
 
 std::string describe_customer(const domain::Customer& c) {
@@ -161,7 +164,7 @@ int verify_server(const Source& source, bool json) {
   const auto deleted = session.list_all(true);
   mirror.follow_to(session.next_seq() - 1);
   mirror.rebuild();
-  auto report = projections::verify_ledger(eventstore::DatabaseReader(mirror.database()), {.digests = false});
+  auto report = projections::verify_ledger(eventstore::DatabaseReader(mirror.database()), {.digests = false, .read_remembered = {}});
   std::size_t changing = 0;
   if (report.ok) {
     const auto touched = touched_since(mirror.database(), lists_from);
@@ -400,7 +403,10 @@ int main(int argc, char** argv) {
     if (export_cmd->parsed()) return export_log(database, from, until);
     if (purges_cmd->parsed()) return list_purges(database, json, session ? erasure_from(*session) : erasure_in(database));
     if (prove_cmd->parsed()) {
-      return prove(database, export_file, purge_seq, json, {.digests = !source.remote()});
+      // A copy received from a server has neither the keys nor the `requests` rows.
+      projections::VerifyOptions verify{.digests = !source.remote(), .read_remembered = {}};
+      if (!source.remote()) verify.read_remembered = server::remembered_write;
+      return prove(database, export_file, purge_seq, json, verify);
     }
   } catch (const AccessError& error) {
     std::cerr << "ledger-audit: " << error.what() << "\n";

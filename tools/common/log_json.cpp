@@ -73,6 +73,7 @@ boost::json::object envelope_json(const eventstore::Envelope& envelope) {
   out["time"] = format_time(envelope.at_us);
   out["actor"] = envelope.actor;
   out["customer"] = envelope.customer;
+  out["number"] = envelope.number;
   out["kind"] = envelope.kind;
   out["kind_name"] = domain::kind_name(static_cast<domain::EventKind>(envelope.kind));
   out["digest"] = eventstore::to_hex(envelope.digest);

@@ -140,6 +140,7 @@ eventstore::Envelope envelope_from(protocol::Entry::Reader e) {
     throw std::runtime_error("the server sent entry " + std::to_string(envelope.seq) + " with a digest or chain that is not 32 bytes");
   }
   envelope.redacted_by = e.getRedactedBy();
+  envelope.number = e.getNumber();
   return envelope;
 }
 
