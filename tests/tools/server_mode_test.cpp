@@ -218,6 +218,9 @@ TEST_CASE("audit --server witness records the head --data records, and verify --
   const auto head = [](const std::string& line) { return line.substr(0, line.find(" at=")); };
   CHECK_THAT(remote.stdout_text, Catch::StartsWith("ledger-witness v1 seq=9 chain="));
   CHECK(head(remote.stdout_text) == head(local.stdout_text));
+  auto clerk = served.audit("witness --out " + testing::quoted(witness), kClerk);
+  INFO(clerk.output);
+  CHECK(clerk.status == 3);
 
   const auto csv = write_file(ledger, "people.csv", "number,name,company,email,phone,address,notes\n10,Fay,,,,,\n");
   REQUIRE(served.admin("import " + testing::quoted(csv)).status == 0);
