@@ -203,6 +203,39 @@ TEST_CASE("audit --server verify fails when the server's projection differs from
   CHECK_THAT(run.output, Catch::Contains("digests: not checkable through the server; run verify with --data"));
 }
 
+TEST_CASE("audit --server witness records the head --data records, and verify --witness checks it through the server", "[audit][server][witness]") {
+  Ledger ledger;
+  testing::fill_with_purge(ledger);
+  wait_for_erasures(ledger);
+  const auto chain8 = eventstore::to_hex(eventstore::read_entry(eventstore::DatabaseReader(ledger.database()), 8)->chain);
+  Served served(ledger);
+  const auto witness = (ledger.dir() / "witness.txt").string();
+  auto remote = served.audit("witness --out " + testing::quoted(witness));
+  auto local = served.audit_data("witness --out " + testing::quoted(witness));
+  INFO(remote.output << local.output);
+  REQUIRE(remote.status == 0);
+  REQUIRE(local.status == 0);
+  const auto head = [](const std::string& line) { return line.substr(0, line.find(" at=")); };
+  CHECK_THAT(remote.stdout_text, Catch::StartsWith("ledger-witness v1 seq=9 chain="));
+  CHECK(head(remote.stdout_text) == head(local.stdout_text));
+  auto clerk = served.audit("witness --out " + testing::quoted(witness), kClerk);
+  INFO(clerk.output);
+  CHECK(clerk.status == 3);
+
+  const auto csv = write_file(ledger, "people.csv", "number,name,company,email,phone,address,notes\n10,Fay,,,,,\n");
+  REQUIRE(served.admin("import " + testing::quoted(csv)).status == 0);
+  auto verified = served.audit("verify --witness " + testing::quoted(witness));
+  INFO(verified.output);
+  CHECK(verified.status == 0);
+  CHECK_THAT(verified.output, Catch::Contains("witness: the log extends all 2 heads recorded in " + witness + " (up to seq 9)"));
+
+  std::ofstream(witness, std::ios::app) << "ledger-witness v1 seq=9 chain=" << chain8 << " at=2026-01-01T00:00:00.000000Z\n";
+  auto forged = served.audit("verify --witness " + testing::quoted(witness));
+  INFO(forged.output);
+  CHECK(forged.status == 1);
+  CHECK_THAT(forged.output, Catch::Contains("WITNESS FAILED at " + witness + " line 3: the log no longer extends the head recorded at seq 9"));
+}
+
 TEST_CASE("audit --server takes an auditor's token and refuses a clerk's, a wrong one, and no server", "[audit][server]") {
   Ledger ledger;
   testing::fill_with_purge(ledger);

@@ -4,6 +4,7 @@
 // the copy (tools/audit/log_mirror.h).
 // Exit status: 0 when the check holds, 1 when it does not (verify, prove-purge), 2 on errors,
 // 3 when the server cannot be reached or refuses the token.
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -30,6 +31,8 @@
 #include "tools/audit/history.h"
 #include "tools/audit/log_mirror.h"
 #include "tools/audit/purge_proof.h"
+#include "tools/audit/witness.h"
+#include "tools/audit/witness_key.h"
 #include "tools/common/data_dir.h"
 #include "tools/common/log_json.h"
 #include "tools/common/progress.h"
@@ -53,11 +56,46 @@ struct Source {
   bool remote() const { return !server.server.empty(); }
 };
 
+// The heads an auditor recorded (`verify --witness FILE`), and the key their lines must be
+// signed with (`--witness-key`), if any.
+struct Witness {
+  std::string file;
+  std::vector<WitnessLine> lines;
+  std::optional<WitnessKey> key;
+};
+
+std::optional<WitnessCheck> check_witness_of(const std::optional<Witness>& witness, eventstore::Database& database) {
+  if (!witness) return std::nullopt;
+  try {
+    return check_witness(eventstore::DatabaseReader(database), witness->lines, witness->key ? &*witness->key : nullptr);
+  } catch (const eventstore::CorruptionError& error) {
+    return WitnessCheck{.ok = false, .problem = error.what()};
+  }
+}
+
+std::string describe_witness(const WitnessCheck& check, const Witness& witness) {
+  if (!check.ok) {
+    return check.bad_line == 0 ? fmt::format("WITNESS FAILED: {}", check.problem)
+                               : fmt::format("WITNESS FAILED at {} line {}: {}", witness.file, check.bad_line, check.problem);
+  }
+  std::string signatures;
+  if (check.signatures_checked) {
+    signatures = fmt::format(", each signed by keyid {}", witness.key->id());
+  } else if (check.signed_heads > 0) {
+    signatures = fmt::format(", {} of them signed (signatures not checked: give --witness-key)", check.signed_heads);
+  }
+  return fmt::format("witness: the log extends all {} heads recorded in {} (up to seq {}){}", check.heads, witness.file,
+                     check.highest_seq, signatures);
+}
+
 // `changing`: through the server, customers left out of the comparison because they changed
-// while the lists were read.
-int print_verify(const projections::VerifyReport& report, bool json, std::size_t changing = 0) {
+// while the lists were read. `witness`: the recorded heads checked, when verify was given them.
+int print_verify(const projections::VerifyReport& report, bool json, std::size_t changing = 0,
+                 const std::optional<WitnessCheck>& witness_check = std::nullopt, const std::optional<Witness>& witness = std::nullopt) {
+  const bool ok = report.ok && (!witness_check || witness_check->ok);
   if (json) {
-    boost::json::object out{{"ok", report.ok},
+    boost::json::object out{{"ok", ok},
+                            {"log_ok", report.ok},
                             {"entries", report.entries},
                             {"stubs", report.stubs},
                             {"purges", report.purges},
@@ -66,6 +104,15 @@ int print_verify(const projections::VerifyReport& report, bool json, std::size_t
                             {"first_bad_seq", report.first_bad_seq},
                             {"problem", report.problem}};
     if (!report.digests_checked) out["customers_not_compared"] = changing;
+    if (witness_check) {
+      out["witness"] = boost::json::object{{"ok", witness_check->ok},
+                                           {"heads", witness_check->heads},
+                                           {"signed", witness_check->signed_heads},
+                                           {"signatures_checked", witness_check->signatures_checked},
+                                           {"highest_seq", witness_check->highest_seq},
+                                           {"bad_line", witness_check->bad_line},
+                                           {"problem", witness_check->problem}};
+    }
     std::cout << to_line(out) << "\n";
   } else if (report.ok) {
     std::cout << fmt::format(
@@ -80,15 +127,16 @@ int print_verify(const projections::VerifyReport& report, bool json, std::size_t
     std::cout << fmt::format("{} customers changed while the lists were read and were not compared\n", changing);
   }
   if (!json && !report.digests_checked) std::cout << kDigestsNote << "\n";
-  return report.ok ? 0 : 1;
+  if (!json && witness_check) std::cout << describe_witness(*witness_check, *witness) << "\n";
+  return ok ? 0 : 1;
 }
 
-int verify_data(const std::string& data, bool json) {
+int verify_data(const std::string& data, bool json, const std::optional<Witness>& witness) {
   if (isatty(STDERR_FILENO) == 1) std::cerr << "verifying the log, receipts and projections...\r" << std::flush;
   AuditView view(data);
-  return print_verify(projections::verify_ledger(eventstore::DatabaseReader(view.database()),
-                                                 {.read_remembered = server::remembered_write}),
-                      json);
+  const auto report = projections::verify_ledger(eventstore::DatabaseReader(view.database()),
+                                                 {.digests = true, .read_remembered = server::remembered_write});
+  return print_verify(report, json, 0, check_witness_of(witness, view.database()), witness);
 }
 
 std::string describe_customer(const domain::Customer& c) {
@@ -155,7 +203,7 @@ std::vector<domain::Customer> without(std::vector<domain::Customer> customers, c
 // and the server's active and deleted lists equal the lists replayed from that copy. A customer
 // that an entry written while the lists were read touched may show either state, so it is left
 // out of the comparison; every other customer was the same throughout and must match exactly.
-int verify_server(const Source& source, bool json) {
+int verify_server(const Source& source, bool json, const std::optional<Witness>& witness) {
   ServerSession session(source.server, source.token, kRoleNeeded);
   LogMirror mirror(source.server, source.token, kRoleNeeded);
   mirror.follow_to(session.next_seq() - 1);
@@ -181,7 +229,41 @@ int verify_server(const Source& source, bool json) {
     report.customers = replayed_active.size() + replayed_deleted.size();
     changing = touched.size();
   }
-  return print_verify(report, json, changing);
+  return print_verify(report, json, changing, check_witness_of(witness, mirror.database()), witness);
+}
+
+std::optional<Witness> read_witness_file(const std::string& file, const std::string& key_file) {
+  if (file.empty()) return std::nullopt;
+  std::ifstream in(file);
+  if (!in) throw ToolError("cannot read the witness file " + file);
+  Witness witness{.file = file, .lines = read_witness(in, file), .key = std::nullopt};
+  if (!key_file.empty()) witness.key = WitnessKey::load_public(key_file);
+  return witness;
+}
+
+// Appends the log's head to `file`, signed with the private key in `key_file` when given.
+int record_witness(const Source& source, const std::string& file, const std::string& key_file, bool json) {
+  std::optional<WitnessKey> key;
+  if (!key_file.empty()) key = WitnessKey::load_private(key_file);
+  WitnessHead head;
+  if (source.remote()) {
+    ServerSession session(source.server, source.token, kRoleNeeded);
+    head = head_of(session);
+  } else {
+    AuditView view(source.data);
+    head = head_of(eventstore::DatabaseReader(view.database()));
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+  const auto line = witness_line(head, now.count(), key ? &*key : nullptr);
+  append_witness(file, line);
+  if (json) {
+    boost::json::object out{{"seq", head.seq}, {"chain", eventstore::to_hex(head.chain)}, {"line", line}, {"file", file}};
+    if (key) out["keyid"] = key->id();
+    std::cout << to_line(out) << "\n";
+  } else {
+    std::cout << line << "\n";
+  }
+  return 0;
 }
 
 int export_log(eventstore::Database& database, std::uint64_t from, std::uint64_t until) {
@@ -324,6 +406,16 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "data as JSON");
 
   auto* verify_cmd = app.add_subcommand("verify", "check the chain, digests, purge receipts and projections; exit 1 on the first problem");
+  std::string witness_file, witness_key;
+  auto* witness_opt = verify_cmd->add_option("--witness", witness_file,
+                                             "also check that the log extends every head recorded in this file by `witness`");
+  verify_cmd->add_option("--witness-key", witness_key, "Ed25519 public key (PEM): every witness line must be signed by it")
+      ->needs(witness_opt);
+
+  auto* witness_cmd = app.add_subcommand("witness", "append the log's head (seq, chain, time) to a file kept away from the ledger");
+  std::string witness_out, sign_key;
+  witness_cmd->add_option("--out", witness_out, "the witness file: created when missing, only ever appended to")->required();
+  witness_cmd->add_option("--sign-key", sign_key, "Ed25519 private key (PEM) to sign the line with");
 
   auto* history_cmd = app.add_subcommand("history", "every event of one customer: who, when, fields old -> new");
   std::optional<std::uint64_t> number, id;
@@ -357,7 +449,11 @@ int main(int argc, char** argv) {
     if (source.remote() && source.token.empty()) throw ToolError("--server needs --token (or LEDGER_TOKEN)");
     if (!source.remote() && (source.server.tls || !source.server.tls_ca.empty())) throw ToolError("--tls and --tls-ca go with --server");
     if (!source.server.tls_ca.empty()) source.server.tls = true;
-    if (verify_cmd->parsed()) return source.remote() ? verify_server(source, json) : verify_data(source.data, json);
+    if (verify_cmd->parsed()) {
+      const auto witness = read_witness_file(witness_file, witness_key);
+      return source.remote() ? verify_server(source, json, witness) : verify_data(source.data, json, witness);
+    }
+    if (witness_cmd->parsed()) return record_witness(source, witness_out, sign_key, json);
     std::unique_ptr<AuditView> view;
     std::unique_ptr<ServerSession> session;
     std::unique_ptr<LogMirror> mirror;
