@@ -3,7 +3,8 @@
 // verify`. A head recorded before the rewrite (`ledger-audit witness`, kept outside the
 // directory) makes `verify --witness` fail. Two rewrites: the last entries cut off and the
 // projections rebuilt; one entry's payload changed, its digest signed again with its customer's
-// key and every later link chained again.
+// key and every later link chained again. And a purge receipt rewritten to free another number,
+// which verify itself catches: the stubs keep their customer's number under the chain.
 #include <string>
 #include <variant>
 
@@ -155,4 +156,62 @@ TEST_CASE("an entry edited, signed again and chained again passes verify, not ve
   CHECK_THAT(witnessed.output, Catch::Contains("WITNESS FAILED at " + witness + " line 1: the log no longer extends the head "
                                                "recorded at seq 4") &&
                                    Catch::Contains("found chain"));
+}
+
+TEST_CASE("a purge receipt whose number freed is rewritten, digest and chain redone, fails verify and prove-purge",
+          "[reliability][receipt]") {
+  Ledger ledger;
+  for (auto name : {"Ada", "Bo", "Cy"}) ledger.create(name);
+  ledger.close();
+  const auto exported = (ledger.dir() / "before-purge.jsonl").string();
+  {
+    auto run = audit(ledger, "export > " + quoted(exported));
+    INFO(run.output);
+    REQUIRE(run.status == 0);
+  }
+  ledger.open();
+  accepted(ledger.service().execute(domain::DeleteCustomers{{2}}));            // seq 4
+  accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 1}));  // seq 5: frees number 2
+  ledger.create("Di");                                                         // seq 6: takes number 2
+
+  // The receipt is made to say it freed number 7: its digest is a plain SHA-256, so the forger
+  // sets it, then links the chain again from the purge to the head.
+  eventstore::DatabaseReader reader(ledger.database());
+  auto& db = ledger.database();
+  rocksdb::WriteBatch batch;
+  auto previous = eventstore::read_entry(reader, 4)->chain;
+  const auto next = eventstore::load_head(reader).next_seq;
+  for (std::uint64_t seq = 5; seq < next; ++seq) {
+    auto e = *eventstore::read_entry(reader, seq);
+    if (seq == 5) {
+      auto receipt = std::get<domain::CustomersPurged>(*domain::decode_event(e.payload));
+      REQUIRE(receipt.numbers == std::vector<domain::CustomerNumber>{2});
+      receipt.numbers[0] = 7;
+      e.payload = domain::encode_event(receipt);
+      e.digest = eventstore::sha256(e.payload);
+    }
+    e.chain = eventstore::chain_link(previous, e);
+    previous = e.chain;
+    REQUIRE(batch.Put(db.family(eventstore::Family::kLog), eventstore::u64_key(seq), eventstore::encode_envelope(e)).ok());
+  }
+  REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), kHeadChainKey, eventstore::as_bytes(previous)).ok());
+  write(ledger, batch);
+  ledger.close();
+
+  auto purges = audit(ledger, "purges");
+  INFO(purges.output);
+  REQUIRE_THAT(purges.output, Catch::Contains("numbers freed: 7"));  // the forgery took
+  auto verified = audit(ledger, "verify");
+  INFO(verified.output);
+  CHECK(verified.status == 1);
+  CHECK_THAT(verified.output, Catch::Contains("frees number 7 for customer id 2") &&
+                                  Catch::Contains("the log gives that customer number 2"));
+  auto proved = audit(ledger, "prove-purge " + quoted(exported));
+  INFO(proved.output);
+  CHECK(proved.status == 1);
+  CHECK_THAT(proved.output, Catch::Contains("does not verify at seq 5") && Catch::Contains("frees number 7"));
+  auto checked = run_tool(LEDGER_ADMIN_PATH, "--data " + data_of(ledger) + " check");
+  INFO(checked.output);
+  CHECK(checked.status == 1);
+  CHECK_THAT(checked.output, Catch::Contains("ledger FAILED at seq 5"));
 }
