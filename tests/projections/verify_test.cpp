@@ -9,6 +9,7 @@
 #include "projections/free_numbers.h"
 #include "projections/replay.h"
 #include "server/outcome.h"
+#include "support/forgery.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;
@@ -16,6 +17,7 @@ using ledger::testing::accepted;
 using ledger::testing::Ledger;
 using ledger::testing::put_raw;
 using ledger::testing::fill_with_purge;
+using ledger::testing::rewrite_and_rechain;
 
 namespace {
 
@@ -32,28 +34,9 @@ eventstore::Envelope entry_at(Ledger& ledger, std::uint64_t seq) {
   return *entry;
 }
 
-// What a forger with write access does to hide a change: rewrites the entries from `from` on
-// with `change`, links the chain again from there to the head, and moves the head in meta.
-void rewrite_and_rechain(Ledger& ledger, std::uint64_t from, const std::function<void(eventstore::Envelope&)>& change) {
-  auto& db = ledger.database();
-  std::vector<eventstore::Envelope> entries;
-  eventstore::scan_entries(eventstore::DatabaseReader(db), from, [&](const eventstore::Envelope& e) {
-    entries.push_back(e);
-    return true;
-  });
-  auto chain = from == 1 ? eventstore::Digest{} : entry_at(ledger, from - 1).chain;
-  for (auto& e : entries) {
-    change(e);
-    e.chain = eventstore::chain_link(chain, e);
-    chain = e.chain;
-    put_raw(db, eventstore::Family::kLog, eventstore::u64_key(e.seq), eventstore::encode_envelope(e));
-  }
-  put_raw(db, eventstore::Family::kMeta, "log.chain", std::string(eventstore::as_bytes(chain)));
-}
-
 // Rewrites the purge receipt at `seq` with `change`, its digest with it, and the chain after it.
 void forge_receipt(Ledger& ledger, std::uint64_t seq, const std::function<void(domain::CustomersPurged&)>& change) {
-  rewrite_and_rechain(ledger, seq, [&](eventstore::Envelope& e) {
+  rewrite_and_rechain(ledger.database(), seq, [&](eventstore::Envelope& e) {
     if (e.seq != seq) return;
     auto receipt = std::get<domain::CustomersPurged>(*domain::decode_event(e.payload));
     change(receipt);
@@ -203,7 +186,7 @@ TEST_CASE("verify catches a receipt naming a customer that was not deleted at th
   // Di's delete (seq 7) rewritten into an edit, the chain redone: the stubs and the receipt
   // still agree with each other, but not with what the log says happened to Di.
   REQUIRE(entry_at(ledger, 7).customer == 4);
-  rewrite_and_rechain(ledger, 7, [](eventstore::Envelope& e) {
+  rewrite_and_rechain(ledger.database(), 7, [](eventstore::Envelope& e) {
     if (e.seq == 7) e.kind = static_cast<std::uint16_t>(domain::EventKind::kEdited);
   });
   auto report = verify(ledger);
@@ -222,7 +205,7 @@ TEST_CASE("verify catches a receipt that leaves out a customer deleted at that m
   // A forger holding the directory turns Ada's edit into a delete, signs it with her key (which
   // lives in the same database) and redoes the chain: the receipt now omits a deleted customer.
   const auto ada_key = *eventstore::stream_key(eventstore::DatabaseReader(ledger.database()), 1);
-  rewrite_and_rechain(ledger, 3, [&](eventstore::Envelope& e) {
+  rewrite_and_rechain(ledger.database(), 3, [&](eventstore::Envelope& e) {
     if (e.seq != 3) return;
     e.kind = static_cast<std::uint16_t>(domain::EventKind::kDeleted);
     e.payload = domain::encode_event(domain::CustomerDeleted{1, 1});
@@ -250,7 +233,7 @@ TEST_CASE("a stub keeps its customer's number under the chain", "[verify]") {
     CHECK_THAT(report.problem, Catch::Contains("chain"));
   }
   SECTION("changed with the chain redone, it no longer agrees with the customer's other entries") {
-    rewrite_and_rechain(ledger, 3, [](eventstore::Envelope& e) {
+    rewrite_and_rechain(ledger.database(), 3, [](eventstore::Envelope& e) {
       if (e.seq == 3) e.number = 9;
     });
     auto report = verify(ledger);
@@ -258,8 +241,8 @@ TEST_CASE("a stub keeps its customer's number under the chain", "[verify]") {
     CHECK(report.first_bad_seq == 6);
     CHECK_THAT(report.problem, Catch::Contains("carries number 3, but customer id 3's entries carry 9"));
   }
-  SECTION("dropped from every entry of the customer with the chain redone, the receipt no longer matches") {
-    rewrite_and_rechain(ledger, 3, [](eventstore::Envelope& e) {
+  SECTION("changed on every entry of the customer with the chain redone, the receipt no longer matches") {
+    rewrite_and_rechain(ledger.database(), 3, [](eventstore::Envelope& e) {
       if (e.customer == 3) e.number = 4;
     });
     auto report = verify(ledger);

@@ -14,6 +14,7 @@
 #include "domain/events.h"
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
+#include "support/forgery.h"
 #include "support/ledger_fixture.h"
 #include "tools/run_tool.h"
 
@@ -25,9 +26,8 @@ using ledger::testing::run_tool;
 
 namespace {
 
-// The head's keys in meta (docs/storage.md).
+// The head's seq in meta (docs/storage.md).
 constexpr const char* kHeadSeqKey = "log.next_seq";
-constexpr const char* kHeadChainKey = "log.chain";
 
 std::string data_of(Ledger& ledger) { return quoted((ledger.dir() / "data").string()); }
 
@@ -59,7 +59,7 @@ void cut_after(Ledger& ledger, std::uint64_t keep) {
     REQUIRE(batch.Delete(db.family(eventstore::Family::kRequests), eventstore::request_row_key(entry.actor, entry.request)).ok());
   }
   REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), kHeadSeqKey, eventstore::u64_key(keep + 1)).ok());
-  REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), kHeadChainKey,
+  REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), testing::kHeadChainKey,
                     eventstore::as_bytes(eventstore::read_entry(reader, keep)->chain)).ok());
   write(ledger, batch);
 }
@@ -67,24 +67,14 @@ void cut_after(Ledger& ledger, std::uint64_t keep) {
 // Gives the customer created at `seq` another name, signs the new payload with the customer's
 // key from the keys family, and chains every entry from `seq` to the head again.
 void rename_at(Ledger& ledger, std::uint64_t seq, const std::string& name) {
-  eventstore::DatabaseReader reader(ledger.database());
-  auto& db = ledger.database();
-  rocksdb::WriteBatch batch;
-  auto entry = *eventstore::read_entry(reader, seq);
-  auto created = std::get<domain::CustomerCreated>(*domain::decode_event(entry.payload));
-  created.fields.name = name;
-  entry.payload = domain::encode_event(created);
-  entry.digest = eventstore::hmac_sha256(*eventstore::stream_key(reader, entry.customer), entry.payload);
-  auto previous = eventstore::read_entry(reader, seq - 1)->chain;
-  const auto next = eventstore::load_head(reader).next_seq;
-  for (auto at = seq; at < next; ++at) {
-    auto e = at == seq ? entry : *eventstore::read_entry(reader, at);
-    e.chain = eventstore::chain_link(previous, e);
-    previous = e.chain;
-    REQUIRE(batch.Put(db.family(eventstore::Family::kLog), eventstore::u64_key(at), eventstore::encode_envelope(e)).ok());
-  }
-  REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), kHeadChainKey, eventstore::as_bytes(previous)).ok());
-  write(ledger, batch);
+  const auto key = *eventstore::stream_key(eventstore::DatabaseReader(ledger.database()), eventstore::read_entry(eventstore::DatabaseReader(ledger.database()), seq)->customer);
+  testing::rewrite_and_rechain(ledger.database(), seq, [&](eventstore::Envelope& e) {
+    if (e.seq != seq) return;
+    auto created = std::get<domain::CustomerCreated>(*domain::decode_event(e.payload));
+    created.fields.name = name;
+    e.payload = domain::encode_event(created);
+    e.digest = eventstore::hmac_sha256(key, e.payload);
+  });
 }
 
 }  // namespace
@@ -176,26 +166,14 @@ TEST_CASE("a purge receipt whose number freed is rewritten, digest and chain red
 
   // The receipt is made to say it freed number 7: its digest is a plain SHA-256, so the forger
   // sets it, then links the chain again from the purge to the head.
-  eventstore::DatabaseReader reader(ledger.database());
-  auto& db = ledger.database();
-  rocksdb::WriteBatch batch;
-  auto previous = eventstore::read_entry(reader, 4)->chain;
-  const auto next = eventstore::load_head(reader).next_seq;
-  for (std::uint64_t seq = 5; seq < next; ++seq) {
-    auto e = *eventstore::read_entry(reader, seq);
-    if (seq == 5) {
-      auto receipt = std::get<domain::CustomersPurged>(*domain::decode_event(e.payload));
-      REQUIRE(receipt.numbers == std::vector<domain::CustomerNumber>{2});
-      receipt.numbers[0] = 7;
-      e.payload = domain::encode_event(receipt);
-      e.digest = eventstore::sha256(e.payload);
-    }
-    e.chain = eventstore::chain_link(previous, e);
-    previous = e.chain;
-    REQUIRE(batch.Put(db.family(eventstore::Family::kLog), eventstore::u64_key(seq), eventstore::encode_envelope(e)).ok());
-  }
-  REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), kHeadChainKey, eventstore::as_bytes(previous)).ok());
-  write(ledger, batch);
+  testing::rewrite_and_rechain(ledger.database(), 5, [](eventstore::Envelope& e) {
+    if (e.seq != 5) return;
+    auto receipt = std::get<domain::CustomersPurged>(*domain::decode_event(e.payload));
+    REQUIRE(receipt.numbers == std::vector<domain::CustomerNumber>{2});
+    receipt.numbers[0] = 7;
+    e.payload = domain::encode_event(receipt);
+    e.digest = eventstore::sha256(e.payload);
+  });
   ledger.close();
 
   auto purges = audit(ledger, "purges");
