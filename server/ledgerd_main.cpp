@@ -114,7 +114,9 @@ int main(int argc, char** argv) {
   if (tokens_file.empty()) {
     tokens = server::TokenTable::open_access();
   } else {
-    auto loaded = server::TokenTable::load(tokens_file);
+    std::vector<std::string> warnings;
+    auto loaded = server::TokenTable::load(tokens_file, &warnings);
+    for (const auto& warning : warnings) spdlog::warn("{}", warning);
     if (!loaded) {
       std::cerr << "ledgerd: " << loaded.error() << "\n";
       return 2;
