@@ -342,6 +342,7 @@ asio::awaitable<void> Connection::write_loop() {
     auto [ec, n] = tls_ ? co_await asio::async_write(stream_, buffers, kAwait)
                         : co_await asio::async_write(stream_.next_layer(), buffers, kAwait);
     outbox_bytes_ -= bytes;
+    batch.clear();  // written: an idle connection holds no response
     if (ec) {
       close_now();  // the client is gone: no answer is left to deliver
       break;
