@@ -30,10 +30,10 @@ constexpr std::uint64_t kSubscriptionSlice = 256;
 
 }  // namespace
 
-Connection::Connection(Stream stream, bool tls, ConnectionManager& manager, const RequestHandler& handler,
-                       CommitFeed& feed, const ConnectionLimits& limits)
+Connection::Connection(Stream stream, ConnectionManager& manager, const RequestHandler& handler, CommitFeed& feed,
+                       const ConnectionLimits& limits)
     : stream_(std::move(stream)),
-      tls_(tls),
+      tls_(stream_.is_tls()),
       manager_(manager),
       handler_(handler),
       feed_(feed),
@@ -47,7 +47,7 @@ Connection::Connection(Stream stream, bool tls, ConnectionManager& manager, cons
       published_(std::make_shared<std::atomic<std::uint64_t>>(0)),
       wake_pending_(std::make_shared<std::atomic<bool>>(false)) {
   boost::system::error_code ec;
-  auto endpoint = stream_.lowest_layer().remote_endpoint(ec);
+  auto endpoint = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown peer" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
 }
 
@@ -78,14 +78,14 @@ asio::awaitable<void> close_lingering(std::shared_ptr<Connection::Stream> stream
   deadline.async_wait([stream](boost::system::error_code ec) {
     if (ec) return;
     boost::system::error_code ignored;
-    stream->lowest_layer().close(ignored);
+    stream->socket().close(ignored);
   });
   if (tls) {
     // Sends close_notify, then waits for the client's, dropping what it sends meanwhile. It
     // fails when the client just closes or sends garbage; the TCP end goes out all the same.
-    co_await stream->async_shutdown(kAwait);
+    co_await stream->tls().async_shutdown(kAwait);
   }
-  auto& socket = stream->next_layer();
+  auto& socket = stream->socket();
   boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
   std::array<std::uint8_t, 4096> sink;
@@ -122,7 +122,7 @@ void Connection::finished() {
 asio::awaitable<void> Connection::read_loop() {
   if (tls_) {
     handshaking_ = true;
-    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kAwait);
+    auto [ec] = co_await stream_.tls().async_handshake(asio::ssl::stream_base::server, kAwait);
     handshaking_ = false;
     write_signal_.cancel();  // the writer may wait for the handshake
     if (ec && !closing_) spdlog::info("connection {}: TLS handshake failed: {}", peer_, ec.message());
@@ -138,8 +138,8 @@ asio::awaitable<void> Connection::read_loop() {
     if (closing_) break;
     if (buffer_pos_ == buffer_len_) {
       auto buffer = asio::buffer(buffer_);
-      auto [ec, n] = tls_ ? co_await stream_.async_read_some(buffer, kAwait)
-                          : co_await stream_.next_layer().async_read_some(buffer, kAwait);
+      auto [ec, n] = tls_ ? co_await stream_.tls().async_read_some(buffer, kAwait)
+                          : co_await stream_.socket().async_read_some(buffer, kAwait);
       if (ec) {
         if (parser_.in_progress() && !closing_) spdlog::info("connection {}: closed in the middle of a frame", peer_);
         client_ended = ec != asio::error::operation_aborted;
@@ -189,8 +189,8 @@ asio::awaitable<void> Connection::drain_until_answered(bool client_ended) {
       continue;
     }
     auto buffer = asio::buffer(buffer_);
-    auto [ec, n] = tls_ready_ ? co_await stream_.async_read_some(buffer, kAwait)
-                              : co_await stream_.next_layer().async_read_some(buffer, kAwait);
+    auto [ec, n] = tls_ready_ ? co_await stream_.tls().async_read_some(buffer, kAwait)
+                              : co_await stream_.socket().async_read_some(buffer, kAwait);
     drained_ += n;
     // operation_aborted: the writer is done and woke this read. Any other error: the client's
     // end, a reset or a TLS error; close_lingering drops whatever TLS could not read.
@@ -312,8 +312,8 @@ void Connection::close_now() {
   closed_ = true;
   closing_ = true;
   boost::system::error_code ignored;
-  stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.lowest_layer().close(ignored);
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
   read_gate_.cancel();
   write_signal_.cancel();
   watchdog_timer_.cancel();
@@ -339,9 +339,10 @@ asio::awaitable<void> Connection::write_loop() {
       buffers.emplace_back(frame.begin(), frame.size() * sizeof(capnp::word));
       batch.push_back(std::move(frame));
     }
-    auto [ec, n] = tls_ ? co_await asio::async_write(stream_, buffers, kAwait)
-                        : co_await asio::async_write(stream_.next_layer(), buffers, kAwait);
+    auto [ec, n] = tls_ ? co_await asio::async_write(stream_.tls(), buffers, kAwait)
+                        : co_await asio::async_write(stream_.socket(), buffers, kAwait);
     outbox_bytes_ -= bytes;
+    batch.clear();  // written: an idle connection holds no response
     if (ec) {
       close_now();  // the client is gone: no answer is left to deliver
       break;
@@ -357,7 +358,7 @@ asio::awaitable<void> Connection::write_loop() {
   update_deadline();
   read_gate_.cancel();
   boost::system::error_code ignored;
-  stream_.lowest_layer().cancel(ignored);
+  stream_.socket().cancel(ignored);
 }
 
 void Connection::update_deadline() {

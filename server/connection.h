@@ -23,10 +23,9 @@
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "server/client_stream.h"
 #include "server/commit_feed.h"
 #include "server/frame_parser.h"
 #include "server/request_handler.h"
@@ -56,10 +55,10 @@ struct ConnectionLimits {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  using Stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+  using Stream = ClientStream;
 
   // The socket's executor must be a strand. The referenced objects must outlive the connection.
-  Connection(Stream stream, bool tls, ConnectionManager& manager, const RequestHandler& handler, CommitFeed& feed,
+  Connection(Stream stream, ConnectionManager& manager, const RequestHandler& handler, CommitFeed& feed,
              const ConnectionLimits& limits);
 
   // Starts reading; the connection removes itself from the manager when it is done.
@@ -132,11 +131,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 // The lingering close, for a connection whose last answer is written: ends the sending side
-// (with TLS the close_notify first, then the TCP end of stream), then reads and drops what the
-// client still sends until the client ends the connection, `limits.drain_time` passes or
-// `limits.max_drain_bytes` (less the `drained` already) are read, and closes the socket. So the
-// client reads every answer, then the end, instead of a reset. Runs on the stream's strand;
-// nothing else may read or write the stream meanwhile.
+// (when `tls`, which says the TLS handshake is done, the close_notify first, then the TCP end of
+// stream), then reads and drops what the client still sends until the client ends the
+// connection, `limits.drain_time` passes or `limits.max_drain_bytes` (less the `drained` already)
+// are read, and closes the socket. So the client reads every answer, then the end, instead of a
+// reset. Runs on the stream's strand; nothing else may read or write the stream meanwhile.
 boost::asio::awaitable<void> close_lingering(std::shared_ptr<Connection::Stream> stream, bool tls,
                                              ConnectionLimits limits, std::size_t drained = 0);
 

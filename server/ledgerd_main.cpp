@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -114,7 +116,9 @@ int main(int argc, char** argv) {
   if (tokens_file.empty()) {
     tokens = server::TokenTable::open_access();
   } else {
-    auto loaded = server::TokenTable::load(tokens_file);
+    std::vector<std::string> warnings;
+    auto loaded = server::TokenTable::load(tokens_file, &warnings);
+    for (const auto& warning : warnings) spdlog::warn("{}", warning);
     if (!loaded) {
       std::cerr << "ledgerd: " << loaded.error() << "\n";
       return 2;
@@ -129,7 +133,9 @@ int main(int argc, char** argv) {
     server::CommandService service(*database, service_options);
     server::CommitFeed feed;
     service.on_commit([&feed](std::uint64_t next_seq) { feed.publish(next_seq); });
-    server::ConnectionManager manager;
+    // glibc keeps freed memory in per-thread arenas for reuse; after a burst of connections,
+    // malloc_trim hands the free pages back to the system.
+    server::ConnectionManager manager([] { malloc_trim(0); });
     server::ErasureWaiter erasure_waiter(service, std::chrono::minutes(30));
     server::RequestHandler handler(service, *tokens, erasure_waiter.callback(),
                                    [&manager] { return static_cast<std::uint32_t>(manager.size()); });

@@ -30,15 +30,15 @@ asio::awaitable<void> refuse_connection(std::shared_ptr<Connection::Stream> stre
   timer.async_wait([stream](boost::system::error_code ec) {
     if (ec) return;
     boost::system::error_code ignored;
-    stream->lowest_layer().close(ignored);  // ends whichever step below is waiting
+    stream->socket().close(ignored);  // ends whichever step below is waiting
   });
   const auto bytes = asio::buffer(frame->begin(), frame->size() * sizeof(capnp::word));
   bool tls_ready = false;
   if (!tls) {
-    co_await asio::async_write(stream->next_layer(), bytes, kAwait);
-  } else if (auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, kAwait); !ec) {
+    co_await asio::async_write(stream->socket(), bytes, kAwait);
+  } else if (auto [ec] = co_await stream->tls().async_handshake(asio::ssl::stream_base::server, kAwait); !ec) {
     tls_ready = true;
-    co_await asio::async_write(*stream, bytes, kAwait);
+    co_await asio::async_write(stream->tls(), bytes, kAwait);
   }
   timer.cancel();
   co_await close_lingering(stream, tls_ready, limits);
@@ -55,7 +55,6 @@ Server::Server(asio::io_context& io, const tcp::endpoint& endpoint, ConnectionMa
       handler_(handler),
       feed_(feed),
       tls_(tls),
-      plain_(asio::ssl::context::tls_server),
       options_(std::move(options)) {}
 
 void Server::start() { accept(); }
@@ -90,13 +89,17 @@ void Server::accept() {
     } else {
       boost::system::error_code no_delay_ec;
       socket.set_option(tcp::no_delay(true), no_delay_ec);
-      auto connection = std::make_shared<Connection>(Connection::Stream(std::move(socket), tls_ ? *tls_ : plain_),
-                                                     tls_ != nullptr, manager_, handler_, feed_, options_.limits);
+      auto connection = std::make_shared<Connection>(client_stream(std::move(socket)), manager_, handler_, feed_,
+                                                     options_.limits);
       manager_.add(connection);
       connection->start();
     }
     accept();
   });
+}
+
+Connection::Stream Server::client_stream(tcp::socket socket) {
+  return tls_ ? Connection::Stream(std::move(socket), *tls_) : Connection::Stream(std::move(socket));
 }
 
 void Server::refuse(tcp::socket socket) {
@@ -110,7 +113,7 @@ void Server::refuse(tcp::socket socket) {
   auto frame = std::make_shared<Frame>(RequestHandler::error_frame(
       0, protocol::ErrorCode::BUSY, "the server has too many connections; retry shortly"));
   auto executor = socket.get_executor();
-  auto stream = std::make_shared<Connection::Stream>(std::move(socket), tls_ ? *tls_ : plain_);
+  auto stream = std::make_shared<Connection::Stream>(client_stream(std::move(socket)));
   asio::co_spawn(executor, refuse_connection(stream, tls_ != nullptr, frame, options_.limits),
                  [refusals = refusals_](std::exception_ptr) { --*refusals; });
 }

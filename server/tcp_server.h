@@ -46,6 +46,8 @@ class Server {
  private:
   void accept();
   void refuse(boost::asio::ip::tcp::socket socket);
+  // The accepted socket, with a TLS layer when the server speaks TLS.
+  Connection::Stream client_stream(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
@@ -55,8 +57,6 @@ class Server {
   const RequestHandler& handler_;
   CommitFeed& feed_;
   boost::asio::ssl::context* tls_;
-  // ssl::stream needs a context even when TLS is off; this one is never used to handshake.
-  boost::asio::ssl::context plain_;
   const ServerOptions options_;
   std::atomic<bool> stopped_{false};
   // Refused clients still being answered or closed; shared with their coroutines, which may

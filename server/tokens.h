@@ -1,6 +1,8 @@
 // Tokens: who may connect and with which role. The tokens file has one principal per line,
 // `NAME ROLE SHA256HEX` (the hex SHA-256 of the token); blank lines and lines starting with '#'
 // are ignored. Without a file, every client is an admin (ledgerd then listens on loopback only).
+// Whoever can write the file can make themselves an admin, so a file that the group or others
+// may write is refused, as are a hash on two lines and the hash of the empty token.
 //
 // Immutable after construction; thread-safe.
 #pragma once
@@ -36,8 +38,12 @@ class TokenTable {
  public:
   // Every token is accepted as the admin "local".
   static TokenTable open_access();
-  // Reads a tokens file. Returns an error naming the line when it cannot be used.
-  static domain::Result<TokenTable> load(const std::filesystem::path& file);
+  // Reads a tokens file. Returns an error naming the file, the line (both lines of a hash given
+  // twice) and what to do when it cannot be used: unreadable, writable by the group or others,
+  // a malformed line, a hash on two lines, the empty token's hash, no principal. Appends to
+  // `*warnings` (when given) what does not stop it, such as a file that others may read.
+  static domain::Result<TokenTable> load(const std::filesystem::path& file,
+                                         std::vector<std::string>* warnings = nullptr);
 
   // The principal the token belongs to; nullopt for an unknown token. Compares hashes in
   // constant time.

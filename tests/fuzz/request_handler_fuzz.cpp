@@ -50,6 +50,7 @@ server::TokenTable fuzz_tokens(const std::filesystem::path& dir) {
   std::ofstream(file) << "clerk1 clerk " << server::token_hash_hex("clerk-token") << "\n"
                       << "auditor1 auditor " << server::token_hash_hex("auditor-token") << "\n"
                       << "admin1 admin " << server::token_hash_hex("admin-token") << "\n";
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto tokens = server::TokenTable::load(file);
   FUZZ_CHECK(tokens.ok());
   return std::move(*tokens);

@@ -156,6 +156,7 @@ TEST_CASE("ledgerctl exit codes and hash-token", "[ledgerctl]") {
     std::FILE* f = std::fopen(tokens.c_str(), "w");
     std::fprintf(f, "desk clerk %s", run.out.c_str());
     std::fclose(f);
+    std::filesystem::permissions(tokens, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   }
   LedgerdProcess server(dir.path() / "data", {"--tokens", tokens.string()});
   CHECK(ledgerctl(server, "--token sesame create --name Ada").status == 0);

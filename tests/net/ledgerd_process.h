@@ -67,6 +67,8 @@ class LedgerdProcess {
   const std::string& address() const { return address_; }
   std::uint16_t port() const { return port_; }
   const std::string& log_path() const { return log_; }
+  // The process id while it runs (for reading /proc/PID); -1 once it has exited and been reaped.
+  pid_t pid() const { return pid_; }
 
   // Sends `signal` and waits up to 30 s for the exit; returns the exit code, or -1 when it was
   // killed by a signal or did not exit in time.

@@ -110,6 +110,7 @@ TEST_CASE("auth: each role may send exactly its commands", "[ledgerd][auth]") {
     out << "ida auditor " << server::token_hash_hex("auditor-secret") << "\n";
     out << "root admin " << server::token_hash_hex("admin-secret") << "\n";
   }
+  std::filesystem::permissions(tokens, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   LedgerdProcess server(dir.path() / "data", {"--tokens", tokens.string()});
 
   using W = protocol::Request::Which;

@@ -1,11 +1,13 @@
 // Many and misbehaving connections against a real ledgerd: 1,000 held at once and all served;
 // 100 slow-loris clients that dribble a frame byte by byte, which must not hold up another
 // client beyond the deadlines and must be closed by the frame deadline; and a flood of
-// connections that never say hello, shed at the hello deadline while the server keeps serving.
+// connections that never say hello, shed at the hello deadline while the server keeps serving;
+// and bursts of 1,000 short connections, after which ledgerd gives the memory back.
 #include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <sys/resource.h>
@@ -56,6 +58,29 @@ std::uint32_t open_connections(tools::LedgerClient& client) {
   auto reply = client.call(*testing::request_message(3, [](auto r) { r.setStats(); }));
   REQUIRE(reply.get().isStats());
   return reply.get().getStats().getConnections();
+}
+
+// The resident set of process `pid` in KiB (VmRSS in /proc/PID/status); 0 when unreadable.
+std::size_t resident_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) != 0) continue;
+    std::istringstream words(line.substr(6));
+    std::size_t kib = 0;
+    words >> kib;
+    return kib;
+  }
+  return 0;
+}
+
+// Waits until the server counts `expected` open connections (the watcher's own included).
+std::uint32_t await_connections(tools::LedgerClient& watcher, std::uint32_t expected, milliseconds timeout) {
+  std::uint32_t open = 0;
+  const auto deadline = Clock::now() + timeout;
+  while ((open = open_connections(watcher)) != expected && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));  // polling the server's count, bounded
+  }
+  return open;
 }
 
 // A client timing its own requests (a create, then a get of it) while others misbehave.
@@ -293,4 +318,66 @@ TEST_CASE("out of file descriptors, ledgerd waits for connections to end instead
   CHECK(server.stop() == 0);
   WARN("out of descriptors: " << failures << " failed accepts logged in a second (a busy loop logged over 100,000), "
                               << welcomed << " of the last 20 waiting clients welcomed once others closed");
+}
+
+// Bursts of 1,000 connections that each say hello, ask for one customer and close. Each burst
+// takes the server to about 1,000 open connections and back to one. The memory a burst used must
+// be given back once it is over, not kept for the next: the resident set after the last of 10
+// bursts stays within kBurstGrowth of what it was before the first. Without that, it rose from
+// 21 MiB to 95 MiB after the first burst and to 139 MiB after the tenth, and stayed there.
+TEST_CASE("after 10 bursts of 1,000 connections ledgerd gives the memory back", "[reliability][connections]") {
+  // What ledgerd may keep after the bursts: the allocator's caches, the last few connections'
+  // memory (it is given back in halves, docs/protocol.md "Memory per connection") and what
+  // RocksDB and the log grew by. Measured: 5 to 6 MiB; a burst at its height holds 24 MiB more.
+  constexpr std::size_t kBurstGrowth = 16 * 1024;  // KiB
+  // What one open connection may cost at the height of a burst, its share of the allocator's
+  // overhead included. Measured: about 24 KiB; 74 KiB while every connection carried TLS state.
+  constexpr std::size_t kPerConnection = 48;  // KiB
+  constexpr int kBursts = 10;
+  constexpr int kPerBurst = 1000;
+  raise_open_files(4096);
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data", {"--max-connections", "1100", "--hello-timeout-ms", "20000"});
+  tools::LedgerClient watcher({server.address(), false, {}});
+  testing::hello(watcher);
+  const auto hello = hello_bytes();
+  const auto get = bytes_of(*testing::request_message(5, [](auto r) { r.initGet().setNumber(424242); }));
+
+  const auto before = resident_kib(server.pid());
+  REQUIRE(before > 0);
+  std::vector<std::size_t> after_burst;
+  std::size_t highest = 0;
+  for (int burst = 0; burst < kBursts; ++burst) {
+    std::vector<std::unique_ptr<RawConnection>> clients;
+    for (int i = 0; i < kPerBurst; ++i) {
+      clients.push_back(std::make_unique<RawConnection>(server.port()));
+      REQUIRE(clients.back()->send(hello));
+      REQUIRE(clients.back()->send(get));
+    }
+    std::size_t served = 0;
+    for (auto& c : clients) {
+      auto welcome = c->response(std::chrono::seconds(20));
+      auto answer = c->response(std::chrono::seconds(20));
+      served += welcome && welcome->get().isWelcome() && answer && answer->get().isError() &&
+                answer->get().getError().getCode() == protocol::ErrorCode::NOT_FOUND;
+    }
+    REQUIRE(served == kPerBurst);
+    highest = std::max(highest, resident_kib(server.pid()));
+    clients.clear();
+    REQUIRE(await_connections(watcher, 1, std::chrono::seconds(20)) == 1);
+    after_burst.push_back(resident_kib(server.pid()));
+  }
+  std::ostringstream figures;
+  for (auto kib : after_burst) figures << " " << kib / 1024;
+  WARN("resident set of ledgerd: " << before / 1024 << " MiB before, " << highest / 1024
+                                   << " MiB at the height of a burst, after each of " << kBursts
+                                   << " bursts of " << kPerBurst << " connections (MiB):" << figures.str());
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine and never hands it back: the figures say nothing.
+  WARN("built with AddressSanitizer: the resident set is reported, not checked");
+#else
+  CHECK(highest <= before + kPerBurst * kPerConnection);
+  CHECK(after_burst.back() <= before + kBurstGrowth);
+#endif
+  CHECK(server.stop() == 0);
 }
