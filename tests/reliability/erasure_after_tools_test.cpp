@@ -3,7 +3,8 @@
 // ledger-audit runs on the directory with --data; the restarted ledgerd deletes one customer and
 // purges with wait, and the pass reports verified with no stray file — at once, not after its
 // 60 s quiescence timeout. The commands that only read (check, stats, export, audit verify) also
-// leave the directory's WAL, SST and MANIFEST files as they were.
+// leave the directory's WAL, SST and MANIFEST files as they were. At the end tools/residue-scan
+// finds every survivor's name in the directory and no purged one's.
 #include <set>
 #include <string>
 
@@ -104,5 +105,18 @@ TEST_CASE("after any tool ran on the stopped server's directory, the next purge'
     CHECK(report.at("verify_ms").to_number<std::uint64_t>() < 10'000);
     CHECK(server.stop(SIGTERM) == 0);
     ++round;
+  }
+
+  // The auditors' independent check agrees: every purged name is gone, every survivor's is there.
+  std::string names;
+  for (int r = 0; r < round; ++r) {
+    for (int i : {0, 1}) names += " " + testing::quoted("Round " + std::to_string(r) + " customer " + std::to_string(i));
+  }
+  const auto scan = testing::run_tool(RESIDUE_SCAN_PATH, testing::quoted(data.string()) + names);
+  INFO(scan.output);
+  CHECK(scan.status == 1);
+  for (int r = 0; r < round; ++r) {
+    const auto name = "Round " + std::to_string(r) + " customer ";
+    CHECK_THAT(scan.stdout_text, Catch::Contains("not found " + name + "0\n") && Catch::Contains("FOUND     " + name + "1\n"));
   }
 }
