@@ -226,6 +226,13 @@ void Database::release_compactions() {
   }
 }
 
+void Database::delete_obsolete_files() {
+  // Enabling deletions again runs a full scan (FindObsoleteFiles with force) once no one else
+  // holds them disabled; a WAL whose number is below every family's log number is deleted then.
+  check(db_->DisableFileDeletions(), "holding file deletions");
+  check(db_->EnableFileDeletions(/*force=*/false), "deleting obsolete files");
+}
+
 void Database::catch_up() {
   // A torn catch-up is healed by the next one: it reads the MANIFEST edits of the flushes that
   // deleted the WAL files the torn one missed.

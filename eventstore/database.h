@@ -93,6 +93,13 @@ class Database {
   // Idempotent. Throws StorageError when RocksDB refuses the option change.
   void release_compactions();
 
+  // Has RocksDB delete every file of its own that it no longer needs, by listing the whole
+  // directory as it does at open. Its purge after each flush looks only at the WAL files this
+  // instance wrote, so an obsolete WAL recovered at open (an empty one, left by the last process
+  // that opened the directory read-write) would otherwise stay until the next open. Writable
+  // instances only; throws StorageError when RocksDB refuses.
+  void delete_obsolete_files();
+
   // Flushes memtables and closes. Called by the destructor; explicit for error reporting.
   void close();
 

@@ -134,6 +134,16 @@ std::vector<std::string> stray_files(Database& database) {
   return stray;
 }
 
+// Files named like RocksDB's own that it no longer needs (above all a WAL older than the oldest
+// one needed, recovered empty at open) are not stray: RocksDB deletes them at its next full scan
+// of the directory, which this asks for before calling anything stray. What is left after it is
+// not RocksDB's to delete: a copy under another name, a subdirectory, a blob or trash file.
+bool no_stray_files(Database& database) {
+  if (stray_files(database).empty()) return true;
+  database.delete_obsolete_files();
+  return stray_files(database).empty();
+}
+
 bool quiet(Database& database) {
   for (auto* family : database.all_families()) {
     std::uint64_t versions = 0, snapshots = 0;
@@ -541,7 +551,7 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
     phase = Clock::now();
     const auto deadline = Clock::now() + options.quiescence_timeout;
     while (!stopping(options)) {
-      if (quiet(database) && stray_files(database).empty()) {
+      if (quiet(database) && no_stray_files(database)) {
         report.quiescent = true;
         break;
       }

@@ -3,7 +3,8 @@
 // flushes every column family, compacts every column family fully (bottommost level forced), waits
 // until nothing pins an old file, and then verifies itself: it searches every file of the data
 // directory for probes (byte strings taken from the purged customers' data) and checks that no
-// SST, WAL, blob or trash file exists outside RocksDB's live set. Probes that surviving data
+// SST, WAL, blob or trash file exists outside RocksDB's live set (after asking RocksDB to delete
+// its own obsolete files, such as an empty WAL recovered at open). Probes that surviving data
 // also holds are dropped by a scan on a second thread while the flush and compaction run; the
 // verification scans files on up to four threads.
 //

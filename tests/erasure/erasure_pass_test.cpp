@@ -297,6 +297,43 @@ TEST_CASE("a copy of an SST and a text file left in the data directory are named
   CHECK(eventstore::pending_erasures(eventstore::DatabaseReader(*db)).empty());
 }
 
+TEST_CASE("an empty WAL left by a read-write open that wrote nothing is deleted, not reported as stray",
+          "[erasure][stray]") {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  MarkedLedgerPlan plan;
+  plan.customers = 20;
+  plan.purge_every = 10;
+  {
+    auto db = eventstore::Database::open(data, {});
+    server::CommandService service(*db);
+    fill_marked_ledger(service, plan);
+  }
+  // What `ledger-admin compact` with nothing pending does: the open flushes the recovered WAL and
+  // starts a new one, which stays empty and is left behind at close.
+  eventstore::Database::open(data, {})->close();
+  const auto empty_wals = [&] {
+    std::set<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(data)) {
+      if (e.path().extension() == ".log" && e.file_size() == 0) out.insert(e.path().filename().string());
+    }
+    return out;
+  };
+  const auto left = empty_wals();
+  REQUIRE(left.size() == 1);
+
+  auto db = eventstore::Database::open(data, {});
+  server::CommandServiceOptions options;
+  options.erasure_quiescence_timeout = std::chrono::seconds(5);
+  server::CommandService service(*db, options);
+  const auto seq = accepted(service.execute(domain::PurgeDeletedCustomers{true, 2})).seqs.front();
+  auto report = parse_report(service.wait_for_erasure(seq, std::chrono::seconds(60)));
+  INFO(boost::json::serialize(report));
+  CHECK(report.at("verified").as_bool());
+  CHECK(report.at("stray_files").as_array().empty());
+  CHECK_FALSE(std::filesystem::exists(data / *left.begin()));
+}
+
 TEST_CASE("options that would keep old bytes are refused", "[erasure][options]") {
   rocksdb::DBOptions ok;
   std::vector<rocksdb::ColumnFamilyOptions> families(2);

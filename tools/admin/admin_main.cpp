@@ -1,6 +1,7 @@
 // ledger-admin: housekeeping of a data directory while ledgerd is stopped: checks, rebuild,
 // stats, checkpoints, CSV import, list export, the purge and compaction. Opens the directory
-// read-write; when ledgerd holds it, says so and stops. With --server, the online subset
+// read-only for check, stats and export, read-write for the rest; when ledgerd holds it, says
+// so and stops. With --server, the online subset
 // (purge, stats, import, export) goes through ledgerd's protocol (tools/admin/online_admin.h).
 // Exit status: 0 done, 1 a check failed or rows were refused, 2 errors and refusals to start,
 // 3 the server cannot be reached or refuses the token or the role.
@@ -349,7 +350,10 @@ int main(int argc, char** argv) {
       if (export_cmd->parsed()) return online_export(session, deleted, format);
       return 2;
     }
-    auto database = open_for_admin(data, import_cmd->parsed());
+    // The commands that only read open read-only: a read-write open would flush the WAL into
+    // new SST files and leave a new, empty WAL behind.
+    const bool reads_only = check_cmd->parsed() || stats_cmd->parsed() || export_cmd->parsed();
+    auto database = reads_only ? open_for_reading(data) : open_for_admin(data, import_cmd->parsed());
     if (check_cmd->parsed()) return check(*database, json);
     if (rebuild_cmd->parsed()) return rebuild(*database);
     if (stats_cmd->parsed()) return stats(*database, json);

@@ -1,6 +1,6 @@
 // Opening a data directory for the command-line tools: as a RocksDB secondary instance for
-// audits (works while ledgerd writes to the directory), or read-write for administration (only
-// while ledgerd is stopped). Not thread-safe; one per process.
+// audits (works while ledgerd writes to the directory), or read-only or read-write for
+// administration (only while ledgerd is stopped). Not thread-safe; one per process.
 #pragma once
 
 #include <filesystem>
@@ -32,6 +32,12 @@ class AuditView {
   std::filesystem::path scratch_;
   std::unique_ptr<eventstore::Database> database_;
 };
+
+// Opens `dir` read-only (RocksDB's OpenForReadOnly): for the commands that only read. Writes
+// nothing into the directory, not even the new WAL file a read-write open creates and leaves
+// behind. Throws ToolError("ledgerd is running on DIR; use --server") while another process
+// holds the directory's lock, and when `dir` is not a ledger data directory.
+std::unique_ptr<eventstore::Database> open_for_reading(const std::filesystem::path& dir);
 
 // Opens `dir` read-write. When ledgerd (or any process) holds the directory's lock, throws
 // ToolError("ledgerd is running on DIR; use --server"). Creates the directory only when
