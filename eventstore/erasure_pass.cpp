@@ -136,10 +136,13 @@ std::vector<std::string> stray_files(Database& database) {
 
 // Files named like RocksDB's own that it no longer needs (above all a WAL older than the oldest
 // one needed, recovered empty at open) are not stray: RocksDB deletes them at its next full scan
-// of the directory, which this asks for before calling anything stray. What is left after it is
-// not RocksDB's to delete: a copy under another name, a subdirectory, a blob or trash file.
-bool no_stray_files(Database& database) {
+// of the directory, which this asks for before calling anything stray, at most once a second
+// (`last_scan`) while a stray file waits to be removed. What is left after it is not RocksDB's to
+// delete: a copy under another name, a subdirectory, a blob or trash file.
+bool no_stray_files(Database& database, std::optional<Clock::time_point>& last_scan) {
   if (stray_files(database).empty()) return true;
+  if (last_scan && Clock::now() - *last_scan < std::chrono::seconds(1)) return false;
+  last_scan = Clock::now();
   database.delete_obsolete_files();
   return stray_files(database).empty();
 }
@@ -550,8 +553,9 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
 
     phase = Clock::now();
     const auto deadline = Clock::now() + options.quiescence_timeout;
+    std::optional<Clock::time_point> last_scan;
     while (!stopping(options)) {
-      if (quiet(database) && no_stray_files(database)) {
+      if (quiet(database) && no_stray_files(database, last_scan)) {
         report.quiescent = true;
         break;
       }
