@@ -25,8 +25,6 @@ namespace {
 
 using eventstore::Family;
 
-constexpr auto kPurgedKind = static_cast<std::uint16_t>(domain::EventKind::kPurged);
-
 // In meta while a rebuild has removed the old projection rows and not yet finished loading
 // the new ones (docs/storage.md).
 constexpr std::string_view kRebuildMarkerKey = "projections.rebuilding";

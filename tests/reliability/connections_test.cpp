@@ -329,10 +329,10 @@ TEST_CASE("after 10 bursts of 1,000 connections ledgerd gives the memory back", 
   // What ledgerd may keep after the bursts: the allocator's caches, the last few connections'
   // memory (it is given back in halves, docs/protocol.md "Memory per connection") and what
   // RocksDB and the log grew by. Measured: 5 to 6 MiB; a burst at its height holds 24 MiB more.
-  constexpr std::size_t kBurstGrowth = 16 * 1024;  // KiB
+  [[maybe_unused]] constexpr std::size_t kBurstGrowth = 16 * 1024;  // KiB
   // What one open connection may cost at the height of a burst, its share of the allocator's
   // overhead included. Measured: about 24 KiB; 74 KiB while every connection carried TLS state.
-  constexpr std::size_t kPerConnection = 48;  // KiB
+  [[maybe_unused]] constexpr std::size_t kPerConnection = 48;  // KiB
   constexpr int kBursts = 10;
   constexpr int kPerBurst = 1000;
   raise_open_files(4096);
