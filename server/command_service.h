@@ -84,7 +84,9 @@ class CommandService {
   enum class Submit {
     kQueue,         // always hand the command to the writer thread
     kWriteIfAlone,  // write it on the calling thread when the writer is idle and has seen no
-                    // concurrency (above); the call then blocks for the fsync
+                    // concurrency (above); the call then blocks for the fsync. Only for a
+                    // command with nothing behind it: a caller holding more commands queues
+                    // them all, or each would be written alone after the fsync of the last.
   };
 
   // Queues a command. `done` runs exactly once after the outcome is durable: on the writer

@@ -220,7 +220,8 @@ void Connection::handle_frame(Frame frame) {
     self->send(std::move(response));
     self->read_gate_.cancel();
   };
-  auto handled = handler_.handle(request, session_, dispatch, reply);
+  const auto arrival = more_readable() ? RequestHandler::Arrival::kFollowed : RequestHandler::Arrival::kAlone;
+  auto handled = handler_.handle(request, session_, dispatch, reply, arrival);
   if (!was_authenticated && session_.principal) {
     spdlog::info("connection {}: {} authenticated as {}", peer_, session_.principal->name,
                  role_name(session_.principal->role));
@@ -254,6 +255,13 @@ void Connection::handle_frame(Frame frame) {
     head_ = eventstore::load_head(db).next_seq;
     pump_subscription();
   }
+}
+
+bool Connection::more_readable() {
+  if (buffer_pos_ < buffer_len_) return true;
+  boost::system::error_code ec;
+  const auto waiting = stream_.socket().available(ec);
+  return !ec && waiting > 0;
 }
 
 void Connection::pump_subscription() {

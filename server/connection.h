@@ -2,6 +2,10 @@
 // writes responses in the order they complete (each carries its request id), and streams the log
 // to a subscriber. Everything runs on the socket's strand.
 //
+// A request is handed over as followed by others while more of the client's bytes are buffered
+// or readable: pipelined commands then queue for the writer and share its group commits; only a
+// command with nothing behind it may be written alone on the strand's thread.
+//
 // Backpressure: it stops reading while `max_in_flight` requests await the writer or while
 // `max_outbox_bytes` of responses wait for the client to read them. Deadlines: hello, a frame
 // in progress, idleness. Bad bytes: an error frame, then the connection closes.
@@ -76,6 +80,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<void> watchdog();
   void handle_frame(Frame frame);
+  // Whether bytes follow the frame just parsed: in the read buffer, or held by the kernel for the
+  // socket. With TLS, bytes the stream has already read but not yet decrypted are not seen.
+  bool more_readable();
   void send(Frame frame);
   void fail(protocol::ErrorCode code, const std::string& message);
   void close_after_flush();

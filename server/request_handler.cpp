@@ -243,7 +243,7 @@ Frame RequestHandler::entry_frame(std::uint64_t id, const eventstore::Envelope& 
 }
 
 Handled RequestHandler::handle(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch,
-                               Send send) const {
+                               Send send, Arrival arrival) const {
   const auto id = request.getId();
   using W = protocol::Request::Which;
   try {
@@ -267,7 +267,7 @@ Handled RequestHandler::handle(const protocol::Request::Reader& request, Session
       case W::DELETE:
       case W::UNDELETE:
       case W::PURGE:
-        return command(request, session, dispatch, std::move(send));
+        return command(request, session, dispatch, std::move(send), arrival);
       case W::SUBSCRIBE: {
         const auto from = std::max<std::uint64_t>(1, request.getSubscribe().getFromSeq());
         capnp::MallocMessageBuilder message(64);
@@ -416,7 +416,7 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
 }
 
 Handled RequestHandler::command(const protocol::Request::Reader& request, const Session& session,
-                                const Dispatch& dispatch, Send send) const {
+                                const Dispatch& dispatch, Send send, Arrival arrival) const {
   const auto id = request.getId();
   const auto kind = request.which();
   auto key = request.getRequestKey();
@@ -446,7 +446,10 @@ Handled RequestHandler::command(const protocol::Request::Reader& request, const 
                       send(outcome_frame(id, kind, outcome, ErasureReport{}));
                     });
                   },
-                  CommandService::Submit::kWriteIfAlone);
+                  // Written alone, a command would hold up the requests behind it until its
+                  // fsync is done, and each of them would then be written alone too.
+                  arrival == Arrival::kAlone ? CommandService::Submit::kWriteIfAlone
+                                             : CommandService::Submit::kQueue);
   return {};
 }
 

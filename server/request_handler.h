@@ -68,10 +68,18 @@ class RequestHandler {
   RequestHandler(CommandService& service, const TokenTable& tokens, ErasureWait erasure_wait,
                  std::function<std::uint32_t()> connections = {});
 
+  // Whether the connection holds more of the client's requests when it hands over one.
+  enum class Arrival {
+    kAlone,     // nothing else is buffered or readable: a command may be written on the calling
+                // thread (CommandService::Submit::kWriteIfAlone)
+    kFollowed,  // more bytes are buffered or readable: a command is queued for the writer
+                // thread, so that the requests behind it share its group commit
+  };
+
   // Handles a request whose message has been validated (frame_reader_options). Never throws
   // for bad input: malformed fields give a badRequest or invalidField error response.
-  Handled handle(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch,
-                 Send send) const;
+  Handled handle(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch, Send send,
+                 Arrival arrival = Arrival::kAlone) const;
 
   eventstore::Database& database() const { return service_.database(); }
 
@@ -84,7 +92,7 @@ class RequestHandler {
   Handled hello(std::uint64_t id, protocol::Hello::Reader hello, Session& session) const;
   Handled read(const protocol::Request::Reader& request) const;
   Handled command(const protocol::Request::Reader& request, const Session& session, const Dispatch& dispatch,
-                  Send send) const;
+                  Send send, Arrival arrival) const;
 
   CommandService& service_;
   const TokenTable& tokens_;

@@ -257,6 +257,46 @@ TEST_CASE("1,000 pipelined requests on one connection are all answered by id", "
   CHECK(server.stop() == 0);
 }
 
+// One fsync per command would make an import over one connection as slow as a client that
+// waits for each answer. The bound does not depend on how fast the machine is: the client sends
+// all 500 at once, so while a group is written (an fsync) the connection reads the next requests
+// and queues them behind it, and a command is written alone only when nothing is buffered,
+// readable or queued. With at most 128 requests in flight, even groups that alternate between
+// one command and all the others average 64 commands; fewer than 125 batches asks for 4.
+TEST_CASE("500 creates pipelined on one connection share group commits: fewer than 125 batches",
+          "[ledgerd][load][pipelined]") {
+  constexpr std::uint64_t kCreates = 500;
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  tools::LedgerClient client(at(server));
+  say_hello(client);
+  auto before = call(client, 2, [](auto r) { r.setStats(); });
+  REQUIRE(before.get().isStats());
+  std::vector<std::uint8_t> all;
+  for (std::uint64_t id = 100; id < 100 + kCreates; ++id) {
+    auto message = request(id, [&](auto r) { r.initCreate().initFields().setName("Imported " + std::to_string(id)); });
+    auto bytes = bytes_of(*message);
+    all.insert(all.end(), bytes.begin(), bytes.end());
+  }
+  std::thread writer([&] { client.send_bytes(all.data(), all.size()); });
+  std::set<std::uint64_t> numbers;
+  for (std::uint64_t i = 0; i < kCreates; ++i) {
+    auto reply = client.receive();
+    REQUIRE(reply.get().isWritten());
+    numbers.insert(reply.get().getWritten().getNumber());
+  }
+  writer.join();
+  CHECK(numbers.size() == kCreates);
+  auto after = call(client, 3, [](auto r) { r.setStats(); });
+  REQUIRE(after.get().isStats());
+  const auto commands = after.get().getStats().getCommands() - before.get().getStats().getCommands();
+  const auto batches = after.get().getStats().getBatches() - before.get().getStats().getBatches();
+  INFO(commands << " commands in " << batches << " batches");
+  CHECK(commands == kCreates);
+  CHECK(batches < kCreates / 4);
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("200 connections at once, and beyond the limit a client is told busy", "[ledgerd][load]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--max-connections", "200"});

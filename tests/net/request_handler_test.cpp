@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <capnp/serialize.h>
 #include <catch2/catch.hpp>
@@ -23,8 +24,14 @@ class Strand {
     return [this](std::function<void()> task) {
       std::lock_guard lock(mutex_);
       tasks_.push_back(std::move(task));
+      dispatched_on_ = std::this_thread::get_id();
       ready_.notify_all();
     };
+  }
+  // The thread that dispatched the last task: whoever wrote the command.
+  std::thread::id dispatched_on() {
+    std::lock_guard lock(mutex_);
+    return dispatched_on_;
   }
   server::RequestHandler::Send send() {
     return [this](server::Frame frame) { sent_.push_back(std::move(frame)); };
@@ -48,6 +55,7 @@ class Strand {
   std::condition_variable ready_;
   std::vector<std::function<void()>> tasks_;
   std::vector<server::Frame> sent_;
+  std::thread::id dispatched_on_;
 };
 
 struct Decoded {
@@ -59,12 +67,13 @@ struct Decoded {
 
 template <typename Fill>
 server::Handled handle(const server::RequestHandler& handler, server::Session& session, Strand& strand,
-                       std::uint64_t id, Fill fill) {
+                       std::uint64_t id, Fill fill,
+                       server::RequestHandler::Arrival arrival = server::RequestHandler::Arrival::kAlone) {
   capnp::MallocMessageBuilder message;
   auto request = message.initRoot<protocol::Request>();
   request.setId(id);
   fill(request);
-  return handler.handle(request.asReader(), session, strand.dispatch(), strand.send());
+  return handler.handle(request.asReader(), session, strand.dispatch(), strand.send(), arrival);
 }
 
 }  // namespace
@@ -98,6 +107,29 @@ TEST_CASE("the handler needs hello first, then answers reads at once and command
   Decoded refusal(strand.next());
   CHECK(refusal.get().getError().getCode() == ErrorCode::INVALID_FIELD);
   CHECK(std::string(refusal.get().getError().getField().cStr()) == "name");
+}
+
+TEST_CASE("a pipelined command, with requests behind it, is queued for the writer, a lone one is written at once",
+          "[handler][pipelined]") {
+  testing::Ledger ledger;
+  auto tokens = server::TokenTable::open_access();
+  server::RequestHandler handler(ledger.service(), tokens, server::erasure_not_awaited());
+  server::Session session;
+  Strand strand;
+  handle(handler, session, strand, 1, [](auto r) { r.initHello(); });
+  REQUIRE(session.principal);
+  const auto caller = std::this_thread::get_id();
+
+  handle(handler, session, strand, 2, [](auto r) { r.initCreate().initFields().setName("Lone"); });
+  CHECK(strand.dispatched_on() == caller);
+  CHECK(Decoded(strand.next()).get().getWritten().getNumber() == 1);
+
+  // Written on the caller's thread, it would hold up the requests behind it for its fsync.
+  handle(
+      handler, session, strand, 3, [](auto r) { r.initCreate().initFields().setName("Followed"); },
+      server::RequestHandler::Arrival::kFollowed);
+  CHECK(Decoded(strand.next()).get().getWritten().getNumber() == 2);
+  CHECK(strand.dispatched_on() != caller);
 }
 
 TEST_CASE("the handler refuses what a role may not do and oversized arguments", "[handler]") {
