@@ -44,7 +44,7 @@ double number(const boost::json::object& object, const char* name) {
 
 }  // namespace
 
-TEST_CASE("ledger-bench write reports durable commands, latency and the raw baseline", "[bench]") {
+TEST_CASE("ledger-bench write reports durable commands, latency, the raw baseline and the event-log limit", "[bench]") {
   const auto result = bench("write --connections 2 --pipeline 2 --seconds 1 --raw --raw-pool 1000 "
                             "--mix create=70,edit=20,delete=5,undelete=5");
   CHECK(result.at("mode").as_string() == "write");
@@ -57,6 +57,9 @@ TEST_CASE("ledger-bench write reports durable commands, latency and the raw base
   CHECK(number(result, "raw_per_s") > 0);
   CHECK(number(result, "ceiling_per_s") > 0);
   CHECK(number(result, "ratio") > 0);
+  CHECK(number(result, "limit_per_s") > 0);
+  CHECK(number(result, "limit_p50_us") > 0);
+  CHECK(number(result, "limit_ratio") > 0);
   CHECK(number(result, "rss_mb") > 0);
 }
 

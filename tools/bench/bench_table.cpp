@@ -30,16 +30,23 @@ std::string row(const boost::json::object& o) {
   const auto mode = text(o, "mode");
   const auto rss = num(o, "rss_mb") > 0 ? fmt::format("{:.0f}", num(o, "rss_mb")) : "–";
   if (mode == "write") {
-    return fmt::format("| write {} conn × {} in flight, {} | {} cmd/s | {} cmd/s ({} writer threads) | {:.3g} | {} / {} / {} | {} | "
+    // Results from before the event-log limit existed, or runs without --raw, have none.
+    const bool limit = num(o, "limit_per_s") > 0;
+    const auto limit_rate = limit ? fmt::format("{} puts/s (p50 {} µs)", count(num(o, "limit_per_s")),
+                                                count(num(o, "limit_p50_us")))
+                                  : std::string("–");
+    const auto limit_ratio = limit ? fmt::format("{:.3g}", num(o, "limit_ratio")) : std::string("–");
+    return fmt::format("| write {} conn × {} in flight, {} | {} cmd/s | {} cmd/s ({} writer threads) | {:.3g} | {} | {} | "
+                       "{} / {} / {} | {} | "
                        "ceiling {} cmd/s; raw p50/p99 {} / {} µs; {:.0f} B/command |",
                        count(num(o, "connections")), count(num(o, "pipeline")), text(o, "mix"),
                        count(num(o, "commands_per_s")), count(num(o, "raw_per_s")), count(num(o, "raw_threads")),
-                       num(o, "ratio"), count(num(o, "p50_us")), count(num(o, "p99_us")), count(num(o, "p999_us")), rss,
+                       num(o, "ratio"), limit_rate, limit_ratio, count(num(o, "p50_us")), count(num(o, "p99_us")), count(num(o, "p999_us")), rss,
                        count(num(o, "ceiling_per_s")), count(num(o, "raw_p50_us")), count(num(o, "raw_p99_us")),
                        num(o, "bytes_per_command"));
   }
   if (mode == "replay") {
-    return fmt::format("| replay {} events | {} events/s (rebuild) | {} events/s (scan) | {:.3g} | – | {} (in process) | "
+    return fmt::format("| replay {} events | {} events/s (rebuild) | {} events/s (scan) | {:.3g} | – | – | – | {} (in process) | "
                        "rebuild {:.2f} s, scan {:.2f} s; the fold alone (no writes) {} events/s, ratio {:.3g} |",
                        count(num(o, "events")), count(num(o, "events_per_s")), count(num(o, "raw_per_s")),
                        num(o, "ratio"), rss, num(o, "rebuild_seconds"), num(o, "raw_seconds"),
@@ -47,7 +54,7 @@ std::string row(const boost::json::object& o) {
   }
   if (mode == "purge") {
     return fmt::format("| purge {} customers, {} events, {} purged | {:.2f} s (pass) | {:.2f} s (flush + CompactRange) | "
-                       "{:.2f} (pass {:.2f} × bare) | – | {} | "
+                       "{:.2f} (pass {:.2f} × bare) | – | – | – | {} | "
                        "residue {}; {} MB reclaimed of {} MB; compaction {} ms, verify {} ms, probe filter {} ms (beside "
                        "the compaction) |",
                        count(num(o, "customers")), count(num(o, "events")), count(num(o, "purged")), num(o, "seconds"),
@@ -57,25 +64,26 @@ std::string row(const boost::json::object& o) {
                        count(num(o, "verify_ms")), count(num(o, "probe_filter_ms")));
   }
   if (mode == "open") {
-    return fmt::format("| open {} customers | {:.3f} s (ledgerd to listening) | {:.3f} s (RocksDB open) | {:.2f} | – | {} | "
+    return fmt::format("| open {} customers | {:.3f} s (ledgerd to listening) | {:.3f} s (RocksDB open) | {:.2f} | – | – | – | {} | "
                        "RSS after {} random reads |",
                        count(num(o, "customers")), num(o, "seconds"), num(o, "raw_seconds"), num(o, "ratio"), rss,
                        count(num(o, "reads")));
   }
-  return "| " + mode + " | | | | | | |";
+  return "| " + mode + " | | | | | | | | |";
 }
 
 }  // namespace
 
 std::string markdown_table(const std::vector<std::string>& results) {
   std::string out =
-      "| run | ledger | raw RocksDB | ratio (higher is better) | latency p50 / p99 / p99.9 µs | peak RSS MB | notes |\n"
-      "| --- | --- | --- | --- | --- | --- | --- |\n";
+      "| run | ledger | raw RocksDB | ratio (higher is better) | event-log limit | ours / limit | "
+      "latency p50 / p99 / p99.9 µs | peak RSS MB | notes |\n"
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const auto& line : results) {
     boost::system::error_code ec;
     auto value = boost::json::parse(line, ec);
     if (ec || !value.is_object()) {
-      out += "| (a run failed: no result) | | | | | | |\n";
+      out += "| (a run failed: no result) | | | | | | | | |\n";
       continue;
     }
     out += row(value.as_object()) + "\n";

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -185,8 +186,12 @@ struct RawResult {
   double p50 = 0, p99 = 0, p999 = 0;
 };
 
-// threads × one sync WriteBatch per command, RocksDB grouping them itself.
-RawResult run_raw(const fs::path& dir, const std::vector<std::string>& batches, unsigned threads, double seconds) {
+// `threads` threads, each calling `write_one(db, i)` for i = 0, 1, 2, … (shared among them) on
+// a fresh database at `dir` with the ledger's options until `seconds` have passed, so that
+// RocksDB groups their sync writes itself. `write_one` writes with `sync = true` and throws on
+// failure; it is called from all threads at once. The latency is that of one `write_one` call.
+RawResult run_sync_writers(const fs::path& dir, unsigned threads, double seconds,
+                           const std::function<void(eventstore::Database&, std::uint64_t)>& write_one) {
   auto db = eventstore::Database::open(dir, {});
   std::atomic<std::uint64_t> next{0};
   std::atomic<bool> go{false};
@@ -197,16 +202,13 @@ RawResult run_raw(const fs::path& dir, const std::vector<std::string>& batches, 
   Clock::time_point start;
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
-      rocksdb::WriteOptions sync;
-      sync.sync = true;
       latencies[t].reserve(1 << 16);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       const auto deadline = start + length;
       for (;;) {
         const auto i = next.fetch_add(1, std::memory_order_relaxed);
-        rocksdb::WriteBatch batch(batches[i % batches.size()]);
         const auto sent = Clock::now();
-        eventstore::Database::check(db->db().Write(sync, &batch), "raw write");
+        write_one(*db, i);
         const auto now = Clock::now();
         if (now > deadline) break;
         ++done[t];
@@ -230,6 +232,35 @@ RawResult run_raw(const fs::path& dir, const std::vector<std::string>& batches, 
   r.p99 = percentile(all, 0.99);
   r.p999 = percentile(all, 0.999);
   return r;
+}
+
+// The same bytes: threads × one sync WriteBatch per command, the ledger's own batches.
+RawResult run_raw(const fs::path& dir, const std::vector<std::string>& batches, unsigned threads, double seconds) {
+  return run_sync_writers(dir, threads, seconds, [&](eventstore::Database& db, std::uint64_t i) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    rocksdb::WriteBatch batch(batches[i % batches.size()]);
+    eventstore::Database::check(db.db().Write(sync, &batch), "raw write");
+  });
+}
+
+// About the size of one event's envelope and payload in the log.
+constexpr std::size_t kLimitValueBytes = 300;
+
+// The event-log limit: threads × one sync Put of one value per command under a fresh
+// sequential key in the log family, nothing else. The most a durable log can do at this
+// concurrency on this machine, whatever else a command writes.
+RawResult run_log_limit(const fs::path& dir, unsigned threads, double seconds) {
+  const std::string value(kLimitValueBytes, 'e');
+  return run_sync_writers(dir, threads, seconds, [&](eventstore::Database& db, std::uint64_t i) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    char key[8];
+    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(i >> (56 - 8 * b));  // big-endian: keys in order
+    eventstore::Database::check(
+        db.db().Put(sync, db.family(eventstore::Family::kLog), rocksdb::Slice(key, sizeof key), value),
+        "event-log limit write");
+  });
 }
 
 // One thread, 1,000 commands per sync WriteBatch: what the disk allows with perfect grouping.
@@ -322,6 +353,11 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     report.add("raw_p99_us", raw.p99);
     report.add("raw_p999_us", raw.p999);
     report.add("ratio", raw.per_s > 0 ? ours / raw.per_s : 0);
+    const auto limit = run_log_limit(options.work_dir / "limit", threads, options.seconds);
+    fs::remove_all(options.work_dir / "limit");
+    report.add("limit_per_s", limit.per_s);
+    report.add("limit_p50_us", limit.p50);
+    report.add("limit_ratio", limit.per_s > 0 ? ours / limit.per_s : 0);
     const double ceiling = run_ceiling(options.work_dir / "ceiling", pool, std::min(options.seconds, 3.0));
     fs::remove_all(options.work_dir / "ceiling");
     report.add("ceiling_per_s", ceiling);

@@ -1,5 +1,6 @@
 // The write benchmark: durable commands per second against a running ledgerd over TCP, and in
-// the same run the same bytes written straight to RocksDB (see docs/performance.md).
+// the same run the same bytes written straight to RocksDB and the event-log limit (one small
+// sync Put per command) (see docs/performance.md).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,7 @@ struct WriteBenchOptions {
   unsigned pipeline = 1;  // requests in flight per connection
   double seconds = 5;
   CommandMix mix;
-  bool raw = false;  // also run the raw RocksDB baselines
+  bool raw = false;  // also run the raw RocksDB baselines: same bytes, event-log limit, ceiling
   std::size_t raw_pool = 20'000;  // distinct command batches the raw baseline cycles through
 };
 
