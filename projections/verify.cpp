@@ -92,7 +92,6 @@ struct CustomerTrace {
   std::uint64_t number = 0;     // 0 until an entry names it
   std::uint32_t entries = 0;
   bool created = false;
-  bool deleted = false;
   std::uint64_t purged_by = 0;  // the purge that ended it; 0 while it exists
 };
 
@@ -102,13 +101,18 @@ struct RequestedEntry {
   std::int64_t at_us = 0;
 };
 
+// The unredacted entries written with one request key, and whether `requests` holds its row.
+struct Requested {
+  std::vector<RequestedEntry> entries;  // in seq order
+  bool row_seen = false;
+};
+
 // The envelope facts of every entry that the `requests` check looks up by seq.
 struct EntryFacts {
   std::uint16_t kind = 0;
   bool stub = false;
   std::uint32_t actor = 0;  // index into the actors seen
   std::uint64_t customer = 0;
-  std::uint64_t number = 0;
 };
 
 class LogCheck {
@@ -127,7 +131,7 @@ class LogCheck {
     ++report_.entries;
     if (eventstore::chain_link(chain_, e) != e.chain) return bad(e, "the chain does not link to the previous entry");
     chain_ = e.chain;
-    facts_.push_back({e.kind, e.redacted(), actor_index(e.actor), e.customer, e.number});
+    facts_.push_back({e.kind, e.redacted(), actor_index(e.actor), e.customer});
     if (e.customer == 0) return purge(e);
     return customer_entry(e);
   }
@@ -197,7 +201,7 @@ class LogCheck {
     }
     deleted_.clear();
     receipts_.emplace(e.seq, std::move(receipt));
-    if (!e.request.empty()) requested_[eventstore::request_row_key(e.actor, e.request)].push_back({e.seq, e.at_us});
+    if (!e.request.empty()) requested_[eventstore::request_row_key(e.actor, e.request)].entries.push_back({e.seq, e.at_us});
     return true;
   }
 
@@ -216,10 +220,8 @@ class LogCheck {
       return bad(e, "an entry of customer id " + id + " comes before its creation");
     }
     if (e.kind == kDeletedKind) {
-      trace.deleted = true;
       deleted_.insert(e.customer);
     } else if (e.kind == kUndeletedKind) {
-      trace.deleted = false;
       deleted_.erase(e.customer);
     } else if (e.kind != kCreatedKind && e.kind != kEditedKind) {
       return bad(e, "its kind " + std::to_string(e.kind) + " is not a customer event");
@@ -263,23 +265,23 @@ class LogCheck {
     }
     trace.number = number;
     streams_.emplace_back(e.customer, e.seq);
-    if (!e.request.empty()) requested_[eventstore::request_row_key(e.actor, e.request)].push_back({e.seq, e.at_us});
+    if (!e.request.empty()) requested_[eventstore::request_row_key(e.actor, e.request)].entries.push_back({e.seq, e.at_us});
     return true;
   }
 
-  // Whether a purge may have removed the `requests` row of the command that wrote `run`. Only
-  // a delete or an undelete writes entries of several customers; its entries are consecutive,
-  // so one that also touched a customer purged since has a stub of the same actor and kind
-  // right beside the entries that remain.
-  bool row_removed_by_purge(const std::vector<RequestedEntry>& run) const {
-    const auto& first = facts_[run.front().seq - 1];
+  // Whether a purge may have removed the `requests` row of the command that wrote the entries
+  // `first_seq` to `last_seq`. Only a delete or an undelete writes entries of several customers;
+  // its entries are consecutive, so one that also touched a customer purged since has a stub of
+  // the same actor and kind right beside the entries that remain.
+  bool row_removed_by_purge(std::uint64_t first_seq, std::uint64_t last_seq) const {
+    const auto& first = facts_[first_seq - 1];
     if (first.kind != kDeletedKind && first.kind != kUndeletedKind) return false;
     auto beside = [&](std::uint64_t seq) {
       if (seq == 0 || seq > facts_.size()) return false;
       const auto& f = facts_[seq - 1];
       return f.stub && f.actor == first.actor && f.kind == first.kind;
     };
-    return beside(run.front().seq - 1) || beside(run.back().seq + 1);
+    return beside(first_seq - 1) || beside(last_seq + 1);
   }
 
   const eventstore::Reader& reader_;
@@ -298,7 +300,7 @@ class LogCheck {
   std::map<std::uint64_t, std::map<domain::CustomerId, std::vector<eventstore::Digest>>> stubs_;
   std::map<std::uint64_t, domain::CustomersPurged> receipts_;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> streams_;  // (customer, seq), in seq order
-  std::unordered_map<std::string, std::vector<RequestedEntry>> requested_;  // by `requests` key
+  std::unordered_map<std::string, Requested> requested_;  // by `requests` key
   std::unordered_map<std::string, std::uint32_t> actors_;
   std::vector<EntryFacts> facts_;  // by seq - 1
 };
@@ -354,18 +356,17 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
   auto row_name = [](std::string_view key) {
     return "requests row " + eventstore::to_hex(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
   };
-  std::set<std::string> seen;
   auto it = reader_.scan(Family::kRequests);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string key(it->key().data(), it->key().size());
     ++report_.requests;
-    seen.insert(key);
     auto remembered = options_.read_remembered(std::string_view(it->value().data(), it->value().size()));
     if (!remembered) return row_name(key) + " is not a remembered outcome";
     auto found = requested_.find(key);
+    if (found != requested_.end()) found->second.row_seen = true;
     if (remembered->seqs.empty()) {
       if (found != requested_.end()) {
-        bad_seq = found->second.front().seq;
+        bad_seq = found->second.entries.front().seq;
         return row_name(key) + " answers that nothing changed, but its request key wrote entry " + std::to_string(bad_seq);
       }
       continue;
@@ -373,7 +374,8 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
     std::vector<std::uint64_t> numbers;
     for (auto seq : remembered->seqs) {
       const bool carries = found != requested_.end() &&
-                           std::any_of(found->second.begin(), found->second.end(), [&](const RequestedEntry& r) { return r.seq == seq; });
+                           std::any_of(found->second.entries.begin(), found->second.entries.end(),
+                                       [&](const RequestedEntry& r) { return r.seq == seq; });
       if (!carries) {
         bad_seq = seq;
         return row_name(key) + " names entry " + std::to_string(seq) + ", which was not written with its request key";
@@ -383,7 +385,7 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
         const auto& receipt = receipts_.at(seq);
         numbers.insert(numbers.end(), receipt.numbers.begin(), receipt.numbers.end());
       } else {
-        numbers.push_back(facts.number != 0 ? facts.number : traces_[facts.customer].number);
+        numbers.push_back(traces_[facts.customer].number);
         const bool names_customer = facts.kind == kCreatedKind || facts.kind == kEditedKind;
         if (names_customer && remembered->customer != facts.customer) {
           bad_seq = seq;
@@ -406,13 +408,15 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
   // purge removed the row with the other entries of its command.
   const auto retention_us = static_cast<std::int64_t>(reader_.database().options().request_retention_seconds) * 1'000'000;
   const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  for (const auto& [key, entries] : requested_) {
-    if (seen.contains(key)) continue;
+  for (const auto& [key, requested] : requested_) {
+    if (requested.row_seen) continue;
     // The entries of the last command written with this key: one consecutive run.
-    std::vector<RequestedEntry> run{entries.back()};
-    for (auto r = entries.rbegin() + 1; r != entries.rend() && r->seq + 1 == run.front().seq; ++r) run.insert(run.begin(), *r);
-    if (run.back().at_us + retention_us <= now_us || row_removed_by_purge(run)) continue;
-    bad_seq = run.front().seq;
+    const auto& entries = requested.entries;
+    const auto& last = entries.back();
+    auto first_seq = last.seq;
+    for (auto r = entries.rbegin() + 1; r != entries.rend() && r->seq + 1 == first_seq; ++r) first_seq = r->seq;
+    if (last.at_us + retention_us <= now_us || row_removed_by_purge(first_seq, last.seq)) continue;
+    bad_seq = first_seq;
     return "the requests row of entry " + std::to_string(bad_seq) + " (" + row_name(key) + ") is missing";
   }
   bad_seq = 0;
