@@ -88,6 +88,13 @@ std::string describe_witness(const WitnessCheck& check, const Witness& witness) 
                      check.highest_seq, signatures);
 }
 
+// How a log is verified: a data directory holds the customers' keys and the `requests` rows; a
+// copy received from a server holds neither.
+projections::VerifyOptions verify_options(bool remote) {
+  if (remote) return {.digests = false, .read_remembered = {}};
+  return {.digests = true, .read_remembered = server::remembered_write};
+}
+
 // `changing`: through the server, customers left out of the comparison because they changed
 // while the lists were read. `witness`: the recorded heads checked, when verify was given them.
 int print_verify(const projections::VerifyReport& report, bool json, std::size_t changing = 0,
@@ -134,8 +141,7 @@ int print_verify(const projections::VerifyReport& report, bool json, std::size_t
 int verify_data(const std::string& data, bool json, const std::optional<Witness>& witness) {
   if (isatty(STDERR_FILENO) == 1) std::cerr << "verifying the log, receipts and projections...\r" << std::flush;
   AuditView view(data);
-  const auto report = projections::verify_ledger(eventstore::DatabaseReader(view.database()),
-                                                 {.digests = true, .read_remembered = server::remembered_write});
+  const auto report = projections::verify_ledger(eventstore::DatabaseReader(view.database()), verify_options(false));
   return print_verify(report, json, 0, check_witness_of(witness, view.database()), witness);
 }
 
@@ -212,7 +218,7 @@ int verify_server(const Source& source, bool json, const std::optional<Witness>&
   const auto deleted = session.list_all(true);
   mirror.follow_to(session.next_seq() - 1);
   mirror.rebuild();
-  auto report = projections::verify_ledger(eventstore::DatabaseReader(mirror.database()), {.digests = false, .read_remembered = {}});
+  auto report = projections::verify_ledger(eventstore::DatabaseReader(mirror.database()), verify_options(true));
   std::size_t changing = 0;
   if (report.ok) {
     const auto touched = touched_since(mirror.database(), lists_from);
@@ -499,10 +505,7 @@ int main(int argc, char** argv) {
     if (export_cmd->parsed()) return export_log(database, from, until);
     if (purges_cmd->parsed()) return list_purges(database, json, session ? erasure_from(*session) : erasure_in(database));
     if (prove_cmd->parsed()) {
-      // A copy received from a server has neither the keys nor the `requests` rows.
-      projections::VerifyOptions verify{.digests = !source.remote(), .read_remembered = {}};
-      if (!source.remote()) verify.read_remembered = server::remembered_write;
-      return prove(database, export_file, purge_seq, json, verify);
+      return prove(database, export_file, purge_seq, json, verify_options(source.remote()));
     }
   } catch (const AccessError& error) {
     std::cerr << "ledger-audit: " << error.what() << "\n";

@@ -15,6 +15,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "eventstore/database.h"
+#include "eventstore/encoding.h"
 #include "projections/projector.h"
 #include "server/command_service.h"
 #include "server/group_batch.h"
@@ -186,12 +187,12 @@ struct RawResult {
   double p50 = 0, p99 = 0, p999 = 0;
 };
 
-// `threads` threads, each calling `write_one(db, i)` for i = 0, 1, 2, … (shared among them) on
-// a fresh database at `dir` with the ledger's options until `seconds` have passed, so that
-// RocksDB groups their sync writes itself. `write_one` writes with `sync = true` and throws on
-// failure; it is called from all threads at once. The latency is that of one `write_one` call.
-RawResult run_sync_writers(const fs::path& dir, unsigned threads, double seconds,
-                           const std::function<void(eventstore::Database&, std::uint64_t)>& write_one) {
+// `threads` threads, each calling `write_one(db, sync, i)` for i = 0, 1, 2, … (shared among
+// them) on a fresh database at `dir` with the ledger's options until `seconds` have passed, so
+// that RocksDB groups their writes itself. `write_one` writes with `sync` (sync = true) and
+// throws on failure; it is called from all threads at once. The latency is that of one call.
+using SyncWrite = std::function<void(eventstore::Database&, const rocksdb::WriteOptions&, std::uint64_t)>;
+RawResult run_sync_writers(const fs::path& dir, unsigned threads, double seconds, const SyncWrite& write_one) {
   auto db = eventstore::Database::open(dir, {});
   std::atomic<std::uint64_t> next{0};
   std::atomic<bool> go{false};
@@ -202,13 +203,15 @@ RawResult run_sync_writers(const fs::path& dir, unsigned threads, double seconds
   Clock::time_point start;
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
+      rocksdb::WriteOptions sync;
+      sync.sync = true;
       latencies[t].reserve(1 << 16);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       const auto deadline = start + length;
       for (;;) {
         const auto i = next.fetch_add(1, std::memory_order_relaxed);
         const auto sent = Clock::now();
-        write_one(*db, i);
+        write_one(*db, sync, i);
         const auto now = Clock::now();
         if (now > deadline) break;
         ++done[t];
@@ -236,9 +239,7 @@ RawResult run_sync_writers(const fs::path& dir, unsigned threads, double seconds
 
 // The same bytes: threads × one sync WriteBatch per command, the ledger's own batches.
 RawResult run_raw(const fs::path& dir, const std::vector<std::string>& batches, unsigned threads, double seconds) {
-  return run_sync_writers(dir, threads, seconds, [&](eventstore::Database& db, std::uint64_t i) {
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
+  return run_sync_writers(dir, threads, seconds, [&](eventstore::Database& db, const rocksdb::WriteOptions& sync, std::uint64_t i) {
     rocksdb::WriteBatch batch(batches[i % batches.size()]);
     eventstore::Database::check(db.db().Write(sync, &batch), "raw write");
   });
@@ -252,14 +253,9 @@ constexpr std::size_t kLimitValueBytes = 300;
 // concurrency on this machine, whatever else a command writes.
 RawResult run_log_limit(const fs::path& dir, unsigned threads, double seconds) {
   const std::string value(kLimitValueBytes, 'e');
-  return run_sync_writers(dir, threads, seconds, [&](eventstore::Database& db, std::uint64_t i) {
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    char key[8];
-    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(i >> (56 - 8 * b));  // big-endian: keys in order
-    eventstore::Database::check(
-        db.db().Put(sync, db.family(eventstore::Family::kLog), rocksdb::Slice(key, sizeof key), value),
-        "event-log limit write");
+  return run_sync_writers(dir, threads, seconds, [&](eventstore::Database& db, const rocksdb::WriteOptions& sync, std::uint64_t i) {
+    eventstore::Database::check(db.db().Put(sync, db.family(eventstore::Family::kLog), eventstore::u64_key(i), value),
+                                "event-log limit write");
   });
 }
 
