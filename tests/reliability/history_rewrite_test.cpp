@@ -22,21 +22,19 @@ using namespace ledger;
 using ledger::testing::accepted;
 using ledger::testing::Ledger;
 using ledger::testing::quoted;
-using ledger::testing::run_tool;
 
 namespace {
 
-// The head's seq in meta (docs/storage.md).
-constexpr const char* kHeadSeqKey = "log.next_seq";
-
-std::string data_of(Ledger& ledger) { return quoted((ledger.dir() / "data").string()); }
-
 testing::ToolRun audit(Ledger& ledger, const std::string& args) {
-  return run_tool(LEDGER_AUDIT_PATH, "--data " + data_of(ledger) + " " + args);
+  return testing::run_on_data(LEDGER_AUDIT_PATH, ledger.dir() / "data", args);
+}
+
+testing::ToolRun admin(Ledger& ledger, const std::string& args) {
+  return testing::run_on_data(LEDGER_ADMIN_PATH, ledger.dir() / "data", args);
 }
 
 void rebuild(Ledger& ledger) {
-  auto run = run_tool(LEDGER_ADMIN_PATH, "--data " + data_of(ledger) + " rebuild");
+  auto run = admin(ledger, "rebuild");
   INFO(run.output);
   REQUIRE(run.status == 0);
 }
@@ -58,7 +56,7 @@ void cut_after(Ledger& ledger, std::uint64_t keep) {
     REQUIRE(batch.Delete(db.family(eventstore::Family::kStreams), eventstore::u64_pair_key(entry.customer, seq)).ok());
     REQUIRE(batch.Delete(db.family(eventstore::Family::kRequests), eventstore::request_row_key(entry.actor, entry.request)).ok());
   }
-  REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), kHeadSeqKey, eventstore::u64_key(keep + 1)).ok());
+  REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), testing::kHeadSeqKey, eventstore::u64_key(keep + 1)).ok());
   REQUIRE(batch.Put(db.family(eventstore::Family::kMeta), testing::kHeadChainKey,
                     eventstore::as_bytes(eventstore::read_entry(reader, keep)->chain)).ok());
   write(ledger, batch);
@@ -67,7 +65,8 @@ void cut_after(Ledger& ledger, std::uint64_t keep) {
 // Gives the customer created at `seq` another name, signs the new payload with the customer's
 // key from the keys family, and chains every entry from `seq` to the head again.
 void rename_at(Ledger& ledger, std::uint64_t seq, const std::string& name) {
-  const auto key = *eventstore::stream_key(eventstore::DatabaseReader(ledger.database()), eventstore::read_entry(eventstore::DatabaseReader(ledger.database()), seq)->customer);
+  eventstore::DatabaseReader reader(ledger.database());
+  const auto key = *eventstore::stream_key(reader, eventstore::read_entry(reader, seq)->customer);
   testing::rewrite_and_rechain(ledger.database(), seq, [&](eventstore::Envelope& e) {
     if (e.seq != seq) return;
     auto created = std::get<domain::CustomerCreated>(*domain::decode_event(e.payload));
@@ -188,7 +187,7 @@ TEST_CASE("a purge receipt whose number freed is rewritten, digest and chain red
   INFO(proved.output);
   CHECK(proved.status == 1);
   CHECK_THAT(proved.output, Catch::Contains("does not verify at seq 5") && Catch::Contains("frees number 7"));
-  auto checked = run_tool(LEDGER_ADMIN_PATH, "--data " + data_of(ledger) + " check");
+  auto checked = admin(ledger, "check");
   INFO(checked.output);
   CHECK(checked.status == 1);
   CHECK_THAT(checked.output, Catch::Contains("ledger FAILED at seq 5"));

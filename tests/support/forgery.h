@@ -16,7 +16,8 @@
 
 namespace ledger::testing {
 
-// The head's chain in meta (docs/storage.md).
+// The head in meta (docs/storage.md).
+inline constexpr const char* kHeadSeqKey = "log.next_seq";
 inline constexpr const char* kHeadChainKey = "log.chain";
 
 // Passes every entry from `from` (> 1) to the head through `change`, then rewrites them with

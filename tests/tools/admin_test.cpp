@@ -17,12 +17,11 @@ using namespace ledger;
 using ledger::testing::accepted;
 using ledger::testing::Ledger;
 using ledger::testing::quoted;
-using ledger::testing::run_tool;
 
 namespace {
 
 testing::ToolRun admin(const Ledger& ledger, const std::string& args) {
-  return run_tool(LEDGER_ADMIN_PATH, "--data " + quoted((ledger.dir() / "data").string()) + " " + args);
+  return testing::run_on_data(LEDGER_ADMIN_PATH, ledger.dir() / "data", args);
 }
 
 std::string write_file(const Ledger& ledger, const std::string& name, const std::string& text) {

@@ -22,7 +22,6 @@ using ledger::testing::Ledger;
 using ledger::testing::put_raw;
 using ledger::testing::fill_with_purge;
 using ledger::testing::quoted;
-using ledger::testing::run_tool;
 
 namespace {
 
@@ -37,7 +36,7 @@ std::uint64_t purge_seq(eventstore::Database& database) {
 }
 
 testing::ToolRun audit(Ledger& ledger, const std::string& args) {
-  return run_tool(LEDGER_AUDIT_PATH, "--data " + quoted((ledger.dir() / "data").string()) + " " + args);
+  return testing::run_on_data(LEDGER_AUDIT_PATH, ledger.dir() / "data", args);
 }
 
 }  // namespace

@@ -45,4 +45,9 @@ inline ToolRun run_tool(const std::string& executable, const std::string& args) 
 
 inline std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
+// Runs `executable --data DIR args`: a tool on a data directory.
+inline ToolRun run_on_data(const std::string& executable, const std::filesystem::path& dir, const std::string& args) {
+  return run_tool(executable, "--data " + quoted(dir.string()) + " " + args);
+}
+
 }  // namespace ledger::testing

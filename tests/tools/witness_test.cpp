@@ -20,12 +20,11 @@ using namespace ledger;
 using ledger::testing::accepted;
 using ledger::testing::Ledger;
 using ledger::testing::quoted;
-using ledger::testing::run_tool;
 
 namespace {
 
 testing::ToolRun audit(Ledger& ledger, const std::string& args) {
-  return run_tool(LEDGER_AUDIT_PATH, "--data " + quoted((ledger.dir() / "data").string()) + " " + args);
+  return testing::run_on_data(LEDGER_AUDIT_PATH, ledger.dir() / "data", args);
 }
 
 std::vector<std::string> lines_of(const std::filesystem::path& file) {
