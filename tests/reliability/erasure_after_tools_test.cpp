@@ -62,8 +62,7 @@ TEST_CASE("after any tool ran on the stopped server's directory, the next purge'
   };
   int round = 0;
   for (const auto& tool : tools) {
-    const auto command = "--data " + testing::quoted(data.string()) + " " + tool.args;
-    INFO(tool.path << " " << command);
+    INFO(tool.path << " --data " << data << " " << tool.args);
     std::uint64_t doomed = 0;
     {
       LedgerdProcess server(data);
@@ -76,7 +75,7 @@ TEST_CASE("after any tool ran on the stopped server's directory, the next purge'
       REQUIRE(server.stop(SIGTERM) == 0);
     }
     const auto before = data_files(data);
-    const auto run = testing::run_tool(tool.path, command);
+    const auto run = testing::run_on_data(tool.path, data, tool.args);
     INFO(run.output);
     REQUIRE(run.status == 0);
     if (tool.reads_only) CHECK(data_files(data) == before);
