@@ -19,7 +19,25 @@ namespace ledger::eventstore {
 namespace {
 
 constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
-    "log", "streams", "customers", "active", "deleted", "numbers_free", "keys", "requests", "search", "meta"};
+    "log", "streams", "customers", "active", "deleted", "numbers_free", "keys", "requests", "meta"};
+
+// Families earlier layouts had and this one does not: a read-write open drops them (RocksDB
+// must be given every family of a directory it opens for writing). "search" held hashed
+// trigram rows; search is an in-memory index now (docs/storage.md).
+constexpr std::array<const char*, 1> kRetiredFamilies = {"search"};
+
+// The retired families present in `path`; none for a new directory.
+std::vector<std::string> retired_families_in(const rocksdb::DBOptions& options, const std::string& path) {
+  std::vector<std::string> present;
+  if (rocksdb::DB::ListColumnFamilies(options, path, &present).ok()) {
+    std::erase_if(present, [](const std::string& name) {
+      return std::find(kRetiredFamilies.begin(), kRetiredFamilies.end(), name) == kRetiredFamilies.end();
+    });
+  } else {
+    present.clear();
+  }
+  return present;
+}
 
 // kRequests values start with the time they were written (µs, big-endian). Outcomes older than
 // the retention are dropped when compaction meets them; readers ignore them before that.
@@ -161,6 +179,7 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   self->request_filter_ = request_filter;
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::vector<std::string> retired;
   rocksdb::DB* raw = nullptr;
   const auto path = dir.string();
   rocksdb::Status status;
@@ -184,6 +203,8 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw);
   } else {
     std::filesystem::create_directories(dir);
+    retired = retired_families_in(db_options, path);
+    for (const auto& name : retired) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
     status = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
   }
   if (!status.ok()) {
@@ -194,7 +215,16 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   }
   self->db_.reset(raw);
   for (std::size_t i = 0; i < kFamilyCount; ++i) self->handles_[i] = handles[i];
-  self->default_handle_ = handles.back();
+  self->default_handle_ = handles[kFamilyCount];
+  // Dropping a family deletes its files once its handle is gone; the drop is in the MANIFEST,
+  // so a crash before that finishes it at the next open.
+  for (std::size_t i = kFamilyCount + 1; i < handles.size(); ++i) {
+    const auto name = handles[i]->GetName();
+    check(self->db_->DropColumnFamily(handles[i]), "dropping the retired " + name + " family");
+    check(self->db_->DestroyColumnFamilyHandle(handles[i]), "dropping the retired " + name + " family");
+    spdlog::info("dropped the retired column family '{}' (its rows are no longer kept on disk)", name);
+  }
+  handles.resize(kFamilyCount + 1);
 
   // Refuse to run with a setting that would keep purged bytes alive.
   std::vector<rocksdb::ColumnFamilyOptions> effective_families;

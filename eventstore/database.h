@@ -32,10 +32,9 @@ enum class Family : std::size_t {
   kNumbersFree,  // interval start -> interval end (inclusive)
   kKeys,         // customer id -> HMAC key
   kRequests,     // SHA-256(actor, request key) -> outcome, expiring
-  kSearch,       // trigram bucket ‖ customer id -> (empty)
   kMeta,         // fixed ASCII names -> counters, chain head, pending erasure, reports
 };
-constexpr std::size_t kFamilyCount = 10;
+constexpr std::size_t kFamilyCount = 9;
 const char* family_name(Family family);
 
 // Why these options would keep a purged customer's bytes on disk after the erasure pass, or

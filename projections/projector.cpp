@@ -1,13 +1,9 @@
 #include "projections/projector.h"
 
-#include <algorithm>
-#include <iterator>
-
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
 #include "projections/customer_codec.h"
 #include "projections/free_numbers.h"
-#include "projections/search_index.h"
 
 namespace ledger::projections {
 namespace {
@@ -40,31 +36,18 @@ void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
   const auto id = after ? after->id : before->id;
   const auto id_key = eventstore::u64_key(id);
 
-  if (before) erase(db, batch, view_of(*before), eventstore::u64_key(before->number));
+  // An edit leaves the customer's view row as it is (same list, same number, same id).
+  const bool same_row = before && after && view_of(*before) == view_of(*after) && before->number == after->number;
+  if (before && !same_row) erase(db, batch, view_of(*before), eventstore::u64_key(before->number));
   if (after) {
     put(db, batch, Family::kCustomers, id_key, encode_customer(*after));
-    put(db, batch, view_of(*after), eventstore::u64_key(after->number), id_key);
+    if (!same_row) put(db, batch, view_of(*after), eventstore::u64_key(after->number), id_key);
   } else {
     erase(db, batch, Family::kCustomers, id_key);
   }
 
   if (!before && after) numbers.take(after->number);
   if (before && !after) numbers.release(before->number);
-
-  const auto old_buckets = before ? search_buckets(before->fields) : std::vector<std::uint16_t>{};
-  const auto new_buckets = after ? search_buckets(after->fields) : std::vector<std::uint16_t>{};
-  if (old_buckets == new_buckets) return;
-  std::vector<std::uint16_t> removed, added;
-  std::set_difference(old_buckets.begin(), old_buckets.end(), new_buckets.begin(), new_buckets.end(),
-                      std::back_inserter(removed));
-  std::set_difference(new_buckets.begin(), new_buckets.end(), old_buckets.begin(), old_buckets.end(),
-                      std::back_inserter(added));
-  // Search rows are never read back while a batch is built (the old rows come from the
-  // customer's state, queries read the database), and they are most of a create's keys: they
-  // skip the index of a WriteBatchWithIndex and go straight into the batch it writes.
-  rocksdb::WriteBatchBase& rows = *batch.GetWriteBatch();
-  for (auto bucket : removed) erase(db, rows, Family::kSearch, search_row(bucket, id));
-  for (auto bucket : added) put(db, rows, Family::kSearch, search_row(bucket, id), {});
 }
 
 void initialize_projections(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch) {

@@ -1,5 +1,6 @@
 // The projections written in the same batch as the events: customer state by id, the active
-// and deleted views by number, free numbers, and the search index. Every change is expressed as
+// and deleted views by number, and free numbers. (Search is an in-memory index the writer
+// updates after the batch is durable: projections/search_index.h.) Every change is expressed as
 // "this customer was `before`, is now `after`", so the same code serves commands, purges and
 // rebuilds. Used by one thread at a time (the writer).
 #pragma once
@@ -17,9 +18,8 @@ namespace ledger::projections {
 // Writes into `batch` what changes when a customer goes from `before` to `after`:
 // nullopt -> state: created (its number taken from the free intervals);
 // state -> state: edited / deleted / undeleted;
-// state -> nullopt: purged (state, view row and search rows gone, number free again).
-// `reader` must see the batch's earlier writes (an OverlayReader over it). Search rows go into
-// batch.GetWriteBatch(), outside a WriteBatchWithIndex's index: nothing reads them back from it.
+// state -> nullopt: purged (state and view row gone, number free again).
+// `reader` must see the batch's earlier writes (an OverlayReader over it).
 void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
              const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after);
 

@@ -1,7 +1,6 @@
 #include "projections/queries.h"
 
 #include <algorithm>
-#include <map>
 
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
@@ -21,56 +20,6 @@ domain::CustomerId id_from(std::string_view value, domain::CustomerNumber number
     throw eventstore::CorruptionError("the view row of number " + std::to_string(number) + " is corrupt");
   }
   return eventstore::get_u64(value);
-}
-
-// Ids that have a row in every bucket of `buckets`, found by walking the shortest posting list
-// and probing the others.
-std::vector<domain::CustomerId> candidates(const eventstore::Reader& reader, const std::vector<std::uint16_t>& buckets) {
-  std::vector<domain::CustomerId> ids;
-  if (buckets.empty()) return ids;
-  auto it = reader.iterate(Family::kSearch);
-  std::string prefix;
-  eventstore::put_u16(prefix, buckets.front());
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (it->key().size() != 10) throw eventstore::CorruptionError("a search row is corrupt");
-    ids.push_back(eventstore::get_u64(std::string_view(it->key().data(), 10), 2));
-  }
-  eventstore::Database::check(it->status(), "reading the search index");
-  for (std::size_t b = 1; b < buckets.size() && !ids.empty(); ++b) {
-    std::vector<domain::CustomerId> kept;
-    for (auto id : ids) {
-      std::string row;
-      eventstore::put_u16(row, buckets[b]);
-      eventstore::put_u64(row, id);
-      if (reader.get(Family::kSearch, row)) kept.push_back(id);
-    }
-    ids = std::move(kept);
-  }
-  return ids;
-}
-
-CustomerPage search_page(const eventstore::Reader& reader, CustomerList list, domain::CustomerNumber after,
-                         std::uint32_t limit, const std::string& search,
-                         const std::vector<std::vector<std::uint16_t>>& ways) {
-  const auto wanted = list == CustomerList::kActive ? domain::CustomerStatus::kActive : domain::CustomerStatus::kDeleted;
-  std::map<domain::CustomerNumber, domain::Customer> found;
-  for (const auto& buckets : ways) {
-    for (auto id : candidates(reader, buckets)) {
-      auto customer = customer_by_id(reader, id);
-      if (customer && customer->status == wanted && customer->number > after && matches(customer->fields, search)) {
-        found.emplace(customer->number, std::move(*customer));
-      }
-    }
-  }
-  CustomerPage page;
-  for (auto& [number, customer] : found) {
-    if (page.customers.size() == limit) {
-      page.next = page.customers.back().number;
-      break;
-    }
-    page.customers.push_back(std::move(customer));
-  }
-  return page;
 }
 
 }  // namespace
@@ -94,27 +43,41 @@ std::optional<domain::Customer> customer_by_number(const eventstore::Reader& rea
 }
 
 CustomerPage list_customers(const eventstore::Reader& reader, CustomerList list, domain::CustomerNumber after,
-                            std::uint32_t limit, const std::string& search) {
+                            std::uint32_t limit) {
   limit = std::clamp<std::uint32_t>(limit, 1, kMaxPageSize);
-  if (!search.empty()) {
-    auto ways = query_buckets(search);
-    if (!ways.empty()) return search_page(reader, list, after, limit, search, ways);
-  }
   CustomerPage page;
   auto it = reader.iterate(family_of(list));
   for (it->Seek(eventstore::u64_key(after + 1)); it->Valid(); it->Next()) {
     if (it->key().size() != 8) throw eventstore::CorruptionError("a view row key is corrupt");
     const auto number = eventstore::get_u64(std::string_view(it->key().data(), 8));
-    auto customer = customer_by_id(reader, id_from(std::string_view(it->value().data(), it->value().size()), number));
-    if (!customer) throw eventstore::CorruptionError("number " + std::to_string(number) + " names a customer without state");
-    if (!search.empty() && !matches(customer->fields, search)) continue;
     if (page.customers.size() == limit) {
       page.next = page.customers.back().number;
       break;
     }
+    auto customer = customer_by_id(reader, id_from(std::string_view(it->value().data(), it->value().size()), number));
+    if (!customer) throw eventstore::CorruptionError("number " + std::to_string(number) + " names a customer without state");
     page.customers.push_back(std::move(*customer));
   }
   eventstore::Database::check(it->status(), "listing customers");
+  return page;
+}
+
+CustomerPage search_customers(const eventstore::Reader& reader, const SearchIndex& index, CustomerList list,
+                              domain::CustomerNumber after, std::uint32_t limit, std::string_view search,
+                              std::chrono::milliseconds wait) {
+  limit = std::clamp<std::uint32_t>(limit, 1, kMaxPageSize);
+  const auto status = list == CustomerList::kActive ? domain::CustomerStatus::kActive : domain::CustomerStatus::kDeleted;
+  const auto found = index.find(status, after, limit, search, wait);
+  CustomerPage page;
+  for (const auto& match : found.matches) {
+    // The index is updated after each durable batch, so a later batch may have changed the
+    // customer since: what is answered is read now and must still be what was asked for.
+    auto customer = customer_by_id(reader, match.id);
+    if (customer && customer->number == match.number && customer->status == status && matches(customer->fields, search)) {
+      page.customers.push_back(std::move(*customer));
+    }
+  }
+  if (found.more && !found.matches.empty()) page.next = found.matches.back().number;
   return page;
 }
 

@@ -1,9 +1,11 @@
 // Reads of the projections: one customer, pages of the active or deleted list (optionally
-// filtered by a search fragment), and a customer's history from the log. Every function takes a
-// Reader: a DatabaseReader sees every acknowledged write; the writer passes an OverlayReader.
+// filtered by a search fragment, through the in-memory SearchIndex), and a customer's history
+// from the log. Every function takes a Reader: a DatabaseReader sees every acknowledged write;
+// the writer passes an OverlayReader.
 // Thread-safe as far as the Reader is; each call uses short-lived iterators only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include "domain/events.h"
 #include "eventstore/envelope.h"
 #include "eventstore/reader.h"
+#include "projections/search_index.h"
 
 namespace ledger::projections {
 
@@ -31,9 +34,15 @@ std::optional<domain::Customer> customer_by_id(const eventstore::Reader& reader,
 std::optional<domain::Customer> customer_by_number(const eventstore::Reader& reader, domain::CustomerNumber number);
 
 // Customers of `list` with numbers > after, ascending, at most `limit` (capped at
-// kMaxPageSize); only those matching `search` when it is not empty.
+// kMaxPageSize).
 CustomerPage list_customers(const eventstore::Reader& reader, CustomerList list, domain::CustomerNumber after,
-                            std::uint32_t limit, const std::string& search = {});
+                            std::uint32_t limit);
+
+// The same, only those matching `search` (projections::matches), found through `index` and
+// read through `reader`. Throws SearchNotReady when the index has not loaded within `wait`.
+CustomerPage search_customers(const eventstore::Reader& reader, const SearchIndex& index, CustomerList list,
+                              domain::CustomerNumber after, std::uint32_t limit, std::string_view search,
+                              std::chrono::milliseconds wait);
 
 struct HistoryEntry {
   eventstore::Envelope envelope;  // payload included

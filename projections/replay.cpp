@@ -18,7 +18,6 @@
 #include "projections/projection_rows.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
-#include "projections/search_index.h"
 
 namespace ledger::projections {
 namespace {
@@ -93,38 +92,28 @@ std::vector<std::string> write_family_files(eventstore::Database& database, Fami
   return files;
 }
 
-// Every projection family's files, by family. The search family is most of the rows (about
-// 45 a customer): its two halves by bucket are written on two threads, the second beside the
-// other four families.
+// Every projection family's files, by family: the customers' states on this thread, the
+// other three families beside it.
 std::map<Family, std::vector<std::string>> write_projection_files(eventstore::Database& database,
                                                                   const ReplayedLedger& ledger,
                                                                   const std::filesystem::path& dir) {
   const RowOptions row_options;
-  const SearchFamilyRows search(ledger);
-  const auto middle = search.middle();
-  auto search_files = [&](std::uint32_t low, std::uint32_t end, const std::string& name) {
+  auto files_of = [&](Family family) {
     return write_family_files(
-        database, Family::kSearch, name,
-        [&](const RowSink& sink) { search.rows(low, end, row_options.search_rows_per_pass, sink); }, dir);
+        database, family, eventstore::family_name(family),
+        [&](const RowSink& sink) { projection_rows(ledger, family, sink, row_options); }, dir);
   };
-
   auto beside = std::async(std::launch::async, [&] {
     std::map<Family, std::vector<std::string>> mine;
     for (auto family : kProjectionFamilies) {
-      if (family == Family::kSearch) continue;
-      mine[family] = write_family_files(
-          database, family, eventstore::family_name(family),
-          [&](const RowSink& sink) { projection_rows(ledger, family, sink, row_options); }, dir);
+      if (family != Family::kCustomers) mine[family] = files_of(family);
     }
-    mine[Family::kSearch] = search_files(middle, kSearchBuckets, "search-upper");
     return mine;
   });
   // The future's destructor waits for the other thread if this one throws.
-  auto lower = search_files(0, middle, "search-lower");
+  auto customers = files_of(Family::kCustomers);
   auto files = beside.get();
-  auto& upper = files[Family::kSearch];
-  lower.insert(lower.end(), upper.begin(), upper.end());
-  upper = std::move(lower);
+  files[Family::kCustomers] = std::move(customers);
   return files;
 }
 

@@ -1,25 +1,29 @@
 #include "projections/search_index.h"
 
 #include <algorithm>
-#include <array>
-#include <bit>
+#include <limits>
+#include <set>
+#include <unordered_map>
 
+#include <roaring/roaring.hh>
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+
+#include "eventstore/database.h"
 #include "eventstore/encoding.h"
+#include "eventstore/envelope.h"
+#include "projections/customer_codec.h"
 
 namespace ledger::projections {
 namespace {
 
-// ASCII only, whatever the C locale: the buckets are part of the storage format.
-void lowercase_in_place(std::string& s) {
-  for (auto& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-}
+constexpr std::uint64_t kLargestInBitmaps = std::numeric_limits<std::uint32_t>::max();
+// Separates the folded fields in a customer's search text; folding never produces it from a
+// field that does not contain it.
+constexpr char kSeparator = '\0';
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  lowercase_in_place(out);
-  return out;
+bool ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 std::string digits_only(std::string_view s) {
@@ -36,97 +40,288 @@ bool phone_like(std::string_view s) {
   });
 }
 
-std::uint16_t bucket_of(std::string_view trigram) {
-  // FNV-1a: fast and stable across versions (the bucket is part of the storage format).
-  std::uint32_t h = 2166136261u;
-  for (char c : trigram) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619u;
+// name, email, phone folded, then the phone's digits: the segments a query is compared with.
+std::string search_text(const domain::CustomerFields& fields) {
+  std::string text = fold_for_search(fields.name);
+  text.push_back(kSeparator);
+  text += fold_for_search(fields.email);
+  text.push_back(kSeparator);
+  text += fold_for_search(fields.phone);
+  text.push_back(kSeparator);
+  text += digits_only(fields.phone);
+  return text;
+}
+
+// A query as the index compares it: folded, and for a phone-like query also as digits.
+struct Query {
+  std::string folded;
+  std::optional<std::string> digits;
+
+  explicit Query(std::string_view typed) : folded(fold_for_search(typed)) {
+    if (phone_like(typed)) digits = digits_only(typed);
   }
-  return static_cast<std::uint16_t>(h % kSearchBuckets);
+
+  // Both forms long enough to have trigrams; shorter queries check every customer.
+  bool indexed() const { return folded.size() >= 3 && (!digits || digits->size() >= 3); }
+
+  bool matches(std::string_view text) const {
+    // The first three segments hold the folded fields, the last the phone's digits.
+    const auto digits_at = text.rfind(kSeparator);
+    const auto fields = text.substr(0, digits_at);
+    std::size_t start = 0;
+    while (start <= fields.size()) {
+      const auto end = std::min(fields.find(kSeparator, start), fields.size());
+      if (fields.substr(start, end - start).find(folded) != std::string_view::npos) return true;
+      start = end + 1;
+    }
+    return digits && !digits->empty() && text.substr(digits_at + 1).find(*digits) != std::string_view::npos;
+  }
+};
+
+std::uint32_t trigram_at(std::string_view s, std::size_t i) {
+  return static_cast<std::uint32_t>(static_cast<unsigned char>(s[i])) << 16 |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(s[i + 1])) << 8 |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(s[i + 2]));
 }
 
-// Calls `use` with the bucket of every trigram of `text`.
-template <typename Use>
-void for_each_bucket(std::string_view text, Use&& use) {
-  for (std::size_t i = 0; i + 3 <= text.size(); ++i) use(bucket_of(text.substr(i, 3)));
-}
-
-// Appends the bucket of every trigram of `text`.
-void add_buckets(std::string_view text, std::vector<std::uint16_t>& out) {
-  for_each_bucket(text, [&out](std::uint16_t bucket) { out.push_back(bucket); });
-}
-
-std::vector<std::uint16_t> ascending(std::vector<std::uint16_t> buckets) {
-  std::sort(buckets.begin(), buckets.end());
-  buckets.erase(std::unique(buckets.begin(), buckets.end()), buckets.end());
-  return buckets;
+// The distinct trigrams of each separator-free piece of `text`, ascending.
+std::vector<std::uint32_t> trigrams(std::string_view text) {
+  std::vector<std::uint32_t> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(kSeparator, start), text.size());
+    for (std::size_t i = start; i + 3 <= end; ++i) out.push_back(trigram_at(text, i));
+    start = end + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace
 
-std::vector<std::uint16_t> search_buckets(const domain::CustomerFields& fields) {
-  // A rebuild calls this for every customer: the buckets are collected in a bit set, which
-  // yields them ascending and once each without sorting, and the lowercased fields share one
-  // buffer.
-  std::array<std::uint64_t, kSearchBuckets / 64> seen{};
-  auto add = [&seen](std::string_view text) {
-    for_each_bucket(text, [&seen](std::uint16_t bucket) { seen[bucket / 64] |= std::uint64_t{1} << (bucket % 64); });
-  };
-  std::string text;
-  for (const std::string* field : {&fields.name, &fields.email, &fields.phone}) {
-    text.assign(*field);
-    lowercase_in_place(text);
-    add(text);
-  }
-  add(digits_only(fields.phone));
-
-  std::vector<std::uint16_t> buckets;
-  for (std::size_t word = 0; word < seen.size(); ++word) {
-    for (auto bits = seen[word]; bits != 0; bits &= bits - 1) {
-      buckets.push_back(static_cast<std::uint16_t>(word * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+std::string fold_for_search(std::string_view text) {
+  if (ascii(text)) {
+    // NFKC_Casefold leaves ASCII as it is apart from case (tested against ICU).
+    std::string out(text);
+    for (auto& c : out) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
+    return out;
   }
-  return buckets;
-}
-
-std::string search_row(std::uint16_t bucket, domain::CustomerId id) {
-  std::string row;
-  row.reserve(10);
-  eventstore::put_u16(row, bucket);
-  eventstore::put_u64(row, id);
-  return row;
-}
-
-std::vector<std::vector<std::uint16_t>> query_buckets(std::string_view query) {
-  std::vector<std::vector<std::uint16_t>> ways;
-  auto add_way = [&ways](std::string_view text) {
-    if (text.size() < 3) return false;
-    std::vector<std::uint16_t> buckets;
-    add_buckets(text, buckets);
-    ways.push_back(ascending(std::move(buckets)));
-    return true;
-  };
-  const auto typed = lowercase(query);
-  if (!add_way(typed)) return {};
-  if (phone_like(query)) {
-    const auto digits = digits_only(query);
-    if (digits != typed && !add_way(digits)) return {};
-  }
-  return ways;
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* fold = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU's case folding is unavailable: ") + u_errorName(status));
+  const auto source = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<std::int32_t>(text.size())));
+  const auto folded = fold->normalize(source, status);
+  if (U_FAILURE(status)) throw std::runtime_error(std::string("folding search text failed: ") + u_errorName(status));
+  std::string out;
+  folded.toUTF8String(out);
+  return out;
 }
 
 bool matches(const domain::CustomerFields& fields, std::string_view query) {
-  const auto q = lowercase(query);
-  if (q.empty()) return true;
-  if (lowercase(fields.name).find(q) != std::string::npos) return true;
-  if (lowercase(fields.email).find(q) != std::string::npos) return true;
-  if (lowercase(fields.phone).find(q) != std::string::npos) return true;
-  if (phone_like(query)) {
-    const auto digits = digits_only(query);
-    if (!digits.empty() && digits_only(fields.phone).find(digits) != std::string::npos) return true;
+  return Query(query).matches(search_text(fields));
+}
+
+struct SearchIndex::Tables {
+  struct Doc {
+    domain::CustomerId id = 0;
+    domain::CustomerStatus status = domain::CustomerStatus::kActive;
+    std::string text;  // search_text
+  };
+
+  std::unordered_map<domain::CustomerNumber, Doc> docs;
+  std::unordered_map<std::uint32_t, Roaring> postings;  // trigram -> numbers
+  Roaring active, deleted;                              // numbers up to kLargestInBitmaps
+  std::set<domain::CustomerNumber> large;                        // numbers above it
+
+  Roaring& listed(domain::CustomerStatus status) {
+    return status == domain::CustomerStatus::kActive ? active : deleted;
   }
-  return false;
+  const Roaring& listed(domain::CustomerStatus status) const {
+    return status == domain::CustomerStatus::kActive ? active : deleted;
+  }
+
+  void insert(const domain::Customer& c) {
+    Doc doc{c.id, c.status, search_text(c.fields)};
+    if (c.number > kLargestInBitmaps) {
+      large.insert(c.number);
+    } else {
+      const auto n = static_cast<std::uint32_t>(c.number);
+      listed(c.status).add(n);
+      for (auto t : trigrams(doc.text)) postings[t].add(n);
+    }
+    docs.insert_or_assign(c.number, std::move(doc));
+  }
+
+  void remove(domain::CustomerNumber number) {
+    auto found = docs.find(number);
+    if (found == docs.end()) return;
+    if (number > kLargestInBitmaps) {
+      large.erase(number);
+    } else {
+      const auto n = static_cast<std::uint32_t>(number);
+      listed(found->second.status).remove(n);
+      for (auto t : trigrams(found->second.text)) {
+        auto posting = postings.find(t);
+        if (posting == postings.end()) continue;
+        posting->second.remove(n);
+        if (posting->second.isEmpty()) postings.erase(posting);
+      }
+    }
+    docs.erase(found);
+  }
+
+  void apply(const Change& change) {
+    const auto& [before, after] = change;
+    if (before && after && before->number == after->number && before->fields == after->fields) {
+      // A delete or undelete: only the lists change.
+      auto found = docs.find(after->number);
+      if (found != docs.end() && found->second.id == after->id) {
+        if (after->number <= kLargestInBitmaps) {
+          const auto n = static_cast<std::uint32_t>(after->number);
+          listed(found->second.status).remove(n);
+          listed(after->status).add(n);
+        }
+        found->second.status = after->status;
+        return;
+      }
+    }
+    if (before) remove(before->number);
+    if (after) insert(*after);
+  }
+
+  // The numbers holding every trigram of `text` (at least 3 bytes).
+  Roaring holding(std::string_view text) const {
+    std::vector<const Roaring*> lists;
+    for (auto t : trigrams(text)) {
+      auto found = postings.find(t);
+      if (found == postings.end()) return {};
+      lists.push_back(&found->second);
+    }
+    std::sort(lists.begin(), lists.end(),
+              [](const Roaring* a, const Roaring* b) { return a->cardinality() < b->cardinality(); });
+    Roaring out = *lists.front();
+    for (std::size_t i = 1; i < lists.size() && !out.isEmpty(); ++i) out &= *lists[i];
+    return out;
+  }
+
+  SearchMatches find(domain::CustomerStatus status, domain::CustomerNumber after, std::uint32_t limit,
+                     std::string_view typed) const {
+    const Query query(typed);
+    SearchMatches out;
+    // Adds a confirmed candidate; false once the page is full.
+    auto take = [&](domain::CustomerNumber number) {
+      const auto& doc = docs.at(number);
+      if (doc.status != status || !query.matches(doc.text)) return true;
+      if (out.matches.size() == limit) {
+        out.more = true;
+        return false;
+      }
+      out.matches.push_back({number, doc.id});
+      return true;
+    };
+
+    if (after < kLargestInBitmaps) {
+      std::optional<Roaring> candidates;
+      if (query.indexed()) {
+        candidates = holding(query.folded);
+        // Digits-only, the query may have other trigrams (a phone typed with separators).
+        if (query.digits && *query.digits != query.folded) *candidates |= holding(*query.digits);
+        *candidates &= listed(status);
+      }
+      const Roaring& walk = candidates ? *candidates : listed(status);
+      roaring_uint32_iterator_t it;
+      roaring_init_iterator(&walk.roaring, &it);
+      bool more = roaring_move_uint32_iterator_equalorlarger(&it, static_cast<std::uint32_t>(after + 1));
+      for (; more; more = roaring_advance_uint32_iterator(&it)) {
+        if (!take(it.current_value)) return out;
+      }
+    }
+    for (auto number = large.upper_bound(after); number != large.end(); ++number) {
+      if (!take(*number)) return out;
+    }
+    return out;
+  }
+};
+
+SearchIndex::SearchIndex(Hooks hooks) : hooks_(std::move(hooks)) {}
+
+SearchIndex::~SearchIndex() = default;
+
+void SearchIndex::apply(const std::vector<Change>& changes) {
+  if (changes.empty()) return;
+  std::unique_lock lock(mutex_);
+  if (!tables_) {
+    pending_.insert(pending_.end(), changes.begin(), changes.end());
+    return;
+  }
+  for (const auto& change : changes) tables_->apply(change);
+}
+
+void SearchIndex::load(const eventstore::Reader& reader) {
+  try {
+    if (hooks_.before_load) hooks_.before_load();
+    auto tables = std::make_unique<Tables>();
+    auto it = reader.iterate(eventstore::Family::kCustomers);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != 8) throw eventstore::CorruptionError("a customers row key is corrupt");
+      const auto id = eventstore::get_u64(std::string_view(it->key().data(), 8));
+      tables->insert(decode_customer(std::string_view(it->value().data(), it->value().size()), id));
+    }
+    eventstore::Database::check(it->status(), "loading the search index");
+    for (auto& [number, posting] : tables->postings) posting.runOptimize();
+
+    // The changes committed since construction are replayed over what the iterator saw: each
+    // sets what one number holds, so those it already saw are set again to the same.
+    std::unique_lock lock(mutex_);
+    for (const auto& change : pending_) tables->apply(change);
+    pending_.clear();
+    pending_.shrink_to_fit();
+    tables_ = std::move(tables);
+    std::lock_guard loaded(load_mutex_);
+    loaded_ = true;
+  } catch (const std::exception& error) {
+    std::lock_guard loaded(load_mutex_);
+    load_error_ = error.what();
+    loaded_cv_.notify_all();
+    throw;
+  }
+  loaded_cv_.notify_all();
+}
+
+bool SearchIndex::loaded() const {
+  std::lock_guard lock(load_mutex_);
+  return loaded_;
+}
+
+SearchMatches SearchIndex::find(domain::CustomerStatus status, domain::CustomerNumber after, std::uint32_t limit,
+                                std::string_view query, std::chrono::milliseconds wait) const {
+  {
+    std::unique_lock lock(load_mutex_);
+    if (!loaded_ && load_error_.empty()) {
+      if (hooks_.on_wait) hooks_.on_wait();
+      loaded_cv_.wait_for(lock, wait, [this] { return loaded_ || !load_error_.empty(); });
+    }
+    if (!load_error_.empty()) throw SearchNotReady("the search index could not be loaded: " + load_error_);
+    if (!loaded_) throw SearchNotReady("the search index is still loading; retry shortly");
+  }
+  std::shared_lock lock(mutex_);
+  return tables_->find(status, after, limit, query);
+}
+
+std::size_t SearchIndex::customers() const {
+  std::shared_lock lock(mutex_);
+  return tables_ ? tables_->docs.size() : 0;
+}
+
+std::size_t SearchIndex::bitmap_bytes() const {
+  std::shared_lock lock(mutex_);
+  if (!tables_) return 0;
+  std::size_t bytes = tables_->active.getSizeInBytes(false) + tables_->deleted.getSizeInBytes(false);
+  for (const auto& [trigram, posting] : tables_->postings) bytes += posting.getSizeInBytes(false);
+  return bytes;
 }
 
 }  // namespace ledger::projections

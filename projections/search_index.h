@@ -1,35 +1,108 @@
-// SearchIndex: find customers by a fragment of name, email or phone without putting personal
-// data into RocksDB keys (keys are copied into MANIFEST and index blocks, which compaction does
-// not scrub). Each trigram of the normalized fields is hashed into one of 4,096 buckets; the
-// `search` column family holds bucket ‖ customer id -> (empty). A bucket stands for many
-// trigrams, so the keys say nothing usable about a name. Matches are confirmed against the
-// customer's stored state. Pure functions; thread-safe.
+// SearchIndex: finds customers by a fragment of name, email or phone, in memory. Nothing of it
+// is on disk: the writer updates it after each durable batch, and a new process loads it from
+// the `customers` family in the background (docs/storage.md, "Search").
+//
+// Text is folded with Unicode's NFKC_Casefold (ICU), so "STRASSE" finds "Straße" and "σοφία"
+// finds "ΣΟΦΊΑ". Every byte trigram of the folded name, email, phone and phone digits maps to
+// a Roaring bitmap of customer numbers; a query intersects its trigrams' bitmaps with the
+// bitmap of the list asked for, then confirms candidates in number order and stops at the
+// page's end. Numbers above 2^32 − 1 (only given explicitly) are kept beside the bitmaps and
+// checked one by one.
+//
+// Thread-safe: one writer applies changes while any number of readers search.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "domain/customer.h"
+#include "eventstore/reader.h"
 
 namespace ledger::projections {
 
-constexpr std::uint32_t kSearchBuckets = 4096;
+// Search text as the index compares it: Unicode NFKC_Casefold, ASCII lowercased directly.
+// Invalid UTF-8 sequences become U+FFFD. Pure.
+std::string fold_for_search(std::string_view text);
 
-// The buckets of a customer with these fields, ascending, each once: the customer has the row
-// search_row(bucket, id) for each in the `search` family.
-std::vector<std::uint16_t> search_buckets(const domain::CustomerFields& fields);
-// A `search` row: bucket ‖ id.
-std::string search_row(std::uint16_t bucket, domain::CustomerId id);
-
-// Bucket sets a candidate must have all of, one set per way the query can match (as typed,
-// and as digits only for phone-like queries). Empty when the query is shorter than 3 bytes
-// after normalization: such queries are answered by scanning.
-std::vector<std::vector<std::uint16_t>> query_buckets(std::string_view query);
-
-// True when the customer's name, email or phone contains the query (ASCII case-insensitive;
-// phone also compared digits-only).
+// True when the customer's name, email or phone contains the query after folding both (and,
+// for a phone-like query, when the phone's digits contain the query's digits). Pure.
 bool matches(const domain::CustomerFields& fields, std::string_view query);
+
+// A search asked for while the index is still loading, after waiting as long as allowed.
+class SearchNotReady : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SearchMatch {
+  domain::CustomerNumber number = 0;
+  domain::CustomerId id = 0;
+};
+
+struct SearchMatches {
+  std::vector<SearchMatch> matches;  // ascending by number
+  bool more = false;                 // further matches follow the last one
+};
+
+class SearchIndex {
+ public:
+  // One customer's change, as the projector sees it: nullopt before is a create, nullopt
+  // after a purge.
+  struct Change {
+    std::optional<domain::Customer> before;
+    std::optional<domain::Customer> after;
+  };
+
+  struct Hooks {
+    std::function<void()> before_load;  // on the loading thread, before it reads
+    std::function<void()> on_wait;      // when a search starts waiting for the load
+  };
+
+  explicit SearchIndex(Hooks hooks = {});
+  ~SearchIndex();
+  SearchIndex(const SearchIndex&) = delete;
+  SearchIndex& operator=(const SearchIndex&) = delete;
+
+  // The writer, after a batch is durable, with its changes in commit order. Before the load
+  // has finished they are kept and applied over what it read.
+  void apply(const std::vector<Change>& changes);
+
+  // Reads every customer through `reader` (the `customers` family) and then serves searches.
+  // Call once, after apply() calls have begun to be recorded (from construction on). Throws
+  // what reading throws; the index then reports that error to searches.
+  void load(const eventstore::Reader& reader);
+
+  // Customers of `status` with numbers above `after` whose fields match `query` (matches()),
+  // ascending, at most `limit`. Waits up to `wait` for the load; throws SearchNotReady after.
+  SearchMatches find(domain::CustomerStatus status, domain::CustomerNumber after, std::uint32_t limit,
+                     std::string_view query, std::chrono::milliseconds wait) const;
+
+  bool loaded() const;
+  // Customers indexed and the bitmaps' bytes; 0 before the load.
+  std::size_t customers() const;
+  std::size_t bitmap_bytes() const;
+
+ private:
+  struct Tables;
+
+  const Hooks hooks_;
+  mutable std::shared_mutex mutex_;
+  mutable std::mutex load_mutex_;
+  mutable std::condition_variable loaded_cv_;
+  bool loaded_ = false;                 // guarded by load_mutex_ and mutex_ (both to write)
+  std::string load_error_;              // guarded by load_mutex_
+  std::vector<Change> pending_;         // guarded by mutex_: applied before the load finished
+  std::unique_ptr<Tables> tables_;      // guarded by mutex_
+};
 
 }  // namespace ledger::projections

@@ -17,7 +17,10 @@
 namespace ledger::server {
 
 CommandService::CommandService(eventstore::Database& database, CommandServiceOptions options)
-    : database_(database), options_(options), crash_at_(crash_point_from_environment()) {
+    : database_(database),
+      options_(options),
+      crash_at_(crash_point_from_environment()),
+      search_(options_.search_hooks) {
   // Before anything reads the projections: a cut-off rebuild left them partly removed (and,
   // in an older directory, the free-number rows in a layout meta does not record yet).
   if (projections::finish_interrupted_rebuild(database_)) {
@@ -47,6 +50,17 @@ CommandService::CommandService(eventstore::Database& database, CommandServiceOpt
     if (crash_stage(crash_at_) == stage) crash_now(crash_at_);
   };
   erasure_ = std::make_unique<ErasureWorker>(database_, std::move(erasure));
+  // Changes committed while it loads are kept by the index and applied over what it read.
+  search_loader_ = std::thread([this] {
+    try {
+      const auto started = std::chrono::steady_clock::now();
+      search_.load(eventstore::DatabaseReader(database_));
+      spdlog::info("search index loaded: {} customers in {} ms", search_.customers(),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+    } catch (const std::exception& error) {
+      spdlog::error("the search index could not be loaded ({}); searches are refused until a restart", error.what());
+    }
+  });
   writer_ = std::thread([this] { run_writer(); });
 }
 
@@ -59,6 +73,7 @@ void CommandService::stop() {
   }
   wake_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (search_loader_.joinable()) search_loader_.join();
   if (erasure_) erasure_->stop();
 }
 
@@ -150,6 +165,7 @@ void CommandService::write_group(std::vector<Pending>& group) {
       next_id_ = batch.next_id();
       last_at_us_ = batch.last_at_us();
       batches_.fetch_add(1, std::memory_order_relaxed);
+      search_.apply(batch.changes());
       auto probes = batch.take_purge_probes();
       if (!probes.empty() && crash_at_ == CrashPoint::kAfterPurgeBatch) crash_now(crash_at_);
       for (auto& [purge_seq, purge_probes] : probes) erasure_->purge_committed(purge_seq, std::move(purge_probes));
@@ -180,7 +196,9 @@ std::optional<domain::Customer> CommandService::customer(domain::CustomerNumber 
 
 projections::CustomerPage CommandService::list(projections::CustomerList list, domain::CustomerNumber after,
                                                std::uint32_t limit, const std::string& search) const {
-  return projections::list_customers(eventstore::DatabaseReader(database_), list, after, limit, search);
+  eventstore::DatabaseReader reader(database_);
+  if (search.empty()) return projections::list_customers(reader, list, after, limit);
+  return projections::search_customers(reader, search_, list, after, limit, search, options_.search_load_wait);
 }
 
 std::vector<projections::HistoryEntry> CommandService::history(domain::CustomerNumber number) const {

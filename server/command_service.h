@@ -13,6 +13,10 @@
 // A purge's erasure compaction pass runs on a separate worker thread (ErasureWorker): the
 // writer hands it the purge's probes and goes on answering commands.
 //
+// Search is an in-memory index (projections/search_index.h), loaded on a thread of its own
+// from start-up on. The writer applies each durable batch's changes to it before answering the
+// batch's commands, so a client sees its own change in its next search.
+//
 // Thread-safe: submit, execute and the reads may be called from any thread.
 #pragma once
 
@@ -34,6 +38,7 @@
 #include "eventstore/erasure_pass.h"
 #include "eventstore/event_log.h"
 #include "projections/queries.h"
+#include "projections/search_index.h"
 #include "server/crash_injection.h"
 #include "server/outcome.h"
 
@@ -61,6 +66,11 @@ struct CommandServiceOptions {
   // this: its commands are refused (nothing changed) until space is freed. RocksDB must not
   // run out of space itself: a failed WAL write stops its writes until a restart.
   std::uint64_t min_free_disk_bytes = std::uint64_t{64} << 20;
+  // How long a search waits for the search index to finish loading at start-up before it is
+  // answered "busy".
+  std::chrono::milliseconds search_load_wait{30'000};
+  // For tests: run on the index's loading thread and when a search starts waiting for it.
+  projections::SearchIndex::Hooks search_hooks;
 };
 
 struct WriterStats {
@@ -96,7 +106,8 @@ class CommandService {
   // Submits (kWriteIfAlone: the caller waits anyway) and waits for the outcome.
   Outcome execute(domain::Command command, RequestContext context = {});
 
-  // Reads see every acknowledged write.
+  // Reads see every acknowledged write. A list with a search fragment throws
+  // projections::SearchNotReady when the index is not loaded within search_load_wait.
   std::optional<domain::Customer> customer(domain::CustomerNumber number) const;
   projections::CustomerPage list(projections::CustomerList list, domain::CustomerNumber after, std::uint32_t limit,
                                  const std::string& search = {}) const;
@@ -154,6 +165,8 @@ class CommandService {
   std::size_t last_group_ = 0;     // guarded by mutex_: commands in the last group written
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> commands_{0};
+  projections::SearchIndex search_;
+  std::thread search_loader_;
   std::thread writer_;
   std::unique_ptr<class ErasureWorker> erasure_;
 };

@@ -60,6 +60,7 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
 
   const auto saved_head = head_;
   const auto saved_next_id = next_id_;
+  const auto saved_changes = changes_.size();
   batch_.SetSavePoint();
   try {
     auto accepted = apply(command, context, std::move(std::get<std::vector<domain::Event>>(decision)));
@@ -74,6 +75,7 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
     purge_probes_.erase(purge_probes_.lower_bound(saved_head.next_seq), purge_probes_.end());
     head_ = saved_head;
     next_id_ = saved_next_id;
+    changes_.resize(saved_changes);
     return Failure{FailureCode::kInternal, error.what()};
   }
 }
@@ -124,7 +126,10 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
       for (auto id : purged->ids) purged->entries_redacted.push_back(redactions[id].entries);
       purged->merkle_root = eventstore::merkle_root(leaves);
       accepted.seqs.push_back(append(context, event, nullptr));
-      for (auto& customer : before) projections::project(overlay_, batch_, customer, std::nullopt);
+      for (auto& customer : before) {
+        projections::project(overlay_, batch_, customer, std::nullopt);
+        changes_.push_back({std::move(customer), std::nullopt});
+      }
       eventstore::record_pending_erasure(database_, batch_, purge_seq);
       accepted.numbers = purged->numbers;
       accepted.purged = purged->ids.size();
@@ -150,6 +155,7 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
       accepted.revision = after.revision;
     }
     accepted.numbers.push_back(after.number);
+    changes_.push_back({std::move(before), after});
   }
   return accepted;
 }

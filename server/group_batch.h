@@ -1,7 +1,7 @@
 // GroupBatch: one group commit being built. Decides commands one after another against the
 // database overlaid with this batch, and adds each accepted command's log entries and
 // projection changes. Nothing is durable until the owner writes batch() with sync = true and
-// then calls committed_head() / committed_next_id() to advance. Single-threaded (the writer).
+// then takes head(), next_id() and last_at_us() to advance. Single-threaded (the writer).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include "domain/commands.h"
 #include "eventstore/event_log.h"
 #include "eventstore/reader.h"
+#include "projections/search_index.h"
 #include "server/outcome.h"
 
 namespace ledger::server {
@@ -38,6 +39,9 @@ class GroupBatch {
   // projections/erasure_probes.h): personal data, to be handed to the erasure pass in memory
   // once the batch is durable, and dropped if it is not. Leaves the batch without them.
   std::map<std::uint64_t, std::vector<std::string>> take_purge_probes() { return std::move(purge_probes_); }
+  // Every customer change of the accepted commands, in order: for the search index once the
+  // batch is durable.
+  const std::vector<projections::SearchIndex::Change>& changes() const { return changes_; }
 
  private:
   Accepted apply(const domain::Command& command, const RequestContext& context, std::vector<domain::Event> events);
@@ -51,6 +55,7 @@ class GroupBatch {
   domain::CustomerId next_id_;
   std::int64_t last_at_us_;
   std::map<std::uint64_t, std::vector<std::string>> purge_probes_;
+  std::vector<projections::SearchIndex::Change> changes_;
 };
 
 }  // namespace ledger::server

@@ -301,6 +301,8 @@ Handled RequestHandler::handle(const protocol::Request::Reader& request, Session
     return {std::move(frame)};
   } catch (const kj::Exception& e) {
     return {error_frame(id, ErrorCode::BAD_REQUEST, "the request does not match the protocol schema"), true};
+  } catch (const projections::SearchNotReady& e) {
+    return {error_frame(id, ErrorCode::BUSY, e.what())};
   } catch (const eventstore::StorageError& e) {
     return {error_frame(id, ErrorCode::INTERNAL, "the ledger could not read its data; see the server log")};
   }

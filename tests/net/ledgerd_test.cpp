@@ -100,6 +100,31 @@ TEST_CASE("hello, create and get over TCP, with responses carrying the request i
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("search over TCP: each answer's change is in the next search, case folded for all of Unicode",
+          "[ledgerd][search]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  tools::LedgerClient client(at(server));
+  say_hello(client);
+  std::uint64_t id = 10;
+  auto search = [&](const std::string& fragment) {
+    auto reply = call(client, ++id, [&](auto r) { r.initList().setSearch(fragment); });
+    REQUIRE(reply.get().isPage());
+    std::vector<std::string> names;
+    for (auto c : reply.get().getPage().getCustomers()) names.emplace_back(c.getFields().getName().cStr());
+    return names;
+  };
+  for (const std::string name : {"Ångström AB", "ΣΟΦΊΑ Παπαδοπούλου", "Straße & Söhne"}) {
+    create(client, name, ++id);
+    CHECK(search(name) == std::vector<std::string>{name});
+  }
+  CHECK(search("ångström") == std::vector<std::string>{"Ångström AB"});
+  CHECK(search("σοφία") == std::vector<std::string>{"ΣΟΦΊΑ Παπαδοπούλου"});
+  CHECK(search("STRASSE") == std::vector<std::string>{"Straße & Söhne"});
+  CHECK(search("qqx").empty());
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("auth: each role may send exactly its commands", "[ledgerd][auth]") {
   TempDir dir;
   const auto tokens = dir.path() / "tokens";

@@ -72,7 +72,7 @@ TEST_CASE("rebuild writes exactly the rows the commands wrote, and verify passes
   const auto written = projection_contents(ledger.database());
   for (const auto& rows : written) REQUIRE_FALSE(rows.empty());
   // A row no customer has, which the rebuild must drop.
-  put_raw(ledger.database(), Family::kSearch, eventstore::u64_pair_key(7, 999).substr(6), {});
+  put_raw(ledger.database(), Family::kActive, eventstore::u64_key(999), eventstore::u64_key(7));
   REQUIRE_FALSE(verify(ledger.database()).ok);
   ledger.close();
 
@@ -102,12 +102,12 @@ TEST_CASE("a rebuild cut off after removing the old rows is finished by the next
     auto db = eventstore::Database::open(ledger.dir() / "data", {});
     rocksdb::WriteBatch cut;
     REQUIRE(cut.Put(db->family(Family::kMeta), kMarker, {}).ok());
-    for (auto family : {Family::kCustomers, Family::kSearch}) {
+    for (auto family : {Family::kCustomers, Family::kActive}) {
       REQUIRE(cut.DeleteRange(db->family(family), std::string(8, '\0'), std::string(16, '\xff')).ok());
     }
     REQUIRE(db->db().Write(rocksdb::WriteOptions(), &cut).ok());
     std::filesystem::create_directories(db->dir() / kStaging);
-    std::ofstream(db->dir() / kStaging / "search-0.sst") << "half written";
+    std::ofstream(db->dir() / kStaging / "active-0.sst") << "half written";
     REQUIRE(rows_of(*db, Family::kCustomers).empty());
 
     auto report = verify(*db);
@@ -138,55 +138,6 @@ TEST_CASE("an open removes the files of a rebuild cut off before it removed anyt
   ledger.open();
   CHECK_FALSE(std::filesystem::exists(staging));
   CHECK(verify(ledger.database()).ok);
-}
-
-TEST_CASE("search rows come out ascending and complete however many passes produce them", "[rebuild]") {
-  Ledger ledger;
-  fill_varied(ledger);
-  const auto replayed = projections::replay_log(eventstore::DatabaseReader(ledger.database()));
-  std::set<std::string> every;
-  for (const auto& [id, c] : replayed.customers) {
-    for (auto bucket : projections::search_buckets(c.fields)) every.insert(projections::search_row(bucket, id));
-  }
-  REQUIRE(every.size() > 20);
-
-  for (std::size_t per_pass : {std::size_t{1}, std::size_t{7}, every.size(), std::size_t{1} << 22}) {
-    INFO("rows per pass: " << per_pass);
-    std::vector<std::string> rows;
-    projections::RowOptions options;
-    options.search_rows_per_pass = per_pass;
-    projections::projection_rows(
-        replayed, Family::kSearch, [&](std::string_view key, std::string_view) { rows.emplace_back(key); }, options);
-    CHECK(rows == std::vector<std::string>(every.begin(), every.end()));
-  }
-}
-
-TEST_CASE("the two halves of the search rows that the rebuild writes side by side make up the whole", "[rebuild]") {
-  Ledger ledger;
-  fill_varied(ledger);
-  const auto replayed = projections::replay_log(eventstore::DatabaseReader(ledger.database()));
-  std::vector<std::string> whole, halves;
-  projections::projection_rows(replayed, Family::kSearch,
-                               [&](std::string_view key, std::string_view) { whole.emplace_back(key); });
-  const projections::SearchFamilyRows search(replayed);
-  const auto middle = search.middle();
-  std::size_t lower = 0;
-  search.rows(0, middle, 5, [&](std::string_view key, std::string_view) { halves.emplace_back(key), ++lower; });
-  search.rows(middle, projections::kSearchBuckets, 5,
-              [&](std::string_view key, std::string_view) { halves.emplace_back(key); });
-  CHECK(halves == whole);
-  // Split by rows, not by buckets: neither half is empty, and neither holds most of the rows.
-  CHECK(lower * 4 >= whole.size());
-  CHECK((whole.size() - lower) * 4 >= whole.size());
-}
-
-TEST_CASE("search buckets are part of the storage format: lowercase ASCII trigrams, FNV-1a, 4,096 buckets", "[rebuild]") {
-  domain::CustomerFields fields;
-  fields.name = "ABcD";
-  // FNV-1a 32-bit of "abc" and "bcd", modulo 4,096.
-  CHECK(projections::search_buckets(fields) == std::vector<std::uint16_t>{1826, 2315});
-  fields.name = "abcd";
-  CHECK(projections::search_buckets(fields) == std::vector<std::uint16_t>{1826, 2315});
 }
 
 TEST_CASE("replay refuses an entry naming a customer id no earlier entry could have created", "[rebuild]") {

@@ -43,11 +43,11 @@ inline domain::Refusal refused(const server::Outcome& outcome) {
 // A data directory with a running service; reopen() closes and opens it again.
 class Ledger {
  public:
-  Ledger() { open(); }
+  explicit Ledger(server::CommandServiceOptions options = {}) : options_(std::move(options)) { open(); }
   ~Ledger() { close(); }
   void open() {
     database_ = eventstore::Database::open(dir_.path() / "data", {});
-    service_ = std::make_unique<server::CommandService>(*database_);
+    service_ = std::make_unique<server::CommandService>(*database_, options_);
   }
   void close() {
     service_.reset();
@@ -66,6 +66,7 @@ class Ledger {
   }
 
  private:
+  const server::CommandServiceOptions options_;
   TempDir dir_;
   std::unique_ptr<eventstore::Database> database_;
   std::unique_ptr<server::CommandService> service_;

@@ -1,0 +1,166 @@
+// The in-memory search index: Unicode folding, what a query finds in which list and order,
+// pages, changes applied before and after the load, and numbers beyond the bitmaps' range.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "projections/search_index.h"
+#include "support/ledger_fixture.h"
+
+using namespace ledger;
+using domain::CustomerStatus;
+using projections::SearchIndex;
+using ledger::testing::person;
+
+namespace {
+
+constexpr std::chrono::milliseconds kNoWait{0};
+
+domain::Customer customer(domain::CustomerId id, domain::CustomerNumber number, std::string name,
+                          std::string email = {}, std::string phone = {},
+                          CustomerStatus status = CustomerStatus::kActive) {
+  domain::Customer c;
+  c.id = id;
+  c.number = number;
+  c.status = status;
+  c.revision = 1;
+  c.fields = person(std::move(name), std::move(email), std::move(phone));
+  return c;
+}
+
+// An index loaded from an empty ledger, ready for apply().
+struct LoadedIndex {
+  testing::Ledger ledger;
+  SearchIndex index;
+  LoadedIndex() { index.load(eventstore::DatabaseReader(ledger.database())); }
+};
+
+std::vector<domain::CustomerNumber> found(const SearchIndex& index, std::string_view query,
+                                          CustomerStatus status = CustomerStatus::kActive,
+                                          domain::CustomerNumber after = 0, std::uint32_t limit = 100) {
+  std::vector<domain::CustomerNumber> numbers;
+  for (const auto& m : index.find(status, after, limit, query, kNoWait).matches) numbers.push_back(m.number);
+  return numbers;
+}
+
+using Numbers = std::vector<domain::CustomerNumber>;
+
+}  // namespace
+
+TEST_CASE("search folds case for all of Unicode, not only ASCII", "[search]") {
+  using projections::matches;
+  CHECK(matches(person("Ångström"), "ångström"));
+  CHECK(matches(person("ΣΟΦΊΑ"), "σοφία"));
+  CHECK(matches(person("σοφία"), "ΣΟΦΊΑ"));
+  CHECK(matches(person("Straße"), "STRASSE"));
+  CHECK(matches(person("STRASSE"), "straße"));
+  CHECK(matches(person("İstanbul Ltd"), "i̇stanbul"));
+  // The Ångström sign (U+212B) and Å written as A + combining ring are the same letter.
+  CHECK(matches(person("\u212Bngstr\u00F6m"), "ångström"));
+  CHECK(matches(person("A\u030Angstr\u00F6m"), "ÅNGSTRÖM"));
+  // Full-width letters are the letters.
+  CHECK(matches(person("ＡＢＣ Trading"), "abc"));
+  CHECK_FALSE(matches(person("Straße"), "strasze"));
+  CHECK_FALSE(matches(person("Ada"), "σοφ"));
+}
+
+TEST_CASE("ASCII is folded without ICU exactly as ICU folds it", "[search]") {
+  // A non-ASCII letter in front sends the text through ICU's NFKC_Casefold.
+  for (int c = 1; c < 128; ++c) {
+    const std::string ascii(1, static_cast<char>(c));
+    INFO("byte " << c);
+    CHECK(projections::fold_for_search("é" + ascii) == "é" + projections::fold_for_search(ascii));
+  }
+}
+
+TEST_CASE("a query finds the customers whose name, email or phone holds it, in number order", "[search]") {
+  LoadedIndex t;
+  t.index.apply({{std::nullopt, customer(1, 7, "Ada Lovelace", "ada@analytical.org", "+44 20 7946 0018")},
+                 {std::nullopt, customer(2, 3, "Brook Taylor", "brook@series.net", "555-0101")},
+                 {std::nullopt, customer(3, 5, "Lovell Ada", "", "")},
+                 {std::nullopt, customer(4, 9, "Old Love", "", "", CustomerStatus::kDeleted)}});
+  CHECK(found(t.index, "LOVE") == Numbers{5, 7});
+  CHECK(found(t.index, "love", CustomerStatus::kDeleted) == Numbers{9});
+  CHECK(found(t.index, "series") == Numbers{3});
+  CHECK(found(t.index, "5550101") == Numbers{3});  // the phone's digits
+  CHECK(found(t.index, "7946 00") == Numbers{7});
+  CHECK(found(t.index, "ad") == Numbers{5, 7});     // shorter than a trigram: checked one by one
+  CHECK(found(t.index, "ada lovelace") == Numbers{7});
+  CHECK(found(t.index, "lace ada").empty());        // trigrams all there, the text is not
+  CHECK(found(t.index, "abc").empty());
+  // A query spanning two fields matches neither.
+  CHECK(found(t.index, "taylorbrook").empty());
+}
+
+TEST_CASE("pages: after and limit, with more set only when another match follows", "[search]") {
+  LoadedIndex t;
+  std::vector<SearchIndex::Change> changes;
+  for (domain::CustomerId id = 1; id <= 25; ++id) {
+    changes.push_back({std::nullopt, customer(id, id, id % 2 ? "Smith " + std::to_string(id) : "Jones")});
+  }
+  t.index.apply(changes);
+  auto first = t.index.find(CustomerStatus::kActive, 0, 5, "smith", kNoWait);
+  REQUIRE(first.matches.size() == 5);
+  CHECK(first.matches.back().number == 9);
+  CHECK(first.more);
+  CHECK(found(t.index, "smith", CustomerStatus::kActive, 9, 5) == Numbers{11, 13, 15, 17, 19});
+  auto last = t.index.find(CustomerStatus::kActive, 19, 3, "smith", kNoWait);
+  CHECK(last.matches.size() == 3);
+  CHECK_FALSE(last.more);
+}
+
+TEST_CASE("edits, deletes, undeletes and purges move a customer in the index", "[search]") {
+  LoadedIndex t;
+  const auto ada = customer(1, 1, "Ada Lovelace");
+  t.index.apply({{std::nullopt, ada}});
+  auto renamed = ada;
+  renamed.fields.name = "Grace Hopper";
+  t.index.apply({{ada, renamed}});
+  CHECK(found(t.index, "love").empty());
+  CHECK(found(t.index, "hopper") == Numbers{1});
+  auto deleted = renamed;
+  deleted.status = CustomerStatus::kDeleted;
+  t.index.apply({{renamed, deleted}});
+  CHECK(found(t.index, "hopper").empty());
+  CHECK(found(t.index, "hopper", CustomerStatus::kDeleted) == Numbers{1});
+  t.index.apply({{deleted, std::nullopt}});
+  CHECK(found(t.index, "hopper", CustomerStatus::kDeleted).empty());
+  CHECK(found(t.index, "ho", CustomerStatus::kDeleted).empty());
+  CHECK(t.index.customers() == 0);
+  // The number is free again; its next holder is found, the purged one never.
+  t.index.apply({{std::nullopt, customer(2, 1, "Ed Newcomer")}});
+  CHECK(found(t.index, "hopper").empty());
+  CHECK(found(t.index, "newcomer") == Numbers{1});
+}
+
+TEST_CASE("numbers beyond 2^32 - 1 are found after every smaller one", "[search]") {
+  LoadedIndex t;
+  const domain::CustomerNumber big = 999'999'999'999;
+  t.index.apply({{std::nullopt, customer(1, big, "Zed Smith")},
+                 {std::nullopt, customer(2, 4'294'967'295, "Ann Smith")},
+                 {std::nullopt, customer(3, 2, "Bob Smith")}});
+  CHECK(found(t.index, "smith") == Numbers{2, 4'294'967'295, big});
+  CHECK(found(t.index, "smith", CustomerStatus::kActive, 4'294'967'295) == Numbers{big});
+  CHECK(found(t.index, "zed") == Numbers{big});
+  t.index.apply({{customer(1, big, "Zed Smith"), std::nullopt}});
+  CHECK(found(t.index, "smith") == Numbers{2, 4'294'967'295});
+}
+
+TEST_CASE("changes committed while the index loads are applied over what the load read", "[search]") {
+  testing::Ledger ledger;
+  ledger.create("Ada Lovelace");   // number 1, id 1
+  ledger.create("Bo Lovelace");    // number 2, id 2
+  SearchIndex index;
+  // Seen by the load too: applying them again sets the same.
+  auto ada = *ledger.service().customer(1);
+  auto bo = *ledger.service().customer(2);
+  auto renamed = ada;
+  renamed.fields.name = "Ada King";
+  index.apply({{std::nullopt, ada}, {std::nullopt, bo}, {ada, renamed}});
+  CHECK_FALSE(index.loaded());
+  CHECK_THROWS_AS(index.find(CustomerStatus::kActive, 0, 10, "ada", kNoWait), projections::SearchNotReady);
+  index.load(eventstore::DatabaseReader(ledger.database()));
+  CHECK(found(index, "lovelace") == Numbers{2});
+  CHECK(found(index, "king") == Numbers{1});
+}

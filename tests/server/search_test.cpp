@@ -1,0 +1,176 @@
+// Search through the command service: read-your-writes under concurrent writers, searches
+// issued while the index loads, purged customers, and the retired `search` family dropped
+// from an existing directory.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <future>
+#include <thread>
+
+#include <rocksdb/db.h>
+
+#include "projections/queries.h"
+#include "projections/replay.h"
+#include "support/ledger_fixture.h"
+
+using namespace ledger;
+using ledger::testing::accepted;
+using ledger::testing::Ledger;
+using ledger::testing::person;
+using projections::CustomerList;
+
+namespace {
+
+using Numbers = std::vector<domain::CustomerNumber>;
+
+Numbers numbers_of(const projections::CustomerPage& page) {
+  Numbers out;
+  for (const auto& c : page.customers) out.push_back(c.number);
+  return out;
+}
+
+std::vector<std::string> families_of(const std::filesystem::path& dir) {
+  std::vector<std::string> families;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &families).ok());
+  return families;
+}
+
+bool has(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Holds the index's load until release() (or the end of the test, so that a failing test
+// does not leave the loading thread waiting); tells when a search starts waiting for it.
+struct HeldLoad {
+  std::promise<void> release_load;
+  std::shared_future<void> load_released = release_load.get_future().share();
+  std::promise<void> search_waits;
+  bool released = false;
+
+  server::CommandServiceOptions options(std::chrono::milliseconds wait) {
+    server::CommandServiceOptions o;
+    o.search_load_wait = wait;
+    o.search_hooks.before_load = [f = load_released] { f.wait(); };
+    o.search_hooks.on_wait = [this] { search_waits.set_value(); };
+    return o;
+  }
+  void release() {
+    if (!released) release_load.set_value();
+    released = true;
+  }
+  ~HeldLoad() { release(); }
+};
+
+// Declared after the Ledger: releases the load before the service, which joins the loading
+// thread, is stopped.
+struct ReleaseAtEnd {
+  HeldLoad& held;
+  ~ReleaseAtEnd() { held.release(); }
+};
+
+}  // namespace
+
+TEST_CASE("every writer finds its own change in its next search, while others write", "[service][search]") {
+  Ledger ledger;
+  constexpr int kWriters = 8, kEach = 40;
+  std::vector<std::future<int>> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.push_back(std::async(std::launch::async, [&ledger, w] {
+      int missed = 0;
+      for (int i = 0; i < kEach; ++i) {
+        const auto tag = "writer" + std::to_string(w) + "x" + std::to_string(i) + "q";
+        const auto created = accepted(ledger.service().execute(domain::CreateCustomer{person("Ann " + tag), {}}));
+        const auto page = ledger.service().list(CustomerList::kActive, 0, 10, tag);
+        if (numbers_of(page) != created.numbers) ++missed;
+        const auto number = created.numbers.front();
+        accepted(ledger.service().execute(domain::EditCustomer{number, {{domain::Field::kName, "Renamed " + tag + "z"}}, {}}));
+        if (numbers_of(ledger.service().list(CustomerList::kActive, 0, 10, tag + "z")) != created.numbers) ++missed;
+        if (!ledger.service().list(CustomerList::kActive, 0, 10, "ann " + tag).customers.empty()) ++missed;
+      }
+      return missed;
+    }));
+  }
+  for (auto& w : writers) CHECK(w.get() == 0);
+  CHECK(ledger.service().list(CustomerList::kActive, 0, 1000, "renamed").customers.size() == kWriters * kEach);
+}
+
+TEST_CASE("a purged customer is never found again, and its number's next holder is", "[service][search]") {
+  Ledger ledger;
+  ledger.create("Ada Lovelace");
+  ledger.create("Bo Lovelace");
+  accepted(ledger.service().execute(domain::DeleteCustomers{{1}}));
+  CHECK(numbers_of(ledger.service().list(CustomerList::kDeleted, 0, 10, "lovelace")) == Numbers{1});
+  accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 1}));
+  CHECK(ledger.service().list(CustomerList::kDeleted, 0, 10, "lovelace").customers.empty());
+  CHECK(numbers_of(ledger.service().list(CustomerList::kActive, 0, 10, "lovelace")) == Numbers{2});
+  ledger.create("Cy Newcomer");  // takes number 1 again
+  CHECK(numbers_of(ledger.service().list(CustomerList::kActive, 0, 10, "newcomer")) == Numbers{1});
+  CHECK(ledger.service().list(CustomerList::kActive, 0, 10, "ada").customers.empty());
+  // After a restart the index is loaded from the customers' states: the same answers.
+  ledger.reopen();
+  CHECK(ledger.service().list(CustomerList::kActive, 0, 10, "ada").customers.empty());
+  CHECK(numbers_of(ledger.service().list(CustomerList::kActive, 0, 10, "lovelace")) == Numbers{2});
+  CHECK(numbers_of(ledger.service().list(CustomerList::kActive, 0, 10, "NEWCOMER")) == Numbers{1});
+}
+
+TEST_CASE("a search issued while the index loads waits for it, and sees what was written meanwhile",
+          "[service][search]") {
+  HeldLoad held;
+  Ledger ledger(held.options(std::chrono::minutes(5)));
+  const ReleaseAtEnd at_end{held};
+  // Written while the load has not read anything: kept by the index, applied after the load.
+  ledger.create("Straße Müller");
+  auto search = std::async(std::launch::async, [&] {
+    return numbers_of(ledger.service().list(CustomerList::kActive, 0, 10, "STRASSE"));
+  });
+  held.search_waits.get_future().wait();
+  held.release();
+  CHECK(search.get() == Numbers{1});
+}
+
+TEST_CASE("a search that would wait longer than allowed is refused, not answered wrong", "[service][search]") {
+  HeldLoad held;
+  Ledger ledger(held.options(std::chrono::milliseconds(0)));
+  const ReleaseAtEnd at_end{held};
+  ledger.create("Ada");
+  CHECK_THROWS_AS(ledger.service().list(CustomerList::kActive, 0, 10, "ada"), projections::SearchNotReady);
+  // Lists without a search fragment never wait for the index.
+  CHECK(numbers_of(ledger.service().list(CustomerList::kActive, 0, 10)) == Numbers{1});
+}
+
+TEST_CASE("an open drops the search family of an earlier layout, and search works from memory", "[service][search]") {
+  Ledger ledger;
+  ledger.create("Ada Lovelace");
+  ledger.close();
+  const auto dir = ledger.dir() / "data";
+  {
+    // What an earlier version left: a `search` family with hashed trigram rows.
+    rocksdb::DBOptions options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : families_of(dir)) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(options, dir.string(), descriptors, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* search = nullptr;
+    REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "search", &search).ok());
+    REQUIRE(db->Put(rocksdb::WriteOptions(), search, std::string("\x07\x22\0\0\0\0\0\0\0\x01", 10), "").ok());
+    REQUIRE(db->Flush(rocksdb::FlushOptions(), search).ok());
+    handles.push_back(search);
+    for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  REQUIRE(has(families_of(dir), "search"));
+
+  ledger.open();
+  CHECK_FALSE(has(families_of(dir), "search"));
+  CHECK(numbers_of(ledger.service().list(CustomerList::kActive, 0, 10, "lovelace")) == Numbers{1});
+  ledger.close();
+  // Read-only opens (the audit tools) of the migrated directory work as well.
+  eventstore::OpenOptions read_only;
+  read_only.create_if_missing = false;
+  read_only.read_only = true;
+  auto reader = eventstore::Database::open(dir, read_only);
+  auto report = projections::verify_ledger(eventstore::DatabaseReader(*reader));
+  INFO(report.problem);
+  CHECK(report.ok);
+}
