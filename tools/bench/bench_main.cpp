@@ -1,5 +1,5 @@
 // ledger-bench: measures the ledger against raw RocksDB doing the same work, side by side in
-// one run (docs/performance.md). Modes: write, replay, purge, open, search. Prints
+// one run (docs/performance.md). Modes: write, replay, purge, open, search, audit. Prints
 // aligned text, or with --json one JSON object per run; `table` turns such objects into the
 // Markdown table of docs/performance.md. Exit codes: 0 done; 1 the run failed; 2 usage.
 #include <cstdio>
@@ -14,6 +14,7 @@
 
 #include <fstream>
 
+#include "tools/bench/audit_bench.h"
 #include "tools/bench/bench_table.h"
 #include "tools/bench/search_bench.h"
 #include "tools/bench/store_benches.h"
@@ -74,6 +75,11 @@ int main(int argc, char** argv) {
   search_cmd->add_option("--searches", search.searches, "different fragments searched for, one at a time")
       ->check(CLI::Range(1u, 1'000'000u))->capture_default_str();
 
+  bench::AuditBenchOptions audit;
+  auto* audit_cmd = app.add_subcommand("audit", "the auditor's as-of fold and verify against a raw scan of the log");
+  audit_cmd->add_option("--events", audit.events, "log entries")->check(CLI::Range(2ull, 1'000'000'000ull))
+      ->capture_default_str();
+
   std::vector<std::string> table_files;
   auto* table_cmd = app.add_subcommand("table", "a Markdown table from --json results (one object per line)");
   table_cmd->add_option("files", table_files, "files of --json results")->required()->check(CLI::ExistingFile);
@@ -111,6 +117,9 @@ int main(int argc, char** argv) {
       search.work_dir = work;
       search.ledgerd = ledgerd;
       report = bench::run_search_bench(search);
+    } else if (*audit_cmd) {
+      audit.work_dir = work;
+      report = bench::run_audit_bench(audit);
     } else {
       store.work_dir = work;
       store.ledgerd = ledgerd;
