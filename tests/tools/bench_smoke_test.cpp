@@ -1,7 +1,9 @@
 // ledger-bench, run as a program for about a second per mode with --json: each mode prints one
 // object with its rate, the raw baseline, the ratio and the peak memory, and the counts are
-// positive. Speed itself is never asserted: the figures go to docs/performance.md.
+// positive; `table` turns such objects into rows. Speed itself is never asserted: the figures
+// go to docs/performance.md.
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -93,4 +95,54 @@ TEST_CASE("ledger-bench open reports ledgerd start-up against a bare open", "[be
   CHECK(number(result, "ratio") > 0);
   CHECK(number(result, "reads_found") > 0);
   CHECK(number(result, "rss_mb") > 0);
+}
+
+TEST_CASE("ledger-bench search reports the latency of different fragments, no match, open and memory", "[bench]") {
+  const auto result = bench("search --customers 300 --searches 50");
+  CHECK(result.at("mode").as_string() == "search");
+  CHECK(number(result, "customers") == 300);
+  // 300 varied customers hold far more than 50 different fragments.
+  CHECK(number(result, "searches") == 50);
+  // All but one in ten are drawn from the customers' own fields, so they find them.
+  CHECK(number(result, "matched") >= 45);
+  CHECK(number(result, "p50_us") > 0);
+  CHECK(number(result, "p99_us") >= number(result, "p50_us"));
+  CHECK(number(result, "nomatch_us") > 0);
+  CHECK(number(result, "open_ms") > 0);
+  CHECK(number(result, "rss_mb") > 0);
+}
+
+TEST_CASE("ledger-bench audit reports the fold and verify against a raw scan", "[bench]") {
+  const auto result = bench("audit --events 500");
+  CHECK(result.at("mode").as_string() == "audit");
+  CHECK(number(result, "events") == 500);
+  CHECK(number(result, "customers") == 250);
+  CHECK(number(result, "scan_ms") > 0);
+  CHECK(number(result, "fold_ms") > 0);
+  CHECK(number(result, "verify_ms") > 0);
+  CHECK(number(result, "fold_ratio") > 0);
+  CHECK(number(result, "verify_ratio") > 0);
+  CHECK(number(result, "rss_mb") > 0);
+}
+
+TEST_CASE("ledger-bench table gives the search and audit results a row each", "[bench]") {
+  const auto results = fs::temp_directory_path() / ("ledger-bench-table-" + std::to_string(getpid()) + ".jsonl");
+  {
+    std::ofstream out(results);
+    out << R"({"mode": "search", "customers": 100000, "open_ms": 243, "searches": 1000, "matched": 911, )"
+           R"("full_pages": 846, "p50_us": 9976, "p99_us": 91648, "nomatch_us": 734, "rss_mb": 83.47})"
+        << "\n"
+        << R"({"mode": "audit", "events": 200000, "scan_ms": 125.7, "fold_ms": 734.2, "verify_ms": 3142, )"
+           R"("fold_ratio": 0.1712, "verify_ratio": 0.04001, "rss_mb": 308})"
+        << "\n";
+  }
+  const auto run = ledger::testing::run_tool(LEDGER_BENCH_PATH, "table " + quoted(results.string()));
+  fs::remove(results);
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK_THAT(run.stdout_text, Catch::Contains("| search 100,000 customers, 1,000 fragments | 9,976 µs per first page (p50) |"));
+  CHECK_THAT(run.stdout_text, Catch::Contains("| 9,976 / 91,648 / – | 83 (resident after) | no match 734 µs (p50); "
+                                              "911 of the fragments matched, 846 filled the page; ledgerd open 243 ms |"));
+  CHECK_THAT(run.stdout_text, Catch::Contains("| audit 200,000 events | fold 734 ms, verify 3,142 ms | 126 ms (scan) | "
+                                              "fold 0.171, verify 0.04 |"));
 }

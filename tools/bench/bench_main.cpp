@@ -1,7 +1,7 @@
 // ledger-bench: measures the ledger against raw RocksDB doing the same work, side by side in
-// one run (docs/performance.md). Modes: write, replay, purge, open. Prints aligned text, or
-// with --json one JSON object per run; `table` turns such objects into the Markdown table of
-// docs/performance.md. Exit codes: 0 done; 1 the run failed; 2 usage.
+// one run (docs/performance.md). Modes: write, replay, purge, open, search, audit. Prints
+// aligned text, or with --json one JSON object per run; `table` turns such objects into the
+// Markdown table of docs/performance.md. Exit codes: 0 done; 1 the run failed; 2 usage.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -14,7 +14,9 @@
 
 #include <fstream>
 
+#include "tools/bench/audit_bench.h"
 #include "tools/bench/bench_table.h"
+#include "tools/bench/search_bench.h"
 #include "tools/bench/store_benches.h"
 #include "tools/bench/write_bench.h"
 #include "tools/bench/ledgerd_process.h"
@@ -66,6 +68,18 @@ int main(int argc, char** argv) {
   open_cmd->add_option("--customers", store.customers, "customers")->check(CLI::Range(1ull, 1'000'000'000ull))
       ->capture_default_str();
 
+  bench::SearchBenchOptions search;
+  auto* search_cmd = app.add_subcommand("search", "latency of searches by 3-letter fragments over TCP, and ledgerd's memory");
+  search_cmd->add_option("--customers", search.customers, "customers")->check(CLI::Range(100ull, 1'000'000'000ull))
+      ->capture_default_str();
+  search_cmd->add_option("--searches", search.searches, "different fragments searched for, one at a time")
+      ->check(CLI::Range(1u, 1'000'000u))->capture_default_str();
+
+  bench::AuditBenchOptions audit;
+  auto* audit_cmd = app.add_subcommand("audit", "the auditor's as-of fold and verify against a raw scan of the log");
+  audit_cmd->add_option("--events", audit.events, "log entries")->check(CLI::Range(2ull, 1'000'000'000ull))
+      ->capture_default_str();
+
   std::vector<std::string> table_files;
   auto* table_cmd = app.add_subcommand("table", "a Markdown table from --json results (one object per line)");
   table_cmd->add_option("files", table_files, "files of --json results")->required()->check(CLI::ExistingFile);
@@ -99,6 +113,13 @@ int main(int argc, char** argv) {
       write.ledgerd = ledgerd;
       write.work_dir = fs::path(work) / "write";
       report = bench::run_write_bench(write);
+    } else if (*search_cmd) {
+      search.work_dir = work;
+      search.ledgerd = ledgerd;
+      report = bench::run_search_bench(search);
+    } else if (*audit_cmd) {
+      audit.work_dir = work;
+      report = bench::run_audit_bench(audit);
     } else {
       store.work_dir = work;
       store.ledgerd = ledgerd;

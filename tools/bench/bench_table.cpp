@@ -69,6 +69,22 @@ std::string row(const boost::json::object& o) {
                        count(num(o, "customers")), num(o, "seconds"), num(o, "raw_seconds"), num(o, "ratio"), rss,
                        count(num(o, "reads")));
   }
+  if (mode == "search") {
+    const auto resident = num(o, "rss_mb") > 0 ? fmt::format("{:.0f} (resident after)", num(o, "rss_mb")) : "–";
+    return fmt::format("| search {} customers, {} fragments | {} µs per first page (p50) | – | – | – | – | {} / {} / – | {} | "
+                       "no match {} µs (p50); {} of the fragments matched, {} filled the page; ledgerd open {} ms |",
+                       count(num(o, "customers")), count(num(o, "searches")), count(num(o, "p50_us")),
+                       count(num(o, "p50_us")), count(num(o, "p99_us")), resident, count(num(o, "nomatch_us")),
+                       count(num(o, "matched")), count(num(o, "full_pages")), count(num(o, "open_ms")));
+  }
+  if (mode == "audit") {
+    const auto per_s = [&](const char* ms) { return num(o, ms) > 0 ? count(num(o, "events") / num(o, ms) * 1000) : "–"; };
+    return fmt::format("| audit {} events | fold {} ms, verify {} ms | {} ms (scan) | fold {:.3g}, verify {:.3g} | – | – | – | "
+                       "{} (in process) | as-of fold (`replay --at`) {} events/s, verify {} events/s, scan {} events/s |",
+                       count(num(o, "events")), count(num(o, "fold_ms")), count(num(o, "verify_ms")),
+                       count(num(o, "scan_ms")), num(o, "fold_ratio"), num(o, "verify_ratio"), rss, per_s("fold_ms"),
+                       per_s("verify_ms"), per_s("scan_ms"));
+  }
   return "| " + mode + " | | | | | | | | |";
 }
 

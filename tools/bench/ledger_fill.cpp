@@ -66,6 +66,17 @@ class Submitter {
   std::vector<domain::CustomerNumber> numbers_;
 };
 
+domain::CustomerFields numbered_fields(std::uint64_t i) {
+  domain::CustomerFields f;
+  f.name = fmt::format("Customer {}", i);
+  f.company = fmt::format("Company {} Ltd", i % 5000);
+  f.email = fmt::format("customer.{}@example.org", i);
+  f.phone = fmt::format("+44 20 {:04} {:04}", i / 10'000 % 10'000, i % 10'000);
+  f.address = fmt::format("{} High Street, London", i);
+  f.notes = "prefers e-mail";
+  return f;
+}
+
 }  // namespace
 
 FillResult fill_ledger(const std::filesystem::path& dir, const FillPlan& plan) {
@@ -77,13 +88,7 @@ FillResult fill_ledger(const std::filesystem::path& dir, const FillPlan& plan) {
     Submitter submitter(service, 4096);
     std::uint64_t key = 0;
     for (std::uint64_t i = 0; i < plan.customers; ++i) {
-      domain::CustomerFields f;
-      f.name = fmt::format("Customer {}", i);
-      f.company = fmt::format("Company {} Ltd", i % 5000);
-      f.email = fmt::format("customer.{}@example.org", i);
-      f.phone = fmt::format("+44 20 {:04} {:04}", i / 10'000 % 10'000, i % 10'000);
-      f.address = fmt::format("{} High Street, London", i);
-      f.notes = "prefers e-mail";
+      auto f = plan.fields ? plan.fields(i) : numbered_fields(i);
       submitter.submit(domain::CreateCustomer{std::move(f), std::nullopt}, ++key);
     }
     submitter.drain();

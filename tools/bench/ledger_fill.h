@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+
+#include "domain/customer.h"
 
 namespace ledger::bench {
 
@@ -11,6 +14,8 @@ struct FillPlan {
   std::uint64_t customers = 0;
   unsigned edits_per_customer = 0;  // each edit changes two fields
   double delete_percent = 0;        // of the customers, deleted at the end (evenly spread)
+  // The fields of customer i (0, 1, 2, ...); unset: "Customer i", "customer.i@example.org", ...
+  std::function<domain::CustomerFields(std::uint64_t i)> fields;
 };
 
 struct FillResult {

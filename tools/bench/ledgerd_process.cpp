@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 #include <vector>
 
@@ -13,20 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tools/bench/process_memory.h"
+
 extern char** environ;
 
 namespace ledger::bench {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double peak_rss_mb(pid_t pid) {
-  std::ifstream status(pid == 0 ? std::string("/proc/self/status") : "/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
-  }
-  return 0;
-}
 
 fs::path default_ledgerd_path() {
   std::error_code ec;
@@ -84,6 +76,8 @@ LedgerdProcess::LedgerdProcess(const fs::path& ledgerd, const fs::path& data, co
 LedgerdProcess::~LedgerdProcess() { stop(); }
 
 double LedgerdProcess::peak_rss_mb() const { return pid_ > 0 ? bench::peak_rss_mb(pid_) : 0; }
+
+double LedgerdProcess::resident_mb() const { return pid_ > 0 ? bench::resident_mb(pid_) : 0; }
 
 int LedgerdProcess::stop() {
   if (pid_ <= 0) return -1;

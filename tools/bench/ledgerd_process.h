@@ -30,6 +30,8 @@ class LedgerdProcess {
   double startup_seconds() const { return startup_seconds_; }
   // VmHWM: the peak resident set so far, in MiB; 0 when it cannot be read.
   double peak_rss_mb() const;
+  // VmRSS: the resident set now, in MiB; 0 when it cannot be read.
+  double resident_mb() const;
   // SIGTERM and wait; returns the exit status (or -1). Idempotent.
   int stop();
 
@@ -39,9 +41,6 @@ class LedgerdProcess {
   std::string address_;
   double startup_seconds_ = 0;
 };
-
-// VmHWM of a process in MiB (`pid` 0: this one); 0 when it cannot be read.
-double peak_rss_mb(pid_t pid);
 
 // The ledgerd next to this executable in the build tree (build/server/ledgerd).
 std::filesystem::path default_ledgerd_path();

@@ -1,11 +1,9 @@
 #include "tools/bench/store_benches.h"
 
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <stdexcept>
-#include <thread>
 
 #include <boost/json.hpp>
 #include <rocksdb/db.h>
@@ -15,6 +13,8 @@
 #include "projections/replay.h"
 #include "tools/bench/ledger_fill.h"
 #include "tools/bench/ledgerd_process.h"
+#include "tools/bench/process_memory.h"
+#include "tools/bench/raw_store.h"
 #include "tools/ledgerctl_client.h"
 
 namespace ledger::bench {
@@ -24,46 +24,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// Lets VmHWM start again from the current resident set (Linux ≥ 4.0), so that the figure
-// is the benchmark's own peak, not the fill's.
-void reset_peak_rss() {
-  std::ofstream clear("/proc/self/clear_refs");
-  clear << "5";
-}
-
-// Reads every log row through an iterator, touching its bytes. Returns the rows read.
-std::uint64_t scan_log(eventstore::Database& db, std::uint64_t& bytes) {
-  // The same read options as the ledger's own scans (Reader::scan), so that both read alike.
-  std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(eventstore::scan_options(), db.family(eventstore::Family::kLog)));
-  std::uint64_t rows = 0;
-  bytes = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    bytes += it->key().size() + it->value().size();
-    ++rows;
-  }
-  eventstore::Database::check(it->status(), "scanning the log");
-  return rows;
-}
-
-// Waits until RocksDB runs and owes no compaction (at most two minutes), so that the timed
-// runs do not share the cores with the compactions the fill left behind.
-void wait_for_compactions(eventstore::Database& db) {
-  const auto deadline = Clock::now() + std::chrono::minutes(2);
-  for (;;) {
-    std::uint64_t running = 0;
-    db.db().GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &running);
-    std::uint64_t flushes = 0;
-    db.db().GetIntProperty(rocksdb::DB::Properties::kNumRunningFlushes, &flushes);
-    bool pending = running != 0 || flushes != 0;
-    for (auto* family : db.all_families()) {
-      std::uint64_t owed = 0;
-      if (db.db().GetIntProperty(family, rocksdb::DB::Properties::kCompactionPending, &owed) && owed != 0) pending = true;
-    }
-    if (!pending || Clock::now() > deadline) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
 
 tools::ClientOptions client_options(const LedgerdProcess& ledgerd) {
   tools::ClientOptions options;
