@@ -13,6 +13,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
 #include "projections/customer_codec.h"
+#include "projections/search_documents.h"
 
 namespace ledger::projections {
 namespace {
@@ -21,6 +22,8 @@ constexpr std::uint64_t kLargestInBitmaps = std::numeric_limits<std::uint32_t>::
 // Separates the folded fields in a customer's search text; folding never produces it from a
 // field that does not contain it.
 constexpr char kSeparator = '\0';
+// Customers the load reads before it adds their trigrams to the bitmaps, each bitmap at once.
+constexpr std::size_t kLoadChunk = 16'384;
 
 bool ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
@@ -40,17 +43,18 @@ bool phone_like(std::string_view s) {
   });
 }
 
-// name, email, phone folded, then the phone's digits: the segments a query is compared with.
+// name, email and phone folded, separated: the segments a query is compared with.
 std::string search_text(const domain::CustomerFields& fields) {
   std::string text = fold_for_search(fields.name);
   text.push_back(kSeparator);
   text += fold_for_search(fields.email);
   text.push_back(kSeparator);
   text += fold_for_search(fields.phone);
-  text.push_back(kSeparator);
-  text += digits_only(fields.phone);
   return text;
 }
+
+// The phone's segment: the last one.
+std::string_view phone_of(std::string_view text) { return text.substr(text.rfind(kSeparator) + 1); }
 
 // A query as the index compares it: folded, and for a phone-like query also as digits.
 struct Query {
@@ -65,16 +69,13 @@ struct Query {
   bool indexed() const { return folded.size() >= 3 && (!digits || digits->size() >= 3); }
 
   bool matches(std::string_view text) const {
-    // The first three segments hold the folded fields, the last the phone's digits.
-    const auto digits_at = text.rfind(kSeparator);
-    const auto fields = text.substr(0, digits_at);
     std::size_t start = 0;
-    while (start <= fields.size()) {
-      const auto end = std::min(fields.find(kSeparator, start), fields.size());
-      if (fields.substr(start, end - start).find(folded) != std::string_view::npos) return true;
+    while (start <= text.size()) {
+      const auto end = std::min(text.find(kSeparator, start), text.size());
+      if (text.substr(start, end - start).find(folded) != std::string_view::npos) return true;
       start = end + 1;
     }
-    return digits && !digits->empty() && text.substr(digits_at + 1).find(*digits) != std::string_view::npos;
+    return digits && !digits->empty() && digits_only(phone_of(text)).find(*digits) != std::string::npos;
   }
 };
 
@@ -84,15 +85,20 @@ std::uint32_t trigram_at(std::string_view s, std::size_t i) {
          static_cast<std::uint32_t>(static_cast<unsigned char>(s[i + 2]));
 }
 
-// The distinct trigrams of each separator-free piece of `text`, ascending.
-std::vector<std::uint32_t> trigrams(std::string_view text) {
+// The distinct trigrams of each separator-free piece of `text`, ascending; with `phone`, also
+// those of the last piece's digits.
+std::vector<std::uint32_t> trigrams(std::string_view text, bool phone) {
   std::vector<std::uint32_t> out;
+  auto add = [&out](std::string_view piece) {
+    for (std::size_t i = 0; i + 3 <= piece.size(); ++i) out.push_back(trigram_at(piece, i));
+  };
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto end = std::min(text.find(kSeparator, start), text.size());
-    for (std::size_t i = start; i + 3 <= end; ++i) out.push_back(trigram_at(text, i));
+    add(text.substr(start, end - start));
     start = end + 1;
   }
+  if (phone) add(digits_only(phone_of(text)));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -125,16 +131,10 @@ bool matches(const domain::CustomerFields& fields, std::string_view query) {
 }
 
 struct SearchIndex::Tables {
-  struct Doc {
-    domain::CustomerId id = 0;
-    domain::CustomerStatus status = domain::CustomerStatus::kActive;
-    std::string text;  // search_text
-  };
-
-  std::unordered_map<domain::CustomerNumber, Doc> docs;
+  SearchDocuments docs;
   std::unordered_map<std::uint32_t, Roaring> postings;  // trigram -> numbers
   Roaring active, deleted;                              // numbers up to kLargestInBitmaps
-  std::set<domain::CustomerNumber> large;                        // numbers above it
+  std::set<domain::CustomerNumber> large;               // numbers above it
 
   Roaring& listed(domain::CustomerStatus status) {
     return status == domain::CustomerStatus::kActive ? active : deleted;
@@ -143,48 +143,64 @@ struct SearchIndex::Tables {
     return status == domain::CustomerStatus::kActive ? active : deleted;
   }
 
-  void insert(const domain::Customer& c) {
-    Doc doc{c.id, c.status, search_text(c.fields)};
+  // Puts the customer's document; returns its trigrams, or nothing for a number kept beside
+  // the bitmaps.
+  std::vector<std::uint32_t> put_document(const domain::Customer& c) {
+    const auto text = search_text(c.fields);
+    docs.put(c.number, c.id, c.status, text);
     if (c.number > kLargestInBitmaps) {
       large.insert(c.number);
-    } else {
-      const auto n = static_cast<std::uint32_t>(c.number);
-      listed(c.status).add(n);
-      for (auto t : trigrams(doc.text)) postings[t].add(n);
+      return {};
     }
-    docs.insert_or_assign(c.number, std::move(doc));
+    listed(c.status).add(static_cast<std::uint32_t>(c.number));
+    return trigrams(text, true);
+  }
+
+  void insert(const domain::Customer& c) {
+    const auto n = static_cast<std::uint32_t>(c.number);
+    for (auto t : put_document(c)) postings[t].add(n);
+  }
+
+  // The load: customers in chunks, each trigram's numbers added to its bitmap at once.
+  void insert_all(const std::vector<domain::Customer>& customers) {
+    std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> added;
+    for (const auto& c : customers) {
+      const auto n = static_cast<std::uint32_t>(c.number);
+      for (auto t : put_document(c)) added[t].push_back(n);
+    }
+    for (auto& [t, numbers] : added) postings[t].addMany(numbers.size(), numbers.data());
   }
 
   void remove(domain::CustomerNumber number) {
-    auto found = docs.find(number);
-    if (found == docs.end()) return;
+    SearchDocuments::Document doc;
+    if (!docs.find(number, doc)) return;
     if (number > kLargestInBitmaps) {
       large.erase(number);
     } else {
       const auto n = static_cast<std::uint32_t>(number);
-      listed(found->second.status).remove(n);
-      for (auto t : trigrams(found->second.text)) {
+      listed(doc.status).remove(n);
+      for (auto t : trigrams(doc.text, true)) {
         auto posting = postings.find(t);
         if (posting == postings.end()) continue;
         posting->second.remove(n);
         if (posting->second.isEmpty()) postings.erase(posting);
       }
     }
-    docs.erase(found);
+    docs.erase(number);
   }
 
   void apply(const Change& change) {
     const auto& [before, after] = change;
     if (before && after && before->number == after->number && before->fields == after->fields) {
       // A delete or undelete: only the lists change.
-      auto found = docs.find(after->number);
-      if (found != docs.end() && found->second.id == after->id) {
+      SearchDocuments::Document doc;
+      if (docs.find(after->number, doc) && doc.id == after->id) {
         if (after->number <= kLargestInBitmaps) {
           const auto n = static_cast<std::uint32_t>(after->number);
-          listed(found->second.status).remove(n);
+          listed(doc.status).remove(n);
           listed(after->status).add(n);
         }
-        found->second.status = after->status;
+        docs.set_status(after->number, after->status);
         return;
       }
     }
@@ -195,7 +211,7 @@ struct SearchIndex::Tables {
   // The numbers holding every trigram of `text` (at least 3 bytes).
   Roaring holding(std::string_view text) const {
     std::vector<const Roaring*> lists;
-    for (auto t : trigrams(text)) {
+    for (auto t : trigrams(text, false)) {
       auto found = postings.find(t);
       if (found == postings.end()) return {};
       lists.push_back(&found->second);
@@ -213,8 +229,8 @@ struct SearchIndex::Tables {
     SearchMatches out;
     // Adds a confirmed candidate; false once the page is full.
     auto take = [&](domain::CustomerNumber number) {
-      const auto& doc = docs.at(number);
-      if (doc.status != status || !query.matches(doc.text)) return true;
+      SearchDocuments::Document doc;
+      if (!docs.find(number, doc) || doc.status != status || !query.matches(doc.text)) return true;
       if (out.matches.size() == limit) {
         out.more = true;
         return false;
@@ -264,14 +280,26 @@ void SearchIndex::load(const eventstore::Reader& reader) {
   try {
     if (hooks_.before_load) hooks_.before_load();
     auto tables = std::make_unique<Tables>();
+    std::vector<domain::Customer> chunk;
     auto it = reader.iterate(eventstore::Family::kCustomers);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (it->key().size() != 8) throw eventstore::CorruptionError("a customers row key is corrupt");
       const auto id = eventstore::get_u64(std::string_view(it->key().data(), 8));
-      tables->insert(decode_customer(std::string_view(it->value().data(), it->value().size()), id));
+      chunk.push_back(decode_customer(std::string_view(it->value().data(), it->value().size()), id));
+      if (chunk.size() == kLoadChunk) {
+        tables->insert_all(chunk);
+        chunk.clear();
+      }
     }
     eventstore::Database::check(it->status(), "loading the search index");
-    for (auto& [number, posting] : tables->postings) posting.runOptimize();
+    tables->insert_all(chunk);
+    // Runs where they are smaller, and no spare capacity from growing while loading.
+    for (auto& [trigram, posting] : tables->postings) {
+      posting.runOptimize();
+      posting.shrinkToFit();
+    }
+    tables->active.runOptimize();
+    tables->deleted.runOptimize();
 
     // The changes committed since construction are replayed over what the iterator saw: each
     // sets what one number holds, so those it already saw are set again to the same.
@@ -311,17 +339,19 @@ SearchMatches SearchIndex::find(domain::CustomerStatus status, domain::CustomerN
   return tables_->find(status, after, limit, query);
 }
 
-std::size_t SearchIndex::customers() const {
+SearchIndex::Stats SearchIndex::stats() const {
   std::shared_lock lock(mutex_);
-  return tables_ ? tables_->docs.size() : 0;
-}
-
-std::size_t SearchIndex::bitmap_bytes() const {
-  std::shared_lock lock(mutex_);
-  if (!tables_) return 0;
-  std::size_t bytes = tables_->active.getSizeInBytes(false) + tables_->deleted.getSizeInBytes(false);
-  for (const auto& [trigram, posting] : tables_->postings) bytes += posting.getSizeInBytes(false);
-  return bytes;
+  Stats stats;
+  if (!tables_) return stats;
+  stats.customers = tables_->docs.size();
+  stats.text_bytes = tables_->docs.text_bytes();
+  stats.trigrams = tables_->postings.size();
+  stats.bitmap_bytes = tables_->active.getSizeInBytes(false) + tables_->deleted.getSizeInBytes(false);
+  for (const auto& [trigram, posting] : tables_->postings) {
+    stats.postings += posting.cardinality();
+    stats.bitmap_bytes += posting.getSizeInBytes(false);
+  }
+  return stats;
 }
 
 }  // namespace ledger::projections

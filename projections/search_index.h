@@ -88,9 +88,16 @@ class SearchIndex {
                      std::string_view query, std::chrono::milliseconds wait) const;
 
   bool loaded() const;
-  // Customers indexed and the bitmaps' bytes; 0 before the load.
-  std::size_t customers() const;
-  std::size_t bitmap_bytes() const;
+
+  struct Stats {
+    std::size_t customers = 0;
+    std::size_t trigrams = 0;      // distinct trigrams with a bitmap
+    std::size_t postings = 0;      // (trigram, customer) pairs
+    std::size_t bitmap_bytes = 0;  // the bitmaps' own size (CRoaring's count)
+    std::size_t text_bytes = 0;    // folded text kept for confirming matches
+  };
+  // All 0 before the load.
+  Stats stats() const;
 
  private:
   struct Tables;

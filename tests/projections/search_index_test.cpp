@@ -127,7 +127,7 @@ TEST_CASE("edits, deletes, undeletes and purges move a customer in the index", "
   t.index.apply({{deleted, std::nullopt}});
   CHECK(found(t.index, "hopper", CustomerStatus::kDeleted).empty());
   CHECK(found(t.index, "ho", CustomerStatus::kDeleted).empty());
-  CHECK(t.index.customers() == 0);
+  CHECK(t.index.stats().customers == 0);
   // The number is free again; its next holder is found, the purged one never.
   t.index.apply({{std::nullopt, customer(2, 1, "Ed Newcomer")}});
   CHECK(found(t.index, "hopper").empty());
