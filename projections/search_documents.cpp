@@ -98,12 +98,15 @@ void SearchDocuments::erase(domain::CustomerNumber number) {
   }
 }
 
+SearchDocuments::Document SearchDocuments::document_of(const Slot& slot) const {
+  return {slot.id, status_of(slot.length_and_status),
+          std::string_view(arena_).substr(slot.offset, slot.length_and_status >> 1)};
+}
+
 bool SearchDocuments::find(domain::CustomerNumber number, Document& out) const {
   const auto* slot = slot_of(number);
   if (!slot) return false;
-  out.id = slot->id;
-  out.status = status_of(slot->length_and_status);
-  out.text = std::string_view(arena_).substr(slot->offset, slot->length_and_status >> 1);
+  out = document_of(*slot);
   return true;
 }
 

@@ -33,6 +33,14 @@ class SearchDocuments {
   // nullopt-like: a Document with id 0 when no customer holds `number`.
   bool find(domain::CustomerNumber number, Document& out) const;
 
+  // Calls `use(number, document)` for every number held, in no particular order.
+  template <typename Use>
+  void for_each(Use&& use) const {
+    for (const auto& slot : slots_) {
+      if (slot.number != 0) use(slot.number, document_of(slot));
+    }
+  }
+
   std::size_t size() const { return size_; }
   std::size_t text_bytes() const { return arena_.size() - garbage_; }
   std::size_t arena_bytes() const { return arena_.capacity(); }
@@ -45,6 +53,7 @@ class SearchDocuments {
     std::uint32_t length_and_status = 0;  // length << 1 | deleted
   };
 
+  Document document_of(const Slot& slot) const;
   std::size_t home(domain::CustomerNumber number) const;
   Slot* slot_of(domain::CustomerNumber number);
   const Slot* slot_of(domain::CustomerNumber number) const;

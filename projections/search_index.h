@@ -77,10 +77,10 @@ class SearchIndex {
   // has finished they are kept and applied over what it read.
   void apply(const std::vector<Change>& changes);
 
-  // Reads every customer through `reader` (the `customers` family) and then serves searches.
-  // Call once, after apply() calls have begun to be recorded (from construction on). Throws
-  // what reading throws; the index then reports that error to searches.
-  void load(const eventstore::Reader& reader);
+  // Reads every customer of `database` (the `customers` family, one snapshot, on two threads)
+  // and then serves searches. Call once; apply() calls are recorded from construction on.
+  // Throws what reading throws; the index then reports that error to searches.
+  void load(eventstore::Database& database);
 
   // Customers of `status` with numbers above `after` whose fields match `query` (matches()),
   // ascending, at most `limit`. Waits up to `wait` for the load; throws SearchNotReady after.
@@ -88,6 +88,8 @@ class SearchIndex {
                      std::string_view query, std::chrono::milliseconds wait) const;
 
   bool loaded() const;
+
+  struct Tables;  // the index itself (search_index.cpp)
 
   struct Stats {
     std::size_t customers = 0;
@@ -100,8 +102,6 @@ class SearchIndex {
   Stats stats() const;
 
  private:
-  struct Tables;
-
   const Hooks hooks_;
   mutable std::shared_mutex mutex_;
   mutable std::mutex load_mutex_;

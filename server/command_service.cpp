@@ -55,7 +55,7 @@ CommandService::CommandService(eventstore::Database& database, CommandServiceOpt
   search_loader_ = std::thread([this] {
     try {
       const auto started = std::chrono::steady_clock::now();
-      search_.load(eventstore::DatabaseReader(database_));
+      search_.load(database_);
       // The load's buffers are freed in many small pieces; hand their pages back.
       malloc_trim(0);
       const auto stats = search_.stats();

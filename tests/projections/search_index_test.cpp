@@ -33,7 +33,7 @@ domain::Customer customer(domain::CustomerId id, domain::CustomerNumber number, 
 struct LoadedIndex {
   testing::Ledger ledger;
   SearchIndex index;
-  LoadedIndex() { index.load(eventstore::DatabaseReader(ledger.database())); }
+  LoadedIndex() { index.load(ledger.database()); }
 };
 
 std::vector<domain::CustomerNumber> found(const SearchIndex& index, std::string_view query,
@@ -160,7 +160,7 @@ TEST_CASE("changes committed while the index loads are applied over what the loa
   index.apply({{std::nullopt, ada}, {std::nullopt, bo}, {ada, renamed}});
   CHECK_FALSE(index.loaded());
   CHECK_THROWS_AS(index.find(CustomerStatus::kActive, 0, 10, "ada", kNoWait), projections::SearchNotReady);
-  index.load(eventstore::DatabaseReader(ledger.database()));
+  index.load(ledger.database());
   CHECK(found(index, "lovelace") == Numbers{2});
   CHECK(found(index, "king") == Numbers{1});
 }

@@ -174,3 +174,50 @@ TEST_CASE("an open drops the search family of an earlier layout, and search work
   INFO(report.problem);
   CHECK(report.ok);
 }
+
+TEST_CASE("after a restart the loaded index answers as a check of every customer would", "[service][search]") {
+  Ledger ledger;
+  const std::vector<std::string> names = {"Ada", "Åsa", "Bo", "Søren", "Zoë", "Σοφία", "Straße", "Li Wei"};
+  for (int i = 0; i < 600; ++i) {
+    const auto& name = names[static_cast<std::size_t>(i) % names.size()];
+    accepted(ledger.service().execute(domain::CreateCustomer{
+        person(name + " " + std::to_string(i * 7919 % 1000), "c" + std::to_string(i) + "@example.org",
+               "+1 555 " + std::to_string(1000 + i)),
+        {}}));
+  }
+  std::vector<domain::CustomerNumber> to_delete;
+  for (domain::CustomerNumber n = 3; n <= 600; n += 5) to_delete.push_back(n);
+  accepted(ledger.service().execute(domain::DeleteCustomers{to_delete}));
+  ledger.reopen();
+
+  // The answer a plain check of every customer gives, page by page.
+  auto expected = [&](CustomerList list, const std::string& fragment) {
+    Numbers out;
+    std::optional<domain::CustomerNumber> after = 0;
+    while (after) {
+      auto page = ledger.service().list(list, *after, 100);
+      for (const auto& c : page.customers) {
+        if (projections::matches(c.fields, fragment)) out.push_back(c.number);
+      }
+      after = page.next;
+    }
+    return out;
+  };
+  auto searched = [&](CustomerList list, const std::string& fragment) {
+    Numbers out;
+    std::optional<domain::CustomerNumber> after = 0;
+    while (after) {
+      auto page = ledger.service().list(list, *after, 50, fragment);
+      for (const auto& c : page.customers) out.push_back(c.number);
+      after = page.next;
+    }
+    return out;
+  };
+  for (const std::string fragment : {"ada", "SØREN", "σοφ", "strasse", "li wei", "555 10", "5551042", "example",
+                                     "c12", "zo", "9", "nobody"}) {
+    INFO(fragment);
+    CHECK(searched(CustomerList::kActive, fragment) == expected(CustomerList::kActive, fragment));
+    CHECK(searched(CustomerList::kDeleted, fragment) == expected(CustomerList::kDeleted, fragment));
+  }
+  CHECK_FALSE(searched(CustomerList::kDeleted, "ada").empty());
+}
