@@ -31,7 +31,10 @@ std::string lower_trimmed(std::string s) {
 class ImportAnswers {
  public:
   ImportAnswers() = default;
-  ~ImportAnswers() { wait_for_all(); }
+  ~ImportAnswers() {
+    std::unique_lock lock(mutex_);
+    wait_until_answered(lock);
+  }
   ImportAnswers(const ImportAnswers&) = delete;
   ImportAnswers& operator=(const ImportAnswers&) = delete;
 
@@ -56,13 +59,18 @@ class ImportAnswers {
     --unanswered_;
     answered_.notify_one();
   }
+  // Waits for every answer and hands over what they said; call it once.
   ImportResult wait_for_all() {
     std::unique_lock lock(mutex_);
-    answered_.wait(lock, [&] { return unanswered_ == 0; });
-    return result_;
+    wait_until_answered(lock);
+    return std::move(result_);
   }
 
  private:
+  void wait_until_answered(std::unique_lock<std::mutex>& lock) {
+    answered_.wait(lock, [&] { return unanswered_ == 0; });
+  }
+
   std::mutex mutex_;
   std::condition_variable answered_;
   ImportResult result_;          // guarded by mutex_
