@@ -1,6 +1,6 @@
 // ledger-admin, run as a program: refuses a directory ledgerd holds, checks and rebuilds,
-// stats, checkpoints that outlive a purge, CSV import (quoting, UTF-8, bad rows, re-runs),
-// list export, purge confirmation and compaction.
+// stats, checkpoints that outlive a purge, CSV import (quoting, UTF-8, bad rows, re-runs, files
+// larger than the rows in flight), list export, purge confirmation and compaction.
 #include <fstream>
 
 #include <boost/json.hpp>
@@ -11,6 +11,7 @@
 #include "projections/customer_codec.h"
 #include "projections/queries.h"
 #include "support/ledger_fixture.h"
+#include "tools/import_file.h"
 #include "tools/run_tool.h"
 
 using namespace ledger;
@@ -186,6 +187,35 @@ TEST_CASE("admin import with one bad row imports nothing and names the line", "[
   INFO(skipped.output);
   CHECK(skipped.status == 0);
   CHECK_THAT(skipped.output, Catch::Contains("imported 1 customers") && Catch::Contains("2 bad rows skipped"));
+}
+
+TEST_CASE("admin import of thousands of rows creates each customer once, a re-run none, and a bad row only loses itself", "[admin]") {
+  Ledger ledger;
+  ledger.close();
+  const auto file = testing::many_customers(3000, 100'000);
+  const auto csv = write_file(ledger, "many.csv", file.csv);
+  // Fewer rows in flight than the file holds: submitting waits for answers as well.
+  auto first = admin(ledger, "import --batch 500 " + quoted(csv));
+  INFO(first.output);
+  REQUIRE(first.status == 0);
+  CHECK_THAT(first.output, Catch::Contains("imported 3000 customers, 0 already imported by an earlier run, 0 refused, 0 bad rows skipped"));
+  auto again = admin(ledger, "import " + quoted(csv));
+  INFO(again.output);
+  CHECK(again.status == 0);
+  CHECK_THAT(again.output, Catch::Contains("imported 0 customers, 3000 already imported by an earlier run, 0 refused"));
+
+  const auto with_bad = testing::many_customers(3000, 200'000, 1500);
+  const auto bad_csv = write_file(ledger, "with-bad.csv", with_bad.csv);
+  auto skipped = admin(ledger, "import --skip-bad " + quoted(bad_csv));
+  INFO(skipped.output);
+  CHECK(skipped.status == 0);
+  CHECK_THAT(skipped.output, Catch::Contains("with-bad.csv:" + std::to_string(with_bad.bad_line) + ": name") &&
+                                 Catch::Contains("imported 2999 customers, 0 already imported by an earlier run, 0 refused, 1 bad rows skipped"));
+
+  ledger.open();
+  const auto next = testing::check_imported(ledger.service(), file.good, 1);
+  testing::check_imported(ledger.service(), with_bad.good, next);
+  CHECK(testing::count_active(ledger.service()) == 5999);
 }
 
 TEST_CASE("admin export lists deleted customers as JSON lines, and compact runs", "[admin]") {

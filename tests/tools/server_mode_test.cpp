@@ -1,8 +1,8 @@
 // ledger-audit and ledger-admin with --server HOST:PORT --token T, against a real ledgerd on a
 // loopback port with a tokens file: every audit command answers as it does with --data on the
 // same ledger, verify catches a projection that differs from the log, tokens and roles are
-// checked, and the admin's online subset (purge, stats, import, export) works while the
-// commands that need the files refuse.
+// checked, and the admin's online subset (purge, stats, import, export; an import of thousands
+// of rows pipelined) works while the commands that need the files refuse.
 #include <atomic>
 #include <fstream>
 #include <memory>
@@ -19,6 +19,7 @@
 #include "projections/customer_codec.h"
 #include "support/ledger_fixture.h"
 #include "tools/common/server_session.h"
+#include "tools/import_file.h"
 #include "tools/run_tool.h"
 
 using namespace ledger;
@@ -373,6 +374,36 @@ TEST_CASE("admin --server import of the same file twice creates its customers on
   served.stop();
   same_answer(csv_export, served.admin_data("export --active"), "export --active");
   same_answer(jsonl_export, served.admin_data("export --active --format jsonl"), "export --active --format jsonl");
+}
+
+TEST_CASE("admin --server import of thousands of rows creates each customer once, a re-run none, and a bad row only loses itself", "[admin][server]") {
+  Ledger ledger;
+  Served served(ledger);
+  const auto file = testing::many_customers(3000, 100'000);
+  const auto csv = write_file(ledger, "many.csv", file.csv);
+  auto first = served.admin("import " + testing::quoted(csv), kClerk);
+  INFO(first.output);
+  REQUIRE(first.status == 0);
+  CHECK_THAT(first.output, Catch::Contains("imported 3000 customers, 0 already imported by an earlier run, 0 refused, 0 bad rows skipped"));
+  // Every numbered row is held now: each is asked for, then sent first and answered from the first run.
+  auto again = served.admin("import --batch 300 " + testing::quoted(csv), kClerk);
+  INFO(again.output);
+  CHECK(again.status == 0);
+  CHECK_THAT(again.output, Catch::Contains("imported 0 customers, 3000 already imported by an earlier run, 0 refused"));
+
+  const auto with_bad = testing::many_customers(3000, 200'000, 1500);
+  const auto bad_csv = write_file(ledger, "with-bad.csv", with_bad.csv);
+  auto skipped = served.admin("import --skip-bad " + testing::quoted(bad_csv), kClerk);
+  INFO(skipped.output);
+  CHECK(skipped.status == 0);
+  CHECK_THAT(skipped.output, Catch::Contains("with-bad.csv:" + std::to_string(with_bad.bad_line) + ": name") &&
+                                 Catch::Contains("imported 2999 customers, 0 already imported by an earlier run, 0 refused, 1 bad rows skipped"));
+
+  served.stop();
+  ledger.open();
+  const auto next = testing::check_imported(ledger.service(), file.good, 1);
+  testing::check_imported(ledger.service(), with_bad.good, next);
+  CHECK(testing::count_active(ledger.service()) == 5999);
 }
 
 TEST_CASE("admin --server refuses the commands that need the data files", "[admin][server]") {

@@ -25,6 +25,58 @@ std::string lower_trimmed(std::string s) {
   return s;
 }
 
+// The answers to the rows submitted so far. The writer thread records them (the service's
+// callbacks); the importing thread waits for room in its window and, at the end, for the rest.
+// Waits, when it goes away, for every row it counts as unanswered, whose callback still holds it.
+class ImportAnswers {
+ public:
+  ImportAnswers() = default;
+  ~ImportAnswers() {
+    std::unique_lock lock(mutex_);
+    wait_until_answered(lock);
+  }
+  ImportAnswers(const ImportAnswers&) = delete;
+  ImportAnswers& operator=(const ImportAnswers&) = delete;
+
+  // Waits until fewer than `window` rows are unanswered, counts one more as submitted, and
+  // returns the rows answered so far.
+  std::uint64_t wait_for_room(std::size_t window) {
+    std::unique_lock lock(mutex_);
+    answered_.wait(lock, [&] { return unanswered_ < window; });
+    ++unanswered_;
+    return result_.created + result_.already_imported + result_.refused.size();
+  }
+  // On the writer thread; does not block beyond the lock.
+  void record(std::size_t line, const server::Outcome& outcome) {
+    std::lock_guard lock(mutex_);
+    if (auto* ok = std::get_if<server::Accepted>(&outcome)) {
+      ++(ok->replayed ? result_.already_imported : result_.created);
+    } else if (auto* refusal = std::get_if<domain::Refusal>(&outcome)) {
+      result_.refused.push_back({line, refusal->message});
+    } else {
+      result_.refused.push_back({line, "failed: " + std::get<server::Failure>(outcome).message});
+    }
+    --unanswered_;
+    answered_.notify_one();
+  }
+  // Waits for every answer and hands over what they said; call it once.
+  ImportResult wait_for_all() {
+    std::unique_lock lock(mutex_);
+    wait_until_answered(lock);
+    return std::move(result_);
+  }
+
+ private:
+  void wait_until_answered(std::unique_lock<std::mutex>& lock) {
+    answered_.wait(lock, [&] { return unanswered_ == 0; });
+  }
+
+  std::mutex mutex_;
+  std::condition_variable answered_;
+  ImportResult result_;          // guarded by mutex_
+  std::size_t unanswered_ = 0;   // guarded by mutex_
+};
+
 // `reader` null: no ledger to check held numbers against.
 ImportPlan plan(const eventstore::Reader* reader, std::string_view csv, std::string_view actor) {
   ImportPlan plan;
@@ -107,39 +159,20 @@ ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, s
 ImportPlan plan_import(std::string_view csv) { return plan(nullptr, csv, {}); }
 
 ImportResult run_import(server::CommandService& service, const ImportPlan& plan, const std::string& actor,
-                        std::size_t batch_size, const std::function<void(std::uint64_t)>& progress) {
-  ImportResult result;
-  std::mutex mutex;
-  std::condition_variable done;
-  for (std::size_t start = 0; start < plan.rows.size(); start += batch_size) {
-    const std::size_t end = std::min(plan.rows.size(), start + batch_size);
-    std::vector<server::Outcome> outcomes(end - start);
-    std::size_t answered = 0;
-    for (std::size_t i = start; i < end; ++i) {
-      const auto& row = plan.rows[i];
-      service.submit(row.command, server::RequestContext{actor, row.request_key}, [&, slot = i - start](server::Outcome outcome) {
-        std::lock_guard lock(mutex);
-        outcomes[slot] = std::move(outcome);
-        ++answered;
-        done.notify_one();
-      });
-    }
-    {
-      std::unique_lock lock(mutex);
-      done.wait(lock, [&] { return answered == end - start; });
-    }
-    for (std::size_t i = start; i < end; ++i) {
-      const auto& outcome = outcomes[i - start];
-      if (auto* ok = std::get_if<server::Accepted>(&outcome)) {
-        ++(ok->replayed ? result.already_imported : result.created);
-      } else if (auto* refusal = std::get_if<domain::Refusal>(&outcome)) {
-        result.refused.push_back({plan.rows[i].line, refusal->message});
-      } else {
-        result.refused.push_back({plan.rows[i].line, "failed: " + std::get<server::Failure>(outcome).message});
-      }
-    }
-    progress(end);
+                        std::size_t window, const std::function<void(std::uint64_t)>& progress) {
+  window = std::max<std::size_t>(window, 1);
+  ImportAnswers answers;
+  std::uint64_t reported = 0;
+  for (const auto& row : plan.rows) {
+    const auto answered = answers.wait_for_room(window);
+    if (answered != reported) progress(reported = answered);
+    service.submit(row.command, server::RequestContext{actor, row.request_key},
+                   [&answers, line = row.line](server::Outcome outcome) { answers.record(line, outcome); });
   }
+  auto result = answers.wait_for_all();
+  if (reported != plan.rows.size()) progress(plan.rows.size());
+  std::stable_sort(result.refused.begin(), result.refused.end(),
+                   [](const RowProblem& a, const RowProblem& b) { return a.line < b.line; });
   return result;
 }
 

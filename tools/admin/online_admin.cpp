@@ -1,10 +1,13 @@
 #include "tools/admin/online_admin.h"
 
 #include <algorithm>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <numeric>
+#include <unordered_map>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -20,9 +23,14 @@
 namespace ledger::tools {
 namespace {
 
-// Requests in flight at once during an import: their small answers stay well below the
-// server's 4 MiB of unread responses, so neither side waits on the other.
-constexpr std::size_t kMaxImportWindow = 1000;
+// Requests in flight at once during an import. While the client is still sending, it reads no
+// answers; they must fit in the server's 4 MiB of unread responses (--max-outbox-bytes), or the
+// server stops reading and both sides wait for each other. A create's answer is under 256 bytes
+// (a refusal's message included): 8,192 of them are 2 MiB. A get's answer holds the customer's
+// fields, up to about 9 KB: 256 of them. ledgerd reads at most --max-in-flight (128 by default)
+// of one connection's requests ahead; the rest wait in the socket, ready for it.
+constexpr std::size_t kMaxImportWindow = 8192;
+constexpr std::size_t kMaxGetWindow = 256;
 // A row answered busy (the writer's queue was full) is sent again, with the same key.
 constexpr int kBusyRounds = 5;
 
@@ -85,48 +93,64 @@ struct Submitted {
   std::map<std::size_t, std::string> refused;  // line -> why
 };
 
-// Sends the rows `todo` of `plan` as create requests with their keys, `window` in flight at a
-// time, and collects the answers; a row answered busy is sent again with its key.
+// Sends the requests 0 .. count-1, `send(k)` sending the k-th and returning its request id, with
+// at most `window` unanswered at a time, and hands each response to `answer(k, response)`, which
+// returns true to have the request sent again (after those not sent yet). Responses are matched
+// by id, in whatever order they come. Throws ToolError when the server answers an error that is
+// no request's (it then ends the connection).
+template <typename Send, typename Answer>
+void pipeline(ServerSession& session, std::size_t count, std::size_t window, Send send, Answer answer) {
+  std::deque<std::size_t> todo(count);
+  std::iota(todo.begin(), todo.end(), std::size_t{0});
+  std::unordered_map<std::uint64_t, std::size_t> in_flight;  // request id -> k
+  while (!todo.empty() || !in_flight.empty()) {
+    while (!todo.empty() && in_flight.size() < window) {
+      in_flight.emplace(send(todo.front()), todo.front());
+      todo.pop_front();
+    }
+    auto reply = session.receive();
+    auto response = reply.get();
+    auto found = in_flight.find(response.getId());
+    if (found == in_flight.end()) {
+      if (response.isError()) throw ToolError("the server ended the connection: " + describe_error(response.getError()));
+      continue;
+    }
+    const auto k = found->second;
+    in_flight.erase(found);
+    if (answer(k, response)) todo.push_back(k);
+  }
+}
+
+// Sends the rows `rows` of `plan` as create requests with their keys, `window` in flight at a
+// time, and collects the answers; a row answered busy is sent again with its key, up to
+// kBusyRounds times in all.
 Submitted submit_rows(ServerSession& session, const ImportPlan& plan, const std::vector<std::size_t>& rows,
                       std::size_t window, Progress& progress, std::uint64_t& done) {
   Submitted result;
-  for (std::size_t start = 0; start < rows.size(); start += window) {
-    std::vector<std::size_t> todo(rows.begin() + start, rows.begin() + std::min(rows.size(), start + window));
-    for (int round = 0; round < kBusyRounds && !todo.empty(); ++round) {
-      std::map<std::uint64_t, std::size_t> in_flight;  // request id -> row
-      for (auto i : todo) {
-        const auto& row = plan.rows[i];
-        const auto id = session.send([&](protocol::Request::Builder r) {
+  std::unordered_map<std::size_t, int> busy;  // k -> busy answers so far
+  pipeline(
+      session, rows.size(), window,
+      [&](std::size_t k) {
+        const auto& row = plan.rows[rows[k]];
+        return session.send([&](protocol::Request::Builder r) {
           r.setRequestKey(kj::arrayPtr(reinterpret_cast<const capnp::byte*>(row.request_key.data()), row.request_key.size()));
           auto create = r.initCreate();
           server::set_wire_fields(create.initFields(), row.command.fields);
           create.setNumber(row.command.number.value_or(0));
         });
-        in_flight.emplace(id, i);
-      }
-      todo.clear();
-      while (!in_flight.empty()) {
-        auto reply = session.receive();
-        auto response = reply.get();
-        auto found = in_flight.find(response.getId());
-        if (found == in_flight.end()) {
-          if (response.isError()) throw ToolError("the server ended the connection: " + describe_error(response.getError()));
-          continue;
+      },
+      [&](std::size_t k, protocol::Response::Reader response) {
+        if (response.isError() && response.getError().getCode() == protocol::ErrorCode::BUSY && ++busy[k] < kBusyRounds) {
+          return true;
         }
-        const auto line = plan.rows[found->second].line;
         if (response.isWritten()) {
           ++(response.getWritten().getReplayed() ? result.already : result.created);
-          result.refused.erase(line);
         } else if (response.isError()) {
-          if (response.getError().getCode() == protocol::ErrorCode::BUSY) todo.push_back(found->second);
-          result.refused[line] = describe_error(response.getError());
+          result.refused[plan.rows[rows[k]].line] = describe_error(response.getError());
         }
-        in_flight.erase(found);
-      }
-    }
-    done += std::min(rows.size(), start + window) - start;
-    progress.update(done);
-  }
+        progress.update(++done);
+        return false;
+      });
   return result;
 }
 
@@ -136,20 +160,15 @@ std::vector<std::size_t> rows_with_held_numbers(ServerSession& session, const Im
   for (std::size_t i = 0; i < plan.rows.size(); ++i) {
     if (plan.rows[i].command.number) numbered.push_back(i);
   }
-  for (std::size_t start = 0; start < numbered.size(); start += window) {
-    std::map<std::uint64_t, std::size_t> in_flight;
-    for (std::size_t k = start; k < std::min(numbered.size(), start + window); ++k) {
-      const auto i = numbered[k];
-      in_flight.emplace(session.send([&](protocol::Request::Builder r) { r.initGet().setNumber(*plan.rows[i].command.number); }), i);
-    }
-    while (!in_flight.empty()) {
-      auto reply = session.receive();
-      auto found = in_flight.find(reply.get().getId());
-      if (found == in_flight.end()) continue;
-      if (reply.get().isCustomer()) held.push_back(found->second);
-      in_flight.erase(found);
-    }
-  }
+  pipeline(
+      session, numbered.size(), window,
+      [&](std::size_t k) {
+        return session.send([&](protocol::Request::Builder r) { r.initGet().setNumber(*plan.rows[numbered[k]].command.number); });
+      },
+      [&](std::size_t k, protocol::Response::Reader response) {
+        if (response.isCustomer()) held.push_back(numbered[k]);
+        return false;
+      });
   std::sort(held.begin(), held.end());
   return held;
 }
@@ -173,7 +192,7 @@ int online_import(ServerSession& session, const std::string& file, bool skip_bad
   Submitted held;
   std::vector<std::size_t> held_rows;
   if (!whole_file_bad) {
-    held_rows = rows_with_held_numbers(session, plan, window);
+    held_rows = rows_with_held_numbers(session, plan, std::min(window, kMaxGetWindow));
     held = submit_rows(session, plan, held_rows, window, progress, done);
     problems.insert(held.refused.begin(), held.refused.end());
   }

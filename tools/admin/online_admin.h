@@ -31,9 +31,10 @@ int online_purge(ServerSession& session, bool yes, std::optional<std::uint64_t> 
 int online_stats(ServerSession& session, bool json);
 
 // Checks every row as --data does, then creates the customers with the same request keys as
-// --data, at most `batch` (and 1,000) requests in flight. A numbered row whose number is held is
-// bad unless an earlier run created that customer; only the server knows (the request key), so
-// those rows are submitted first and a refusal makes them bad rows, before any other row goes.
+// --data, pipelined on the one connection: at most `batch` (and 8,192) requests unanswered, the
+// next sent as each answer arrives. A numbered row whose number is held is bad unless an earlier
+// run created that customer; only the server knows (the request key), so those rows are
+// submitted first and a refusal makes them bad rows, before any other row goes.
 int online_import(ServerSession& session, const std::string& file, bool skip_bad, std::size_t batch);
 
 // The active or deleted list, page by page, in the format --data writes.
