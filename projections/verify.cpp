@@ -1,5 +1,5 @@
-// verify_ledger (declared in projections/replay.h): the log's own consistency, every purge
-// receipt against what the log says of its customers, and every stored row against the log.
+#include "projections/verify.h"
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -14,6 +14,7 @@
 #include "projections/projection_rows.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
+#include "projections/rebuild.h"
 #include "projections/replay.h"
 
 namespace ledger::projections {
