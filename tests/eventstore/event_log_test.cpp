@@ -48,6 +48,38 @@ TEST_CASE("envelopes round-trip and corrupt bytes are an error naming the seq", 
   }
 }
 
+TEST_CASE("an envelope read in place holds what decode_envelope gives, aligned or not", "[eventstore]") {
+  Envelope e;
+  e.seq = 42;
+  e.at_us = 1'700'000'000'000'000;
+  e.actor = "clerk-1";
+  e.request = "req";
+  e.customer = 7;
+  e.kind = 2;
+  e.payload = std::string(40, 'p');
+  e.digest = sha256("x");
+  e.chain = sha256("y");
+  e.number = 9;
+  const auto bytes = encode_envelope(e);
+  EnvelopeDecoder decoder;
+  const auto& aligned = decoder.decode(bytes, 42);
+  CHECK(aligned.copy() == e);
+  // Read where it lies: the strings view the bytes given.
+  CHECK(aligned.payload.data() >= bytes.data());
+  CHECK(aligned.payload.data() < bytes.data() + bytes.size());
+  for (std::size_t offset = 1; offset < 8; ++offset) {
+    CAPTURE(offset);
+    const std::string shifted = std::string(offset, ' ') + bytes;
+    const auto& view = decoder.decode(std::string_view(shifted).substr(offset), 42);
+    CHECK(view.copy() == e);
+    // Copied to a word-aligned buffer, so that an event payload can be read in place.
+    CHECK(reinterpret_cast<std::uintptr_t>(view.payload.data()) % 8 == 0);
+    CHECK(chain_link(sha256("z"), view) == chain_link(sha256("z"), e));
+  }
+  CHECK_THROWS_WITH(decoder.decode(bytes, 43), Catch::Contains("log entry 43"));
+  CHECK_THROWS_AS(decoder.decode(bytes.substr(0, bytes.size() - 8), 42), CorruptionError);
+}
+
 TEST_CASE("appended entries chain to each other and survive a reopen", "[eventstore]") {
   ledger::testing::TempDir dir;
   LogHead head;
