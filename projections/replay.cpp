@@ -1,43 +1,70 @@
 #include "projections/replay.h"
 
 #include <algorithm>
-#include <optional>
 #include <string>
-#include <utility>
 #include <variant>
 
-#include "domain/decide.h"
 #include "eventstore/event_log.h"
-#include "projections/queries.h"
 
 namespace ledger::projections {
+namespace {
 
-ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until) {
-  ReplayedLedger ledger;
-  eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
-    if (until != 0 && e.seq > until) return false;
-    ++ledger.entries;
-    ledger.next_id = std::max(ledger.next_id, e.customer + 1);
-    if (e.redacted()) return true;
-    auto event = decode_payload(e);
-    if (auto* purged = std::get_if<domain::CustomersPurged>(&event)) {
-      for (auto id : purged->ids) ledger.customers.erase(id);
-      return true;
+eventstore::CorruptionError corrupt_payload(std::uint64_t seq, const std::string& why) {
+  return eventstore::CorruptionError("log entry " + std::to_string(seq) + " has a corrupt payload: " + why);
+}
+
+void apply(ReplayedLedger& ledger, std::uint64_t seq, const domain::StoredEvent& event) {
+  try {
+    if (event.kind() == domain::EventKind::kPurged) {
+      auto purge = event.decode();
+      if (!purge) throw corrupt_payload(seq, purge.error());
+      for (auto id : std::get<domain::CustomersPurged>(*purge).ids) ledger.customers.erase(id);
+      return;
     }
-    const auto id = domain::customer_of(event);
+    const auto id = event.customer();
     // Ids are handed out from 1, one per customer created, so the n-th entry names an id of at
     // most n. A higher one is corruption, and would make the id table huge.
     if (id > ledger.entries) {
-      throw eventstore::CorruptionError("log entry " + std::to_string(e.seq) + " names customer id " +
+      throw eventstore::CorruptionError("log entry " + std::to_string(seq) + " names customer id " +
                                         std::to_string(id) + ", more than the entries up to it could create");
     }
-    // The state and the event are moved through evolve, not copied: a fold of the whole log.
-    auto* found = ledger.customers.find(id);
-    if (!found) {
-      ledger.customers.put(id, domain::evolve(std::nullopt, std::move(event)));
+    if (auto* found = ledger.customers.find(id)) {
+      event.evolve(*found);
     } else {
-      *found = domain::evolve(std::move(*found), std::move(event));
+      ledger.customers.put(id, event.evolve_new());
     }
+  } catch (const domain::MessageError& error) {
+    throw corrupt_payload(seq, std::string("event: ") + error.what());
+  }
+}
+
+void count(ReplayedLedger& ledger, const eventstore::EnvelopeView& entry) {
+  ++ledger.entries;
+  ledger.next_id = std::max(ledger.next_id, entry.customer + 1);
+}
+
+}  // namespace
+
+void fold_entry(ReplayedLedger& ledger, const eventstore::EnvelopeView& entry) {
+  count(ledger, entry);
+  if (entry.redacted()) return;
+  try {
+    domain::read_stored_event(entry.payload, [&](const domain::StoredEvent& event) { apply(ledger, entry.seq, event); });
+  } catch (const domain::MessageError& error) {
+    throw corrupt_payload(entry.seq, std::string("event: ") + error.what());
+  }
+}
+
+void fold_entry(ReplayedLedger& ledger, const eventstore::EnvelopeView& entry, const domain::StoredEvent& event) {
+  count(ledger, entry);
+  apply(ledger, entry.seq, event);
+}
+
+ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until) {
+  ReplayedLedger ledger;
+  eventstore::scan_entry_views(reader, 1, [&](const eventstore::EnvelopeView& e) {
+    if (until != 0 && e.seq > until) return false;
+    fold_entry(ledger, e);
     return true;
   });
   return ledger;
