@@ -124,6 +124,13 @@ std::string request_row_key(std::string_view actor, std::string_view request) {
   return std::string(as_bytes(digest));
 }
 
+Digest request_row_key(Sha256& hash, std::string_view actor, std::string_view request) {
+  hash.add(actor);
+  hash.add(std::string_view("\0", 1));
+  hash.add(request);
+  return hash.finish();
+}
+
 Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
                         std::uint64_t purge_seq) {
   Database& database = reader.database();

@@ -75,6 +75,8 @@ std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer
 // The kRequests key of an idempotency key: scoped by actor and hashed, so that no
 // client-chosen bytes reach a RocksDB key.
 std::string request_row_key(std::string_view actor, std::string_view request);
+// The same key's bytes, hashed with `hash`: for passes over every entry.
+Digest request_row_key(Sha256& hash, std::string_view actor, std::string_view request);
 
 struct Redaction {
   std::uint32_t entries = 0;

@@ -80,6 +80,26 @@ TEST_CASE("an envelope read in place holds what decode_envelope gives, aligned o
   CHECK_THROWS_AS(decoder.decode(bytes.substr(0, bytes.size() - 8), 42), CorruptionError);
 }
 
+TEST_CASE("a reused SHA-256 context gives what the one-shot hashes give", "[eventstore]") {
+  Sha256 hash;
+  StreamKey key;
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i * 13 + 5);
+  for (const std::string& input : {std::string(), std::string("p"), std::string(63, 'a'), std::string(64, 'b'),
+                                  std::string(1000, 'c')}) {
+    CAPTURE(input.size());
+    CHECK(hash.of(input) == sha256(input));
+    CHECK(hash.hmac(key, input) == hmac_sha256(key, input));
+    CHECK(hash.chain_link(sha256("prev"), 5, -7, 2, 9, input, sha256("d")) ==
+          chain_link(sha256("prev"), 5, -7, 2, 9, input, sha256("d")));
+    CHECK(hash.chain_link(sha256("prev"), 5, 7, 2, 9, input, sha256("d"), 123) ==
+          chain_link(sha256("prev"), 5, 7, 2, 9, input, sha256("d"), 123));
+    CHECK(as_bytes(request_row_key(hash, "clerk", input)) == request_row_key("clerk", input));
+  }
+  hash.add("ab");
+  hash.add("c");
+  CHECK(hash.finish() == sha256("abc"));
+}
+
 TEST_CASE("appended entries chain to each other and survive a reopen", "[eventstore]") {
   ledger::testing::TempDir dir;
   LogHead head;
