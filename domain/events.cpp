@@ -10,19 +10,11 @@
 
 #include "domain/events.capnp.h"
 #include "domain/overloaded.h"
+#include "domain/stored_event.h"
 #include "domain/stored_message.h"
 
 namespace ledger::domain {
 namespace {
-
-// A legitimate event is read once, so the words traversed never exceed its size. The limit
-// bounds the work a crafted message can cause (pointers aimed at the same data again and again)
-// to a small multiple of its size; the floor keeps small events well clear of it, and scaling
-// with the size keeps a purge of many customers readable.
-constexpr std::uint64_t kMinTraversalWords = 64 * 1024;
-constexpr std::uint64_t kTraversalWordsPerWord = 4;
-// Event > CustomersPurged > list is three levels; sixteen leaves room for schema growth.
-constexpr int kNestingLimit = 16;
 
 capnp::Text::Reader text_of(const std::string& value) {
   // std::string keeps a NUL after its last byte, as Text::Reader requires.
@@ -51,19 +43,6 @@ schema::Field schema_field(Field field) {
   }
   // decide() validates every field it puts into an event; anything else is a bug.
   throw std::logic_error("encode_event: field value out of range");
-}
-
-// nullopt for an ordinal this build does not know (a newer schema, or corrupt bytes).
-std::optional<Field> domain_field(schema::Field field) {
-  switch (field) {
-    case schema::Field::NAME: return Field::kName;
-    case schema::Field::COMPANY: return Field::kCompany;
-    case schema::Field::EMAIL: return Field::kEmail;
-    case schema::Field::PHONE: return Field::kPhone;
-    case schema::Field::ADDRESS: return Field::kAddress;
-    case schema::Field::NOTES: return Field::kNotes;
-  }
-  return std::nullopt;
 }
 
 void set_fields(schema::CustomerFields::Builder out, const CustomerFields& fields) {
@@ -132,6 +111,20 @@ void set_event(schema::Event::Builder out, const Event& event) {
       event);
 }
 
+}  // namespace
+
+std::optional<Field> field_of(schema::Field field) {
+  switch (field) {
+    case schema::Field::NAME: return Field::kName;
+    case schema::Field::COMPANY: return Field::kCompany;
+    case schema::Field::EMAIL: return Field::kEmail;
+    case schema::Field::PHONE: return Field::kPhone;
+    case schema::Field::ADDRESS: return Field::kAddress;
+    case schema::Field::NOTES: return Field::kNotes;
+  }
+  return std::nullopt;
+}
+
 Result<Event> event_of(schema::Event::Reader in) {
   switch (in.which()) {
     case schema::Event::CREATED: {
@@ -145,7 +138,7 @@ Result<Event> event_of(schema::Event::Reader in) {
       auto changes = edited.getChanges();
       out.changes.reserve(changes.size());
       for (auto change : changes) {
-        auto field = domain_field(change.getField());
+        auto field = field_of(change.getField());
         if (!field) {
           return Error{"event: CustomerEdited names an unknown field (ordinal " +
                        std::to_string(static_cast<unsigned>(change.getField())) + ")"};
@@ -194,8 +187,6 @@ Result<Event> event_of(schema::Event::Reader in) {
   return Error{"event: unknown event kind (union ordinal " +
                std::to_string(static_cast<unsigned>(in.which())) + ")"};
 }
-
-}  // namespace
 
 EventKind kind_of(const Event& event) {
   return std::visit(Overloaded{
@@ -246,9 +237,7 @@ std::string encode_event(const Event& event) {
 
 Result<Event> decode_event(std::string_view bytes) {
   try {
-    return read_stored_message<schema::Event>(
-        bytes, {kTraversalWordsPerWord, kMinTraversalWords, kNestingLimit},
-        [](schema::Event::Reader root) { return event_of(root); });
+    return read_stored_message<schema::Event>(bytes, kEventLimits, [](schema::Event::Reader root) { return event_of(root); });
   } catch (const MessageError& e) {
     return Error{std::string("event: ") + e.what()};
   }

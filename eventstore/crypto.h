@@ -1,5 +1,6 @@
 // Hashes for tamper evidence (OpenSSL): SHA-256, HMAC-SHA256, the chain link, Merkle roots,
-// and random per-customer keys. Pure functions; thread-safe.
+// and random per-customer keys. The functions are pure and thread-safe; a Sha256 object is
+// used by one thread at a time.
 #pragma once
 
 #include <array>
@@ -7,6 +8,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <openssl/types.h>
 
 namespace ledger::eventstore {
 
@@ -23,6 +26,33 @@ StreamKey random_key();
 // written before entries carried it keep their value (docs/storage.md).
 Digest chain_link(const Digest& previous, std::uint64_t seq, std::int64_t at_us, std::uint16_t kind,
                   std::uint64_t customer, std::string_view actor, const Digest& digest, std::uint64_t number = 0);
+
+// The same hashes from one OpenSSL context, made once and reused: for passes that hash every
+// entry of the log, where the functions above look the algorithm up and make a context for
+// each call. Gives exactly what they give.
+class Sha256 {
+ public:
+  // Throws std::runtime_error when OpenSSL provides no SHA-256.
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  // Hashes `bytes` after whatever was added since the last finish().
+  void add(std::string_view bytes);
+  // The digest of everything added since the last finish(); the next add() starts anew.
+  Digest finish();
+
+  Digest of(std::string_view bytes);
+  Digest hmac(const StreamKey& key, std::string_view bytes);
+  Digest chain_link(const Digest& previous, std::uint64_t seq, std::int64_t at_us, std::uint16_t kind,
+                    std::uint64_t customer, std::string_view actor, const Digest& digest, std::uint64_t number = 0);
+
+ private:
+  EVP_MD* md_ = nullptr;
+  EVP_MD_CTX* context_ = nullptr;
+  bool started_ = false;
+};
 
 // Binary SHA-256 Merkle tree: leaves are the digests; a node is SHA-256(0x01 ‖ left ‖ right),
 // a leaf SHA-256(0x00 ‖ digest); an odd node is carried up unchanged. Empty: all zeroes.

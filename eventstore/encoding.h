@@ -12,6 +12,11 @@ namespace ledger::eventstore {
 inline void store_u64(char* out, std::uint64_t v) {
   for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
 }
+// Writes `v` big-endian into out[0..2).
+inline void store_u16(char* out, std::uint16_t v) {
+  out[0] = static_cast<char>(v >> 8);
+  out[1] = static_cast<char>(v & 0xff);
+}
 inline void put_u64(std::string& out, std::uint64_t v) {
   char bytes[8];
   store_u64(bytes, v);

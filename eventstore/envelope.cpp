@@ -1,5 +1,7 @@
 #include "eventstore/envelope.h"
 
+#include <cstring>
+
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
@@ -23,6 +25,10 @@ Digest chain_link(const Digest& previous, const Envelope& e) {
   return chain_link(previous, e.seq, e.at_us, e.kind, e.customer, e.actor, e.digest, e.number);
 }
 
+Digest chain_link(const Digest& previous, const EnvelopeView& e) {
+  return chain_link(previous, e.seq, e.at_us, e.kind, e.customer, e.actor, e.digest, e.number);
+}
+
 std::string encode_envelope(const Envelope& e) {
   capnp::MallocMessageBuilder message(64);
   auto root = message.initRoot<schema::Envelope>();
@@ -42,17 +48,46 @@ std::string encode_envelope(const Envelope& e) {
   return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
 }
 
+Envelope EnvelopeView::copy() const {
+  Envelope e;
+  e.seq = seq;
+  e.at_us = at_us;
+  e.actor = actor;
+  e.request = request;
+  e.customer = customer;
+  e.kind = kind;
+  e.payload = payload;
+  e.digest = digest;
+  e.chain = chain;
+  e.redacted_by = redacted_by;
+  e.number = number;
+  return e;
+}
+
 Envelope decode_envelope(std::string_view bytes, std::uint64_t seq) {
+  // Its own decoder: the view may point into the decoder's buffer, which lives until the copy.
+  EnvelopeDecoder decoder;
+  return decoder.decode(bytes, seq).copy();
+}
+
+const EnvelopeView& EnvelopeDecoder::decode(std::string_view bytes, std::uint64_t seq) {
   const auto fail = [seq](const std::string& why) {
     return CorruptionError("log entry " + std::to_string(seq) + " is corrupt: " + why);
   };
-  Envelope e;
+  // read_stored_message reads aligned bytes in place and would copy others to a buffer that
+  // ends with the call: copied here instead, so that the views outlive it.
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) != 0) {
+    words_.resize((bytes.size() + sizeof(capnp::word) - 1) / sizeof(capnp::word));
+    std::memcpy(words_.data(), bytes.data(), bytes.size());
+    bytes = {reinterpret_cast<const char*>(words_.data()), bytes.size()};
+  }
+  EnvelopeView& e = view_;
   try {
     domain::read_stored_message<schema::Envelope>(bytes, {}, [&](schema::Envelope::Reader root) {
       e.seq = root.getSeq();
       e.at_us = root.getAt();
       auto actor = root.getActor();
-      e.actor.assign(actor.begin(), actor.size());
+      e.actor = {actor.begin(), actor.size()};
       e.request = view_of(root.getRequest());
       e.customer = root.getCustomer();
       e.kind = root.getKind();

@@ -72,13 +72,18 @@ std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq) {
 }
 
 void scan_entries(const Reader& reader, std::uint64_t from, const std::function<bool(const Envelope&)>& visit) {
+  scan_entry_views(reader, from, [&](const EnvelopeView& e) { return visit(e.copy()); });
+}
+
+void scan_entry_views(const Reader& reader, std::uint64_t from, const std::function<bool(const EnvelopeView&)>& visit) {
   auto it = reader.scan(Family::kLog);
+  EnvelopeDecoder decoder;
   const auto start = u64_key(from);
   for (it->Seek(start); it->Valid(); it->Next()) {
     const auto key = it->key();
     if (key.size() != 8) throw CorruptionError("a log key is not 8 bytes");
     const auto seq = get_u64(std::string_view(key.data(), key.size()));
-    if (!visit(decode_envelope(std::string_view(it->value().data(), it->value().size()), seq))) return;
+    if (!visit(decoder.decode(std::string_view(it->value().data(), it->value().size()), seq))) return;
   }
   Database::check(it->status(), "scanning the log");
 }
@@ -117,6 +122,13 @@ std::string request_row_key(std::string_view actor, std::string_view request) {
   input.append(request);
   auto digest = sha256(input);
   return std::string(as_bytes(digest));
+}
+
+Digest request_row_key(Sha256& hash, std::string_view actor, std::string_view request) {
+  hash.add(actor);
+  hash.add(std::string_view("\0", 1));
+  hash.add(request);
+  return hash.finish();
 }
 
 Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, std::uint64_t customer,

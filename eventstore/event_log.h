@@ -57,8 +57,12 @@ std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq);
 
 // Visits entries with seq >= from in order until `visit` returns false. Uses one iterator for
 // the scan's duration (Reader::scan: the log's blocks do not enter the block cache): callers
-// that must not pin files scan in slices.
+// that must not pin files scan in slices. Throws CorruptionError naming the seq of an
+// unreadable entry, StorageError when the scan fails.
 void scan_entries(const Reader& reader, std::uint64_t from, const std::function<bool(const Envelope&)>& visit);
+// The same with each entry read in place (EnvelopeDecoder): the view is valid only during the
+// call. For passes over the whole log that keep little of each entry.
+void scan_entry_views(const Reader& reader, std::uint64_t from, const std::function<bool(const EnvelopeView&)>& visit);
 
 // The seqs of a customer's entries, ascending.
 std::vector<std::uint64_t> stream_seqs(const Reader& reader, std::uint64_t customer);
@@ -71,6 +75,8 @@ std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer
 // The kRequests key of an idempotency key: scoped by actor and hashed, so that no
 // client-chosen bytes reach a RocksDB key.
 std::string request_row_key(std::string_view actor, std::string_view request);
+// The same key's bytes, hashed with `hash`: for passes over every entry.
+Digest request_row_key(Sha256& hash, std::string_view actor, std::string_view request);
 
 struct Redaction {
   std::uint32_t entries = 0;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "eventstore/database.h"
-#include "projections/replay.h"
+#include "projections/replayed_ledger.h"
 
 namespace ledger::projections {
 

@@ -1,234 +1,73 @@
 #include "projections/replay.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <future>
-#include <memory>
-#include <string_view>
+#include <string>
 #include <variant>
-#include <vector>
 
-#include <rocksdb/sst_file_writer.h>
-#include <rocksdb/write_batch.h>
-
-#include "domain/decide.h"
-#include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
-#include "projections/free_numbers.h"
-#include "projections/projection_rows.h"
-#include "projections/projector.h"
-#include "projections/queries.h"
 
 namespace ledger::projections {
 namespace {
 
-using eventstore::Family;
-
-// In meta while a rebuild has removed the old projection rows and not yet finished loading
-// the new ones (docs/storage.md).
-constexpr std::string_view kRebuildMarkerKey = "projections.rebuilding";
-
-// Inside the data directory, so that RocksDB can hard-link the files instead of copying them.
-constexpr std::string_view kStagingDirectory = "rebuild.staging";
-
-// The rebuild's SST files before ingestion; removed with whatever is left in it.
-class StagingDirectory {
- public:
-  explicit StagingDirectory(std::filesystem::path path) : path_(std::move(path)) {
-    remove(path_);  // left by a rebuild that was cut off
-    std::error_code error;
-    std::filesystem::create_directories(path_, error);
-    if (error) throw eventstore::StorageError("cannot create " + path_.string() + ": " + error.message());
-  }
-  ~StagingDirectory() {
-    std::error_code ignored;  // a destructor cannot report; the next rebuild or open removes it
-    std::filesystem::remove_all(path_, ignored);
-  }
-  StagingDirectory(const StagingDirectory&) = delete;
-  StagingDirectory& operator=(const StagingDirectory&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
-  static void remove(const std::filesystem::path& path) {
-    std::error_code error;
-    std::filesystem::remove_all(path, error);
-    if (error) throw eventstore::StorageError("cannot remove " + path.string() + ": " + error.message());
-  }
-
- private:
-  std::filesystem::path path_;
-};
-
-// Writes the rows `produce` passes to its sink, which belong to `family`, into SST files in
-// `dir` named `name`-N.sst, with the family's own options (compression, table format) so that
-// ingested files match the ones RocksDB writes itself. A file ends at the family's target file
-// size, so later compactions (the erasure pass among them) do not have to rewrite one file of
-// every row. Rows ascend across files, so the files do not overlap. Returns the file paths;
-// none when there are no rows.
-std::vector<std::string> write_family_files(eventstore::Database& database, Family family, const std::string& name,
-                                            const std::function<void(const RowSink&)>& produce,
-                                            const std::filesystem::path& dir) {
-  auto* handle = database.family(family);
-  const auto options = database.db().GetOptions(handle);
-  const std::string what = std::string("writing the rebuilt ") + eventstore::family_name(family) + " rows";
-  std::vector<std::string> files;
-  std::unique_ptr<rocksdb::SstFileWriter> writer;
-  auto finish_file = [&] {
-    eventstore::Database::check(writer->Finish(), what);
-    writer.reset();
-  };
-  produce([&](std::string_view key, std::string_view value) {
-    if (writer && writer->FileSize() >= options.target_file_size_base) finish_file();
-    if (!writer) {
-      // Keeps the pages cached (invalidate_page_cache off): the rows are read right after, by
-      // verify in `ledger-admin rebuild` and by queries.
-      writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(options), options, handle, false);
-      files.push_back((dir / (name + "-" + std::to_string(files.size()) + ".sst")).string());
-      eventstore::Database::check(writer->Open(files.back()), what);
-    }
-    eventstore::Database::check(writer->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())), what);
-  });
-  if (writer) finish_file();
-  return files;
+eventstore::CorruptionError corrupt_payload(std::uint64_t seq, const std::string& why) {
+  return eventstore::CorruptionError("log entry " + std::to_string(seq) + " has a corrupt payload: " + why);
 }
 
-// Every projection family's files, by family: the customers' states on this thread, the
-// other three families beside it.
-std::map<Family, std::vector<std::string>> write_projection_files(eventstore::Database& database,
-                                                                  const ReplayedLedger& ledger,
-                                                                  const std::filesystem::path& dir) {
-  const RowOptions row_options;
-  auto files_of = [&](Family family) {
-    return write_family_files(
-        database, family, eventstore::family_name(family),
-        [&](const RowSink& sink) { projection_rows(ledger, family, sink, row_options); }, dir);
-  };
-  auto beside = std::async(std::launch::async, [&] {
-    std::map<Family, std::vector<std::string>> mine;
-    for (auto family : kProjectionFamilies) {
-      if (family != Family::kCustomers) mine[family] = files_of(family);
+void apply(ReplayedLedger& ledger, std::uint64_t seq, const domain::StoredEvent& event) {
+  try {
+    if (event.kind() == domain::EventKind::kPurged) {
+      auto purge = event.decode();
+      if (!purge) throw corrupt_payload(seq, purge.error());
+      for (auto id : std::get<domain::CustomersPurged>(*purge).ids) ledger.customers.erase(id);
+      return;
     }
-    return mine;
-  });
-  // The future's destructor waits for the other thread if this one throws.
-  auto customers = files_of(Family::kCustomers);
-  auto files = beside.get();
-  files[Family::kCustomers] = std::move(customers);
-  return files;
+    const auto id = event.customer();
+    // Ids are handed out from 1, one per customer created, so the n-th entry names an id of at
+    // most n. A higher one is corruption, and would make the id table huge.
+    if (id > ledger.entries) {
+      throw eventstore::CorruptionError("log entry " + std::to_string(seq) + " names customer id " +
+                                        std::to_string(id) + ", more than the entries up to it could create");
+    }
+    if (auto* found = ledger.customers.find(id)) {
+      event.evolve(*found);
+    } else {
+      ledger.customers.put(id, event.evolve_new());
+    }
+  } catch (const domain::MessageError& error) {
+    throw corrupt_payload(seq, std::string("event: ") + error.what());
+  }
+}
+
+void count(ReplayedLedger& ledger, const eventstore::EnvelopeView& entry) {
+  ++ledger.entries;
+  ledger.next_id = std::max(ledger.next_id, entry.customer + 1);
 }
 
 }  // namespace
 
-domain::Customer* ReplayedCustomers::find(domain::CustomerId id) {
-  return id < slots_.size() ? slots_[id].get() : nullptr;
-}
-
-void ReplayedCustomers::put(domain::CustomerId id, domain::Customer customer) {
-  if (id >= slots_.size()) slots_.resize(id + 1);
-  if (slots_[id]) {
-    *slots_[id] = std::move(customer);
-  } else {
-    slots_[id] = std::make_unique<domain::Customer>(std::move(customer));
-    ++count_;
+void fold_entry(ReplayedLedger& ledger, const eventstore::EnvelopeView& entry) {
+  count(ledger, entry);
+  if (entry.redacted()) return;
+  try {
+    domain::read_stored_event(entry.payload, [&](const domain::StoredEvent& event) { apply(ledger, entry.seq, event); });
+  } catch (const domain::MessageError& error) {
+    throw corrupt_payload(entry.seq, std::string("event: ") + error.what());
   }
 }
 
-void ReplayedCustomers::erase(domain::CustomerId id) {
-  if (id < slots_.size() && slots_[id]) {
-    slots_[id].reset();
-    --count_;
-  }
+void fold_entry(ReplayedLedger& ledger, const eventstore::EnvelopeView& entry, const domain::StoredEvent& event) {
+  count(ledger, entry);
+  apply(ledger, entry.seq, event);
 }
 
 ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until) {
   ReplayedLedger ledger;
-  eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
+  eventstore::scan_entry_views(reader, 1, [&](const eventstore::EnvelopeView& e) {
     if (until != 0 && e.seq > until) return false;
-    ++ledger.entries;
-    ledger.next_id = std::max(ledger.next_id, e.customer + 1);
-    if (e.redacted()) return true;
-    auto event = decode_payload(e);
-    if (auto* purged = std::get_if<domain::CustomersPurged>(&event)) {
-      for (auto id : purged->ids) ledger.customers.erase(id);
-      return true;
-    }
-    const auto id = domain::customer_of(event);
-    // Ids are handed out from 1, one per customer created, so the n-th entry names an id of at
-    // most n. A higher one is corruption, and would make the id table huge.
-    if (id > ledger.entries) {
-      throw eventstore::CorruptionError("log entry " + std::to_string(e.seq) + " names customer id " +
-                                        std::to_string(id) + ", more than the entries up to it could create");
-    }
-    // The state and the event are moved through evolve, not copied: a fold of the whole log.
-    auto* found = ledger.customers.find(id);
-    if (!found) {
-      ledger.customers.put(id, domain::evolve(std::nullopt, std::move(event)));
-    } else {
-      *found = domain::evolve(std::move(*found), std::move(event));
-    }
+    fold_entry(ledger, e);
     return true;
   });
   return ledger;
-}
-
-std::uint64_t rebuild_projections(eventstore::Database& database) {
-  eventstore::DatabaseReader reader(database);
-  const auto ledger = replay_log(reader);
-  StagingDirectory staging(database.dir() / kStagingDirectory);
-
-  // The files first: if writing them fails (a full disk), the old projections are untouched.
-  std::vector<rocksdb::IngestExternalFileArg> ingest;
-  for (auto& [family, files] : write_projection_files(database, ledger, staging.path())) {
-    // RocksDB refuses an empty file; a family with no rows (no deleted customers) gets none.
-    if (files.empty()) continue;
-    rocksdb::IngestExternalFileArg arg;
-    arg.column_family = database.family(family);
-    arg.external_files = std::move(files);
-    // Hard links from the staging directory, which is on the same file system.
-    arg.options.move_files = true;
-    // The files stay as written: the MANIFEST records their sequence number, which only a
-    // downgrade to a RocksDB old enough to look for it inside the file would need there.
-    arg.options.write_global_seqno = false;
-    ingest.push_back(std::move(arg));
-  }
-
-  // Ingesting cannot delete, and a deletion is not part of an ingest: the marker, written with
-  // the deletion, makes the next open for writing run the rebuild again if this one is cut off
-  // between here and the last batch.
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  rocksdb::WriteBatch remove;
-  eventstore::Database::check(remove.Put(database.family(Family::kMeta), kRebuildMarkerKey, {}), "adding to batch");
-  const std::string lowest(8, '\0'), highest(16, '\xff');
-  for (auto family : kProjectionFamilies) {
-    eventstore::Database::check(remove.DeleteRange(database.family(family), lowest, highest), "adding to batch");
-  }
-  eventstore::Database::check(database.db().Write(sync, &remove), "removing the old projections");
-
-  // One call: RocksDB records the files of every family in the MANIFEST atomically.
-  if (!ingest.empty()) eventstore::Database::check(database.db().IngestExternalFiles(ingest), "loading the rebuilt projections");
-
-  rocksdb::WriteBatch finish;
-  store_next_customer_id(database, finish, ledger.next_id);
-  record_free_number_layout(database, finish);
-  eventstore::Database::check(finish.Delete(database.family(Family::kMeta), kRebuildMarkerKey), "adding to batch");
-  eventstore::Database::check(database.db().Write(sync, &finish), "finishing the rebuilt projections");
-  return ledger.entries;
-}
-
-bool rebuild_interrupted(const eventstore::Reader& reader) {
-  return reader.get(Family::kMeta, kRebuildMarkerKey).has_value();
-}
-
-bool finish_interrupted_rebuild(eventstore::Database& database) {
-  if (rebuild_interrupted(eventstore::DatabaseReader(database))) {
-    rebuild_projections(database);
-    return true;
-  }
-  // Cut off while writing its files, before it changed anything: only the files remain, and
-  // the erasure pass counts any file in a subdirectory as one that may hold purged bytes.
-  StagingDirectory::remove(database.dir() / kStagingDirectory);
-  return false;
 }
 
 }  // namespace ledger::projections

@@ -1,5 +1,5 @@
-// verify_ledger (declared in projections/replay.h): the log's own consistency, every purge
-// receipt against what the log says of its customers, and every stored row against the log.
+#include "projections/verify.h"
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -8,12 +8,13 @@
 #include <variant>
 
 #include "domain/events.h"
+#include "domain/stored_event.h"
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "projections/free_numbers.h"
 #include "projections/projection_rows.h"
 #include "projections/projector.h"
-#include "projections/queries.h"
+#include "projections/rebuild.h"
 #include "projections/replay.h"
 
 namespace ledger::projections {
@@ -87,24 +88,22 @@ class FamilyComparison {
 
 
 // What the log says of one customer so far: from the envelopes, which stubs keep and the chain
-// protects, so it holds for purged customers too.
+// protects, so it holds for purged customers too. And its key, once read.
 struct CustomerTrace {
+  enum class Key : std::uint8_t { kUnread, kPresent, kAbsent };
   std::uint64_t number = 0;     // 0 until an entry names it
+  std::uint64_t purged_by = 0;  // the purge that ended it; 0 while it exists
   std::uint32_t entries = 0;
   bool created = false;
-  std::uint64_t purged_by = 0;  // the purge that ended it; 0 while it exists
+  Key key_state = Key::kUnread;
+  eventstore::StreamKey key{};
 };
 
 // One unredacted entry written with a request key, for the `requests` check.
 struct RequestedEntry {
+  eventstore::Digest key{};  // its `requests` key
   std::uint64_t seq = 0;
   std::int64_t at_us = 0;
-};
-
-// The unredacted entries written with one request key, and whether `requests` holds its row.
-struct Requested {
-  std::vector<RequestedEntry> entries;  // in seq order
-  bool row_seen = false;
 };
 
 // The envelope facts of every entry that the `requests` check looks up by seq.
@@ -115,13 +114,63 @@ struct EntryFacts {
   std::uint64_t customer = 0;
 };
 
+std::string_view view_of(const eventstore::Digest& digest) { return eventstore::as_bytes(digest); }
+
+// The customers' keys through one iterator over `keys`, read in id order: customers are
+// created, and so first need their key, in id order. A lookup per customer cost a RocksDB
+// Get each. Gives what eventstore::stream_key gives.
+class KeyCursor {
+ public:
+  explicit KeyCursor(const eventstore::Reader& reader) : reader_(reader) {}
+
+  // Throws CorruptionError when the key is not 32 bytes, StorageError when reading fails.
+  std::optional<eventstore::StreamKey> find(std::uint64_t customer) {
+    // Behind the cursor (a log whose creates are out of id order): a lookup of its own.
+    if (customer < passed_) return eventstore::stream_key(reader_, customer);
+    const auto target = eventstore::u64_key(customer);
+    if (!it_) {
+      it_ = reader_.scan(eventstore::Family::kKeys);
+      it_->Seek(target);
+    } else {
+      // Usually the very next row; a seek when it is further on.
+      for (int steps = 0; it_->Valid() && below(target); ++steps) {
+        if (steps == 8) {
+          it_->Seek(target);
+          break;
+        }
+        it_->Next();
+      }
+    }
+    passed_ = customer;
+    if (!it_->Valid()) {
+      eventstore::Database::check(it_->status(), "reading keys");
+      return std::nullopt;
+    }
+    if (it_->key() != rocksdb::Slice(target)) return std::nullopt;
+    eventstore::StreamKey key;
+    if (!eventstore::digest_from(std::string_view(it_->value().data(), it_->value().size()), key)) {
+      throw eventstore::CorruptionError("the key of stream " + std::to_string(customer) + " is corrupt");
+    }
+    return key;
+  }
+
+ private:
+  bool below(const std::string& target) const { return it_->key().compare(rocksdb::Slice(target)) < 0; }
+
+  const eventstore::Reader& reader_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::uint64_t passed_ = 0;  // every key below this customer's is behind the cursor
+};
+
+// Checks the log entry by entry and folds each entry that passes into `ledger`, so that the
+// log is read once.
 class LogCheck {
  public:
-  LogCheck(const eventstore::Reader& reader, const VerifyOptions& options, VerifyReport& report)
-      : reader_(reader), options_(options), report_(report) {}
+  LogCheck(const eventstore::Reader& reader, const VerifyOptions& options, VerifyReport& report, ReplayedLedger& ledger)
+      : reader_(reader), options_(options), report_(report), ledger_(ledger), keys_(reader) {}
 
   // Checks one entry; false and problem() set at the first that fails.
-  bool entry(const eventstore::Envelope& e) {
+  bool entry(const eventstore::EnvelopeView& e) {
     if (e.seq != expected_seq_) {
       bad_seq_ = expected_seq_;
       problem_ = "entry " + std::to_string(expected_seq_) + " is missing (the next entry is " + std::to_string(e.seq) + ")";
@@ -129,7 +178,9 @@ class LogCheck {
     }
     ++expected_seq_;
     ++report_.entries;
-    if (eventstore::chain_link(chain_, e) != e.chain) return bad(e, "the chain does not link to the previous entry");
+    if (hash_.chain_link(chain_, e.seq, e.at_us, e.kind, e.customer, e.actor, e.digest, e.number) != e.chain) {
+      return bad(e, "the chain does not link to the previous entry");
+    }
     chain_ = e.chain;
     facts_.push_back({e.kind, e.redacted(), actor_index(e.actor), e.customer});
     if (e.customer == 0) return purge(e);
@@ -140,6 +191,9 @@ class LogCheck {
   std::uint64_t bad_seq() const { return bad_seq_; }
   std::uint64_t next_seq() const { return expected_seq_; }
   const eventstore::Digest& chain() const { return chain_; }
+  // The fold's first problem, after which it folded nothing more; empty when none. Reported
+  // after the log's own checks, as when the fold was a pass of its own after them.
+  const std::string& fold_problem() const { return fold_problem_; }
 
   // The stub evidence against every receipt: counts and Merkle roots.
   std::string receipts_against_stubs(std::uint64_t& bad_seq);
@@ -149,21 +203,41 @@ class LogCheck {
   std::string requests(std::uint64_t& bad_seq);
 
  private:
-  bool bad(const eventstore::Envelope& e, std::string why) {
+  bool bad(const eventstore::EnvelopeView& e, std::string why) {
     bad_seq_ = e.seq;
     problem_ = "entry " + std::to_string(e.seq) + ": " + std::move(why);
     return false;
   }
 
-  std::uint32_t actor_index(const std::string& actor) {
-    return actors_.try_emplace(actor, static_cast<std::uint32_t>(actors_.size())).first->second;
+  std::uint32_t actor_index(std::string_view actor) {
+    // Runs of entries by one actor are the rule: the last one is compared before the table.
+    if (!actors_.empty() && actor == last_actor_->first) return last_actor_->second;
+    last_actor_ = actors_.try_emplace(std::string(actor), static_cast<std::uint32_t>(actors_.size())).first;
+    return last_actor_->second;
   }
 
-  bool purge(const eventstore::Envelope& e) {
+  void fold(const eventstore::EnvelopeView& e, const domain::StoredEvent* event = nullptr) {
+    if (!fold_problem_.empty()) return;
+    try {
+      if (event) {
+        fold_entry(ledger_, e, *event);
+      } else {
+        fold_entry(ledger_, e);
+      }
+    } catch (const eventstore::CorruptionError& error) {
+      fold_problem_ = error.what();
+    }
+  }
+
+  void remember_request(const eventstore::EnvelopeView& e) {
+    if (!e.request.empty()) requested_.push_back({eventstore::request_row_key(hash_, e.actor, e.request), e.seq, e.at_us});
+  }
+
+  bool purge(const eventstore::EnvelopeView& e) {
     if (e.kind != kPurgedKind) return bad(e, "it belongs to no customer but is not a purge");
     if (e.redacted()) return bad(e, "a purge receipt is never redacted, but this one is a stub");
     if (e.number != 0) return bad(e, "a purge belongs to no customer but carries a customer number");
-    if (eventstore::sha256(e.payload) != e.digest) return bad(e, "the purge receipt does not match its digest");
+    if (hash_.of(e.payload) != e.digest) return bad(e, "the purge receipt does not match its digest");
     auto event = domain::decode_event(e.payload);
     if (!event || !std::holds_alternative<domain::CustomersPurged>(*event)) return bad(e, "the purge receipt cannot be read");
     auto& receipt = std::get<domain::CustomersPurged>(*event);
@@ -201,23 +275,24 @@ class LogCheck {
     }
     deleted_.clear();
     receipts_.emplace(e.seq, std::move(receipt));
-    if (!e.request.empty()) requested_[eventstore::request_row_key(e.actor, e.request)].entries.push_back({e.seq, e.at_us});
+    remember_request(e);
+    fold(e);
     return true;
   }
 
-  bool customer_entry(const eventstore::Envelope& e) {
+  bool customer_entry(const eventstore::EnvelopeView& e) {
     if (e.kind == kPurgedKind) return bad(e, "a purge receipt names a customer of its own");
     // Ids are handed out from 1, one per create: the n-th entry names an id of at most n.
     if (e.customer > report_.entries) return bad(e, "it names customer id " + std::to_string(e.customer) + ", more than the entries up to it could create");
     if (e.customer >= traces_.size()) traces_.resize(e.customer + 1);
     auto& trace = traces_[e.customer];
-    const auto id = std::to_string(e.customer);
-    if (trace.purged_by != 0) return bad(e, "customer id " + id + " was purged by entry " + std::to_string(trace.purged_by) + "; nothing of it may follow");
+    auto id = [&e] { return std::to_string(e.customer); };
+    if (trace.purged_by != 0) return bad(e, "customer id " + id() + " was purged by entry " + std::to_string(trace.purged_by) + "; nothing of it may follow");
     if (e.kind == kCreatedKind) {
-      if (trace.created) return bad(e, "customer id " + id + " is created a second time");
+      if (trace.created) return bad(e, "customer id " + id() + " is created a second time");
       trace.created = true;
     } else if (!trace.created) {
-      return bad(e, "an entry of customer id " + id + " comes before its creation");
+      return bad(e, "an entry of customer id " + id() + " comes before its creation");
     }
     if (e.kind == kDeletedKind) {
       deleted_.insert(e.customer);
@@ -233,7 +308,7 @@ class LogCheck {
     if (e.number != 0) {
       numbered_ = true;
       if (trace.number != 0 && trace.number != e.number) {
-        return bad(e, "it carries number " + std::to_string(e.number) + ", but customer id " + id + "'s entries carry " +
+        return bad(e, "it carries number " + std::to_string(e.number) + ", but customer id " + id() + "'s entries carry " +
                           std::to_string(trace.number));
       }
       trace.number = e.number;
@@ -244,28 +319,49 @@ class LogCheck {
       if (!e.payload.empty()) return bad(e, "redacted but still holds a payload");
       if (e.redacted_by <= e.seq) return bad(e, "it names entry " + std::to_string(e.redacted_by) + " as its purge, which comes before it");
       stubs_[e.redacted_by][e.customer].push_back(e.digest);
+      fold(e);
       return true;
     }
     if (options_.digests) {
-      auto found = keys_.find(e.customer);
-      if (found == keys_.end()) found = keys_.emplace(e.customer, eventstore::stream_key(reader_, e.customer)).first;
-      if (!found->second) return bad(e, "its customer's key is gone but the entry was not redacted");
-      if (eventstore::hmac_sha256(*found->second, e.payload) != e.digest) return bad(e, "the payload does not match its digest");
+      if (trace.key_state == CustomerTrace::Key::kUnread) {
+        auto key = keys_.find(e.customer);
+        trace.key_state = key ? CustomerTrace::Key::kPresent : CustomerTrace::Key::kAbsent;
+        if (key) trace.key = *key;
+      }
+      if (trace.key_state == CustomerTrace::Key::kAbsent) return bad(e, "its customer's key is gone but the entry was not redacted");
+      if (hash_.hmac(trace.key, e.payload) != e.digest) return bad(e, "the payload does not match its digest");
     }
-    auto event = domain::decode_event(e.payload);
-    if (!event) return bad(e, "the payload cannot be read: " + event.error());
-    if (static_cast<std::uint16_t>(domain::kind_of(*event)) != e.kind || domain::customer_of(*event) != e.customer) {
+    // The payload is read in place, checked as decode_event would check it, then folded.
+    std::string unreadable;
+    try {
+      return domain::read_stored_event(e.payload, [&](const domain::StoredEvent& event) {
+        if (auto error = event.decode_error()) {
+          unreadable = std::move(*error);
+          return false;
+        }
+        return payload(e, trace, event);
+      });
+    } catch (const domain::MessageError& error) {
+      unreadable = std::string("event: ") + error.what();
+    }
+    return bad(e, "the payload cannot be read: " + unreadable);
+  }
+
+  // An unredacted customer entry's payload, readable, against its envelope and customer.
+  bool payload(const eventstore::EnvelopeView& e, CustomerTrace& trace, const domain::StoredEvent& event) {
+    if (static_cast<std::uint16_t>(event.kind()) != e.kind || event.customer() != e.customer) {
       return bad(e, "the envelope's kind or customer differs from its payload");
     }
-    const auto number = domain::number_of(*event);
+    const auto number = event.number();
     if (e.number != 0 && e.number != number) return bad(e, "the envelope's number differs from its payload");
     if (trace.number != 0 && trace.number != number) {
-      return bad(e, "its payload names number " + std::to_string(number) + ", but customer id " + id + "'s entries carry " +
-                        std::to_string(trace.number));
+      return bad(e, "its payload names number " + std::to_string(number) + ", but customer id " + std::to_string(e.customer) +
+                        "'s entries carry " + std::to_string(trace.number));
     }
     trace.number = number;
     streams_.emplace_back(e.customer, e.seq);
-    if (!e.request.empty()) requested_[eventstore::request_row_key(e.actor, e.request)].entries.push_back({e.seq, e.at_us});
+    remember_request(e);
+    fold(e, &event);
     return true;
   }
 
@@ -287,6 +383,10 @@ class LogCheck {
   const eventstore::Reader& reader_;
   const VerifyOptions& options_;
   VerifyReport& report_;
+  ReplayedLedger& ledger_;
+  std::string fold_problem_;
+  eventstore::Sha256 hash_;
+  KeyCursor keys_;
   std::uint64_t expected_seq_ = 1;
   eventstore::Digest chain_{};
   std::string problem_;
@@ -295,13 +395,13 @@ class LogCheck {
   std::vector<CustomerTrace> traces_;  // by customer id
   std::set<domain::CustomerId> deleted_;  // deleted now, not yet purged
   bool numbered_ = false;
-  std::map<domain::CustomerId, std::optional<eventstore::StreamKey>> keys_;
   // Stubs by the purge that made them, then by customer: the receipts' evidence.
   std::map<std::uint64_t, std::map<domain::CustomerId, std::vector<eventstore::Digest>>> stubs_;
   std::map<std::uint64_t, domain::CustomersPurged> receipts_;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> streams_;  // (customer, seq), in seq order
-  std::unordered_map<std::string, Requested> requested_;  // by `requests` key
+  std::vector<RequestedEntry> requested_;  // in seq order until requests() sorts them by key
   std::unordered_map<std::string, std::uint32_t> actors_;
+  std::unordered_map<std::string, std::uint32_t>::const_iterator last_actor_;
   std::vector<EntryFacts> facts_;  // by seq - 1
 };
 
@@ -348,7 +448,12 @@ std::string LogCheck::streams() const {
   auto expected = streams_;
   std::sort(expected.begin(), expected.end());
   FamilyComparison comparison(reader_, Family::kStreams);
-  for (const auto& [customer, seq] : expected) comparison.expect(eventstore::u64_pair_key(customer, seq), {});
+  char key[16];
+  for (const auto& [customer, seq] : expected) {
+    eventstore::store_u64(key, customer);
+    eventstore::store_u64(key + 8, seq);
+    comparison.expect({key, sizeof key}, {});
+  }
   return comparison.finish();
 }
 
@@ -356,25 +461,38 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
   auto row_name = [](std::string_view key) {
     return "requests row " + eventstore::to_hex(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
   };
+  // By key, each key's entries still in seq order: the rows arrive in key order, so each row
+  // finds its entries by walking forward.
+  std::stable_sort(requested_.begin(), requested_.end(),
+                   [](const RequestedEntry& a, const RequestedEntry& b) { return a.key < b.key; });
+  auto same_key_end = [&](std::size_t begin) {
+    auto end = begin;
+    while (end < requested_.size() && requested_[end].key == requested_[begin].key) ++end;
+    return end;
+  };
+  std::vector<bool> row_seen(requested_.size());  // at the first entry of each key
+  std::size_t next = 0;
   auto it = reader_.scan(Family::kRequests);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string key(it->key().data(), it->key().size());
+    const std::string_view key(it->key().data(), it->key().size());
     ++report_.requests;
     auto remembered = options_.read_remembered(std::string_view(it->value().data(), it->value().size()));
     if (!remembered) return row_name(key) + " is not a remembered outcome";
-    auto found = requested_.find(key);
-    if (found != requested_.end()) found->second.row_seen = true;
+    while (next < requested_.size() && view_of(requested_[next].key) < key) ++next;
+    const auto begin = next;
+    const auto end = next < requested_.size() && view_of(requested_[next].key) == key ? same_key_end(next) : next;
+    if (begin != end) row_seen[begin] = true;
     if (remembered->seqs.empty()) {
-      if (found != requested_.end()) {
-        bad_seq = found->second.entries.front().seq;
+      if (begin != end) {
+        bad_seq = requested_[begin].seq;
         return row_name(key) + " answers that nothing changed, but its request key wrote entry " + std::to_string(bad_seq);
       }
       continue;
     }
     std::vector<std::uint64_t> numbers;
     for (auto seq : remembered->seqs) {
-      const bool carries = found != requested_.end() &&
-                           std::any_of(found->second.entries.begin(), found->second.entries.end(),
+      const bool carries = std::any_of(requested_.begin() + static_cast<std::ptrdiff_t>(begin),
+                                       requested_.begin() + static_cast<std::ptrdiff_t>(end),
                                        [&](const RequestedEntry& r) { return r.seq == seq; });
       if (!carries) {
         bad_seq = seq;
@@ -408,16 +526,16 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
   // purge removed the row with the other entries of its command.
   const auto retention_us = static_cast<std::int64_t>(reader_.database().options().request_retention_seconds) * 1'000'000;
   const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  for (const auto& [key, requested] : requested_) {
-    if (requested.row_seen) continue;
+  for (std::size_t begin = 0, end = 0; begin < requested_.size(); begin = end) {
+    end = same_key_end(begin);
+    if (row_seen[begin]) continue;
     // The entries of the last command written with this key: one consecutive run.
-    const auto& entries = requested.entries;
-    const auto& last = entries.back();
+    const auto& last = requested_[end - 1];
     auto first_seq = last.seq;
-    for (auto r = entries.rbegin() + 1; r != entries.rend() && r->seq + 1 == first_seq; ++r) first_seq = r->seq;
+    for (auto i = end - 1; i > begin && requested_[i - 1].seq + 1 == first_seq; --i) first_seq = requested_[i - 1].seq;
     if (last.at_us + retention_us <= now_us || row_removed_by_purge(first_seq, last.seq)) continue;
     bad_seq = first_seq;
-    return "the requests row of entry " + std::to_string(bad_seq) + " (" + row_name(key) + ") is missing";
+    return "the requests row of entry " + std::to_string(bad_seq) + " (" + row_name(view_of(last.key)) + ") is missing";
   }
   bad_seq = 0;
   return {};
@@ -436,9 +554,10 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
     return report;
   };
 
-  LogCheck log(reader, options, report);
+  ReplayedLedger ledger;
+  LogCheck log(reader, options, report, ledger);
   try {
-    eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) { return log.entry(e); });
+    eventstore::scan_entry_views(reader, 1, [&](const eventstore::EnvelopeView& e) { return log.entry(e); });
   } catch (const eventstore::CorruptionError& error) {
     return fail(log.next_seq(), error.what());
   }
@@ -449,13 +568,7 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   }
   std::uint64_t bad_seq = 0;
   if (auto problem = log.receipts_against_stubs(bad_seq); !problem.empty()) return fail(bad_seq, problem);
-
-  ReplayedLedger ledger;
-  try {
-    ledger = replay_log(reader);
-  } catch (const eventstore::CorruptionError& error) {
-    return fail(0, error.what());
-  }
+  if (!log.fold_problem().empty()) return fail(0, log.fold_problem());
   report.customers = ledger.customers.size();
   if (rebuild_interrupted(reader)) {
     return fail(0, "a projection rebuild was cut off before it finished; ledgerd or `ledger-admin rebuild` completes it");

@@ -11,7 +11,7 @@
 #include "erasure/independent_scan.h"
 #include "erasure/marked_ledger.h"
 #include "eventstore/pending_erasure.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "server/crash_injection.h"
 #include "support/temp_dir.h"
 

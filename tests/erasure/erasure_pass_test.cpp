@@ -17,7 +17,7 @@
 #include "eventstore/erasure_pass.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/probe_matcher.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;

@@ -48,6 +48,58 @@ TEST_CASE("envelopes round-trip and corrupt bytes are an error naming the seq", 
   }
 }
 
+TEST_CASE("an envelope read in place holds what decode_envelope gives, aligned or not", "[eventstore]") {
+  Envelope e;
+  e.seq = 42;
+  e.at_us = 1'700'000'000'000'000;
+  e.actor = "clerk-1";
+  e.request = "req";
+  e.customer = 7;
+  e.kind = 2;
+  e.payload = std::string(40, 'p');
+  e.digest = sha256("x");
+  e.chain = sha256("y");
+  e.number = 9;
+  const auto bytes = encode_envelope(e);
+  EnvelopeDecoder decoder;
+  const auto& aligned = decoder.decode(bytes, 42);
+  CHECK(aligned.copy() == e);
+  // Read where it lies: the strings view the bytes given.
+  CHECK(aligned.payload.data() >= bytes.data());
+  CHECK(aligned.payload.data() < bytes.data() + bytes.size());
+  for (std::size_t offset = 1; offset < 8; ++offset) {
+    CAPTURE(offset);
+    const std::string shifted = std::string(offset, ' ') + bytes;
+    const auto& view = decoder.decode(std::string_view(shifted).substr(offset), 42);
+    CHECK(view.copy() == e);
+    // Copied to a word-aligned buffer, so that an event payload can be read in place.
+    CHECK(reinterpret_cast<std::uintptr_t>(view.payload.data()) % 8 == 0);
+    CHECK(chain_link(sha256("z"), view) == chain_link(sha256("z"), e));
+  }
+  CHECK_THROWS_WITH(decoder.decode(bytes, 43), Catch::Contains("log entry 43"));
+  CHECK_THROWS_AS(decoder.decode(bytes.substr(0, bytes.size() - 8), 42), CorruptionError);
+}
+
+TEST_CASE("a reused SHA-256 context gives what the one-shot hashes give", "[eventstore]") {
+  Sha256 hash;
+  StreamKey key;
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i * 13 + 5);
+  for (const std::string& input : {std::string(), std::string("p"), std::string(63, 'a'), std::string(64, 'b'),
+                                  std::string(1000, 'c')}) {
+    CAPTURE(input.size());
+    CHECK(hash.of(input) == sha256(input));
+    CHECK(hash.hmac(key, input) == hmac_sha256(key, input));
+    CHECK(hash.chain_link(sha256("prev"), 5, -7, 2, 9, input, sha256("d")) ==
+          chain_link(sha256("prev"), 5, -7, 2, 9, input, sha256("d")));
+    CHECK(hash.chain_link(sha256("prev"), 5, 7, 2, 9, input, sha256("d"), 123) ==
+          chain_link(sha256("prev"), 5, 7, 2, 9, input, sha256("d"), 123));
+    CHECK(as_bytes(request_row_key(hash, "clerk", input)) == request_row_key("clerk", input));
+  }
+  hash.add("ab");
+  hash.add("c");
+  CHECK(hash.finish() == sha256("abc"));
+}
+
 TEST_CASE("appended entries chain to each other and survive a reopen", "[eventstore]") {
   ledger::testing::TempDir dir;
   LogHead head;

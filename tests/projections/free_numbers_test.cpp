@@ -10,7 +10,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/reader.h"
 #include "projections/free_numbers.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;

@@ -14,8 +14,10 @@
 #include "eventstore/event_log.h"
 #include "projections/projection_rows.h"
 #include "projections/projector.h"
+#include "projections/rebuild.h"
 #include "projections/replay.h"
 #include "projections/search_index.h"
+#include "projections/verify.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;

@@ -16,7 +16,7 @@
 #include "eventstore/database.h"
 #include "eventstore/reader.h"
 #include "net/ledgerd_process.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "reliability/ledger_calls.h"
 #include "support/temp_dir.h"
 

@@ -18,7 +18,7 @@
 #include "eventstore/reader.h"
 #include "server/wire_fields.h"
 #include "net/ledgerd_process.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "reliability/ledger_calls.h"
 #include "support/temp_dir.h"
 

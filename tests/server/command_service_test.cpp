@@ -12,8 +12,8 @@
 #include "eventstore/pending_erasure.h"
 #include "eventstore/sorted_batch.h"
 #include "projections/projector.h"
+#include "projections/verify.h"
 #include "server/group_batch.h"
-#include "projections/replay.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;

@@ -10,7 +10,7 @@
 #include <rocksdb/db.h>
 
 #include "projections/queries.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;

@@ -8,7 +8,7 @@
 
 #include "eventstore/event_log.h"
 #include "net/ledgerd_process.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "support/ledger_fixture.h"
 #include "tools/audit/log_mirror.h"
 #include "tools/common/log_json.h"

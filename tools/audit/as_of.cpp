@@ -1,7 +1,9 @@
 #include "tools/audit/as_of.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <utility>
 #include <variant>
 
 #include <fmt/format.h>
@@ -15,67 +17,110 @@
 namespace ledger::tools {
 namespace {
 
-// The number a purge freed for `id`, from its receipt; 0 when the receipt does not name it.
-domain::CustomerNumber number_in_receipt(const eventstore::Reader& reader, std::uint64_t purge_seq, domain::CustomerId id) {
-  auto purge = eventstore::read_entry(reader, purge_seq);
-  if (!purge || purge->redacted()) return 0;
-  auto event = projections::decode_payload(*purge);
-  auto* receipt = std::get_if<domain::CustomersPurged>(&event);
-  if (!receipt) return 0;
-  for (std::size_t i = 0; i < receipt->ids.size() && i < receipt->numbers.size(); ++i) {
-    if (receipt->ids[i] == id) return receipt->numbers[i];
+using domain::CustomerStatus;
+
+// The numbers the purges freed, from their receipts, each receipt read once.
+class ReceiptNumbers {
+ public:
+  explicit ReceiptNumbers(const eventstore::Reader& reader) : reader_(reader) {}
+
+  // The number purge `purge_seq` freed for `id`; 0 when its receipt does not name it.
+  domain::CustomerNumber of(std::uint64_t purge_seq, domain::CustomerId id) {
+    auto found = receipts_.find(purge_seq);
+    if (found == receipts_.end()) found = receipts_.emplace(purge_seq, read(purge_seq)).first;
+    const auto& receipt = found->second;
+    for (std::size_t i = 0; i < receipt.ids.size() && i < receipt.numbers.size(); ++i) {
+      if (receipt.ids[i] == id) return receipt.numbers[i];
+    }
+    return 0;
   }
-  return 0;
+
+ private:
+  domain::CustomersPurged read(std::uint64_t purge_seq) const {
+    auto purge = eventstore::read_entry(reader_, purge_seq);
+    if (!purge || purge->redacted()) return {};
+    auto event = projections::decode_payload(*purge);
+    auto* receipt = std::get_if<domain::CustomersPurged>(&event);
+    return receipt ? std::move(*receipt) : domain::CustomersPurged{};
+  }
+
+  const eventstore::Reader& reader_;
+  std::map<std::uint64_t, domain::CustomersPurged> receipts_;
+};
+
+// The lists after the entries `included` accepts, in one pass over the log that stops at the
+// first entry it refuses. Stubs of purges after `erased_after` are listed as erased; 0: after
+// the last entry included.
+LedgerAsOf lists_after(const eventstore::Reader& reader, const std::function<bool(const eventstore::EnvelopeView&)>& included,
+                       std::uint64_t erased_after) {
+  LedgerAsOf out;
+  struct Erased {
+    CustomerStatus status = CustomerStatus::kActive;
+    std::uint64_t erased_by = 0;
+  };
+  std::map<domain::CustomerId, Erased> erased;
+  projections::ReplayedLedger replayed;
+  eventstore::scan_entry_views(reader, 1, [&](const eventstore::EnvelopeView& e) {
+    if (!included(e)) return false;
+    out.seq = e.seq;
+    out.at_us = e.at_us;
+    // A customer's stubs all name the one purge that erased it; whether that came after the
+    // last entry included is known once the scan ends.
+    if (e.redacted()) {
+      auto& state = erased[e.customer];
+      state.erased_by = e.redacted_by;
+      if (e.kind == static_cast<std::uint16_t>(domain::EventKind::kDeleted)) state.status = CustomerStatus::kDeleted;
+      if (e.kind == static_cast<std::uint16_t>(domain::EventKind::kUndeleted)) state.status = CustomerStatus::kActive;
+    }
+    projections::fold_entry(replayed, e);
+    return true;
+  });
+  if (erased_after == 0) erased_after = out.seq;
+  // Every customer listed, sorted by number, then each moved once into a list of the right
+  // size: sorting the lists themselves, or letting them grow, would move whole customers
+  // again and again.
+  struct Listed {
+    domain::CustomerNumber number = 0;
+    domain::CustomerId id = 0;
+    std::uint64_t erased_by = 0;
+    CustomerStatus status = CustomerStatus::kActive;
+  };
+  std::vector<Listed> order;
+  order.reserve(replayed.customers.size());
+  for (const auto& [id, customer] : replayed.customers) order.push_back({customer.number, id, 0, customer.status});
+  ReceiptNumbers numbers(reader);
+  for (const auto& [id, state] : erased) {
+    // A stub of a purge that had not happened yet: the customer existed then.
+    if (state.erased_by > erased_after) order.push_back({numbers.of(state.erased_by, id), id, state.erased_by, state.status});
+  }
+  std::stable_sort(order.begin(), order.end(), [](const Listed& a, const Listed& b) { return a.number < b.number; });
+  const auto active = std::count_if(order.begin(), order.end(), [](const Listed& l) { return l.status == CustomerStatus::kActive; });
+  out.active.reserve(active);
+  out.deleted.reserve(order.size() - active);
+  for (const auto& listed : order) {
+    auto& list = listed.status == CustomerStatus::kActive ? out.active : out.deleted;
+    if (listed.erased_by == 0) {
+      list.push_back({std::move(*replayed.customers.find(listed.id)), 0});
+    } else {
+      domain::Customer customer;
+      customer.id = listed.id;
+      customer.status = listed.status;
+      customer.number = listed.number;
+      list.push_back({std::move(customer), listed.erased_by});
+    }
+  }
+  return out;
 }
 
 }  // namespace
 
 LedgerAsOf ledger_as_of_seq(const eventstore::Reader& reader, std::uint64_t until) {
-  LedgerAsOf out;
-  if (until == 0) return out;
-  struct Erased {
-    domain::CustomerStatus status = domain::CustomerStatus::kActive;
-    std::uint64_t erased_by = 0;
-  };
-  std::map<domain::CustomerId, Erased> erased;
-  eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
-    if (e.seq > until) return false;
-    out.seq = e.seq;
-    out.at_us = e.at_us;
-    // A stub of a purge that had not happened yet at `until`: the customer existed then.
-    if (e.redacted() && e.redacted_by > until) {
-      auto& state = erased[e.customer];
-      state.erased_by = e.redacted_by;
-      if (e.kind == static_cast<std::uint16_t>(domain::EventKind::kDeleted)) state.status = domain::CustomerStatus::kDeleted;
-      if (e.kind == static_cast<std::uint16_t>(domain::EventKind::kUndeleted)) state.status = domain::CustomerStatus::kActive;
-    }
-    return true;
-  });
-  const auto replayed = projections::replay_log(reader, out.seq);
-  for (const auto& [id, customer] : replayed.customers) {
-    (customer.status == domain::CustomerStatus::kActive ? out.active : out.deleted).push_back({customer, 0});
-  }
-  for (const auto& [id, state] : erased) {
-    domain::Customer customer;
-    customer.id = id;
-    customer.status = state.status;
-    customer.number = number_in_receipt(reader, state.erased_by, id);
-    (state.status == domain::CustomerStatus::kActive ? out.active : out.deleted).push_back({customer, state.erased_by});
-  }
-  auto by_number = [](const ListedCustomer& a, const ListedCustomer& b) { return a.customer.number < b.customer.number; };
-  std::sort(out.active.begin(), out.active.end(), by_number);
-  std::sort(out.deleted.begin(), out.deleted.end(), by_number);
-  return out;
+  if (until == 0) return {};
+  return lists_after(reader, [until](const eventstore::EnvelopeView& e) { return e.seq <= until; }, until);
 }
 
 LedgerAsOf ledger_as_of_time(const eventstore::Reader& reader, std::int64_t at_us) {
-  std::uint64_t until = 0;
-  eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
-    if (e.at_us > at_us) return false;
-    until = e.seq;
-    return true;
-  });
-  return ledger_as_of_seq(reader, until);
+  return lists_after(reader, [at_us](const eventstore::EnvelopeView& e) { return e.at_us <= at_us; }, 0);
 }
 
 boost::json::object as_of_json(const LedgerAsOf& ledger) {

@@ -25,7 +25,7 @@
 #include "eventstore/event_log.h"
 #include "eventstore/pending_erasure.h"
 #include "projections/queries.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "server/outcome.h"
 #include "tools/audit/as_of.h"
 #include "tools/audit/history.h"

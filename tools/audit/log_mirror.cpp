@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "domain/events.h"
-#include "projections/replay.h"
+#include "projections/rebuild.h"
 #include "tools/common/data_dir.h"
 #include "tools/common/progress.h"
 

@@ -10,7 +10,7 @@
 #include "domain/events.h"
 #include "eventstore/event_log.h"
 #include "projections/queries.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "tools/common/data_dir.h"
 #include "tools/common/log_json.h"
 

@@ -13,7 +13,7 @@
 
 #include "eventstore/crypto.h"
 #include "eventstore/reader.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 
 namespace ledger::tools {
 

@@ -8,7 +8,7 @@
 
 #include "eventstore/database.h"
 #include "eventstore/reader.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "server/outcome.h"
 #include "tools/audit/as_of.h"
 #include "tools/bench/ledger_fill.h"

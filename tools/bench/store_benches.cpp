@@ -10,6 +10,7 @@
 
 #include "eventstore/database.h"
 #include "eventstore/reader.h"
+#include "projections/rebuild.h"
 #include "projections/replay.h"
 #include "tools/bench/ledger_fill.h"
 #include "tools/bench/ledgerd_process.h"
