@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <future>
 
+#include <time.h>
+
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +17,16 @@
 #include "server/group_batch.h"
 
 namespace ledger::server {
+namespace {
+
+// CPU time of the calling thread, ns.
+std::uint64_t thread_cpu_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+}  // namespace
 
 CommandService::CommandService(eventstore::Database& database, CommandServiceOptions options)
     : database_(database),
@@ -146,10 +158,13 @@ rocksdb::Status CommandService::write_in_key_order(const rocksdb::WriteOptions& 
 }
 
 void CommandService::write_group(std::vector<Pending>& group) {
+  const auto started = thread_cpu_ns();
   GroupBatch batch(database_, head_, next_id_, last_at_us_);
   std::vector<Outcome> outcomes;
   outcomes.reserve(group.size());
   for (auto& pending : group) outcomes.push_back(batch.add(pending.command, pending.context));
+  const auto decided = thread_cpu_ns();
+  decide_cpu_ns_.fetch_add(decided - started, std::memory_order_relaxed);
 
   if (!batch.empty()) {
     rocksdb::WriteOptions sync;
@@ -188,6 +203,7 @@ void CommandService::write_group(std::vector<Pending>& group) {
   }
   commands_.fetch_add(group.size(), std::memory_order_relaxed);
   for (std::size_t i = 0; i < group.size(); ++i) group[i].done(std::move(outcomes[i]));
+  write_cpu_ns_.fetch_add(thread_cpu_ns() - decided, std::memory_order_relaxed);
 }
 
 std::optional<domain::Customer> CommandService::customer(domain::CustomerNumber number) const {
@@ -214,7 +230,8 @@ std::optional<std::string> CommandService::erasure_report(std::uint64_t purge_se
 }
 
 WriterStats CommandService::stats() const {
-  return {batches_.load(std::memory_order_relaxed), commands_.load(std::memory_order_relaxed)};
+  return {batches_.load(std::memory_order_relaxed), commands_.load(std::memory_order_relaxed),
+          decide_cpu_ns_.load(std::memory_order_relaxed), write_cpu_ns_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace ledger::server
