@@ -1,5 +1,6 @@
 // Hashes for tamper evidence (OpenSSL): SHA-256, HMAC-SHA256, the chain link, Merkle roots,
-// and random per-customer keys. Pure functions; thread-safe.
+// and random per-customer keys. Pure functions (each thread keeps its own OpenSSL contexts from
+// one call to the next); thread-safe. Throw std::runtime_error when OpenSSL fails.
 #pragma once
 
 #include <array>
