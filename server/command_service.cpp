@@ -10,11 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eventstore/sorted_batch.h"
-#include "projections/free_numbers.h"
-#include "projections/projector.h"
-#include "projections/replay.h"
 #include "server/erasure_worker.h"
-#include "server/group_batch.h"
 
 namespace ledger::server {
 namespace {
@@ -28,38 +24,15 @@ std::uint64_t thread_cpu_ns() {
 
 }  // namespace
 
-CommandService::CommandService(eventstore::Database& database, CommandServiceOptions options)
-    : database_(database),
-      options_(options),
-      crash_at_(crash_point_from_environment()),
-      search_(options_.search_hooks) {
-  // Before anything reads the projections: a cut-off rebuild left them partly removed (and,
-  // in an older directory, the free-number rows in a layout meta does not record yet).
-  if (projections::finish_interrupted_rebuild(database_)) {
-    spdlog::warn("a projection rebuild was cut off before it finished; ran it again from the log before serving");
-  }
-  eventstore::DatabaseReader reader(database_);
-  rocksdb::WriteBatch batch;
-  if (!projections::projections_initialized(reader)) {
-    projections::initialize_projections(reader, batch);
-  } else {
-    projections::upgrade_free_number_rows(reader, batch);
-  }
-  if (batch.Count() != 0) {
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    eventstore::Database::check(database_.db().Write(sync, &batch), "initializing the data directory");
-  }
-  // Start-up reads three rows; the projections are already persisted, nothing is replayed.
-  head_ = eventstore::load_head(reader);
-  next_id_ = projections::load_next_customer_id(reader);
-  if (auto last = eventstore::read_entry(reader, head_.next_seq - 1)) last_at_us_ = last->at_us;
+CommandService::CommandService(eventstore::Database& database, WriterState start, CommandServiceOptions options)
+    : database_(database), options_(std::move(options)), state_(std::move(start)), search_(options_.search_hooks) {}
 
+void CommandService::start() {
   ErasureWorkerOptions erasure;
   erasure.quiescence_timeout = options_.erasure_quiescence_timeout;
   erasure.on_stage = [this](eventstore::ErasureStage stage) {
     if (options_.erasure_stage_hook) options_.erasure_stage_hook(stage);
-    if (crash_stage(crash_at_) == stage) crash_now(crash_at_);
+    if (crash_stage(options_.crash_at) == stage) crash_now(options_.crash_at);
   };
   erasure_ = std::make_unique<ErasureWorker>(database_, std::move(erasure));
   // Changes committed while it loads are kept by the index and applied over what it read.
@@ -159,7 +132,7 @@ rocksdb::Status CommandService::write_in_key_order(const rocksdb::WriteOptions& 
 
 void CommandService::write_group(std::vector<Pending>& group) {
   const auto started = thread_cpu_ns();
-  GroupBatch batch(database_, head_, next_id_, last_at_us_);
+  GroupBatch batch(database_, state_);
   std::vector<Outcome> outcomes;
   outcomes.reserve(group.size());
   for (auto& pending : group) outcomes.push_back(batch.add(pending.command, pending.context));
@@ -174,21 +147,19 @@ void CommandService::write_group(std::vector<Pending>& group) {
     auto status = !space_error && space.available < options_.min_free_disk_bytes
                       ? rocksdb::Status::NoSpace("fewer than " + std::to_string(options_.min_free_disk_bytes >> 20) +
                                                  " MiB free on the ledger's disk; free space")
-                      : write_in_key_order(sync, *batch.batch());
+                      : write_in_key_order(sync, *batch.finish());
     if (status.ok()) {
-      head_ = batch.head();
-      next_id_ = batch.next_id();
-      last_at_us_ = batch.last_at_us();
+      state_ = batch.state();
       batches_.fetch_add(1, std::memory_order_relaxed);
       search_.apply(batch.changes());
       auto probes = batch.take_purge_probes();
-      if (!probes.empty() && crash_at_ == CrashPoint::kAfterPurgeBatch) crash_now(crash_at_);
+      if (!probes.empty() && options_.crash_at == CrashPoint::kAfterPurgeBatch) crash_now(options_.crash_at);
       for (auto& [purge_seq, purge_probes] : probes) erasure_->purge_committed(purge_seq, std::move(purge_probes));
-      if (commit_listener_) commit_listener_(head_.next_seq);
+      if (commit_listener_) commit_listener_(state_.head.next_seq);
     } else {
       // Nothing of this group is durable: no accepted outcome may be acknowledged.
       // A retry answered from this same group's pending writes is not durable either.
-      const auto first_unwritten = head_.next_seq;
+      const auto first_unwritten = state_.head.next_seq;
       for (auto& outcome : outcomes) {
         const auto* a = std::get_if<Accepted>(&outcome);
         const bool in_this_group =

@@ -62,6 +62,7 @@ TEST_CASE("appended entries chain to each other and survive a reopen", "[eventst
     CHECK(second.seq == 2);
     CHECK(first.digest == hmac_sha256(key, "p1"));
     CHECK(second.chain == chain_link(first.chain, 2, 2, 2, 9, "a", second.digest));
+    store_head(*db, batch, head);
     rocksdb::WriteOptions sync;
     sync.sync = true;
     REQUIRE(db->db().Write(sync, batch.GetWriteBatch()).ok());

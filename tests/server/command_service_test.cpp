@@ -12,8 +12,8 @@
 #include "eventstore/pending_erasure.h"
 #include "eventstore/sorted_batch.h"
 #include "projections/projector.h"
-#include "server/group_batch.h"
 #include "projections/replay.h"
+#include "server/group_batch.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;
@@ -324,15 +324,22 @@ TEST_CASE("the keys each command kind writes, as docs/storage.md counts them", "
   Ledger ledger;
   for (int i = 0; i < 5; ++i) ledger.create("Filler " + std::to_string(i));
   auto& db = ledger.database();
-  // Keys one command leaves in its group's batch, each key once (the batch as written).
-  auto keys_of = [&](const domain::Command& command, const server::RequestContext& context = {}) {
-    const auto head = eventstore::load_head(eventstore::DatabaseReader(db));
-    server::GroupBatch group(db, head, projections::load_next_customer_id(eventstore::DatabaseReader(db)), 0);
-    accepted(group.add(command, context));
-    auto sorted = eventstore::sorted_batch(db, *group.batch());
+  // Keys the commands leave in one group's batch, each key once (the batch as written).
+  auto keys_of_group = [&](const std::vector<domain::Command>& commands, const server::RequestContext& context = {}) {
+    const eventstore::DatabaseReader reader(db);
+    server::WriterState state;
+    state.head = eventstore::load_head(reader);
+    state.next_id = projections::load_next_customer_id(reader);
+    server::GroupBatch group(db, state);
+    for (const auto& command : commands) accepted(group.add(command, context));
+    auto* written = group.finish();
+    auto sorted = eventstore::sorted_batch(db, *written);
     REQUIRE(sorted);
-    REQUIRE(db.db().Write(rocksdb::WriteOptions(), group.batch()).ok());
+    REQUIRE(db.db().Write(rocksdb::WriteOptions(), written).ok());
     return sorted->Count();
+  };
+  auto keys_of = [&](const domain::Command& command, const server::RequestContext& context = {}) {
+    return keys_of_group({command}, context);
   };
   CHECK(keys_of(domain::CreateCustomer{person("Ada Lovelace", "ada@analytical.org", "+44 20 7946 0018"), {}}) == 9);
   CHECK(keys_of(domain::CreateCustomer{person("Bo"), {}}, {"pos-1", "key-1"}) == 10);
@@ -340,4 +347,8 @@ TEST_CASE("the keys each command kind writes, as docs/storage.md counts them", "
   CHECK(keys_of(domain::DeleteCustomers{{6}}) == 7);
   CHECK(keys_of(domain::UndeleteCustomers{{6}}) == 7);
   CHECK(keys_of(domain::DeleteCustomers{{1, 2}}) == 12);
+  // A group writes the log head and the next id once, whatever the number of its commands (and
+  // creates taking the lowest numbers one after another rewrite one free-number row).
+  CHECK(keys_of_group({domain::CreateCustomer{person("Cy"), {}}, domain::CreateCustomer{person("Di"), {}}}) ==
+        2 * 5 + 1 + 3);
 }

@@ -17,9 +17,9 @@
 
 #include "eventstore/database.h"
 #include "eventstore/encoding.h"
-#include "projections/projector.h"
 #include "server/command_service.h"
 #include "server/group_batch.h"
+#include "server/open_ledger.h"
 #include "server/wire_fields.h"
 #include "tools/bench/ledgerd_process.h"
 #include "tools/ledgerctl_client.h"
@@ -157,11 +157,7 @@ WriterSample writer_sample(tools::LedgerClient& client) {
 // raw baseline writes exactly the keys and values the ledger writes, not an imitation.
 std::vector<std::string> mirror_batches(const fs::path& dir, const CommandMix& mix, std::size_t count) {
   auto db = eventstore::Database::open(dir, {});
-  { server::CommandService init(*db); }  // initializes the projections
-  eventstore::DatabaseReader reader(*db);
-  auto head = eventstore::load_head(reader);
-  auto next_id = projections::load_next_customer_id(reader);
-  std::int64_t last_at = 0;
+  auto state = server::prepare_ledger(*db);
   MixedWorkload workload(mix, 0, 42);
   std::vector<std::string> batches;
   batches.reserve(count);
@@ -169,15 +165,14 @@ std::vector<std::string> mirror_batches(const fs::path& dir, const CommandMix& m
   while (batches.size() < count) {
     auto next = workload.next();
     server::RequestContext context{"local", workload.next_request_key()};
-    server::GroupBatch batch(*db, head, next_id, last_at);
+    server::GroupBatch batch(*db, state);
     const auto outcome = batch.add(next.command, context);
     const auto* accepted = std::get_if<server::Accepted>(&outcome);
     if (accepted && !batch.empty()) {
-      eventstore::Database::check(db->db().Write(unsynced, batch.batch()), "writing the mirror");
-      head = batch.head();
-      next_id = batch.next_id();
-      last_at = batch.last_at_us();
-      batches.push_back(batch.batch()->Data());
+      auto* written = batch.finish();
+      eventstore::Database::check(db->db().Write(unsynced, written), "writing the mirror");
+      state = batch.state();
+      batches.push_back(written->Data());
     }
     workload.accepted(next, accepted != nullptr,
                       accepted && !accepted->numbers.empty() ? accepted->numbers.front() : 0);
