@@ -117,6 +117,7 @@ void CommandService::run_writer() {
     wake_.wait(lock, [this] { return !writing_ && (stopping_ || !queue_.empty()); });
     if (queue_.empty()) return;  // stopping, nothing is being written and everything is answered
     while (!queue_.empty() && group.size() < options_.max_batch) {
+      if (!group.empty() && GroupBatch::must_lead_batch(queue_.front().command)) break;
       group.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <stdexcept>
 
 #include <rocksdb/comparator.h>
 
@@ -46,7 +47,19 @@ rocksdb::WriteBatch* GroupBatch::finish() {
   return &rows;
 }
 
+bool GroupBatch::must_lead_batch(const domain::Command& command) {
+  return std::holds_alternative<domain::PurgeDeletedCustomers>(command);
+}
+
+std::optional<eventstore::StreamKey> GroupBatch::stream_key(domain::CustomerId id) const {
+  if (auto created = created_keys_.find(id); created != created_keys_.end()) return created->second;
+  return eventstore::stream_key(overlay_, id);
+}
+
 Outcome GroupBatch::add(const domain::Command& command, const RequestContext& context) {
+  if (must_lead_batch(command) && !empty()) {
+    throw std::logic_error("a purge must be the first command to write in its batch: it reads log rows the batch does not index");
+  }
   std::string request_row;
   if (!context.request_key.empty()) {
     request_row = eventstore::request_row_key(context.actor, context.request_key);
@@ -78,6 +91,7 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
   } catch (const std::exception& error) {
     batch_.RollbackToSavePoint();
     purge_probes_.erase(purge_probes_.lower_bound(saved.head.next_seq), purge_probes_.end());
+    created_keys_.erase(created_keys_.lower_bound(saved.next_id), created_keys_.end());
     state_ = saved;
     changes_.resize(saved_changes);
     return Failure{FailureCode::kInternal, error.what()};
@@ -95,7 +109,7 @@ std::uint64_t GroupBatch::append(const RequestContext& context, const domain::Ev
   entry.kind = kind_code(event);
   entry.payload = payload;
   entry.number = domain::number_of(event);
-  return eventstore::append_entry(database_, batch_, state_.head, entry, key).seq;
+  return eventstore::append_entry(database_, *batch_.GetWriteBatch(), state_.head, entry, key).seq;
 }
 
 Accepted GroupBatch::apply(const domain::Command& command, const RequestContext& context,
@@ -145,11 +159,12 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
     const bool created = std::holds_alternative<domain::CustomerCreated>(event);
     const bool written = created || std::holds_alternative<domain::CustomerEdited>(event);
     if (created) {
-      key = eventstore::create_stream_key(database_, batch_, id);
+      key = eventstore::create_stream_key(database_, *batch_.GetWriteBatch(), id);
+      created_keys_.emplace(id, *key);
       state_.next_id = std::max(state_.next_id, id + 1);
     } else {
       before = projections::customer_by_id(overlay_, id);
-      key = eventstore::stream_key(overlay_, id);
+      key = stream_key(id);
       if (!before || !key) throw eventstore::CorruptionError("customer id " + std::to_string(id) + " has no state or key");
     }
     accepted.seqs.push_back(append(context, event, &*key));

@@ -2,6 +2,12 @@
 // database overlaid with this batch, and adds each accepted command's log entries and
 // projection changes. Nothing is durable until the owner writes finish() with sync = true and
 // then takes state() to go on from. Single-threaded (the writer).
+//
+// The batch indexes (WriteBatchWithIndex) only the rows a later command of the group may read
+// back: state, views, free numbers, idempotency outcomes. The log and stream rows and the
+// customers' keys go into it unindexed, since indexing a row costs about as much as deciding
+// a command; the keys created in the group are kept in memory instead. Only a purge reads log
+// and stream rows, so it must be the first command that writes in its batch.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +46,11 @@ class GroupBatch {
   GroupBatch(eventstore::Database& database, WriterState state);
 
   // Decides `command` and, when accepted, adds its writes. A refusal or a failure leaves the
-  // batch as it was before the call. Not after finish().
+  // batch as it was before the call. Not after finish(). A command for which
+  // must_lead_batch() holds throws std::logic_error unless the batch is empty().
   Outcome add(const domain::Command& command, const RequestContext& context);
+  // Whether `command` must be the first in its batch to write anything (a purge).
+  static bool must_lead_batch(const domain::Command& command);
 
   // True while no accepted command has written anything.
   bool empty() { return batch_.GetWriteBatch()->Count() == 0; }
@@ -60,6 +69,8 @@ class GroupBatch {
 
  private:
   Accepted apply(const domain::Command& command, const RequestContext& context, std::vector<domain::Event> events);
+  // The key of the stream of customer `id`: created in this group, else read.
+  std::optional<eventstore::StreamKey> stream_key(domain::CustomerId id) const;
   std::uint64_t append(const RequestContext& context, const domain::Event& event, const eventstore::StreamKey* key);
   std::int64_t now_us();
 
@@ -69,6 +80,7 @@ class GroupBatch {
   const WriterState start_;
   WriterState state_;
   std::map<std::uint64_t, std::vector<std::string>> purge_probes_;
+  std::map<domain::CustomerId, eventstore::StreamKey> created_keys_;
   std::vector<projections::SearchIndex::Change> changes_;
 };
 

@@ -14,6 +14,7 @@
 #include "projections/projector.h"
 #include "projections/replay.h"
 #include "server/group_batch.h"
+#include "server/open_ledger.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;
@@ -351,4 +352,45 @@ TEST_CASE("the keys each command kind writes, as docs/storage.md counts them", "
   // creates taking the lowest numbers one after another rewrite one free-number row).
   CHECK(keys_of_group({domain::CreateCustomer{person("Cy"), {}}, domain::CreateCustomer{person("Di"), {}}}) ==
         2 * 5 + 1 + 3);
+}
+
+TEST_CASE("commands on customers created earlier in their group see them, and a purge leads its group",
+          "[service][group]") {
+  testing::TempDir dir;
+  auto db = eventstore::Database::open(dir.path() / "data", {});
+  {
+    server::GroupBatch group(*db, server::prepare_ledger(*db));
+    // The new customers' keys and log rows are not indexed in the batch: what follows in the
+    // group must still find them.
+    CHECK(accepted(group.add(domain::CreateCustomer{person("Ada"), {}}, {})).numbers == Numbers{1});
+    CHECK(accepted(group.add(domain::CreateCustomer{person("Bo"), {}}, {})).numbers == Numbers{2});
+    CHECK(accepted(group.add(domain::EditCustomer{1, {{domain::Field::kEmail, "ada@example.org"}}, 1}, {})).revision == 2);
+    accepted(group.add(domain::DeleteCustomers{{1, 2}}, {}));
+    accepted(group.add(domain::UndeleteCustomers{{2}}, {}));
+    CHECK_THROWS_AS(group.add(domain::PurgeDeletedCustomers{true, {}}, {}), std::logic_error);
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    REQUIRE(db->db().Write(sync, group.finish()).ok());
+  }
+
+  // The service decides a purge queued behind other commands first in a group of its own.
+  auto service = server::open_ledger(*db);
+  std::vector<std::future<server::Outcome>> outcomes;
+  auto submit = [&](domain::Command command) {
+    auto promise = std::make_shared<std::promise<server::Outcome>>();
+    outcomes.push_back(promise->get_future());
+    service->submit(std::move(command), {}, [promise](server::Outcome o) { promise->set_value(std::move(o)); });
+  };
+  submit(domain::CreateCustomer{person("Cy"), {}});
+  submit(domain::DeleteCustomers{{3}});
+  submit(domain::PurgeDeletedCustomers{true, {}});
+  submit(domain::CreateCustomer{person("Di"), {}});
+  for (auto& outcome : outcomes) accepted(outcome.get());
+  // Ada and Cy were purged; Di took the lowest number freed.
+  CHECK(!service->customer(3));
+  CHECK(service->customer(1)->fields.name == "Di");
+  CHECK(service->customer(2)->fields.name == "Bo");
+  auto report = projections::verify_ledger(eventstore::DatabaseReader(*db));
+  INFO(report.problem);
+  CHECK(report.ok);
 }
