@@ -1,5 +1,6 @@
 // read_stored_message: reads one Cap'n Proto message from bytes that were stored or received,
-// the one way every stored value of the ledger (events, envelopes, customer state) is decoded.
+// the one way every stored value of the ledger (events, envelopes, customer state) is decoded;
+// stored_bytes: the bytes of a built message, the one way they are encoded.
 //
 // Stored and received bytes carry no alignment promise, and Cap'n Proto reads words in place
 // and refuses unaligned segments, so bytes that are not word-aligned are copied into
@@ -21,6 +22,7 @@
 #include <capnp/serialize.h>
 #include <kj/array.h>
 #include <kj/exception.h>
+#include <kj/io.h>
 
 namespace ledger::domain {
 
@@ -37,6 +39,16 @@ struct MessageLimits {
   std::uint64_t min_words = 0;
   int nesting = 8;
 };
+
+// The message as one flat array (segment table first, as capnp::messageToFlatArray), written
+// straight into the string.
+inline std::string stored_bytes(capnp::MessageBuilder& message) {
+  const auto segments = message.getSegmentsForOutput();
+  std::string bytes(capnp::computeSerializedSizeInWords(segments) * sizeof(capnp::word), '\0');
+  kj::ArrayOutputStream out(kj::arrayPtr(reinterpret_cast<kj::byte*>(bytes.data()), bytes.size()));
+  capnp::writeMessage(out, segments);
+  return bytes;
+}
 
 // Calls read(root) with the message's root as Root::Reader and returns what it returns. The
 // reader is valid only during the call: `read` copies out what it keeps. Throws MessageError

@@ -137,7 +137,10 @@ std::optional<Refusal> validate_field(Field field, std::string_view value) {
   std::size_t characters = 0;
   bool blank = true;
   for (std::size_t pos = 0; pos < value.size();) {
-    const auto c = next_code_point(value, pos);
+    // Most fields are ASCII: a byte below 0x80 is its own code point.
+    const auto byte = static_cast<unsigned char>(value[pos]);
+    const auto c = byte < 0x80 ? std::optional<char32_t>(byte) : next_code_point(value, pos);
+    if (byte < 0x80) ++pos;
     if (!c) return invalid(field, "must be valid UTF-8");
     if (is_control(*c) && !(*c == '\n' && allows_newlines(field))) {
       return invalid(field, allows_newlines(field)

@@ -1,31 +1,88 @@
 #include "eventstore/crypto.h"
 
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <tuple>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "eventstore/encoding.h"
 
 namespace ledger::eventstore {
+namespace {
 
-Digest sha256(std::string_view bytes) {
-  Digest out;
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
-  return out;
+template <auto Free>
+struct Freer {
+  template <typename T>
+  void operator()(T* p) const { Free(p); }
+};
+
+template <typename T>
+T* checked(T* p, const char* what) {
+  if (!p) throw std::runtime_error(std::string("OpenSSL could not ") + what);
+  return p;
 }
 
-Digest hmac_sha256(const StreamKey& key, std::string_view bytes) {
-  Digest out;
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(bytes.data()),
-       bytes.size(), out.data(), &len);
-  return out;
+void check(int ok, const char* what) {
+  if (ok != 1) throw std::runtime_error(std::string("OpenSSL could not ") + what);
 }
+
+// OpenSSL 3's one-shot SHA256() and HMAC() look their algorithm up by name and build and free a
+// context on every call: for the few hundred bytes of an entry that is most of their cost (the
+// writer hashes two or three times per command). So each thread keeps its contexts, the
+// algorithms fetched once, from one call to the next. They hold no key between calls.
+class Contexts {
+ public:
+  Contexts()
+      : sha256_(checked(EVP_MD_fetch(nullptr, "SHA256", nullptr), "fetch SHA-256")),
+        digest_(checked(EVP_MD_CTX_new(), "allocate a digest context")),
+        hmac_(checked(EVP_MAC_fetch(nullptr, "HMAC", nullptr), "fetch HMAC")),
+        mac_(checked(EVP_MAC_CTX_new(hmac_.get()), "allocate a MAC context")) {
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                                 OSSL_PARAM_construct_end()};
+    check(EVP_MAC_CTX_set_params(mac_.get(), params), "set up HMAC-SHA256");
+  }
+
+  Digest sha256(std::string_view bytes) {
+    Digest out;
+    unsigned int size = 0;
+    check(EVP_DigestInit_ex2(digest_.get(), sha256_.get(), nullptr), "start SHA-256");
+    check(EVP_DigestUpdate(digest_.get(), bytes.data(), bytes.size()), "hash");
+    check(EVP_DigestFinal_ex(digest_.get(), out.data(), &size), "finish SHA-256");
+    return out;
+  }
+
+  Digest hmac_sha256(const StreamKey& key, std::string_view bytes) {
+    Digest out;
+    std::size_t size = 0;
+    check(EVP_MAC_init(mac_.get(), key.data(), key.size(), nullptr), "start HMAC-SHA256");
+    check(EVP_MAC_update(mac_.get(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()), "compute a MAC");
+    check(EVP_MAC_final(mac_.get(), out.data(), &size, out.size()), "finish HMAC-SHA256");
+    return out;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD, Freer<EVP_MD_free>> sha256_;
+  std::unique_ptr<EVP_MD_CTX, Freer<EVP_MD_CTX_free>> digest_;
+  std::unique_ptr<EVP_MAC, Freer<EVP_MAC_free>> hmac_;
+  std::unique_ptr<EVP_MAC_CTX, Freer<EVP_MAC_CTX_free>> mac_;
+};
+
+Contexts& contexts() {
+  thread_local Contexts kept;
+  return kept;
+}
+
+}  // namespace
+
+Digest sha256(std::string_view bytes) { return contexts().sha256(bytes); }
+
+Digest hmac_sha256(const StreamKey& key, std::string_view bytes) { return contexts().hmac_sha256(key, bytes); }
 
 StreamKey random_key() {
   StreamKey key;

@@ -1,6 +1,7 @@
 // Hashes for tamper evidence (OpenSSL): SHA-256, HMAC-SHA256, the chain link, Merkle roots,
-// and random per-customer keys. The functions are pure and thread-safe; a Sha256 object is
-// used by one thread at a time.
+// and random per-customer keys. The functions are pure and thread-safe (each thread keeps its
+// own OpenSSL contexts from one call to the next); a Sha256 object is used by one thread at a
+// time. Throw std::runtime_error when OpenSSL fails.
 #pragma once
 
 #include <array>

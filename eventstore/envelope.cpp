@@ -30,7 +30,9 @@ Digest chain_link(const Digest& previous, const EnvelopeView& e) {
 }
 
 std::string encode_envelope(const Envelope& e) {
-  capnp::MallocMessageBuilder message(64);
+  // One segment of about the entry's size: its fixed fields and pointers take 16 words.
+  capnp::MallocMessageBuilder message(
+      static_cast<unsigned>(24 + (e.actor.size() + e.request.size() + e.payload.size()) / sizeof(capnp::word)));
   auto root = message.initRoot<schema::Envelope>();
   root.setSeq(e.seq);
   root.setAt(e.at_us);
@@ -43,9 +45,7 @@ std::string encode_envelope(const Envelope& e) {
   root.setChain(data_of(as_bytes(e.chain)));
   root.setRedactedBy(e.redacted_by);
   root.setNumber(e.number);
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+  return domain::stored_bytes(message);
 }
 
 Envelope EnvelopeView::copy() const {

@@ -50,9 +50,12 @@ Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHea
   if (e.customer != 0) put(database, batch, Family::kStreams, u64_pair_key(e.customer, e.seq), {});
   head.next_seq = e.seq + 1;
   head.chain = e.chain;
+  return e;
+}
+
+void store_head(Database& database, rocksdb::WriteBatchBase& batch, const LogHead& head) {
   put(database, batch, Family::kMeta, kHeadSeqKey, u64_key(head.next_seq));
   put(database, batch, Family::kMeta, kHeadChainKey, as_bytes(head.chain));
-  return e;
 }
 
 void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const Envelope& entry) {
@@ -61,8 +64,7 @@ void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, Log
   if (entry.customer != 0 && !entry.redacted()) put(database, batch, Family::kStreams, u64_pair_key(entry.customer, entry.seq), {});
   head.next_seq = entry.seq + 1;
   head.chain = entry.chain;
-  put(database, batch, Family::kMeta, kHeadSeqKey, u64_key(head.next_seq));
-  put(database, batch, Family::kMeta, kHeadChainKey, as_bytes(head.chain));
+  store_head(database, batch, head);
 }
 
 std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq) {

@@ -41,11 +41,15 @@ struct NewEntry {
 // The head recorded in meta; a new database starts at seq 1.
 LogHead load_head(const Reader& reader);
 
-// Appends `entry` to `batch` as log row, stream index row (when entry.customer != 0) and new
-// head in meta, and advances `head`. digest = HMAC(*key, payload) when key is given, else
-// SHA-256(payload). Returns the envelope as written.
+// Appends `entry` to `batch` as log row and stream index row (when entry.customer != 0), and
+// advances `head`; store_head then records the head (once for any number of entries).
+// digest = HMAC(*key, payload) when key is given, else SHA-256(payload). Returns the envelope
+// as written.
 Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const NewEntry& entry,
                       const StreamKey* key);
+
+// Writes `head` into meta: what load_head reads. A batch of appended entries must hold it.
+void store_head(Database& database, rocksdb::WriteBatchBase& batch, const LogHead& head);
 
 // Appends `entry`, made by another ledger (a copy received through a subscription), as it is:
 // log row, stream index row (unless it is a stub or a purge) and the head after it (its seq + 1

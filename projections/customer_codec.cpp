@@ -15,7 +15,10 @@ capnp::Text::Reader text_of(const std::string& s) { return {s.data(), s.size()};
 }  // namespace
 
 std::string encode_customer(const domain::Customer& c) {
-  capnp::MallocMessageBuilder message(128);
+  // One segment of about the state's size: its structs, pointers and text ends take 24 words.
+  std::size_t text = 0;
+  for (auto field : domain::kAllFields) text += c.fields.get(field).size();
+  capnp::MallocMessageBuilder message(static_cast<unsigned>(24 + text / sizeof(capnp::word)));
   auto root = message.initRoot<schema::CustomerState>();
   root.setId(c.id);
   root.setNumber(c.number);
@@ -28,9 +31,7 @@ std::string encode_customer(const domain::Customer& c) {
   f.setPhone(text_of(c.fields.phone));
   f.setAddress(text_of(c.fields.address));
   f.setNotes(text_of(c.fields.notes));
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+  return domain::stored_bytes(message);
 }
 
 domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id) {

@@ -30,16 +30,26 @@ NumberInterval interval_at(const rocksdb::Iterator& it) {
 void FreeNumbers::initialize() {
   put({domain::kFirstCustomerNumber, domain::kMaxCustomerNumber});
   record_free_number_layout(reader_.database(), batch_);
+  if (lowest_) *lowest_ = NumberInterval{domain::kFirstCustomerNumber, domain::kMaxCustomerNumber};
 }
 
 std::optional<domain::CustomerNumber> FreeNumbers::lowest() const {
+  auto interval = lowest_interval();
+  if (!interval) return std::nullopt;
+  return interval->first;
+}
+
+std::optional<NumberInterval> FreeNumbers::lowest_interval() const {
+  if (lowest_ && *lowest_) return *lowest_;
   auto it = reader_.iterate(Family::kNumbersFree);
   it->SeekToFirst();
   if (!it->Valid()) {
     eventstore::Database::check(it->status(), "reading free numbers");
     return std::nullopt;
   }
-  return interval_at(*it).first;
+  const auto interval = interval_at(*it);
+  if (lowest_) *lowest_ = interval;
+  return interval;
 }
 
 std::optional<NumberInterval> FreeNumbers::ending_at_or_after(domain::CustomerNumber number) const {
@@ -58,7 +68,8 @@ bool FreeNumbers::is_free(domain::CustomerNumber number) const {
 }
 
 void FreeNumbers::take(domain::CustomerNumber number) {
-  auto interval = ending_at_or_after(number);
+  const bool from_lowest = lowest_ && *lowest_ && (*lowest_)->first <= number && number <= (*lowest_)->last;
+  auto interval = from_lowest ? *lowest_ : ending_at_or_after(number);
   if (!interval || interval->first > number) {
     throw std::logic_error("number " + std::to_string(number) + " is not free");
   }
@@ -68,9 +79,20 @@ void FreeNumbers::take(domain::CustomerNumber number) {
     erase(interval->last);
   }
   if (interval->first < number) put({interval->first, number - 1});
+  if (from_lowest) {
+    if (interval->first < number) {
+      **lowest_ = {interval->first, number - 1};
+    } else if (number < interval->last) {
+      **lowest_ = {number + 1, interval->last};
+    } else {
+      lowest_->reset();  // the next interval is read when needed
+    }
+  }
 }
 
 void FreeNumbers::release(domain::CustomerNumber number) {
+  // A freed number may start, join or extend the lowest interval: it is read again when needed.
+  if (lowest_) lowest_->reset();
   auto after = ending_at_or_after(number);
   if (after && after->first <= number) return;  // already free
   if (after && after->first != number + 1) after.reset();  // not adjacent

@@ -28,15 +28,25 @@ struct NumberInterval {
   bool operator==(const NumberInterval&) const = default;
 };
 
+// The lowest free interval as a writer remembers it between commands, so that taking the lowest
+// free number (every create without a number) reads nothing: nullopt when not known (read it
+// then), or when no number is free.
+using LowestFreeInterval = std::optional<NumberInterval>;
+
 class FreeNumbers {
  public:
   // "*reader" must see `batch`'s writes (an OverlayReader over it) and outlive this object.
-  FreeNumbers(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch) : reader_(reader), batch_(batch) {}
+  // "*lowest", when given, must be what the rows hold or nullopt, and must outlive this object;
+  // it is read instead of the first row and kept in step with every change.
+  FreeNumbers(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch, LowestFreeInterval* lowest = nullptr)
+      : reader_(reader), batch_(batch), lowest_(lowest) {}
 
   // A new ledger: every number from 1 to kMaxCustomerNumber is free.
   void initialize();
   // The lowest free number; nullopt only when every number is held.
   std::optional<domain::CustomerNumber> lowest() const;
+  // The interval holding the lowest free number; nullopt only when every number is held.
+  std::optional<NumberInterval> lowest_interval() const;
   bool is_free(domain::CustomerNumber number) const;
   // Marks `number` held. Throws std::logic_error if it is not free (decide checks first).
   void take(domain::CustomerNumber number);
@@ -54,6 +64,7 @@ class FreeNumbers {
 
   const eventstore::Reader& reader_;
   rocksdb::WriteBatchBase& batch_;
+  LowestFreeInterval* lowest_;
 };
 
 // The intervals of numbers not in `held` (which must be ascending): what FreeNumbers holds

@@ -30,9 +30,10 @@ void erase(Database& db, rocksdb::WriteBatchBase& batch, Family family, std::str
 }  // namespace
 
 void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
-             const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after) {
+             const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after,
+             LowestFreeInterval* lowest_free) {
   Database& db = reader.database();
-  FreeNumbers numbers(reader, batch);
+  FreeNumbers numbers(reader, batch, lowest_free);
   const auto id = after ? after->id : before->id;
   const auto id_key = eventstore::u64_key(id);
 

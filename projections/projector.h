@@ -12,6 +12,7 @@
 
 #include "domain/customer.h"
 #include "eventstore/reader.h"
+#include "projections/free_numbers.h"
 
 namespace ledger::projections {
 
@@ -19,9 +20,11 @@ namespace ledger::projections {
 // nullopt -> state: created (its number taken from the free intervals);
 // state -> state: edited / deleted / undeleted;
 // state -> nullopt: purged (state and view row gone, number free again).
-// `reader` must see the batch's earlier writes (an OverlayReader over it).
+// `reader` must see the batch's earlier writes (an OverlayReader over it). `lowest_free`: the
+// writer's remembered lowest free interval, kept in step (FreeNumbers).
 void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
-             const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after);
+             const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after,
+             LowestFreeInterval* lowest_free = nullptr);
 
 // A new data directory: every number free, ids from 1. Writes into `batch`.
 void initialize_projections(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch);

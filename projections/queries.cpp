@@ -110,7 +110,7 @@ std::optional<domain::Customer> LedgerState::customer_by_number(domain::Customer
 domain::CustomerNumber LedgerState::lowest_free_number() const {
   // A scratch batch is never written: FreeNumbers only reads here.
   rocksdb::WriteBatch unused;
-  return FreeNumbers(reader_, unused).lowest().value_or(0);
+  return FreeNumbers(reader_, unused, lowest_free_).lowest().value_or(0);
 }
 
 std::vector<domain::Customer> LedgerState::deleted_customers() const {

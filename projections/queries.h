@@ -16,6 +16,7 @@
 #include "domain/events.h"
 #include "eventstore/envelope.h"
 #include "eventstore/reader.h"
+#include "projections/free_numbers.h"
 #include "projections/search_index.h"
 
 namespace ledger::projections {
@@ -58,10 +59,12 @@ std::vector<HistoryEntry> customer_history(const eventstore::Reader& reader, dom
 domain::Event decode_payload(const eventstore::Envelope& envelope);
 
 // The ledger as decide sees it, read through `reader` (an OverlayReader while the writer builds
-// a batch). `next_id` comes from the writer, which owns the counter.
+// a batch). `next_id` comes from the writer, which owns the counter; so may the lowest free
+// interval (FreeNumbers), which is then read only when not known and kept in "*lowest_free".
 class LedgerState final : public domain::LedgerView {
  public:
-  LedgerState(const eventstore::Reader& reader, domain::CustomerId next_id) : reader_(reader), next_id_(next_id) {}
+  LedgerState(const eventstore::Reader& reader, domain::CustomerId next_id, LowestFreeInterval* lowest_free = nullptr)
+      : reader_(reader), next_id_(next_id), lowest_free_(lowest_free) {}
   std::optional<domain::Customer> customer_by_number(domain::CustomerNumber number) const override;
   domain::CustomerNumber lowest_free_number() const override;
   domain::CustomerId next_customer_id() const override { return next_id_; }
@@ -70,6 +73,7 @@ class LedgerState final : public domain::LedgerView {
  private:
   const eventstore::Reader& reader_;
   domain::CustomerId next_id_;
+  LowestFreeInterval* lowest_free_;
 };
 
 }  // namespace ledger::projections

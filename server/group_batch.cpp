@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <stdexcept>
 
 #include <rocksdb/comparator.h>
 
@@ -23,24 +24,42 @@ std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::ui
 
 }  // namespace
 
-GroupBatch::GroupBatch(eventstore::Database& database, eventstore::LogHead head, domain::CustomerId next_id,
-                       std::int64_t last_at_us)
+GroupBatch::GroupBatch(eventstore::Database& database, WriterState state)
     : database_(database),
       batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true),
       overlay_(database, batch_),
-      head_(head),
-      next_id_(next_id),
-      last_at_us_(last_at_us) {}
+      start_(state),
+      state_(std::move(state)) {}
 
 std::int64_t GroupBatch::now_us() {
   const auto now =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   // The log's times never go backwards, even if the clock does.
-  last_at_us_ = std::max<std::int64_t>(last_at_us_, now);
-  return last_at_us_;
+  state_.last_at_us = std::max<std::int64_t>(state_.last_at_us, now);
+  return state_.last_at_us;
+}
+
+rocksdb::WriteBatch* GroupBatch::finish() {
+  // Nothing reads these rows back while the group is decided, so they skip the batch's index.
+  auto& rows = *batch_.GetWriteBatch();
+  if (!(state_.head == start_.head)) eventstore::store_head(database_, rows, state_.head);
+  if (state_.next_id != start_.next_id) projections::store_next_customer_id(database_, rows, state_.next_id);
+  return &rows;
+}
+
+bool GroupBatch::must_lead_batch(const domain::Command& command) {
+  return std::holds_alternative<domain::PurgeDeletedCustomers>(command);
+}
+
+std::optional<eventstore::StreamKey> GroupBatch::stream_key(domain::CustomerId id) const {
+  if (auto created = created_keys_.find(id); created != created_keys_.end()) return created->second;
+  return eventstore::stream_key(overlay_, id);
 }
 
 Outcome GroupBatch::add(const domain::Command& command, const RequestContext& context) {
+  if (must_lead_batch(command) && !empty()) {
+    throw std::logic_error("a purge must be the first command to write in its batch: it reads log rows the batch does not index");
+  }
   std::string request_row;
   if (!context.request_key.empty()) {
     request_row = eventstore::request_row_key(context.actor, context.request_key);
@@ -54,27 +73,26 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
     }
   }
 
-  const projections::LedgerState state(overlay_, next_id_);
-  auto decision = domain::decide(state, command);
+  const projections::LedgerState view(overlay_, state_.next_id, &state_.lowest_free);
+  auto decision = domain::decide(view, command);
   if (auto* refusal = std::get_if<domain::Refusal>(&decision)) return *refusal;
 
-  const auto saved_head = head_;
-  const auto saved_next_id = next_id_;
+  const auto saved = state_;
   const auto saved_changes = changes_.size();
   batch_.SetSavePoint();
   try {
     auto accepted = apply(command, context, std::move(std::get<std::vector<domain::Event>>(decision)));
     if (!request_row.empty()) {
-      const auto value = encode_remembered(last_at_us_, accepted);
+      const auto value = encode_remembered(state_.last_at_us, accepted);
       eventstore::Database::check(batch_.Put(database_.family(Family::kRequests), request_row, value), "adding to batch");
     }
     batch_.PopSavePoint();
     return accepted;
   } catch (const std::exception& error) {
     batch_.RollbackToSavePoint();
-    purge_probes_.erase(purge_probes_.lower_bound(saved_head.next_seq), purge_probes_.end());
-    head_ = saved_head;
-    next_id_ = saved_next_id;
+    purge_probes_.erase(purge_probes_.lower_bound(saved.head.next_seq), purge_probes_.end());
+    created_keys_.erase(created_keys_.lower_bound(saved.next_id), created_keys_.end());
+    state_ = saved;
     changes_.resize(saved_changes);
     return Failure{FailureCode::kInternal, error.what()};
   }
@@ -91,7 +109,7 @@ std::uint64_t GroupBatch::append(const RequestContext& context, const domain::Ev
   entry.kind = kind_code(event);
   entry.payload = payload;
   entry.number = domain::number_of(event);
-  return eventstore::append_entry(database_, batch_, head_, entry, key).seq;
+  return eventstore::append_entry(database_, *batch_.GetWriteBatch(), state_.head, entry, key).seq;
 }
 
 Accepted GroupBatch::apply(const domain::Command& command, const RequestContext& context,
@@ -108,7 +126,7 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
   }
   for (auto& event : events) {
     if (auto* purged = std::get_if<domain::CustomersPurged>(&event)) {
-      const auto purge_seq = head_.next_seq;
+      const auto purge_seq = state_.head.next_seq;
       // Receipt leaves ordered by (customer id, seq), whatever order the ids came in.
       std::map<domain::CustomerId, eventstore::Redaction> redactions;
       std::vector<std::optional<domain::Customer>> before;
@@ -127,7 +145,7 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
       purged->merkle_root = eventstore::merkle_root(leaves);
       accepted.seqs.push_back(append(context, event, nullptr));
       for (auto& customer : before) {
-        projections::project(overlay_, batch_, customer, std::nullopt);
+        projections::project(overlay_, batch_, customer, std::nullopt, &state_.lowest_free);
         changes_.push_back({std::move(customer), std::nullopt});
       }
       eventstore::record_pending_erasure(database_, batch_, purge_seq);
@@ -138,24 +156,27 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
     const auto id = domain::customer_of(event);
     std::optional<domain::Customer> before;
     std::optional<eventstore::StreamKey> key;
-    if (std::holds_alternative<domain::CustomerCreated>(event)) {
-      key = eventstore::create_stream_key(database_, batch_, id);
-      next_id_ = std::max(next_id_, id + 1);
-      projections::store_next_customer_id(database_, batch_, next_id_);
+    const bool created = std::holds_alternative<domain::CustomerCreated>(event);
+    const bool written = created || std::holds_alternative<domain::CustomerEdited>(event);
+    if (created) {
+      key = eventstore::create_stream_key(database_, *batch_.GetWriteBatch(), id);
+      created_keys_.emplace(id, *key);
+      state_.next_id = std::max(state_.next_id, id + 1);
     } else {
       before = projections::customer_by_id(overlay_, id);
-      key = eventstore::stream_key(overlay_, id);
+      key = stream_key(id);
       if (!before || !key) throw eventstore::CorruptionError("customer id " + std::to_string(id) + " has no state or key");
     }
-    const auto after = domain::evolve(before, event);
     accepted.seqs.push_back(append(context, event, &*key));
-    projections::project(overlay_, batch_, before, after);
-    if (std::holds_alternative<domain::CustomerCreated>(event) || std::holds_alternative<domain::CustomerEdited>(event)) {
+    // Encoded: the event's strings can move into the state.
+    auto after = domain::evolve(before, std::move(event));
+    projections::project(overlay_, batch_, before, after, &state_.lowest_free);
+    if (written) {
       accepted.id = after.id;
       accepted.revision = after.revision;
     }
     accepted.numbers.push_back(after.number);
-    changes_.push_back({std::move(before), after});
+    changes_.push_back({std::move(before), std::move(after)});
   }
   return accepted;
 }

@@ -1,7 +1,13 @@
 // GroupBatch: one group commit being built. Decides commands one after another against the
 // database overlaid with this batch, and adds each accepted command's log entries and
-// projection changes. Nothing is durable until the owner writes batch() with sync = true and
-// then takes head(), next_id() and last_at_us() to advance. Single-threaded (the writer).
+// projection changes. Nothing is durable until the owner writes finish() with sync = true and
+// then takes state() to go on from. Single-threaded (the writer).
+//
+// The batch indexes (WriteBatchWithIndex) only the rows a later command of the group may read
+// back: state, views, free numbers, idempotency outcomes. The log and stream rows and the
+// customers' keys go into it unindexed, since indexing a row costs about as much as deciding
+// a command; the keys created in the group are kept in memory instead. Only a purge reads log
+// and stream rows, so it must be the first command that writes in its batch.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +20,7 @@
 #include "domain/commands.h"
 #include "eventstore/event_log.h"
 #include "eventstore/reader.h"
+#include "projections/free_numbers.h"
 #include "projections/search_index.h"
 #include "server/outcome.h"
 
@@ -21,20 +28,37 @@ namespace ledger::server {
 
 struct RequestContext;
 
+// What the writer knows of the ledger and carries from one group to the next, so that a
+// command does not read it back through the batch: where the log goes on, the id of the next
+// customer, the time of the last entry (the log's times never go backwards) and the lowest
+// free interval of customer numbers (projections/free_numbers.h; nullopt: read it when needed).
+// It must be what the durable rows say once every write before it is durable.
+struct WriterState {
+  eventstore::LogHead head;
+  domain::CustomerId next_id = 1;
+  std::int64_t last_at_us = 0;
+  projections::LowestFreeInterval lowest_free;
+};
+
 class GroupBatch {
  public:
-  GroupBatch(eventstore::Database& database, eventstore::LogHead head, domain::CustomerId next_id,
-             std::int64_t last_at_us);
+  // "*database" must outlive the batch; `state` is where the ledger stands before it.
+  GroupBatch(eventstore::Database& database, WriterState state);
 
   // Decides `command` and, when accepted, adds its writes. A refusal or a failure leaves the
-  // batch as it was before the call.
+  // batch as it was before the call. Not after finish(). A command for which
+  // must_lead_batch() holds throws std::logic_error unless the batch is empty().
   Outcome add(const domain::Command& command, const RequestContext& context);
+  // Whether `command` must be the first in its batch to write anything (a purge).
+  static bool must_lead_batch(const domain::Command& command);
 
+  // True while no accepted command has written anything.
   bool empty() { return batch_.GetWriteBatch()->Count() == 0; }
-  rocksdb::WriteBatch* batch() { return batch_.GetWriteBatch(); }
-  eventstore::LogHead head() const { return head_; }
-  domain::CustomerId next_id() const { return next_id_; }
-  std::int64_t last_at_us() const { return last_at_us_; }
+  // Adds the rows every command would otherwise rewrite (the log head, the next customer id),
+  // once, and returns the batch to write. Call once, after the last add().
+  rocksdb::WriteBatch* finish();
+  // Where the ledger stands once the batch is durable.
+  const WriterState& state() const { return state_; }
   // Probes from the customers each accepted purge erased, by purge seq (see
   // projections/erasure_probes.h): personal data, to be handed to the erasure pass in memory
   // once the batch is durable, and dropped if it is not. Leaves the batch without them.
@@ -45,16 +69,18 @@ class GroupBatch {
 
  private:
   Accepted apply(const domain::Command& command, const RequestContext& context, std::vector<domain::Event> events);
+  // The key of the stream of customer `id`: created in this group, else read.
+  std::optional<eventstore::StreamKey> stream_key(domain::CustomerId id) const;
   std::uint64_t append(const RequestContext& context, const domain::Event& event, const eventstore::StreamKey* key);
   std::int64_t now_us();
 
   eventstore::Database& database_;
   rocksdb::WriteBatchWithIndex batch_;
   eventstore::OverlayReader overlay_;
-  eventstore::LogHead head_;
-  domain::CustomerId next_id_;
-  std::int64_t last_at_us_;
+  const WriterState start_;
+  WriterState state_;
   std::map<std::uint64_t, std::vector<std::string>> purge_probes_;
+  std::map<domain::CustomerId, eventstore::StreamKey> created_keys_;
   std::vector<projections::SearchIndex::Change> changes_;
 };
 

@@ -25,6 +25,7 @@
 #include "server/commit_feed.h"
 #include "server/connection_manager.h"
 #include "server/erasure_waiter.h"
+#include "server/open_ledger.h"
 #include "server/request_handler.h"
 #include "server/tcp_server.h"
 #include "server/tokens.h"
@@ -130,7 +131,8 @@ int main(int argc, char** argv) {
     // Before the io_context: connections and their pending handlers refer to these, and the
     // io_context destroys them.
     auto database = eventstore::Database::open(data, {});
-    server::CommandService service(*database, service_options);
+    auto opened = server::open_ledger(*database, service_options);
+    auto& service = *opened;
     server::CommitFeed feed;
     service.on_commit([&feed](std::uint64_t next_seq) { feed.publish(next_seq); });
     // glibc keeps freed memory in per-thread arenas for reuse; after a burst of connections,

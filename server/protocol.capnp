@@ -205,6 +205,8 @@ struct Stats {
   connections @3 :UInt32; # open connections
   active @4 :UInt64;      # active customers (counted up to 1,000,000)
   deleted @5 :UInt64;     # deleted customers (counted up to 1,000,000)
+  decideCpuNs @6 :UInt64; # writer CPU time spent deciding, projecting and encoding commands
+  writeCpuNs @7 :UInt64;  # writer CPU time spent writing batches and answering (not the fsync wait)
 }
 
 # One log entry, as stored (eventstore/envelope.capnp); stubs have an empty payload and

@@ -408,6 +408,8 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
       stats.setNextSeq(eventstore::load_head(reader).next_seq);
       stats.setBatches(writer.batches);
       stats.setCommands(writer.commands);
+      stats.setDecideCpuNs(writer.decide_cpu_ns);
+      stats.setWriteCpuNs(writer.write_cpu_ns);
       stats.setConnections(connections_ ? connections_() : 0);
       stats.setActive(count_rows(reader, eventstore::Family::kActive));
       stats.setDeleted(count_rows(reader, eventstore::Family::kDeleted));

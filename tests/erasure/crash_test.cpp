@@ -13,6 +13,7 @@
 #include "eventstore/pending_erasure.h"
 #include "projections/verify.h"
 #include "server/crash_injection.h"
+#include "server/open_ledger.h"
 #include "support/temp_dir.h"
 
 extern char** environ;
@@ -56,7 +57,8 @@ void crash_and_recover(const std::string& point, bool probes_must_survive) {
   const auto pending = eventstore::pending_erasures(eventstore::DatabaseReader(*db));
   REQUIRE(pending.size() == 1);  // the crash came before the pass could clear it
 
-  server::CommandService service(*db);
+  auto opened = server::open_ledger(*db);
+  auto& service = *opened;
   auto text = service.wait_for_erasure(pending[0], std::chrono::seconds(120));
   REQUIRE(text);
   INFO(*text);

@@ -18,6 +18,7 @@
 #include "eventstore/pending_erasure.h"
 #include "projections/projector.h"
 #include "server/group_batch.h"
+#include "server/open_ledger.h"
 
 using namespace ledger;
 namespace fs = std::filesystem;
@@ -54,7 +55,8 @@ int main(int argc, char** argv) {
     {
       auto db = eventstore::Database::open(partial, {});
       {
-        server::CommandService service(*db);
+        auto opened = server::open_ledger(*db);
+        auto& service = *opened;
         testing::fill_marked_ledger(service, plan);
       }
       db->close();
@@ -66,18 +68,17 @@ int main(int argc, char** argv) {
   {
     auto start = Clock::now();
     auto db = eventstore::Database::open(a, {});
-    eventstore::DatabaseReader reader(*db);
-    server::GroupBatch batch(*db, eventstore::load_head(reader), projections::load_next_customer_id(reader), 0);
+    server::GroupBatch batch(*db, server::prepare_ledger(*db));
     const auto outcome = batch.add(domain::PurgeDeletedCustomers{true, {}}, server::RequestContext{});
     if (!std::holds_alternative<server::Accepted>(outcome)) return 3;
     rocksdb::WriteOptions sync;
     sync.sync = true;
-    eventstore::Database::check(db->db().Write(sync, batch.batch()), "writing the purge");
+    eventstore::Database::check(db->db().Write(sync, batch.finish()), "writing the purge");
     for (auto& [seq, seq_probes] : batch.take_purge_probes()) {
       pending.push_back(seq);
       probes.insert(probes.end(), seq_probes.begin(), seq_probes.end());
     }
-    events = batch.head().next_seq - 1;
+    events = batch.state().head.next_seq - 1;
     std::printf("%d customers, %llu events, purged in %.1f s; %zu probes\n", plan.customers,
                 static_cast<unsigned long long>(events), seconds_since(start), probes.size());
   }

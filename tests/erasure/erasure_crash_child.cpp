@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "erasure/marked_ledger.h"
+#include "server/open_ledger.h"
 
 int main(int argc, char** argv) {
   using namespace ledger;
@@ -17,7 +18,8 @@ int main(int argc, char** argv) {
   }
   try {
     auto db = eventstore::Database::open(argv[1], {});
-    server::CommandService service(*db);
+    auto opened = server::open_ledger(*db);
+    auto& service = *opened;
     testing::MarkedLedgerPlan plan;
     plan.customers = std::atoi(argv[2]);
     plan.purge_every = std::atoi(argv[3]);

@@ -17,7 +17,9 @@
 #include "eventstore/erasure_pass.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/probe_matcher.h"
+#include "projections/replay.h"
 #include "projections/verify.h"
+#include "server/open_ledger.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;
@@ -134,7 +136,8 @@ void check_number_reuse(server::CommandService& service, const std::vector<domai
 TEST_CASE("10000 customers with 100 purged from SST files: no byte of them stays and every survivor's does", "[erasure][data]") {
   TempDir dir;
   auto db = eventstore::Database::open(dir.path() / "data", {});
-  server::CommandService service(*db);
+  auto opened = server::open_ledger(*db);
+  auto& service = *opened;
   MarkedLedgerPlan plan;
   plan.between = [&](int stage) { flush_all(*db, stage == 1); };
   const auto numbers = fill_marked_ledger(service, plan);
@@ -189,7 +192,8 @@ TEST_CASE("purged data only in memtable and WAL is erased too and commands durin
     }
     pending_during = !eventstore::pending_erasures(eventstore::DatabaseReader(*db)).empty();
   };
-  server::CommandService service(*db, options);
+  auto opened = server::open_ledger(*db, options);
+  auto& service = *opened;
   running = &service;
 
   MarkedLedgerPlan plan;
@@ -223,7 +227,8 @@ TEST_CASE("a snapshot held across the pass keeps old versions: residue is report
   {
     server::CommandServiceOptions options;
     options.erasure_quiescence_timeout = std::chrono::milliseconds(300);
-    server::CommandService service(*db, options);
+    auto opened = server::open_ledger(*db, options);
+    auto& service = *opened;
     fill_marked_ledger(service, plan);
     const rocksdb::Snapshot* snapshot = db->db().GetSnapshot();
     purge_seq = accepted(service.execute(domain::PurgeDeletedCustomers{true, 5})).seqs.front();
@@ -246,7 +251,8 @@ TEST_CASE("a snapshot held across the pass keeps old versions: residue is report
   db->close();
   db = eventstore::Database::open(dir.path() / "data", {});
   CHECK(db->compactions_held());
-  server::CommandService service(*db);
+  auto opened = server::open_ledger(*db);
+  auto& service = *opened;
   auto report = parse_report(service.wait_for_erasure(purge_seq, std::chrono::seconds(60)));
   INFO(boost::json::serialize(report));
   CHECK(report.at("verified").as_bool());
@@ -267,7 +273,8 @@ TEST_CASE("a copy of an SST and a text file left in the data directory are named
   {
     server::CommandServiceOptions options;
     options.erasure_quiescence_timeout = std::chrono::milliseconds(300);
-    server::CommandService service(*db, options);
+    auto opened = server::open_ledger(*db, options);
+    auto& service = *opened;
     fill_marked_ledger(service, plan);
     flush_all(*db, false);
     std::filesystem::path some_sst;
@@ -290,7 +297,8 @@ TEST_CASE("a copy of an SST and a text file left in the data directory are named
   }
   std::filesystem::remove(db->dir() / "backup-copy.sst");
   std::filesystem::remove(db->dir() / "notes.txt");
-  server::CommandService service(*db);
+  auto opened = server::open_ledger(*db);
+  auto& service = *opened;
   auto report = parse_report(service.wait_for_erasure(purge_seq, std::chrono::seconds(60)));
   INFO(boost::json::serialize(report));
   CHECK(report.at("verified").as_bool());
@@ -306,7 +314,8 @@ TEST_CASE("an empty WAL left by a read-write open that wrote nothing is deleted,
   plan.purge_every = 10;
   {
     auto db = eventstore::Database::open(data, {});
-    server::CommandService service(*db);
+    auto opened = server::open_ledger(*db);
+    auto& service = *opened;
     fill_marked_ledger(service, plan);
   }
   // What `ledger-admin compact` with nothing pending does: the open flushes the recovered WAL and
@@ -325,7 +334,8 @@ TEST_CASE("an empty WAL left by a read-write open that wrote nothing is deleted,
   auto db = eventstore::Database::open(data, {});
   server::CommandServiceOptions options;
   options.erasure_quiescence_timeout = std::chrono::seconds(5);
-  server::CommandService service(*db, options);
+  auto opened = server::open_ledger(*db, options);
+  auto& service = *opened;
   const auto seq = accepted(service.execute(domain::PurgeDeletedCustomers{true, 2})).seqs.front();
   auto report = parse_report(service.wait_for_erasure(seq, std::chrono::seconds(60)));
   INFO(boost::json::serialize(report));

@@ -7,6 +7,7 @@
 
 #include "erasure/marked_ledger.h"
 #include "eventstore/erasure_pass.h"
+#include "server/open_ledger.h"
 #include "support/ledger_fixture.h"
 #include "tools/run_tool.h"
 
@@ -31,7 +32,8 @@ TEST_CASE("residue-scan finds a survivor's markers and no purged customer's afte
   plan.purge_every = 10;  // customers 0, 10, 20, 30, 40 are purged
   {
     auto db = eventstore::Database::open(data, {});
-    server::CommandService service(*db);
+    auto opened = server::open_ledger(*db);
+    auto& service = *opened;
     fill_marked_ledger(service, plan);
     const auto seq = accepted(service.execute(domain::PurgeDeletedCustomers{true, 5})).seqs.front();
     const auto report = service.wait_for_erasure(seq, std::chrono::seconds(60));

@@ -1,5 +1,6 @@
 // The log's byte-level contracts: envelopes round-trip, corrupt bytes are errors naming the
-// seq, the chain links entries, and the Merkle root commits to its leaves.
+// seq, the hashes give the standard answers, the chain links entries, and the Merkle root
+// commits to its leaves.
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -113,6 +114,7 @@ TEST_CASE("appended entries chain to each other and survive a reopen", "[eventst
     CHECK(second.seq == 2);
     CHECK(first.digest == hmac_sha256(key, "p1"));
     CHECK(second.chain == chain_link(first.chain, 2, 2, 2, 9, "a", second.digest));
+    store_head(*db, batch, head);
     rocksdb::WriteOptions sync;
     sync.sync = true;
     REQUIRE(db->db().Write(sync, batch.GetWriteBatch()).ok());
@@ -122,6 +124,18 @@ TEST_CASE("appended entries chain to each other and survive a reopen", "[eventst
   CHECK(load_head(reader) == head);
   CHECK(stream_seqs(reader, 9) == std::vector<std::uint64_t>{1, 2});
   CHECK(read_entry(reader, 2)->payload == "p2");
+}
+
+TEST_CASE("SHA-256 and HMAC-SHA256 give the standard answers, call after call", "[eventstore]") {
+  // The contexts each thread keeps between calls must not carry anything from one to the next.
+  StreamKey key;
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i);
+  for (int call = 0; call < 3; ++call) {
+    CHECK(to_hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(to_hex(hmac_sha256(key, "The quick brown fox jumps over the lazy dog")) ==
+          "f87ad256151fc7b4c5dffa4adb3ebe911a8eeb8a8ebdee3c2a4a8e5f5ec02c32");
+    CHECK(to_hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  }
 }
 
 TEST_CASE("the Merkle root commits to every leaf and their order", "[eventstore]") {

@@ -20,6 +20,7 @@
 #include "eventstore/reader.h"
 #include "fuzz/fuzz_check.h"
 #include "server/command_service.h"
+#include "server/open_ledger.h"
 #include "support/temp_dir.h"
 #include "tools/admin/csv.h"
 #include "tools/admin/customer_import.h"
@@ -31,7 +32,8 @@ using namespace ledger;
 class Ledger {
  public:
   Ledger() : database_(eventstore::Database::open(dir_.path() / "data", {})) {
-    server::CommandService service(*database_);
+    auto opened = server::open_ledger(*database_);
+    auto& service = *opened;
     domain::CustomerFields fields;
     fields.name = "Ada Lovelace";
     FUZZ_CHECK(std::holds_alternative<server::Accepted>(service.execute(domain::CreateCustomer{fields, 5})));

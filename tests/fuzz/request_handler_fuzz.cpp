@@ -28,6 +28,7 @@
 #include "fuzz/fuzz_check.h"
 #include "server/command_service.h"
 #include "server/frame_parser.h"
+#include "server/open_ledger.h"
 #include "server/request_handler.h"
 #include "server/tokens.h"
 #include "support/temp_dir.h"
@@ -62,7 +63,7 @@ class Ledger {
   Ledger()
       : tokens_(fuzz_tokens(dir_.path())),
         database_(eventstore::Database::open(dir_.path() / "data", {})),
-        service_(std::make_unique<server::CommandService>(*database_)),
+        service_(server::open_ledger(*database_)),
         handler_(std::make_unique<server::RequestHandler>(*service_, tokens_, server::erasure_not_awaited(),
                                                           [] { return 1u; })) {}
   ~Ledger() {

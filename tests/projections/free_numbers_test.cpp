@@ -20,10 +20,10 @@ namespace {
 
 // Applies `change` through FreeNumbers and writes it.
 template <typename Change>
-void write(eventstore::Database& database, Change change) {
+void write(eventstore::Database& database, Change change, projections::LowestFreeInterval* lowest = nullptr) {
   rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
   eventstore::OverlayReader overlay(database, batch);
-  projections::FreeNumbers numbers(overlay, batch);
+  projections::FreeNumbers numbers(overlay, batch, lowest);
   change(numbers);
   REQUIRE(database.db().Write(rocksdb::WriteOptions(), batch.GetWriteBatch()).ok());
 }
@@ -61,6 +61,39 @@ TEST_CASE("taking and freeing numbers in any order leaves exactly the unheld one
     domain::CustomerNumber lowest = 1;
     while (held.contains(lowest)) ++lowest;
     REQUIRE(projections::FreeNumbers(reader, unused).lowest() == lowest);
+  }
+}
+
+TEST_CASE("the lowest free interval a writer remembers stays what the rows hold", "[free-numbers]") {
+  Ledger ledger;
+  auto& database = ledger.database();
+  std::set<domain::CustomerNumber> held;
+  projections::LowestFreeInterval remembered;
+  std::mt19937_64 random(11);
+  for (int round = 0; round < 2000; ++round) {
+    const auto choice = random() % 4;
+    const domain::CustomerNumber number = 1 + random() % 40;
+    write(
+        database,
+        [&](projections::FreeNumbers& numbers) {
+          if (choice <= 1) {  // a create without a number, the common case
+            const auto lowest = *numbers.lowest();
+            numbers.take(lowest);
+            held.insert(lowest);
+          } else if (choice == 2 && !held.contains(number)) {
+            numbers.take(number);
+            held.insert(number);
+          } else if (choice == 3 && held.contains(number)) {
+            numbers.release(number);
+            held.erase(number);
+          }
+        },
+        &remembered);
+    eventstore::DatabaseReader reader(database);
+    INFO("round " << round);
+    const auto rows = projections::FreeNumbers::all(reader);
+    REQUIRE(rows == free_intervals(held));
+    if (remembered) REQUIRE(*remembered == rows.front());
   }
 }
 

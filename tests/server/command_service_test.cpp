@@ -12,8 +12,10 @@
 #include "eventstore/pending_erasure.h"
 #include "eventstore/sorted_batch.h"
 #include "projections/projector.h"
+#include "projections/replay.h"
 #include "projections/verify.h"
 #include "server/group_batch.h"
+#include "server/open_ledger.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;
@@ -324,15 +326,22 @@ TEST_CASE("the keys each command kind writes, as docs/storage.md counts them", "
   Ledger ledger;
   for (int i = 0; i < 5; ++i) ledger.create("Filler " + std::to_string(i));
   auto& db = ledger.database();
-  // Keys one command leaves in its group's batch, each key once (the batch as written).
-  auto keys_of = [&](const domain::Command& command, const server::RequestContext& context = {}) {
-    const auto head = eventstore::load_head(eventstore::DatabaseReader(db));
-    server::GroupBatch group(db, head, projections::load_next_customer_id(eventstore::DatabaseReader(db)), 0);
-    accepted(group.add(command, context));
-    auto sorted = eventstore::sorted_batch(db, *group.batch());
+  // Keys the commands leave in one group's batch, each key once (the batch as written).
+  auto keys_of_group = [&](const std::vector<domain::Command>& commands, const server::RequestContext& context = {}) {
+    const eventstore::DatabaseReader reader(db);
+    server::WriterState state;
+    state.head = eventstore::load_head(reader);
+    state.next_id = projections::load_next_customer_id(reader);
+    server::GroupBatch group(db, state);
+    for (const auto& command : commands) accepted(group.add(command, context));
+    auto* written = group.finish();
+    auto sorted = eventstore::sorted_batch(db, *written);
     REQUIRE(sorted);
-    REQUIRE(db.db().Write(rocksdb::WriteOptions(), group.batch()).ok());
+    REQUIRE(db.db().Write(rocksdb::WriteOptions(), written).ok());
     return sorted->Count();
+  };
+  auto keys_of = [&](const domain::Command& command, const server::RequestContext& context = {}) {
+    return keys_of_group({command}, context);
   };
   CHECK(keys_of(domain::CreateCustomer{person("Ada Lovelace", "ada@analytical.org", "+44 20 7946 0018"), {}}) == 9);
   CHECK(keys_of(domain::CreateCustomer{person("Bo"), {}}, {"pos-1", "key-1"}) == 10);
@@ -340,4 +349,49 @@ TEST_CASE("the keys each command kind writes, as docs/storage.md counts them", "
   CHECK(keys_of(domain::DeleteCustomers{{6}}) == 7);
   CHECK(keys_of(domain::UndeleteCustomers{{6}}) == 7);
   CHECK(keys_of(domain::DeleteCustomers{{1, 2}}) == 12);
+  // A group writes the log head and the next id once, whatever the number of its commands (and
+  // creates taking the lowest numbers one after another rewrite one free-number row).
+  CHECK(keys_of_group({domain::CreateCustomer{person("Cy"), {}}, domain::CreateCustomer{person("Di"), {}}}) ==
+        2 * 5 + 1 + 3);
+}
+
+TEST_CASE("commands on customers created earlier in their group see them, and a purge leads its group",
+          "[service][group]") {
+  testing::TempDir dir;
+  auto db = eventstore::Database::open(dir.path() / "data", {});
+  {
+    server::GroupBatch group(*db, server::prepare_ledger(*db));
+    // The new customers' keys and log rows are not indexed in the batch: what follows in the
+    // group must still find them.
+    CHECK(accepted(group.add(domain::CreateCustomer{person("Ada"), {}}, {})).numbers == Numbers{1});
+    CHECK(accepted(group.add(domain::CreateCustomer{person("Bo"), {}}, {})).numbers == Numbers{2});
+    CHECK(accepted(group.add(domain::EditCustomer{1, {{domain::Field::kEmail, "ada@example.org"}}, 1}, {})).revision == 2);
+    accepted(group.add(domain::DeleteCustomers{{1, 2}}, {}));
+    accepted(group.add(domain::UndeleteCustomers{{2}}, {}));
+    CHECK_THROWS_AS(group.add(domain::PurgeDeletedCustomers{true, {}}, {}), std::logic_error);
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    REQUIRE(db->db().Write(sync, group.finish()).ok());
+  }
+
+  // The service decides a purge queued behind other commands first in a group of its own.
+  auto service = server::open_ledger(*db);
+  std::vector<std::future<server::Outcome>> outcomes;
+  auto submit = [&](domain::Command command) {
+    auto promise = std::make_shared<std::promise<server::Outcome>>();
+    outcomes.push_back(promise->get_future());
+    service->submit(std::move(command), {}, [promise](server::Outcome o) { promise->set_value(std::move(o)); });
+  };
+  submit(domain::CreateCustomer{person("Cy"), {}});
+  submit(domain::DeleteCustomers{{3}});
+  submit(domain::PurgeDeletedCustomers{true, {}});
+  submit(domain::CreateCustomer{person("Di"), {}});
+  for (auto& outcome : outcomes) accepted(outcome.get());
+  // Ada and Cy were purged; Di took the lowest number freed.
+  CHECK(!service->customer(3));
+  CHECK(service->customer(1)->fields.name == "Di");
+  CHECK(service->customer(2)->fields.name == "Bo");
+  auto report = projections::verify_ledger(eventstore::DatabaseReader(*db));
+  INFO(report.problem);
+  CHECK(report.ok);
 }

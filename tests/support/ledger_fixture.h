@@ -10,6 +10,7 @@
 
 #include "eventstore/database.h"
 #include "server/command_service.h"
+#include "server/open_ledger.h"
 #include "support/temp_dir.h"
 
 namespace ledger::testing {
@@ -47,7 +48,7 @@ class Ledger {
   ~Ledger() { close(); }
   void open() {
     database_ = eventstore::Database::open(dir_.path() / "data", {});
-    service_ = std::make_unique<server::CommandService>(*database_, options_);
+    service_ = server::open_ledger(*database_, options_);
   }
   void close() {
     service_.reset();

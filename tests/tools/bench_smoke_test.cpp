@@ -63,6 +63,9 @@ TEST_CASE("ledger-bench write reports durable commands, latency, the raw baselin
   CHECK(number(result, "limit_p50_us") > 0);
   CHECK(number(result, "limit_ratio") > 0);
   CHECK(number(result, "rss_mb") > 0);
+  CHECK(number(result, "writer_decide_us") > 0);
+  CHECK(number(result, "writer_write_us") > 0);
+  CHECK(number(result, "commands_per_batch") >= 1);
 }
 
 TEST_CASE("ledger-bench replay reports rebuild and raw scan rates", "[bench]") {

@@ -23,6 +23,7 @@
 #include "projections/queries.h"
 #include "projections/replay.h"
 #include "server/command_service.h"
+#include "server/open_ledger.h"
 #include "server/outcome.h"
 #include "tools/admin/checkpoints.h"
 #include "tools/admin/customer_import.h"
@@ -192,7 +193,8 @@ void print_erasure(server::CommandService& service, std::uint64_t purge_seq) {
 int purge(eventstore::Database& database, bool yes, std::optional<std::uint64_t> expect_count, const std::string& actor) {
   const auto deleted = count_rows(eventstore::DatabaseReader(database), eventstore::Family::kDeleted);
   if (!yes && !confirm_purge(deleted)) return 2;
-  server::CommandService service(database);
+  auto opened = server::open_ledger(database);
+  auto& service = *opened;
   const auto outcome = service.execute(domain::PurgeDeletedCustomers{true, expect_count.value_or(deleted)},
                                        server::RequestContext{actor, ""});
   if (auto* refusal = std::get_if<domain::Refusal>(&outcome)) throw ToolError("purge refused: " + refusal->message);
@@ -210,7 +212,8 @@ int compact(eventstore::Database& database) {
   const auto pending = eventstore::pending_erasures(eventstore::DatabaseReader(database));
   if (!pending.empty()) {
     // The command service's erasure worker resumes every pending erasure when it starts.
-    server::CommandService service(database);
+    auto opened = server::open_ledger(database);
+    auto& service = *opened;
     for (auto seq : pending) print_erasure(service, seq);
     return 0;
   }
@@ -244,7 +247,8 @@ int import(eventstore::Database& database, const std::string& file, bool skip_ba
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ToolError("cannot read " + file);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  server::CommandService service(database);
+  auto opened = server::open_ledger(database);
+  auto& service = *opened;
   const auto plan = plan_import(eventstore::DatabaseReader(database), text, actor);
   for (const auto& p : plan.problems) {
     std::cerr << (p.line ? fmt::format("{}:{}: {}\n", file, p.line, p.reason) : fmt::format("{}: {}\n", file, p.reason));

@@ -10,6 +10,7 @@
 
 #include "eventstore/database.h"
 #include "server/command_service.h"
+#include "server/open_ledger.h"
 
 namespace ledger::bench {
 namespace {
@@ -84,7 +85,8 @@ FillResult fill_ledger(const std::filesystem::path& dir, const FillPlan& plan) {
   FillResult result;
   auto db = eventstore::Database::open(dir, {});
   {
-    server::CommandService service(*db);
+    auto opened = server::open_ledger(*db);
+    auto& service = *opened;
     Submitter submitter(service, 4096);
     std::uint64_t key = 0;
     for (std::uint64_t i = 0; i < plan.customers; ++i) {

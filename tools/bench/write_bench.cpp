@@ -1,5 +1,6 @@
 #include "tools/bench/write_bench.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -16,9 +17,9 @@
 
 #include "eventstore/database.h"
 #include "eventstore/encoding.h"
-#include "projections/projector.h"
 #include "server/command_service.h"
 #include "server/group_batch.h"
+#include "server/open_ledger.h"
 #include "server/wire_fields.h"
 #include "tools/bench/ledgerd_process.h"
 #include "tools/ledgerctl_client.h"
@@ -134,16 +135,29 @@ void run_connection(const std::string& server, unsigned writer, const WriteBench
   }
 }
 
+// What the ledger's writer reports in `stats`: its group commits and the CPU time it spent.
+struct WriterSample {
+  std::uint64_t batches = 0;
+  std::uint64_t commands = 0;
+  std::uint64_t decide_cpu_ns = 0;
+  std::uint64_t write_cpu_ns = 0;
+};
+
+WriterSample writer_sample(tools::LedgerClient& client) {
+  capnp::MallocMessageBuilder message;
+  tools::new_request(message).setStats();
+  auto reply = client.call(message);
+  if (!reply.get().isStats()) throw std::runtime_error("ledgerd did not answer stats");
+  auto stats = reply.get().getStats();
+  return {stats.getBatches(), stats.getCommands(), stats.getDecideCpuNs(), stats.getWriteCpuNs()};
+}
+
 // The bytes ledgerd writes for each command, in one WriteBatch per command: the same
 // decisions (GroupBatch, one command per batch) made against a scratch database, so that the
 // raw baseline writes exactly the keys and values the ledger writes, not an imitation.
 std::vector<std::string> mirror_batches(const fs::path& dir, const CommandMix& mix, std::size_t count) {
   auto db = eventstore::Database::open(dir, {});
-  { server::CommandService init(*db); }  // initializes the projections
-  eventstore::DatabaseReader reader(*db);
-  auto head = eventstore::load_head(reader);
-  auto next_id = projections::load_next_customer_id(reader);
-  std::int64_t last_at = 0;
+  auto state = server::prepare_ledger(*db);
   MixedWorkload workload(mix, 0, 42);
   std::vector<std::string> batches;
   batches.reserve(count);
@@ -151,15 +165,14 @@ std::vector<std::string> mirror_batches(const fs::path& dir, const CommandMix& m
   while (batches.size() < count) {
     auto next = workload.next();
     server::RequestContext context{"local", workload.next_request_key()};
-    server::GroupBatch batch(*db, head, next_id, last_at);
+    server::GroupBatch batch(*db, state);
     const auto outcome = batch.add(next.command, context);
     const auto* accepted = std::get_if<server::Accepted>(&outcome);
     if (accepted && !batch.empty()) {
-      eventstore::Database::check(db->db().Write(unsynced, batch.batch()), "writing the mirror");
-      head = batch.head();
-      next_id = batch.next_id();
-      last_at = batch.last_at_us();
-      batches.push_back(batch.batch()->Data());
+      auto* written = batch.finish();
+      eventstore::Database::check(db->db().Write(unsynced, written), "writing the mirror");
+      state = batch.state();
+      batches.push_back(written->Data());
     }
     workload.accepted(next, accepted != nullptr,
                       accepted && !accepted->numbers.empty() ? accepted->numbers.front() : 0);
@@ -306,10 +319,22 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     clients.emplace_back(run_connection, std::cref(server), c, std::cref(options), std::ref(ready),
                          std::ref(start_at), std::ref(go), std::ref(results[c]));
   }
+  // The writer's counters before and after the load, on a connection of their own: its CPU
+  // time per command is the part of a command's cost that is the ledger's own code.
+  tools::ClientOptions stats_options;
+  stats_options.server = server;
+  tools::LedgerClient stats_client(stats_options);
+  {
+    capnp::MallocMessageBuilder message;
+    tools::new_request(message).initHello().setToken("bench");
+    if (!stats_client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
+  }
   while (ready.load() < options.connections) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto before = writer_sample(stats_client);
   start_at = Clock::now();
   go.store(true, std::memory_order_release);
   for (auto& t : clients) t.join();
+  const auto after = writer_sample(stats_client);
 
   std::uint64_t accepted = 0, refused = 0, failed = 0;
   std::vector<std::uint32_t> latencies;
@@ -328,6 +353,15 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
   report.add("p50_us", percentile(latencies, 0.5));
   report.add("p99_us", percentile(latencies, 0.99));
   report.add("p999_us", percentile(latencies, 0.999));
+  if (const auto commands = after.commands - before.commands; commands > 0) {
+    const auto per_command_us = [&](std::uint64_t ns) {
+      return static_cast<double>(ns) / 1000.0 / static_cast<double>(commands);
+    };
+    const auto batches = std::max<std::uint64_t>(1, after.batches - before.batches);
+    report.add("writer_decide_us", per_command_us(after.decide_cpu_ns - before.decide_cpu_ns));
+    report.add("writer_write_us", per_command_us(after.write_cpu_ns - before.write_cpu_ns));
+    report.add("commands_per_batch", static_cast<double>(commands) / static_cast<double>(batches));
+  }
   if (ledgerd) {
     report.add("rss_mb", ledgerd->peak_rss_mb());
     ledgerd->stop();

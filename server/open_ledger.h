@@ -1,0 +1,28 @@
+// open_ledger: the start-up that must happen before a data directory takes its first command,
+// and the command service that then takes them. ledgerd, the tools and the tests call
+// open_ledger; a caller that decides commands itself without the service (a benchmark's
+// GroupBatch) calls prepare_ledger alone.
+// Both write to the directory; neither may run beside a running CommandService on it.
+#pragma once
+
+#include <memory>
+
+#include "eventstore/database.h"
+#include "server/command_service.h"
+#include "server/group_batch.h"
+
+namespace ledger::server {
+
+// Before anything reads the projections: finishes a projection rebuild that was cut off,
+// initializes a new data directory or upgrades an older one's layout (one sync write), then
+// reads where the writer goes on from (three rows and the first free-number row; nothing is
+// replayed). Throws StorageError when the directory cannot be used.
+WriterState prepare_ledger(eventstore::Database& database);
+
+// prepare_ledger, then a CommandService on `database` (which must outlive it), started. The
+// crash point of crash tests comes from LEDGER_CRASH_AT when that is set
+// (server/crash_injection.h). Throws StorageError when the directory cannot be used, and
+// std::invalid_argument for an unknown crash point.
+std::unique_ptr<CommandService> open_ledger(eventstore::Database& database, CommandServiceOptions options = {});
+
+}  // namespace ledger::server
