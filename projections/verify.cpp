@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <future>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -232,10 +234,10 @@ class LogCheck {
 
   // The stub evidence against every receipt: counts and Merkle roots.
   std::string receipts_against_stubs(std::uint64_t& bad_seq);
-  // `streams` against the unredacted entries.
-  std::string streams() const;
-  // `requests` against the entries; counts the rows into the report.
-  std::string requests(std::uint64_t& bad_seq);
+  // `streams`, read through `stored`, against the unredacted entries.
+  std::string streams(FamilyComparison& stored) const;
+  // `requests`, read through `rows`, against the entries; counts the rows into `rows_checked`.
+  std::string requests(rocksdb::Iterator& rows, std::uint64_t& rows_checked, std::uint64_t& bad_seq);
 
  private:
   bool bad(const eventstore::EnvelopeView& e, std::string why) {
@@ -485,27 +487,32 @@ std::string LogCheck::receipts_against_stubs(std::uint64_t& bad_seq) {
   return {};
 }
 
-std::string LogCheck::streams() const {
+std::string LogCheck::streams(FamilyComparison& stored) const {
   auto expected = streams_;
   std::sort(expected.begin(), expected.end());
-  FamilyComparison comparison(reader_, Family::kStreams);
   char key[16];
   for (const auto& [customer, seq] : expected) {
     eventstore::store_u64(key, customer);
     eventstore::store_u64(key + 8, seq);
-    comparison.expect({key, sizeof key}, {});
+    stored.expect({key, sizeof key}, {});
   }
-  return comparison.finish();
+  return stored.finish();
 }
 
-std::string LogCheck::requests(std::uint64_t& bad_seq) {
+std::string LogCheck::requests(rocksdb::Iterator& rows, std::uint64_t& rows_checked, std::uint64_t& bad_seq) {
   auto row_name = [](std::string_view key) {
     return "requests row " + eventstore::to_hex(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
   };
-  // By key, each key's entries still in seq order: the rows arrive in key order, so each row
-  // finds its entries by walking forward.
-  std::stable_sort(requested_.begin(), requested_.end(),
-                   [](const RequestedEntry& a, const RequestedEntry& b) { return a.key < b.key; });
+  // By key, each key's entries in seq order: the rows arrive in key order, so each row finds
+  // its entries by walking forward.
+  std::sort(requested_.begin(), requested_.end(), [](const RequestedEntry& a, const RequestedEntry& b) {
+    // The keys are SHA-256 digests: their first eight bytes almost always decide.
+    const auto a_first = eventstore::get_u64(view_of(a.key));
+    const auto b_first = eventstore::get_u64(view_of(b.key));
+    if (a_first != b_first) return a_first < b_first;
+    const int order = std::memcmp(a.key.data(), b.key.data(), a.key.size());
+    return order < 0 || (order == 0 && a.seq < b.seq);
+  });
   auto same_key_end = [&](std::size_t begin) {
     auto end = begin;
     while (end < requested_.size() && requested_[end].key == requested_[begin].key) ++end;
@@ -513,10 +520,11 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
   };
   std::vector<bool> row_seen(requested_.size());  // at the first entry of each key
   std::size_t next = 0;
-  auto it = reader_.scan(Family::kRequests);
+  std::vector<std::uint64_t> numbers;
+  auto* it = &rows;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
-    ++report_.requests;
+    ++rows_checked;
     auto remembered = options_.read_remembered(std::string_view(it->value().data(), it->value().size()));
     if (!remembered) return row_name(key) + " is not a remembered outcome";
     while (next < requested_.size() && view_of(requested_[next].key) < key) ++next;
@@ -530,7 +538,7 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
       }
       continue;
     }
-    std::vector<std::uint64_t> numbers;
+    numbers.clear();
     for (auto seq : remembered->seqs) {
       const bool carries = std::any_of(requested_.begin() + static_cast<std::ptrdiff_t>(begin),
                                        requested_.begin() + static_cast<std::ptrdiff_t>(end),
@@ -624,22 +632,41 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   // ledgerd since: compare them as first -> last.
   RowOptions expected;
   expected.free_rows_by_last = free_number_rows_by_last(reader);
-  for (auto family : kProjectionFamilies) {
-    FamilyComparison comparison(reader, family);
+
+  // The stored rows against what the pass over the log derived: `requests` on a second thread
+  // while this one compares the projections and `streams`. Each reads through iterators made
+  // here; problems are reported in the order the checks had when they ran one after another.
+  std::vector<std::unique_ptr<FamilyComparison>> projections;
+  for (auto family : kProjectionFamilies) projections.push_back(std::make_unique<FamilyComparison>(reader, family));
+  FamilyComparison streams(reader, Family::kStreams);
+  std::unique_ptr<rocksdb::Iterator> requests;
+  if (options.read_remembered) requests = reader.scan(Family::kRequests);
+  struct RequestsCheck {
+    std::string problem;
+    std::uint64_t bad_seq = 0;
+    std::uint64_t rows = 0;
+  };
+  auto requests_check = std::async(std::launch::async, [&] {
+    RequestsCheck out;
+    if (requests) out.problem = log.requests(*requests, out.rows, out.bad_seq);
+    return out;
+  });
+  std::string projection_difference;
+  for (std::size_t i = 0; i < kProjectionFamilies.size() && projection_difference.empty(); ++i) {
+    auto& comparison = *projections[i];
     projection_rows(
-        ledger, family, [&](std::string_view key, std::string_view value) { comparison.expect(key, value); },
+        ledger, kProjectionFamilies[i], [&](std::string_view key, std::string_view value) { comparison.expect(key, value); },
         expected);
-    if (auto difference = comparison.finish(); !difference.empty()) {
-      return fail(0, "projection differs from the log: " + difference);
-    }
+    projection_difference = comparison.finish();
   }
-  if (load_next_customer_id(reader) != ledger.next_id) {
-    return fail(0, "the next customer id in meta differs from the log");
-  }
-  if (auto difference = log.streams(); !difference.empty()) return fail(0, "stream index differs from the log: " + difference);
-  if (options.read_remembered) {
-    if (auto problem = log.requests(bad_seq); !problem.empty()) return fail(bad_seq, problem);
-  }
+  const bool next_id_differs = projection_difference.empty() && load_next_customer_id(reader) != ledger.next_id;
+  const auto streams_difference = projection_difference.empty() && !next_id_differs ? log.streams(streams) : std::string();
+  const auto requests_checked = requests_check.get();
+  if (!projection_difference.empty()) return fail(0, "projection differs from the log: " + projection_difference);
+  if (next_id_differs) return fail(0, "the next customer id in meta differs from the log");
+  if (!streams_difference.empty()) return fail(0, "stream index differs from the log: " + streams_difference);
+  report.requests = requests_checked.rows;
+  if (!requests_checked.problem.empty()) return fail(requests_checked.bad_seq, requests_checked.problem);
   return report;
 }
 
