@@ -241,7 +241,7 @@ std::string_view as_bytes(const Digest& digest) {
 
 bool digest_from(std::string_view bytes, Digest& out) {
   if (bytes.size() != out.size()) return false;
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(bytes[i]);
+  std::memcpy(out.data(), bytes.data(), out.size());
   return true;
 }
 

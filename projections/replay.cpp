@@ -4,7 +4,7 @@
 #include <string>
 #include <variant>
 
-#include "eventstore/event_log.h"
+#include "eventstore/log_scan.h"
 
 namespace ledger::projections {
 namespace {
@@ -62,11 +62,11 @@ void fold_entry(ReplayedLedger& ledger, const eventstore::EnvelopeView& entry, c
 
 ReplayedLedger replay_log(const eventstore::Reader& reader, std::uint64_t until) {
   ReplayedLedger ledger;
-  eventstore::scan_entry_views(reader, 1, [&](const eventstore::EnvelopeView& e) {
-    if (until != 0 && e.seq > until) return false;
-    fold_entry(ledger, e);
-    return true;
-  });
+  eventstore::LogScan scan(reader, 1);
+  while (const auto* e = scan.next()) {
+    if (until != 0 && e->seq > until) break;
+    fold_entry(ledger, *e);
+  }
   return ledger;
 }
 

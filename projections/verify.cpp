@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <future>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -11,6 +13,7 @@
 #include "domain/stored_event.h"
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
+#include "eventstore/log_scan.h"
 #include "projections/free_numbers.h"
 #include "projections/projection_rows.h"
 #include "projections/projector.h"
@@ -88,15 +91,12 @@ class FamilyComparison {
 
 
 // What the log says of one customer so far: from the envelopes, which stubs keep and the chain
-// protects, so it holds for purged customers too. And its key, once read.
+// protects, so it holds for purged customers too.
 struct CustomerTrace {
-  enum class Key : std::uint8_t { kUnread, kPresent, kAbsent };
   std::uint64_t number = 0;     // 0 until an entry names it
   std::uint64_t purged_by = 0;  // the purge that ended it; 0 while it exists
   std::uint32_t entries = 0;
   bool created = false;
-  Key key_state = Key::kUnread;
-  eventstore::StreamKey key{};
 };
 
 // One unredacted entry written with a request key, for the `requests` check.
@@ -116,24 +116,21 @@ struct EntryFacts {
 
 std::string_view view_of(const eventstore::Digest& digest) { return eventstore::as_bytes(digest); }
 
-// The customers' keys through one iterator over `keys`, read in id order: customers are
-// created, and so first need their key, in id order. A lookup per customer cost a RocksDB
-// Get each. Gives what eventstore::stream_key gives.
+// The customers' keys through one iterator over `keys`, made on the calling thread and then
+// used by the scanning thread alone. Customers are created, and so first need their key, in id
+// order: each lookup is usually the row after the last one, where a RocksDB Get per customer
+// cost a tenth of verify. Gives what eventstore::stream_key gives.
 class KeyCursor {
  public:
-  explicit KeyCursor(const eventstore::Reader& reader) : reader_(reader) {}
+  explicit KeyCursor(const eventstore::Reader& reader) : it_(reader.scan(Family::kKeys)) {}
 
   // Throws CorruptionError when the key is not 32 bytes, StorageError when reading fails.
   std::optional<eventstore::StreamKey> find(std::uint64_t customer) {
-    // Behind the cursor (a log whose creates are out of id order): a lookup of its own.
-    if (customer < passed_) return eventstore::stream_key(reader_, customer);
     const auto target = eventstore::u64_key(customer);
-    if (!it_) {
-      it_ = reader_.scan(eventstore::Family::kKeys);
-      it_->Seek(target);
+    if (!it_->Valid() || it_->key().compare(target) > 0) {
+      it_->Seek(target);  // the first lookup, or one behind the cursor
     } else {
-      // Usually the very next row; a seek when it is further on.
-      for (int steps = 0; it_->Valid() && below(target); ++steps) {
+      for (int steps = 0; it_->Valid() && it_->key().compare(target) < 0; ++steps) {
         if (steps == 8) {
           it_->Seek(target);
           break;
@@ -141,7 +138,6 @@ class KeyCursor {
         it_->Next();
       }
     }
-    passed_ = customer;
     if (!it_->Valid()) {
       eventstore::Database::check(it_->status(), "reading keys");
       return std::nullopt;
@@ -155,11 +151,51 @@ class KeyCursor {
   }
 
  private:
-  bool below(const std::string& target) const { return it_->key().compare(rocksdb::Slice(target)) < 0; }
-
-  const eventstore::Reader& reader_;
   std::unique_ptr<rocksdb::Iterator> it_;
-  std::uint64_t passed_ = 0;  // every key below this customer's is behind the cursor
+};
+
+// What the scanning thread works out about an entry before the checks come to it: its digest
+// against its customer's key, the largest part of the work per entry, so that both threads
+// share it about equally.
+enum class PayloadDigest : std::uint8_t { kUnchecked, kMatches, kDiffers, kNoKey, kUnreadableKey };
+
+// Works out each unredacted customer entry's PayloadDigest (HMAC(its customer's key, payload)
+// against its digest), entry after entry, on the scanning thread.
+class DigestCheck {
+ public:
+  explicit DigestCheck(const eventstore::Reader& reader) : keys_(reader) {}
+
+  void check(const eventstore::EnvelopeView& e, PayloadDigest& out) {
+    // An id beyond the entries so far is refused by the checks; it must not size the table.
+    if (e.customer == 0 || e.redacted() || e.customer > e.seq) return;
+    if (e.customer >= keys_by_customer_.size()) keys_by_customer_.resize(e.customer + 1);
+    auto& key = keys_by_customer_[e.customer];
+    if (key.state == Key::kUnread) {
+      try {
+        auto found = keys_.find(e.customer);
+        key.state = found ? Key::kPresent : Key::kAbsent;
+        if (found) key.bytes = *found;
+      } catch (const eventstore::CorruptionError&) {
+        out = PayloadDigest::kUnreadableKey;  // thrown where the checks come to it
+        return;
+      }
+    }
+    if (key.state == Key::kAbsent) {
+      out = PayloadDigest::kNoKey;
+    } else {
+      out = hash_.hmac(key.bytes, e.payload) == e.digest ? PayloadDigest::kMatches : PayloadDigest::kDiffers;
+    }
+  }
+
+ private:
+  struct Key {
+    enum State : std::uint8_t { kUnread, kPresent, kAbsent } state = kUnread;
+    eventstore::StreamKey bytes{};
+  };
+
+  KeyCursor keys_;
+  eventstore::Sha256 hash_;
+  std::vector<Key> keys_by_customer_;
 };
 
 // Checks the log entry by entry and folds each entry that passes into `ledger`, so that the
@@ -167,10 +203,11 @@ class KeyCursor {
 class LogCheck {
  public:
   LogCheck(const eventstore::Reader& reader, const VerifyOptions& options, VerifyReport& report, ReplayedLedger& ledger)
-      : reader_(reader), options_(options), report_(report), ledger_(ledger), keys_(reader) {}
+      : reader_(reader), options_(options), report_(report), ledger_(ledger) {}
 
-  // Checks one entry; false and problem() set at the first that fails.
-  bool entry(const eventstore::EnvelopeView& e) {
+  // Checks one entry, with what the scanning thread worked out of its digest; false and
+  // problem() set at the first that fails.
+  bool entry(const eventstore::EnvelopeView& e, PayloadDigest digest) {
     if (e.seq != expected_seq_) {
       bad_seq_ = expected_seq_;
       problem_ = "entry " + std::to_string(expected_seq_) + " is missing (the next entry is " + std::to_string(e.seq) + ")";
@@ -184,7 +221,7 @@ class LogCheck {
     chain_ = e.chain;
     facts_.push_back({e.kind, e.redacted(), actor_index(e.actor), e.customer});
     if (e.customer == 0) return purge(e);
-    return customer_entry(e);
+    return customer_entry(e, digest);
   }
 
   const std::string& problem() const { return problem_; }
@@ -197,10 +234,10 @@ class LogCheck {
 
   // The stub evidence against every receipt: counts and Merkle roots.
   std::string receipts_against_stubs(std::uint64_t& bad_seq);
-  // `streams` against the unredacted entries.
-  std::string streams() const;
-  // `requests` against the entries; counts the rows into the report.
-  std::string requests(std::uint64_t& bad_seq);
+  // `streams`, read through `stored`, against the unredacted entries.
+  std::string streams(FamilyComparison& stored) const;
+  // `requests`, read through `rows`, against the entries; counts the rows into `rows_checked`.
+  std::string requests(rocksdb::Iterator& rows, std::uint64_t& rows_checked, std::uint64_t& bad_seq);
 
  private:
   bool bad(const eventstore::EnvelopeView& e, std::string why) {
@@ -280,7 +317,7 @@ class LogCheck {
     return true;
   }
 
-  bool customer_entry(const eventstore::EnvelopeView& e) {
+  bool customer_entry(const eventstore::EnvelopeView& e, PayloadDigest digest) {
     if (e.kind == kPurgedKind) return bad(e, "a purge receipt names a customer of its own");
     // Ids are handed out from 1, one per create: the n-th entry names an id of at most n.
     if (e.customer > report_.entries) return bad(e, "it names customer id " + std::to_string(e.customer) + ", more than the entries up to it could create");
@@ -323,13 +360,20 @@ class LogCheck {
       return true;
     }
     if (options_.digests) {
-      if (trace.key_state == CustomerTrace::Key::kUnread) {
-        auto key = keys_.find(e.customer);
-        trace.key_state = key ? CustomerTrace::Key::kPresent : CustomerTrace::Key::kAbsent;
-        if (key) trace.key = *key;
+      if (digest == PayloadDigest::kUnchecked) {
+        // Not reached: the scanning thread works out every entry that gets this far.
+        auto key = eventstore::stream_key(reader_, e.customer);
+        digest = !key ? PayloadDigest::kNoKey
+                      : hash_.hmac(*key, e.payload) == e.digest ? PayloadDigest::kMatches : PayloadDigest::kDiffers;
       }
-      if (trace.key_state == CustomerTrace::Key::kAbsent) return bad(e, "its customer's key is gone but the entry was not redacted");
-      if (hash_.hmac(trace.key, e.payload) != e.digest) return bad(e, "the payload does not match its digest");
+      switch (digest) {
+        case PayloadDigest::kUnreadableKey:
+          throw eventstore::CorruptionError("the key of stream " + std::to_string(e.customer) + " is corrupt");
+        case PayloadDigest::kNoKey: return bad(e, "its customer's key is gone but the entry was not redacted");
+        case PayloadDigest::kDiffers: return bad(e, "the payload does not match its digest");
+        case PayloadDigest::kMatches:
+        case PayloadDigest::kUnchecked: break;
+      }
     }
     // The payload is read in place, checked as decode_event would check it, then folded.
     std::string unreadable;
@@ -386,7 +430,6 @@ class LogCheck {
   ReplayedLedger& ledger_;
   std::string fold_problem_;
   eventstore::Sha256 hash_;
-  KeyCursor keys_;
   std::uint64_t expected_seq_ = 1;
   eventstore::Digest chain_{};
   std::string problem_;
@@ -444,27 +487,32 @@ std::string LogCheck::receipts_against_stubs(std::uint64_t& bad_seq) {
   return {};
 }
 
-std::string LogCheck::streams() const {
+std::string LogCheck::streams(FamilyComparison& stored) const {
   auto expected = streams_;
   std::sort(expected.begin(), expected.end());
-  FamilyComparison comparison(reader_, Family::kStreams);
   char key[16];
   for (const auto& [customer, seq] : expected) {
     eventstore::store_u64(key, customer);
     eventstore::store_u64(key + 8, seq);
-    comparison.expect({key, sizeof key}, {});
+    stored.expect({key, sizeof key}, {});
   }
-  return comparison.finish();
+  return stored.finish();
 }
 
-std::string LogCheck::requests(std::uint64_t& bad_seq) {
+std::string LogCheck::requests(rocksdb::Iterator& rows, std::uint64_t& rows_checked, std::uint64_t& bad_seq) {
   auto row_name = [](std::string_view key) {
     return "requests row " + eventstore::to_hex(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
   };
-  // By key, each key's entries still in seq order: the rows arrive in key order, so each row
-  // finds its entries by walking forward.
-  std::stable_sort(requested_.begin(), requested_.end(),
-                   [](const RequestedEntry& a, const RequestedEntry& b) { return a.key < b.key; });
+  // By key, each key's entries in seq order: the rows arrive in key order, so each row finds
+  // its entries by walking forward.
+  std::sort(requested_.begin(), requested_.end(), [](const RequestedEntry& a, const RequestedEntry& b) {
+    // The keys are SHA-256 digests: their first eight bytes almost always decide.
+    const auto a_first = eventstore::get_u64(view_of(a.key));
+    const auto b_first = eventstore::get_u64(view_of(b.key));
+    if (a_first != b_first) return a_first < b_first;
+    const int order = std::memcmp(a.key.data(), b.key.data(), a.key.size());
+    return order < 0 || (order == 0 && a.seq < b.seq);
+  });
   auto same_key_end = [&](std::size_t begin) {
     auto end = begin;
     while (end < requested_.size() && requested_[end].key == requested_[begin].key) ++end;
@@ -472,10 +520,11 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
   };
   std::vector<bool> row_seen(requested_.size());  // at the first entry of each key
   std::size_t next = 0;
-  auto it = reader_.scan(Family::kRequests);
+  std::vector<std::uint64_t> numbers;
+  auto* it = &rows;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
-    ++report_.requests;
+    ++rows_checked;
     auto remembered = options_.read_remembered(std::string_view(it->value().data(), it->value().size()));
     if (!remembered) return row_name(key) + " is not a remembered outcome";
     while (next < requested_.size() && view_of(requested_[next].key) < key) ++next;
@@ -489,7 +538,7 @@ std::string LogCheck::requests(std::uint64_t& bad_seq) {
       }
       continue;
     }
-    std::vector<std::uint64_t> numbers;
+    numbers.clear();
     for (auto seq : remembered->seqs) {
       const bool carries = std::any_of(requested_.begin() + static_cast<std::ptrdiff_t>(begin),
                                        requested_.begin() + static_cast<std::ptrdiff_t>(end),
@@ -557,7 +606,13 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   ReplayedLedger ledger;
   LogCheck log(reader, options, report, ledger);
   try {
-    eventstore::scan_entry_views(reader, 1, [&](const eventstore::EnvelopeView& e) { return log.entry(e); });
+    DigestCheck digests(reader);
+    eventstore::BasicLogScan<PayloadDigest>::Prepare prepare;
+    if (options.digests) prepare = [&digests](const eventstore::EnvelopeView& e, PayloadDigest& out) { digests.check(e, out); };
+    eventstore::BasicLogScan<PayloadDigest> scan(reader, 1, std::move(prepare));
+    while (auto item = scan.next()) {
+      if (!log.entry(item->entry, item->prepared)) break;
+    }
   } catch (const eventstore::CorruptionError& error) {
     return fail(log.next_seq(), error.what());
   }
@@ -577,22 +632,41 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   // ledgerd since: compare them as first -> last.
   RowOptions expected;
   expected.free_rows_by_last = free_number_rows_by_last(reader);
-  for (auto family : kProjectionFamilies) {
-    FamilyComparison comparison(reader, family);
+
+  // The stored rows against what the pass over the log derived: `requests` on a second thread
+  // while this one compares the projections and `streams`. Each reads through iterators made
+  // here; problems are reported in the order the checks had when they ran one after another.
+  std::vector<std::unique_ptr<FamilyComparison>> projections;
+  for (auto family : kProjectionFamilies) projections.push_back(std::make_unique<FamilyComparison>(reader, family));
+  FamilyComparison streams(reader, Family::kStreams);
+  std::unique_ptr<rocksdb::Iterator> requests;
+  if (options.read_remembered) requests = reader.scan(Family::kRequests);
+  struct RequestsCheck {
+    std::string problem;
+    std::uint64_t bad_seq = 0;
+    std::uint64_t rows = 0;
+  };
+  auto requests_check = std::async(std::launch::async, [&] {
+    RequestsCheck out;
+    if (requests) out.problem = log.requests(*requests, out.rows, out.bad_seq);
+    return out;
+  });
+  std::string projection_difference;
+  for (std::size_t i = 0; i < kProjectionFamilies.size() && projection_difference.empty(); ++i) {
+    auto& comparison = *projections[i];
     projection_rows(
-        ledger, family, [&](std::string_view key, std::string_view value) { comparison.expect(key, value); },
+        ledger, kProjectionFamilies[i], [&](std::string_view key, std::string_view value) { comparison.expect(key, value); },
         expected);
-    if (auto difference = comparison.finish(); !difference.empty()) {
-      return fail(0, "projection differs from the log: " + difference);
-    }
+    projection_difference = comparison.finish();
   }
-  if (load_next_customer_id(reader) != ledger.next_id) {
-    return fail(0, "the next customer id in meta differs from the log");
-  }
-  if (auto difference = log.streams(); !difference.empty()) return fail(0, "stream index differs from the log: " + difference);
-  if (options.read_remembered) {
-    if (auto problem = log.requests(bad_seq); !problem.empty()) return fail(bad_seq, problem);
-  }
+  const bool next_id_differs = projection_difference.empty() && load_next_customer_id(reader) != ledger.next_id;
+  const auto streams_difference = projection_difference.empty() && !next_id_differs ? log.streams(streams) : std::string();
+  const auto requests_checked = requests_check.get();
+  if (!projection_difference.empty()) return fail(0, "projection differs from the log: " + projection_difference);
+  if (next_id_differs) return fail(0, "the next customer id in meta differs from the log");
+  if (!streams_difference.empty()) return fail(0, "stream index differs from the log: " + streams_difference);
+  report.requests = requests_checked.rows;
+  if (!requests_checked.problem.empty()) return fail(requests_checked.bad_seq, requests_checked.problem);
   return report;
 }
 

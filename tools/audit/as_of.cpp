@@ -10,6 +10,7 @@
 
 #include "domain/events.h"
 #include "eventstore/event_log.h"
+#include "eventstore/log_scan.h"
 #include "projections/queries.h"
 #include "projections/replay.h"
 #include "tools/common/log_json.h"
@@ -60,21 +61,21 @@ LedgerAsOf lists_after(const eventstore::Reader& reader, const std::function<boo
   };
   std::map<domain::CustomerId, Erased> erased;
   projections::ReplayedLedger replayed;
-  eventstore::scan_entry_views(reader, 1, [&](const eventstore::EnvelopeView& e) {
-    if (!included(e)) return false;
-    out.seq = e.seq;
-    out.at_us = e.at_us;
+  eventstore::LogScan scan(reader, 1);
+  while (const auto* e = scan.next()) {
+    if (!included(*e)) break;
+    out.seq = e->seq;
+    out.at_us = e->at_us;
     // A customer's stubs all name the one purge that erased it; whether that came after the
     // last entry included is known once the scan ends.
-    if (e.redacted()) {
-      auto& state = erased[e.customer];
-      state.erased_by = e.redacted_by;
-      if (e.kind == static_cast<std::uint16_t>(domain::EventKind::kDeleted)) state.status = CustomerStatus::kDeleted;
-      if (e.kind == static_cast<std::uint16_t>(domain::EventKind::kUndeleted)) state.status = CustomerStatus::kActive;
+    if (e->redacted()) {
+      auto& state = erased[e->customer];
+      state.erased_by = e->redacted_by;
+      if (e->kind == static_cast<std::uint16_t>(domain::EventKind::kDeleted)) state.status = CustomerStatus::kDeleted;
+      if (e->kind == static_cast<std::uint16_t>(domain::EventKind::kUndeleted)) state.status = CustomerStatus::kActive;
     }
-    projections::fold_entry(replayed, e);
-    return true;
-  });
+    projections::fold_entry(replayed, *e);
+  }
   if (erased_after == 0) erased_after = out.seq;
   // Every customer listed, sorted by number, then each moved once into a list of the right
   // size: sorting the lists themselves, or letting them grow, would move whole customers

@@ -1,0 +1,263 @@
+// LogScan: the log's entries read on a thread of its own, ahead of the caller, for the passes
+// over the whole log (replay, verify, the auditor's as-of lists). RocksDB's reading and
+// decompressing of blocks run on that thread while the caller works on the entries already
+// read, so on two cores a pass that does about as much with each entry as RocksDB does to find
+// it takes about as long as the scan alone. A pass with more to do per entry than its own
+// thread keeps up with gives part of it to the scanning thread (BasicLogScan's `prepare`).
+//
+// A scan is used by one thread, the one that made it. The scanning thread uses only the RocksDB
+// iterator made for it (Reader::scan, on the calling thread) and `prepare`, never the Reader,
+// so the caller may keep reading through the Reader meanwhile.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <rocksdb/iterator.h>
+
+#include "eventstore/encoding.h"
+#include "eventstore/envelope.h"
+#include "eventstore/reader.h"
+
+namespace ledger::eventstore {
+
+// Enough entries per batch that handing batches over costs little, few enough batches that the
+// scanning thread stays close to the caller: at most 4 MiB read ahead.
+inline constexpr std::size_t kLogBatchBytes = 1 << 20;
+inline constexpr std::size_t kLogBatches = 4;
+
+template <typename Prepared>
+class BasicLogScan {
+ public:
+  // Called on the scanning thread once per entry, in seq order, with the entry decoded there;
+  // it may keep state of its own across calls.
+  using Prepare = std::function<void(const EnvelopeView& entry, Prepared& out)>;
+  struct Item {
+    const EnvelopeView& entry;
+    const Prepared& prepared;  // default-constructed without `prepare`
+  };
+
+  // Starts reading the entries with seq >= from. Without `prepare` they are decoded on the
+  // caller's thread as next() hands them out.
+  BasicLogScan(const Reader& reader, std::uint64_t from, Prepare prepare = {});
+  // Stops the scanning thread and waits for it.
+  ~BasicLogScan();
+  BasicLogScan(const BasicLogScan&) = delete;
+  BasicLogScan& operator=(const BasicLogScan&) = delete;
+
+  // The next entry in seq order, valid until the following call; nullopt after the last.
+  // Throws in the place of the entry it concerns: CorruptionError naming the seq of an
+  // unreadable entry, StorageError when RocksDB fails, what `prepare` threw.
+  std::optional<Item> next();
+
+ private:
+  // Entries read together: their bytes, each from a word boundary so that they are decoded in
+  // place, and, when prepared, their views and what `prepare` found.
+  struct Batch {
+    struct Entry {
+      std::uint64_t seq = 0;
+      std::size_t word = 0;  // where its bytes start in `words`
+      std::size_t size = 0;  // in bytes
+    };
+    std::vector<std::uint64_t> words;
+    std::size_t used = 0;  // words filled
+    std::vector<Entry> entries;
+    std::vector<EnvelopeView> views;  // with `prepare` only
+    std::vector<Prepared> prepared;   // with `prepare` only
+    std::exception_ptr error;         // after the entries: what stopped the scan
+    bool last = false;                // nothing follows this batch
+
+    std::string_view bytes(const Entry& entry) const {
+      return {reinterpret_cast<const char*>(words.data() + entry.word), entry.size};
+    }
+  };
+
+  void scan(std::uint64_t from);
+  // Copies `bytes` into `batch`; false when they do not fit and the batch holds entries.
+  static bool add(Batch& batch, std::string_view bytes, std::uint64_t seq);
+  void prepare(Batch& batch);
+  std::unique_ptr<Batch> take_free();
+  void give(std::unique_ptr<Batch> batch);
+
+  std::unique_ptr<rocksdb::Iterator> it_;  // the scanning thread's
+  Prepare prepare_;                        // the scanning thread's
+  EnvelopeDecoder scanning_decoder_;       // the scanning thread's
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::unique_ptr<Batch>> full_;   // GUARDED_BY(mutex_)
+  std::vector<std::unique_ptr<Batch>> free_;  // GUARDED_BY(mutex_)
+  bool stopping_ = false;                     // GUARDED_BY(mutex_)
+
+  std::unique_ptr<Batch> current_;  // the caller's
+  std::size_t position_ = 0;        // the next entry of current_ to hand out
+  EnvelopeDecoder decoder_;         // the caller's
+  Prepared nothing_{};              // the caller's: what an unprepared entry comes with
+
+  std::thread thread_;  // last: starts once everything above exists
+};
+
+// Entries without preparation: the scanning thread does RocksDB's part, the caller the rest.
+class LogScan {
+ public:
+  LogScan(const Reader& reader, std::uint64_t from) : scan_(reader, from) {}
+
+  // The next entry in seq order, valid until the following call; nullptr after the last.
+  // Throws as BasicLogScan::next.
+  const EnvelopeView* next() {
+    auto item = scan_.next();
+    return item ? &item->entry : nullptr;
+  }
+
+ private:
+  struct Nothing {};
+  BasicLogScan<Nothing> scan_;
+};
+
+template <typename Prepared>
+BasicLogScan<Prepared>::BasicLogScan(const Reader& reader, std::uint64_t from, Prepare prepare)
+    : it_(reader.scan(Family::kLog)), prepare_(std::move(prepare)) {
+  for (std::size_t i = 0; i < kLogBatches; ++i) {
+    auto batch = std::make_unique<Batch>();
+    batch->words.resize(kLogBatchBytes / sizeof(std::uint64_t));
+    free_.push_back(std::move(batch));
+  }
+  thread_ = std::thread([this, from] { scan(from); });
+}
+
+template <typename Prepared>
+BasicLogScan<Prepared>::~BasicLogScan() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+template <typename Prepared>
+auto BasicLogScan<Prepared>::next() -> std::optional<Item> {
+  while (!current_ || position_ == current_->entries.size()) {
+    if (current_) {
+      if (auto error = std::exchange(current_->error, nullptr)) std::rethrow_exception(error);
+      if (current_->last) return std::nullopt;
+      {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(current_));
+      }
+      changed_.notify_all();
+    }
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !full_.empty(); });
+    current_ = std::move(full_.front());
+    full_.pop_front();
+    position_ = 0;
+  }
+  const auto i = position_++;
+  if (prepare_) return Item{current_->views[i], current_->prepared[i]};
+  const auto& entry = current_->entries[i];
+  return Item{decoder_.decode(current_->bytes(entry), entry.seq), nothing_};
+}
+
+template <typename Prepared>
+bool BasicLogScan<Prepared>::add(Batch& batch, std::string_view bytes, std::uint64_t seq) {
+  const std::size_t words = (bytes.size() + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
+  if (batch.used + words > batch.words.size()) {
+    if (!batch.entries.empty()) return false;
+    batch.words.resize(words);  // one entry larger than a batch
+  }
+  std::memcpy(batch.words.data() + batch.used, bytes.data(), bytes.size());
+  batch.entries.push_back({seq, batch.used, bytes.size()});
+  batch.used += words;
+  return true;
+}
+
+template <typename Prepared>
+void BasicLogScan<Prepared>::prepare(Batch& batch) {
+  if (!prepare_) return;
+  batch.views.reserve(batch.entries.size());
+  batch.prepared.resize(batch.entries.size());
+  for (std::size_t i = 0; i < batch.entries.size(); ++i) {
+    const auto& entry = batch.entries[i];
+    try {
+      batch.views.push_back(scanning_decoder_.decode(batch.bytes(entry), entry.seq));
+      prepare_(batch.views.back(), batch.prepared[i]);
+    } catch (...) {
+      // The entries before it still go to the caller; this one and the rest do not.
+      batch.entries.resize(i);
+      batch.views.resize(i);
+      batch.error = std::current_exception();
+      batch.last = true;
+      return;
+    }
+  }
+}
+
+template <typename Prepared>
+auto BasicLogScan<Prepared>::take_free() -> std::unique_ptr<Batch> {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return stopping_ || !free_.empty(); });
+  if (stopping_) return nullptr;
+  auto batch = std::move(free_.back());
+  free_.pop_back();
+  batch->used = 0;
+  batch->entries.clear();
+  batch->views.clear();
+  batch->prepared.clear();
+  batch->error = nullptr;
+  batch->last = false;
+  return batch;
+}
+
+template <typename Prepared>
+void BasicLogScan<Prepared>::give(std::unique_ptr<Batch> batch) {
+  {
+    std::lock_guard lock(mutex_);
+    full_.push_back(std::move(batch));
+  }
+  changed_.notify_all();
+}
+
+template <typename Prepared>
+void BasicLogScan<Prepared>::scan(std::uint64_t from) {
+  auto batch = take_free();
+  if (!batch) return;
+  try {
+    for (it_->Seek(u64_key(from)); it_->Valid(); it_->Next()) {
+      const auto key = it_->key();
+      if (key.size() != 8) throw CorruptionError("a log key is not 8 bytes");
+      const auto seq = get_u64(std::string_view(key.data(), key.size()));
+      const std::string_view value(it_->value().data(), it_->value().size());
+      if (add(*batch, value, seq)) continue;
+      prepare(*batch);
+      if (batch->last) return give(std::move(batch));
+      give(std::move(batch));
+      if (!(batch = take_free())) return;
+      add(*batch, value, seq);
+    }
+    Database::check(it_->status(), "scanning the log");
+  } catch (...) {
+    if (!batch) return;  // stopping while it waited for a batch
+    prepare(*batch);
+    if (!batch->last) batch->error = std::current_exception();
+    batch->last = true;
+    return give(std::move(batch));
+  }
+  prepare(*batch);
+  batch->last = true;
+  give(std::move(batch));
+}
+
+}  // namespace ledger::eventstore
