@@ -26,6 +26,7 @@ void append(Database& db, std::uint64_t count, const std::vector<std::size_t>& s
     const std::string payload(sizes[i % sizes.size()], static_cast<char>('a' + i % 26));
     append_entry(db, batch, head, {static_cast<std::int64_t>(i), "clerk", "", 1 + i % 7, 2, payload, 1 + i % 7}, nullptr);
   }
+  store_head(db, batch, head);
   REQUIRE(db.db().Write(rocksdb::WriteOptions(), &batch).ok());
 }
 
