@@ -223,7 +223,8 @@ struct SearchIndex::Tables {
     if (after) insert(*after);
   }
 
-  // The numbers holding every trigram of `text` (at least 3 bytes).
+  // The numbers holding every trigram of `text` (at least 3 bytes). A text whose pieces are
+  // all shorter than a trigram holds a separator, which no field holds: nobody.
   Roaring holding(std::string_view text) const {
     std::vector<const Roaring*> lists;
     for (auto t : trigrams(text, false)) {
@@ -231,6 +232,7 @@ struct SearchIndex::Tables {
       if (found == postings.end()) return {};
       lists.push_back(&found->second);
     }
+    if (lists.empty()) return {};
     std::sort(lists.begin(), lists.end(),
               [](const Roaring* a, const Roaring* b) { return a->cardinality() < b->cardinality(); });
     Roaring out = *lists.front();

@@ -91,6 +91,11 @@ TEST_CASE("a query finds the customers whose name, email or phone holds it, in n
   CHECK(found(t.index, "abc").empty());
   // A query spanning two fields matches neither.
   CHECK(found(t.index, "taylorbrook").empty());
+  // A NUL byte is in no field: such a query finds nothing, however its pieces are cut.
+  using namespace std::string_view_literals;
+  CHECK(found(t.index, "ad\0lo"sv).empty());
+  CHECK(found(t.index, "a\0\0"sv).empty());
+  CHECK(found(t.index, "love\0ada"sv).empty());
 }
 
 TEST_CASE("pages: after and limit, with more set only when another match follows", "[search]") {
