@@ -66,6 +66,8 @@ TEST_CASE("ledger-bench write reports durable commands, latency, the raw baselin
   CHECK(number(result, "writer_decide_us") > 0);
   CHECK(number(result, "writer_write_us") > 0);
   CHECK(number(result, "commands_per_batch") >= 1);
+  CHECK(number(result, "protocol_per_s") > 0);
+  CHECK(number(result, "protocol_ratio") > 0);
 }
 
 TEST_CASE("ledger-bench replay reports rebuild and raw scan rates", "[bench]") {
