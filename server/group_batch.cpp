@@ -24,10 +24,12 @@ std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::ui
 
 }  // namespace
 
-GroupBatch::GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below)
+GroupBatch::GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below,
+                       eventstore::RandomKeys* keys)
     : database_(database),
       batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true),
       below_(below),
+      keys_(keys),
       overlay_(database, batch_, below ? &below->batch_ : nullptr),
       start_(state),
       state_(std::move(state)) {}
@@ -163,7 +165,7 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
     const bool created = std::holds_alternative<domain::CustomerCreated>(event);
     const bool written = created || std::holds_alternative<domain::CustomerEdited>(event);
     if (created) {
-      key = eventstore::create_stream_key(database_, *batch_.GetWriteBatch(), id);
+      key = eventstore::create_stream_key(database_, *batch_.GetWriteBatch(), id, keys_);
       created_keys_.emplace(id, *key);
       state_.next_id = std::max(state_.next_id, id + 1);
     } else {

@@ -48,8 +48,10 @@ class GroupBatch {
   // "*database" must outlive the batch; `state` is where the ledger stands before it. "*below",
   // when given, is the group before this one, finished and perhaps not durable yet, and
   // `state` is its state(): it is only read, must outlive this batch, and if its write fails
-  // this batch must not be written.
-  GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below = nullptr);
+  // this batch must not be written. New customers' keys come from "*keys" when given (it must
+  // outlive this batch), else one by one from OpenSSL.
+  GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below = nullptr,
+             eventstore::RandomKeys* keys = nullptr);
 
   // Decides `command` and, when accepted, adds its writes. A refusal or a failure leaves the
   // batch as it was before the call. Not after finish(). A command for which
@@ -86,6 +88,7 @@ class GroupBatch {
   eventstore::Database& database_;
   rocksdb::WriteBatchWithIndex batch_;
   GroupBatch* below_;  // read only (its index and created keys), while another thread writes it
+  eventstore::RandomKeys* keys_;
   eventstore::OverlayReader overlay_;
   const WriterState start_;
   WriterState state_;
