@@ -21,6 +21,7 @@
 #include "server/group_batch.h"
 #include "server/open_ledger.h"
 #include "server/wire_fields.h"
+#include "tools/bench/cpu_time.h"
 #include "tools/bench/ledgerd_process.h"
 #include "tools/ledgerctl_client.h"
 
@@ -392,11 +393,21 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     if (!stats_client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
   }
   while (ready.load() < options.connections) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // And who used the cores meanwhile: ledgerd (when this run started it), the clients (this
+  // process), the machine as a whole.
+  const pid_t ledgerd_pid = ledgerd ? ledgerd->pid() : 0;
+  const double ledgerd_cpu_before = ledgerd_pid ? process_cpu_seconds(ledgerd_pid) : 0;
+  const double client_cpu_before = process_cpu_seconds(0);
+  const auto machine_before = machine_time();
   const auto before = writer_sample(stats_client);
   start_at = Clock::now();
   go.store(true, std::memory_order_release);
   for (auto& t : clients) t.join();
   const auto after = writer_sample(stats_client);
+  const double phase_seconds = std::chrono::duration<double>(Clock::now() - start_at).count();
+  const double ledgerd_cpu = ledgerd_pid ? process_cpu_seconds(ledgerd_pid) - ledgerd_cpu_before : 0;
+  const double client_cpu = process_cpu_seconds(0) - client_cpu_before;
+  const auto machine_after = machine_time();
 
   std::uint64_t accepted = 0, refused = 0, failed = 0;
   std::vector<std::uint32_t> latencies;
@@ -423,6 +434,12 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     report.add("writer_decide_us", per_command_us(after.decide_cpu_ns - before.decide_cpu_ns));
     report.add("writer_write_us", per_command_us(after.write_cpu_ns - before.write_cpu_ns));
     report.add("commands_per_batch", static_cast<double>(commands) / static_cast<double>(batches));
+    if (ledgerd_pid) report.add("ledgerd_cpu_us", ledgerd_cpu * 1e6 / static_cast<double>(commands));
+    report.add("client_cpu_us", client_cpu * 1e6 / static_cast<double>(commands));
+  }
+  if (phase_seconds > 0 && machine_after.total > machine_before.total) {
+    report.add("machine_busy_cores", (machine_after.busy - machine_before.busy) / phase_seconds);
+    report.add("machine_cores", (machine_after.total - machine_before.total) / phase_seconds);
   }
   if (options.raw) {
     const double protocol = run_protocol_path(server, options);
