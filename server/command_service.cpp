@@ -123,15 +123,18 @@ void CommandService::write_alone(Pending pending, std::unique_lock<std::mutex>& 
   } release{*this};
   Group group;
   group.commands.push_back(std::move(pending));
-  decide(group, nullptr);
   std::string failure;
-  const bool written_ok = commit(group, failure);
-  std::lock_guard guard(mutex_);
-  if (written_ok) {
-    durable_ = state_;
-  } else {
+  try {
+    decide(group, nullptr);
+    if (commit(group, failure)) return;
+  } catch (...) {
+    // Whatever was not written, the next command must not be decided over it.
+    std::lock_guard guard(mutex_);
     state_ = durable_;
+    throw;
   }
+  std::lock_guard guard(mutex_);
+  state_ = durable_;
 }
 
 void CommandService::run_writer() {
@@ -197,11 +200,10 @@ void CommandService::run_committer() {
       group = written_.get();
     }
     std::string failure;
-    const bool written_ok = commit(*group, failure);
+    commit(*group, failure);
     std::unique_ptr<Group> retired;
     {
       std::lock_guard lock(mutex_);
-      if (written_ok) durable_ = group->batch->state();
       failed_write_ = std::move(failure);
       writing_ = false;
       // Dropped here unless the writer decides over it; then it drops it once it is done.
@@ -240,6 +242,11 @@ bool CommandService::commit(Group& group, std::string& failure) {
     }
     if (status.ok()) status = write_in_key_order(sync, *group.rows);
     if (status.ok()) {
+      {
+        // At once: whatever happens next, the writer must never go back before this group.
+        std::lock_guard guard(mutex_);
+        durable_ = group.batch->state();
+      }
       batches_.fetch_add(1, std::memory_order_relaxed);
       search_.apply(group.batch->changes());
       auto probes = group.batch->take_purge_probes();

@@ -180,7 +180,8 @@ class CommandService {
   // Only by whoever holds `deciding_`.
   void decide(Group& group, GroupBatch* below);
   // Writes the group's batch (unless it is empty), applies it to the search index and answers
-  // every command. Returns false when the write failed; its reason is then in `failure`.
+  // every command; takes the group's state as durable_ as soon as it is. Returns false when the
+  // write failed; its reason is then in `failure`.
   bool commit(Group& group, std::string& failure);
   // Answers every command of a group decided over one whose write failed.
   void fail_over_failed_write(Group& group, const std::string& failure);
