@@ -1,11 +1,13 @@
 #include "eventstore/crypto.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <tuple>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -91,6 +93,23 @@ StreamKey random_key() {
   }
   return key;
 }
+
+RandomKeys::~RandomKeys() { OPENSSL_cleanse(block_.data(), block_.size()); }
+
+StreamKey RandomKeys::next() {
+  if (used_ + StreamKey().size() > block_.size()) {
+    if (RAND_bytes(block_.data(), static_cast<int>(block_.size())) != 1) {
+      throw std::runtime_error("OpenSSL could not produce random bytes for customer keys");
+    }
+    used_ = 0;
+  }
+  StreamKey key;
+  std::copy_n(block_.data() + used_, key.size(), key.data());
+  OPENSSL_cleanse(block_.data() + used_, key.size());
+  used_ += key.size();
+  return key;
+}
+
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Hashes for tamper evidence (OpenSSL): SHA-256, HMAC-SHA256, the chain link, Merkle roots,
 // and random per-customer keys. The functions are pure and thread-safe (each thread keeps its
-// own OpenSSL contexts from one call to the next); a Sha256 object is used by one thread at a
-// time. Throw std::runtime_error when OpenSSL fails.
+// own OpenSSL contexts from one call to the next); a Sha256 object and a RandomKeys are each used
+// by one thread at a time. Throw std::runtime_error when OpenSSL fails.
 #pragma once
 
 #include <array>
@@ -21,6 +21,23 @@ Digest sha256(std::string_view bytes);
 Digest hmac_sha256(const StreamKey& key, std::string_view bytes);
 // 32 bytes from OpenSSL's CSPRNG. Throws std::runtime_error if it cannot be seeded.
 StreamKey random_key();
+
+// Random keys for a writer that makes many: drawn from OpenSSL's CSPRNG 4 KiB at a time, since
+// one draw of 32 bytes costs about as much as hashing an entry. A key's bytes are wiped from the
+// block as it is handed out. Not thread-safe: one object per writing thread.
+class RandomKeys {
+ public:
+  RandomKeys() = default;
+  RandomKeys(const RandomKeys&) = delete;
+  RandomKeys& operator=(const RandomKeys&) = delete;
+  ~RandomKeys();
+  // Throws std::runtime_error if the CSPRNG cannot be seeded.
+  StreamKey next();
+
+ private:
+  std::array<std::uint8_t, 4096> block_{};
+  std::size_t used_ = block_.size();
+};
 
 // chain = SHA-256(previous ‖ seq ‖ at ‖ kind ‖ customer ‖ len(actor) ‖ actor ‖ digest [‖ number]),
 // integers big-endian; the customer number is in the input only when it is not 0, so links

@@ -102,8 +102,9 @@ std::vector<std::uint64_t> stream_seqs(const Reader& reader, std::uint64_t custo
   return seqs;
 }
 
-StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer) {
-  auto key = random_key();
+StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
+                            RandomKeys* keys) {
+  const auto key = keys ? keys->next() : random_key();
   put(database, batch, Family::kKeys, u64_key(customer), std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
   return key;
 }

@@ -71,8 +71,9 @@ void scan_entry_views(const Reader& reader, std::uint64_t from, const std::funct
 // The seqs of a customer's entries, ascending.
 std::vector<std::uint64_t> stream_seqs(const Reader& reader, std::uint64_t customer);
 
-// A fresh random key for a new stream, written to `batch`.
-StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer);
+// A fresh random key for a new stream (from "*keys" when given), written to `batch`.
+StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
+                            RandomKeys* keys = nullptr);
 // The stream's key; nullopt after its stream was redacted.
 std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer);
 

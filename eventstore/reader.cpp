@@ -25,10 +25,41 @@ std::unique_ptr<rocksdb::Iterator> DatabaseReader::scan(Family family) const {
   return std::unique_ptr<rocksdb::Iterator>(database_.db().NewIterator(scan_options(), database_.family(family)));
 }
 
+namespace {
+
+enum class InBatch { kAbsent, kPut, kDeleted };
+
+// What `batch` (overwrite_key = true: one index entry per key, its last write) holds for `key`.
+InBatch find_in(rocksdb::WriteBatchWithIndex& batch, rocksdb::ColumnFamilyHandle* family, const rocksdb::Slice& key,
+                std::string& value) {
+  std::unique_ptr<rocksdb::WBWIIterator> it(batch.NewIterator(family));
+  it->Seek(key);
+  if (!it->Valid() || it->Entry().key != key) return InBatch::kAbsent;
+  const auto entry = it->Entry();
+  switch (entry.type) {
+    case rocksdb::kPutRecord: value.assign(entry.value.data(), entry.value.size()); return InBatch::kPut;
+    case rocksdb::kDeleteRecord:
+    case rocksdb::kSingleDeleteRecord: return InBatch::kDeleted;
+    default: throw StorageError("a batch being read holds a write other than put and delete");
+  }
+}
+
+}  // namespace
+
 std::optional<std::string> OverlayReader::get(Family family, std::string_view key) const {
   std::string value;
-  auto status = batch_.GetFromBatchAndDB(&database_.db(), rocksdb::ReadOptions(), database_.family(family),
-                                         rocksdb::Slice(key.data(), key.size()), &value);
+  const rocksdb::Slice slice(key.data(), key.size());
+  if (below_) {
+    for (auto* batch : {&batch_, below_}) {
+      switch (find_in(*batch, database_.family(family), slice, value)) {
+        case InBatch::kPut: return value;
+        case InBatch::kDeleted: return std::nullopt;
+        case InBatch::kAbsent: break;
+      }
+    }
+    return DatabaseReader(database_).get(family, key);
+  }
+  auto status = batch_.GetFromBatchAndDB(&database_.db(), rocksdb::ReadOptions(), database_.family(family), slice, &value);
   if (status.IsNotFound()) return std::nullopt;
   Database::check(status, std::string("reading ") + family_name(family));
   return value;
@@ -42,7 +73,9 @@ std::unique_ptr<rocksdb::Iterator> OverlayReader::scan(Family family) const { re
 
 std::unique_ptr<rocksdb::Iterator> OverlayReader::overlay(Family family, const rocksdb::ReadOptions& options) const {
   auto* handle = database_.family(family);
-  return std::unique_ptr<rocksdb::Iterator>(batch_.NewIteratorWithBase(handle, database_.db().NewIterator(options, handle)));
+  rocksdb::Iterator* base = database_.db().NewIterator(options, handle);
+  if (below_) base = below_->NewIteratorWithBase(handle, base);
+  return std::unique_ptr<rocksdb::Iterator>(batch_.NewIteratorWithBase(handle, base));
 }
 
 }  // namespace ledger::eventstore

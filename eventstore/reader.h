@@ -46,10 +46,14 @@ class DatabaseReader final : public Reader {
   std::unique_ptr<rocksdb::Iterator> scan(Family family) const override;
 };
 
-// Reads the database overlaid with `batch`. "*batch" must outlive this reader.
+// Reads the database overlaid with `batch` and, between the two when given, with `below`: a
+// batch written before `batch` that may not be durable yet. Both must outlive this reader and
+// must have been built with overwrite_key = true; `below` must not change meanwhile (another
+// thread may write it to the database).
 class OverlayReader final : public Reader {
  public:
-  OverlayReader(Database& database, rocksdb::WriteBatchWithIndex& batch) : Reader(database), batch_(batch) {}
+  OverlayReader(Database& database, rocksdb::WriteBatchWithIndex& batch, rocksdb::WriteBatchWithIndex* below = nullptr)
+      : Reader(database), batch_(batch), below_(below) {}
   std::optional<std::string> get(Family family, std::string_view key) const override;
   std::unique_ptr<rocksdb::Iterator> iterate(Family family) const override;
   std::unique_ptr<rocksdb::Iterator> scan(Family family) const override;
@@ -57,6 +61,7 @@ class OverlayReader final : public Reader {
  private:
   std::unique_ptr<rocksdb::Iterator> overlay(Family family, const rocksdb::ReadOptions& options) const;
   rocksdb::WriteBatchWithIndex& batch_;
+  rocksdb::WriteBatchWithIndex* below_;
 };
 
 }  // namespace ledger::eventstore

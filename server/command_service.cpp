@@ -26,7 +26,11 @@ std::uint64_t thread_cpu_ns() {
 }  // namespace
 
 CommandService::CommandService(eventstore::Database& database, WriterState start, CommandServiceOptions options)
-    : database_(database), options_(std::move(options)), state_(std::move(start)), search_(options_.search_hooks) {}
+    : database_(database),
+      options_(std::move(options)),
+      state_(start),
+      durable_(std::move(start)),
+      search_(options_.search_hooks) {}
 
 void CommandService::start() {
   ErasureWorkerOptions erasure;
@@ -51,6 +55,7 @@ void CommandService::start() {
       spdlog::error("the search index could not be loaded ({}); searches are refused until a restart", error.what());
     }
   });
+  committer_ = std::thread([this] { run_committer(); });
   writer_ = std::thread([this] { run_writer(); });
 }
 
@@ -63,6 +68,7 @@ void CommandService::stop() {
   }
   wake_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (committer_.joinable()) committer_.join();
   if (search_loader_.joinable()) search_loader_.join();
   if (erasure_) erasure_->stop();
 }
@@ -79,10 +85,8 @@ void CommandService::submit(domain::Command command, RequestContext context, Cal
     done(Failure{FailureCode::kBusy, "the ledger is busy; retry shortly with the same request key"});
     return;
   }
-  if (how == Submit::kWriteIfAlone && !writing_ && queue_.empty() && last_group_ <= 1) {
-    std::vector<Pending> group;
-    group.push_back({std::move(command), std::move(context), std::move(done)});
-    write_group_holding_state(group, lock);
+  if (how == Submit::kWriteIfAlone && !deciding_ && !writing_ && queue_.empty() && last_group_ <= 1) {
+    write_alone({std::move(command), std::move(context), std::move(done)}, lock);
     return;
   }
   queue_.push_back({std::move(command), std::move(context), std::move(done)});
@@ -98,36 +102,119 @@ Outcome CommandService::execute(domain::Command command, RequestContext context)
   return future.get();
 }
 
-void CommandService::write_group_holding_state(std::vector<Pending>& group, std::unique_lock<std::mutex>& lock) {
-  writing_ = true;
-  last_group_ = group.size();
+std::unique_ptr<CommandService::Group> CommandService::settle_written_group() {
+  if (!failed_write_.empty()) {
+    state_ = durable_;
+    failed_write_.clear();
+  }
+  return std::move(written_);
+}
+
+void CommandService::write_alone(Pending pending, std::unique_lock<std::mutex>& lock) {
+  deciding_ = true;
+  last_group_ = 1;
+  auto written = settle_written_group();
   lock.unlock();
+  written.reset();
   struct Release {
     CommandService& self;
     ~Release() {
       // Notified under the lock: once the writer thread sees the state free, stop() may return
       // and this service go away, so nothing of it is touched after the lock is released.
       std::lock_guard guard(self.mutex_);
-      self.writing_ = false;
+      self.deciding_ = false;
       self.wake_.notify_all();
     }
   } release{*this};
-  write_group(group);
+  Group group;
+  group.commands.push_back(std::move(pending));
+  std::string failure;
+  try {
+    decide(group, nullptr);
+    if (commit(group, failure)) return;
+  } catch (...) {
+    // Whatever was not written, the next command must not be decided over it.
+    std::lock_guard guard(mutex_);
+    state_ = durable_;
+    throw;
+  }
+  std::lock_guard guard(mutex_);
+  state_ = durable_;
 }
 
 void CommandService::run_writer() {
-  std::vector<Pending> group;
   for (;;) {
-    std::unique_lock lock(mutex_);
-    wake_.wait(lock, [this] { return !writing_ && (stopping_ || !queue_.empty()); });
-    if (queue_.empty()) return;  // stopping, nothing is being written and everything is answered
-    while (!queue_.empty() && group.size() < options_.max_batch) {
-      if (!group.empty() && GroupBatch::must_lead_batch(queue_.front().command)) break;
-      group.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    auto group = std::make_unique<Group>();
+    GroupBatch* below = nullptr;
+    std::unique_ptr<Group> retired;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return !deciding_ && (stopping_ || !queue_.empty()); });
+      if (queue_.empty()) {
+        // Stopping, nothing queued: once the committer has answered the last group, it ends too.
+        wake_.wait(lock, [this] { return !writing_; });
+        committer_stopping_ = true;
+        commit_wake_.notify_one();
+        return;
+      }
+      deciding_ = true;
+      while (!queue_.empty() && group->commands.size() < options_.max_batch) {
+        if (!group->commands.empty() && GroupBatch::must_lead_batch(queue_.front().command)) break;
+        group->commands.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      last_group_ = group->commands.size();
+      // A purge reads rows that batches do not index: it waits until the group before it is durable.
+      if (GroupBatch::must_lead_batch(group->commands.front().command)) wake_.wait(lock, [this] { return !writing_; });
+      if (writing_) {
+        below = written_->batch.get();
+        below_in_use_ = true;
+      } else {
+        retired = settle_written_group();
+      }
     }
-    write_group_holding_state(group, lock);
-    group.clear();
+    retired.reset();
+    decide(*group, below);
+    std::string failed_below;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return !writing_; });
+      below_in_use_ = false;
+      if (below) failed_below = failed_write_;
+      retired = settle_written_group();
+      if (failed_below.empty()) {
+        written_ = std::move(group);
+        writing_ = true;
+        commit_wake_.notify_one();
+      }
+      deciding_ = false;
+      wake_.notify_all();
+    }
+    retired.reset();
+    if (group) fail_over_failed_write(*group, failed_below);
+  }
+}
+
+void CommandService::run_committer() {
+  for (;;) {
+    Group* group = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      commit_wake_.wait(lock, [this] { return writing_ || committer_stopping_; });
+      if (!writing_) return;
+      group = written_.get();
+    }
+    std::string failure;
+    commit(*group, failure);
+    std::unique_ptr<Group> retired;
+    {
+      std::lock_guard lock(mutex_);
+      failed_write_ = std::move(failure);
+      writing_ = false;
+      // Dropped here unless the writer decides over it; then it drops it once it is done.
+      if (!below_in_use_) retired = std::move(written_);
+      wake_.notify_all();
+    }
   }
 }
 
@@ -136,51 +223,67 @@ rocksdb::Status CommandService::write_in_key_order(const rocksdb::WriteOptions& 
   return database_.db().Write(options, sorted ? &*sorted : &batch);
 }
 
-void CommandService::write_group(std::vector<Pending>& group) {
+void CommandService::decide(Group& group, GroupBatch* below) {
   const auto started = thread_cpu_ns();
-  GroupBatch batch(database_, state_);
-  std::vector<Outcome> outcomes;
-  outcomes.reserve(group.size());
-  for (auto& pending : group) outcomes.push_back(batch.add(pending.command, pending.context));
-  const auto decided = thread_cpu_ns();
-  decide_cpu_ns_.fetch_add(decided - started, std::memory_order_relaxed);
+  group.batch = std::make_unique<GroupBatch>(database_, state_, below, &keys_);
+  group.outcomes.reserve(group.commands.size());
+  for (auto& pending : group.commands) group.outcomes.push_back(group.batch->add(pending.command, pending.context));
+  group.rows = group.batch->finish();
+  state_ = group.batch->state();
+  decide_cpu_ns_.fetch_add(thread_cpu_ns() - started, std::memory_order_relaxed);
+}
 
-  if (!batch.empty()) {
+bool CommandService::commit(Group& group, std::string& failure) {
+  const auto started = thread_cpu_ns();
+  if (group.rows->Count() != 0) {
     rocksdb::WriteOptions sync;
     sync.sync = true;
     std::error_code space_error;
     const auto space = std::filesystem::space(database_.dir(), space_error);
-    auto status = !space_error && space.available < options_.min_free_disk_bytes
-                      ? rocksdb::Status::NoSpace("fewer than " + std::to_string(options_.min_free_disk_bytes >> 20) +
-                                                 " MiB free on the ledger's disk; free space")
-                      : write_in_key_order(sync, *batch.finish());
+    auto status = options_.before_write ? options_.before_write() : rocksdb::Status::OK();
+    if (status.ok() && !space_error && space.available < options_.min_free_disk_bytes) {
+      status = rocksdb::Status::NoSpace("fewer than " + std::to_string(options_.min_free_disk_bytes >> 20) +
+                                        " MiB free on the ledger's disk; free space");
+    }
+    if (status.ok()) status = write_in_key_order(sync, *group.rows);
     if (status.ok()) {
-      state_ = batch.state();
+      {
+        // At once: whatever happens next, the writer must never go back before this group.
+        std::lock_guard guard(mutex_);
+        durable_ = group.batch->state();
+      }
       batches_.fetch_add(1, std::memory_order_relaxed);
-      search_.apply(batch.changes());
-      auto probes = batch.take_purge_probes();
+      search_.apply(group.batch->changes());
+      auto probes = group.batch->take_purge_probes();
       if (!probes.empty() && options_.crash_at == CrashPoint::kAfterPurgeBatch) crash_now(options_.crash_at);
       for (auto& [purge_seq, purge_probes] : probes) erasure_->purge_committed(purge_seq, std::move(purge_probes));
-      if (commit_listener_) commit_listener_(state_.head.next_seq);
+      if (commit_listener_) commit_listener_(group.batch->state().head.next_seq);
     } else {
+      failure = "the ledger could not write to disk (" + status.ToString() + ")";
       // Nothing of this group is durable: no accepted outcome may be acknowledged.
       // A retry answered from this same group's pending writes is not durable either.
-      const auto first_unwritten = state_.head.next_seq;
-      for (auto& outcome : outcomes) {
+      const auto first_unwritten = group.batch->first_seq();
+      for (auto& outcome : group.outcomes) {
         const auto* a = std::get_if<Accepted>(&outcome);
         const bool in_this_group =
             a && (!a->replayed || std::any_of(a->seqs.begin(), a->seqs.end(),
                                               [&](std::uint64_t seq) { return seq >= first_unwritten; }));
-        if (in_this_group) {
-          outcome = Failure{FailureCode::kInternal, "the ledger could not write to disk (" + status.ToString() +
-                                                        "); nothing was changed, retry with the same request key"};
-        }
+        if (in_this_group) outcome = Failure{FailureCode::kInternal, failure + "; nothing was changed, retry with the same request key"};
       }
     }
   }
-  commands_.fetch_add(group.size(), std::memory_order_relaxed);
-  for (std::size_t i = 0; i < group.size(); ++i) group[i].done(std::move(outcomes[i]));
-  write_cpu_ns_.fetch_add(thread_cpu_ns() - decided, std::memory_order_relaxed);
+  commands_.fetch_add(group.commands.size(), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < group.commands.size(); ++i) group.commands[i].done(std::move(group.outcomes[i]));
+  write_cpu_ns_.fetch_add(thread_cpu_ns() - started, std::memory_order_relaxed);
+  return failure.empty();
+}
+
+void CommandService::fail_over_failed_write(Group& group, const std::string& failure) {
+  commands_.fetch_add(group.commands.size(), std::memory_order_relaxed);
+  for (auto& pending : group.commands) {
+    pending.done(Failure{FailureCode::kInternal, failure + " before this command; nothing of it was written, retry "
+                                                           "with the same request key"});
+  }
 }
 
 std::optional<domain::Customer> CommandService::customer(domain::CustomerNumber number) const {

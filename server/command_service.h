@@ -1,21 +1,30 @@
 // CommandService: the ledger's write path and reads, in process. Many threads submit commands;
 // one writer thread takes every queued command, decides each against the database overlaid
-// with the batch being built (RocksDB's WriteBatchWithIndex), writes the events and every
-// projection change in one WriteBatch with sync = true (one fsync shared by the whole group),
-// and only then answers each command.
+// with the batch being built (RocksDB's WriteBatchWithIndex), and hands the group to a
+// committer thread, which writes the events and every projection change in one WriteBatch
+// with sync = true (one fsync shared by the whole group) and only then answers each command.
+//
+// While a group is written, the writer decides the next one over it: against the database
+// overlaid with the group being written and then with its own batch (server/group_batch.h).
+// That group is handed over only once the one below it is durable and answered; if that one's
+// write failed, every command of the group decided over it fails too, nothing of it is written,
+// and the writer goes on from the last durable state: no later write can leave a hole. A purge,
+// which reads rows a batch does not index, waits until the group before it is durable.
 //
 // A lone client (one command at a time) would pay two thread hand-offs per command, to the
 // writer thread and back. So a submitter may ask to write its command itself: when nothing is
-// being written, nothing is queued and the last group held a single command, its group of one
-// is decided and written on the submitting thread. Whoever writes holds the writer's state
-// alone (`writing_`); under load the groups are larger and everything goes through the queue.
+// being decided or written, nothing is queued and the last group held a single command, its
+// group of one is decided and written on the submitting thread. Whoever decides holds the
+// writer's state alone (`deciding_`); under load the groups are larger and everything goes
+// through the queue.
 //
 // A purge's erasure compaction pass runs on a separate worker thread (ErasureWorker): the
 // writer hands it the purge's probes and goes on answering commands.
 //
 // Search is an in-memory index (projections/search_index.h), loaded on a thread of its own
-// from start-up on. The writer applies each durable batch's changes to it before answering the
-// batch's commands, so a client sees its own change in its next search.
+// from start-up on. Each durable batch's changes are applied to it, in the order of the
+// batches, before the batch's commands are answered, so a client sees its own change in its
+// next search.
 //
 // Thread-safe: submit, execute and the reads may be called from any thread.
 #pragma once
@@ -74,6 +83,9 @@ struct CommandServiceOptions {
   projections::SearchIndex::Hooks search_hooks;
   // For crash tests: where the process dies (open_ledger takes it from LEDGER_CRASH_AT).
   CrashPoint crash_at = CrashPoint::kNever;
+  // For tests of failed writes: runs on the writing thread before each group is written; a
+  // status other than OK is taken as the write's, and nothing of the group is written.
+  std::function<rocksdb::Status()> before_write;
 };
 
 struct WriterStats {
@@ -112,9 +124,9 @@ class CommandService {
                     // them all, or each would be written alone after the fsync of the last.
   };
 
-  // Queues a command. `done` runs exactly once after the outcome is durable: on the writer
-  // thread, or with kWriteIfAlone possibly on the calling thread before submit returns (at once
-  // for busy / shutting down). It must not block.
+  // Queues a command. `done` runs exactly once after the outcome is durable: on the writer's or
+  // the committer's thread, or with kWriteIfAlone possibly on the calling thread before submit
+  // returns (at once for busy / shutting down). It must not block.
   void submit(domain::Command command, RequestContext context, Callback done, Submit how = Submit::kQueue);
   // Submits (kWriteIfAlone: the caller waits anyway) and waits for the outcome.
   Outcome execute(domain::Command command, RequestContext context = {});
@@ -126,7 +138,7 @@ class CommandService {
                                  const std::string& search = {}) const;
   std::vector<projections::HistoryEntry> history(domain::CustomerNumber number) const;
 
-  // `listener` runs on the writer thread after every durable write, with the log's next seq
+  // `listener` runs on the thread that wrote, after every durable write, with the log's next seq
   // (every entry below it is readable). It must not block: subscribers only wake up on it.
   // Set before submitting commands; not thread-safe with submit.
   void on_commit(std::function<void(std::uint64_t next_seq)> listener) { commit_listener_ = std::move(listener); }
@@ -152,27 +164,58 @@ class CommandService {
     Callback done;
   };
 
+  // One group commit, from the queue to its answers.
+  struct Group {
+    std::vector<Pending> commands;
+    std::vector<Outcome> outcomes;
+    std::unique_ptr<GroupBatch> batch;
+    rocksdb::WriteBatch* rows = nullptr;  // batch->finish()
+  };
+
   void run_writer();
-  // Takes the writer's state (writing_ under mutex_), writes `group`, releases it. Every write
-  // goes through here, on the writer thread or on a submitter's.
-  void write_group_holding_state(std::vector<Pending>& group, std::unique_lock<std::mutex>& lock);
-  void write_group(std::vector<Pending>& group);
+  void run_committer();
+  // Submit::kWriteIfAlone when allowed: decides and writes `pending` on the calling thread.
+  void write_alone(Pending pending, std::unique_lock<std::mutex>& lock);
+  // Decides the group's commands from state_ (over `below` when given) and advances state_.
+  // Only by whoever holds `deciding_`.
+  void decide(Group& group, GroupBatch* below);
+  // Writes the group's batch (unless it is empty), applies it to the search index and answers
+  // every command; takes the group's state as durable_ as soon as it is. Returns false when the
+  // write failed; its reason is then in `failure`.
+  bool commit(Group& group, std::string& failure);
+  // Answers every command of a group decided over one whose write failed.
+  void fail_over_failed_write(Group& group, const std::string& failure);
+  // Before deciding a group not over the one written last: when that one's write failed, the
+  // writer goes on from what is durable. Holding mutex_ and `deciding_`; returns that group for
+  // the caller to drop outside the lock.
+  std::unique_ptr<Group> settle_written_group();
   // The group's batch in key order (eventstore/sorted_batch.h): RocksDB inserts it faster.
   rocksdb::Status write_in_key_order(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch);
 
   eventstore::Database& database_;
   const CommandServiceOptions options_;
 
-  // The writer's state: used only by whoever holds `writing_`.
+  // The writer's state after every group decided so far, and where new customers' keys come
+  // from: used only by whoever holds `deciding_`.
   WriterState state_;
+  eventstore::RandomKeys keys_;
   std::function<void(std::uint64_t)> commit_listener_;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;         // the queue, `deciding_` or the group written changed
+  std::condition_variable commit_wake_;  // a group to write, or the committer's end
   std::deque<Pending> queue_;      // guarded by mutex_
   bool stopping_ = false;          // guarded by mutex_
-  bool writing_ = false;           // guarded by mutex_: a group is being written
-  std::size_t last_group_ = 0;     // guarded by mutex_: commands in the last group written
+  bool deciding_ = false;          // guarded by mutex_: a thread holds state_ and decides a group
+  std::size_t last_group_ = 0;     // guarded by mutex_: commands in the last group decided
+  // The last group handed to the committer; kept while the writer decides over it.
+  std::unique_ptr<Group> written_;  // guarded by mutex_
+  bool writing_ = false;           // guarded by mutex_: the committer has not answered written_ yet
+  bool below_in_use_ = false;      // guarded by mutex_: the writer decides over written_
+  // Why the last group's write failed; empty when it did not, or once the writer went on.
+  std::string failed_write_;       // guarded by mutex_
+  WriterState durable_;            // guarded by mutex_: the state after every durable group
+  bool committer_stopping_ = false;  // guarded by mutex_
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> commands_{0};
   std::atomic<std::uint64_t> decide_cpu_ns_{0};
@@ -180,6 +223,7 @@ class CommandService {
   projections::SearchIndex search_;
   std::thread search_loader_;
   std::thread writer_;
+  std::thread committer_;
   std::unique_ptr<class ErasureWorker> erasure_;
 };
 

@@ -24,10 +24,13 @@ std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::ui
 
 }  // namespace
 
-GroupBatch::GroupBatch(eventstore::Database& database, WriterState state)
+GroupBatch::GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below,
+                       eventstore::RandomKeys* keys)
     : database_(database),
       batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true),
-      overlay_(database, batch_),
+      below_(below),
+      keys_(keys),
+      overlay_(database, batch_, below ? &below->batch_ : nullptr),
       start_(state),
       state_(std::move(state)) {}
 
@@ -52,13 +55,16 @@ bool GroupBatch::must_lead_batch(const domain::Command& command) {
 }
 
 std::optional<eventstore::StreamKey> GroupBatch::stream_key(domain::CustomerId id) const {
-  if (auto created = created_keys_.find(id); created != created_keys_.end()) return created->second;
+  for (const GroupBatch* batch : {static_cast<const GroupBatch*>(this), static_cast<const GroupBatch*>(below_)}) {
+    if (!batch) continue;
+    if (auto created = batch->created_keys_.find(id); created != batch->created_keys_.end()) return created->second;
+  }
   return eventstore::stream_key(overlay_, id);
 }
 
 Outcome GroupBatch::add(const domain::Command& command, const RequestContext& context) {
-  if (must_lead_batch(command) && !empty()) {
-    throw std::logic_error("a purge must be the first command to write in its batch: it reads log rows the batch does not index");
+  if (must_lead_batch(command) && (!empty() || below_)) {
+    throw std::logic_error("a purge must be the first command to write in its batch, over none: it reads log rows batches do not index");
   }
   std::string request_row;
   if (!context.request_key.empty()) {
@@ -159,7 +165,7 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
     const bool created = std::holds_alternative<domain::CustomerCreated>(event);
     const bool written = created || std::holds_alternative<domain::CustomerEdited>(event);
     if (created) {
-      key = eventstore::create_stream_key(database_, *batch_.GetWriteBatch(), id);
+      key = eventstore::create_stream_key(database_, *batch_.GetWriteBatch(), id, keys_);
       created_keys_.emplace(id, *key);
       state_.next_id = std::max(state_.next_id, id + 1);
     } else {

@@ -8,6 +8,9 @@
 // customers' keys go into it unindexed, since indexing a row costs about as much as deciding
 // a command; the keys created in the group are kept in memory instead. Only a purge reads log
 // and stream rows, so it must be the first command that writes in its batch.
+//
+// A batch may be built over the batch of the group before it while that one is being written
+// (see CommandService): it then reads the database overlaid with both.
 #pragma once
 
 #include <cstdint>
@@ -42,12 +45,18 @@ struct WriterState {
 
 class GroupBatch {
  public:
-  // "*database" must outlive the batch; `state` is where the ledger stands before it.
-  GroupBatch(eventstore::Database& database, WriterState state);
+  // "*database" must outlive the batch; `state` is where the ledger stands before it. "*below",
+  // when given, is the group before this one, finished and perhaps not durable yet, and
+  // `state` is its state(): it is only read, must outlive this batch, and if its write fails
+  // this batch must not be written. New customers' keys come from "*keys" when given (it must
+  // outlive this batch), else one by one from OpenSSL.
+  GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below = nullptr,
+             eventstore::RandomKeys* keys = nullptr);
 
   // Decides `command` and, when accepted, adds its writes. A refusal or a failure leaves the
   // batch as it was before the call. Not after finish(). A command for which
-  // must_lead_batch() holds throws std::logic_error unless the batch is empty().
+  // must_lead_batch() holds throws std::logic_error unless the batch is empty() and has no
+  // batch below it.
   Outcome add(const domain::Command& command, const RequestContext& context);
   // Whether `command` must be the first in its batch to write anything (a purge).
   static bool must_lead_batch(const domain::Command& command);
@@ -59,6 +68,8 @@ class GroupBatch {
   rocksdb::WriteBatch* finish();
   // Where the ledger stands once the batch is durable.
   const WriterState& state() const { return state_; }
+  // The seq of the batch's first entry.
+  std::uint64_t first_seq() const { return start_.head.next_seq; }
   // Probes from the customers each accepted purge erased, by purge seq (see
   // projections/erasure_probes.h): personal data, to be handed to the erasure pass in memory
   // once the batch is durable, and dropped if it is not. Leaves the batch without them.
@@ -76,6 +87,8 @@ class GroupBatch {
 
   eventstore::Database& database_;
   rocksdb::WriteBatchWithIndex batch_;
+  GroupBatch* below_;  // read only (its index and created keys), while another thread writes it
+  eventstore::RandomKeys* keys_;
   eventstore::OverlayReader overlay_;
   const WriterState start_;
   WriterState state_;

@@ -2,6 +2,7 @@
 // seq, the hashes give the standard answers, the chain links entries, and the Merkle root
 // commits to its leaves.
 #include <random>
+#include <set>
 
 #include <catch2/catch.hpp>
 #include <rocksdb/utilities/write_batch_with_index.h>
@@ -136,6 +137,17 @@ TEST_CASE("SHA-256 and HMAC-SHA256 give the standard answers, call after call", 
           "f87ad256151fc7b4c5dffa4adb3ebe911a8eeb8a8ebdee3c2a4a8e5f5ec02c32");
     CHECK(to_hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   }
+}
+
+TEST_CASE("random keys are all different, across refills of a writer's block", "[eventstore]") {
+  RandomKeys keys;
+  std::set<StreamKey> seen;
+  for (int i = 0; i < 1000; ++i) {  // the block holds 128
+    const auto key = keys.next();
+    CHECK(key != StreamKey{});
+    CHECK(seen.insert(key).second);
+  }
+  CHECK(seen.insert(random_key()).second);
 }
 
 TEST_CASE("the Merkle root commits to every leaf and their order", "[eventstore]") {

@@ -395,3 +395,61 @@ TEST_CASE("commands on customers created earlier in their group see them, and a 
   INFO(report.problem);
   CHECK(report.ok);
 }
+
+TEST_CASE("a failed write fails the group decided over it too, and the ledger goes on from what is durable",
+          "[service][group][failure]") {
+  // The second write is held until the writer has decided the next group over it, then fails.
+  std::atomic<int> writes{0};
+  std::promise<void> held;
+  std::atomic<bool> release{false};
+  server::CommandServiceOptions options;
+  options.before_write = [&]() -> rocksdb::Status {
+    if (writes.fetch_add(1) != 1) return rocksdb::Status::OK();
+    held.set_value();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!release && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    return rocksdb::Status::IOError("injected failure");
+  };
+  Ledger ledger(options);
+  auto& service = ledger.service();
+  ledger.create("Ada");  // the first write
+
+  auto submit = [&](domain::Command command) {
+    auto promise = std::make_shared<std::promise<server::Outcome>>();
+    auto future = promise->get_future();
+    service.submit(std::move(command), {}, [promise](server::Outcome o) { promise->set_value(std::move(o)); });
+    return future;
+  };
+  auto bo = submit(domain::CreateCustomer{person("Bo"), {}});
+  held.get_future().get();
+  // Bo's group is being written: an edit of Bo is decided over it (decided alone, it would be
+  // refused: no customer has number 2).
+  const auto decided_before = service.stats().decide_cpu_ns;
+  auto edit = submit(domain::EditCustomer{2, {{domain::Field::kNotes, "decided over Bo's create"}}, {}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (service.stats().decide_cpu_ns == decided_before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  release = true;
+
+  const auto bo_outcome = bo.get();
+  REQUIRE(std::holds_alternative<server::Failure>(bo_outcome));
+  CHECK_THAT(std::get<server::Failure>(bo_outcome).message, Catch::Contains("injected failure"));
+  const auto edit_outcome = edit.get();
+  INFO(testing::describe(edit_outcome));
+  REQUIRE(std::holds_alternative<server::Failure>(edit_outcome));
+  CHECK_THAT(std::get<server::Failure>(edit_outcome).message,
+             Catch::Contains("injected failure") && Catch::Contains("before this command"));
+
+  // Nothing of Bo's group or the one over it was written: the next create takes Bo's number and
+  // the next seq, and the log has no hole.
+  const auto di = ledger.create("Di");
+  CHECK(di.numbers == Numbers{2});
+  CHECK(di.seqs == std::vector<std::uint64_t>{2});
+  ledger.reopen();
+  CHECK(ledger.service().customer(2)->fields.name == "Di");
+  auto report = projections::verify_ledger(eventstore::DatabaseReader(ledger.database()));
+  INFO(report.problem);
+  CHECK(report.ok);
+  CHECK(report.entries == 2);
+}

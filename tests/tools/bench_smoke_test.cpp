@@ -66,6 +66,12 @@ TEST_CASE("ledger-bench write reports durable commands, latency, the raw baselin
   CHECK(number(result, "writer_decide_us") > 0);
   CHECK(number(result, "writer_write_us") > 0);
   CHECK(number(result, "commands_per_batch") >= 1);
+  CHECK(number(result, "ledgerd_cpu_us") > 0);
+  CHECK(number(result, "client_cpu_us") > 0);
+  CHECK(number(result, "machine_busy_cores") > 0);
+  CHECK(number(result, "machine_cores") >= number(result, "machine_busy_cores"));
+  CHECK(number(result, "protocol_per_s") > 0);
+  CHECK(number(result, "protocol_ratio") > 0);
 }
 
 TEST_CASE("ledger-bench replay reports rebuild and raw scan rates", "[bench]") {

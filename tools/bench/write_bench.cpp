@@ -21,6 +21,7 @@
 #include "server/group_batch.h"
 #include "server/open_ledger.h"
 #include "server/wire_fields.h"
+#include "tools/bench/cpu_time.h"
 #include "tools/bench/ledgerd_process.h"
 #include "tools/ledgerctl_client.h"
 
@@ -133,6 +134,68 @@ void run_connection(const std::string& server, unsigned writer, const WriteBench
     result.error = e.what();
     ready.fetch_add(1);  // harmless if already counted: the starter only waits for the count
   }
+}
+
+// The protocol path alone: `connections` connections keep `pipeline` requests in flight for
+// `seconds`, each a `get` of a number nobody holds (two point reads, an error answer), against
+// the same ledgerd. What its network threads, the framing and the answers manage without the
+// writer: the bound of the write rate where that comes near it. Answers per second.
+double run_protocol_path(const std::string& server, const WriteBenchOptions& options) {
+  constexpr domain::CustomerNumber kNobody = domain::kMaxCustomerNumber;
+  std::atomic<std::uint64_t> answered{0};
+  std::atomic<unsigned> ready{0};
+  std::atomic<bool> go{false};
+  Clock::time_point start_at;
+  std::vector<std::string> errors(options.connections);
+  std::vector<std::thread> clients;
+  for (unsigned c = 0; c < options.connections; ++c) {
+    clients.emplace_back([&, c] {
+      try {
+        tools::ClientOptions client_options;
+        client_options.server = server;
+        tools::LedgerClient client(client_options);
+        {
+          capnp::MallocMessageBuilder message;
+          tools::new_request(message, 1).initHello().setToken("bench");
+          if (!client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
+        }
+        ready.fetch_add(1);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        const auto deadline =
+            start_at + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+        std::uint64_t next_id = 2;
+        auto send_one = [&] {
+          capnp::MallocMessageBuilder message(64);
+          tools::new_request(message, next_id++).initGet().setNumber(kNobody);
+          client.send(message);
+        };
+        for (unsigned i = 0; i < options.pipeline; ++i) send_one();
+        std::uint64_t in_flight = options.pipeline, count = 0;
+        while (in_flight > 0) {
+          client.receive();
+          --in_flight;
+          const auto now = Clock::now();
+          if (now <= deadline) ++count;
+          if (now < deadline) {
+            send_one();
+            ++in_flight;
+          }
+        }
+        answered.fetch_add(count);
+      } catch (const std::exception& e) {
+        errors[c] = e.what();
+        ready.fetch_add(1);
+      }
+    });
+  }
+  while (ready.load() < options.connections) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  start_at = Clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& t : clients) t.join();
+  for (const auto& error : errors) {
+    if (!error.empty()) throw std::runtime_error("a protocol-path connection failed: " + error);
+  }
+  return static_cast<double>(answered.load()) / options.seconds;
 }
 
 // What the ledger's writer reports in `stats`: its group commits and the CPU time it spent.
@@ -330,11 +393,21 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     if (!stats_client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
   }
   while (ready.load() < options.connections) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // And who used the cores meanwhile: ledgerd (when this run started it), the clients (this
+  // process), the machine as a whole.
+  const pid_t ledgerd_pid = ledgerd ? ledgerd->pid() : 0;
+  const double ledgerd_cpu_before = ledgerd_pid ? process_cpu_seconds(ledgerd_pid) : 0;
+  const double client_cpu_before = process_cpu_seconds(0);
+  const auto machine_before = machine_time();
   const auto before = writer_sample(stats_client);
   start_at = Clock::now();
   go.store(true, std::memory_order_release);
   for (auto& t : clients) t.join();
   const auto after = writer_sample(stats_client);
+  const double phase_seconds = std::chrono::duration<double>(Clock::now() - start_at).count();
+  const double ledgerd_cpu = ledgerd_pid ? process_cpu_seconds(ledgerd_pid) - ledgerd_cpu_before : 0;
+  const double client_cpu = process_cpu_seconds(0) - client_cpu_before;
+  const auto machine_after = machine_time();
 
   std::uint64_t accepted = 0, refused = 0, failed = 0;
   std::vector<std::uint32_t> latencies;
@@ -361,6 +434,17 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     report.add("writer_decide_us", per_command_us(after.decide_cpu_ns - before.decide_cpu_ns));
     report.add("writer_write_us", per_command_us(after.write_cpu_ns - before.write_cpu_ns));
     report.add("commands_per_batch", static_cast<double>(commands) / static_cast<double>(batches));
+    if (ledgerd_pid) report.add("ledgerd_cpu_us", ledgerd_cpu * 1e6 / static_cast<double>(commands));
+    report.add("client_cpu_us", client_cpu * 1e6 / static_cast<double>(commands));
+  }
+  if (phase_seconds > 0 && machine_after.total > machine_before.total) {
+    report.add("machine_busy_cores", (machine_after.busy - machine_before.busy) / phase_seconds);
+    report.add("machine_cores", (machine_after.total - machine_before.total) / phase_seconds);
+  }
+  if (options.raw) {
+    const double protocol = run_protocol_path(server, options);
+    report.add("protocol_per_s", protocol);
+    report.add("protocol_ratio", protocol > 0 ? ours / protocol : 0);
   }
   if (ledgerd) {
     report.add("rss_mb", ledgerd->peak_rss_mb());

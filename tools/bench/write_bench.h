@@ -1,6 +1,7 @@
-// The write benchmark: durable commands per second against a running ledgerd over TCP, and in
-// the same run the same bytes written straight to RocksDB and the event-log limit (one small
-// sync Put per command) (see docs/performance.md).
+// The write benchmark: durable commands per second against a running ledgerd over TCP, the
+// writer's CPU time per command, and in the same run the protocol path alone (reads answered by
+// the same ledgerd), the same bytes written straight to RocksDB and the event-log limit (one
+// small sync Put per command) (see docs/performance.md).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,7 @@ struct WriteBenchOptions {
   unsigned pipeline = 1;  // requests in flight per connection
   double seconds = 5;
   CommandMix mix;
-  bool raw = false;  // also run the raw RocksDB baselines: same bytes, event-log limit, ceiling
+  bool raw = false;  // also run the baselines: protocol path, same bytes, event-log limit, ceiling
   std::size_t raw_pool = 20'000;  // distinct command batches the raw baseline cycles through
 };
 
