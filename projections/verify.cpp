@@ -669,6 +669,8 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   }
   const bool next_id_differs = projection_difference.empty() && load_next_customer_id(reader) != ledger.next_id;
   const auto streams_difference = projection_difference.empty() && !next_id_differs ? log.streams(streams) : std::string();
+  // Freed while the requests check may still run: nothing after this reads the replay.
+  ledger = ReplayedLedger();
   const auto requests_checked = requests_check.get();
   if (!projection_difference.empty()) return fail(0, "projection differs from the log: " + projection_difference);
   if (next_id_differs) return fail(0, "the next customer id in meta differs from the log");
