@@ -2,6 +2,7 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
+#include <kj/io.h>
 
 #include "domain/stored_message.h"
 #include "eventstore/envelope.h"
@@ -12,10 +13,10 @@ namespace {
 
 capnp::Text::Reader text_of(const std::string& s) { return {s.data(), s.size()}; }
 
-}  // namespace
+// Words of the first segment: a customer of usual size fits in one.
+constexpr unsigned kFirstSegmentWords = 128;
 
-std::string encode_customer(const domain::Customer& c) {
-  capnp::MallocMessageBuilder message(128);
+void fill(capnp::MessageBuilder& message, const domain::Customer& c) {
   auto root = message.initRoot<schema::CustomerState>();
   root.setId(c.id);
   root.setNumber(c.number);
@@ -28,9 +29,33 @@ std::string encode_customer(const domain::Customer& c) {
   f.setPhone(text_of(c.fields.phone));
   f.setAddress(text_of(c.fields.address));
   f.setNotes(text_of(c.fields.notes));
+}
+
+}  // namespace
+
+std::string encode_customer(const domain::Customer& c) {
+  capnp::MallocMessageBuilder message(kFirstSegmentWords);
+  fill(message, c);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+}
+
+CustomerEncoder::CustomerEncoder() : first_segment_(kFirstSegmentWords, 0) {}
+
+std::string_view CustomerEncoder::encode(const domain::Customer& c) {
+  {
+    // The same first segment size as encode_customer's, so the same segments and bytes; the
+    // builder zeroes what it used of the segment when it goes.
+    capnp::MallocMessageBuilder message(
+        kj::arrayPtr(reinterpret_cast<capnp::word*>(first_segment_.data()), first_segment_.size()));
+    fill(message, c);
+    const auto segments = message.getSegmentsForOutput();
+    bytes_.resize(capnp::computeSerializedSizeInWords(segments) * sizeof(capnp::word));
+    kj::ArrayOutputStream out(kj::arrayPtr(reinterpret_cast<kj::byte*>(bytes_.data()), bytes_.size()));
+    capnp::writeMessage(out, segments);
+  }
+  return bytes_;
 }
 
 domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id) {

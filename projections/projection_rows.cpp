@@ -43,9 +43,10 @@ void free_number_rows(const ReplayedLedger& ledger, bool by_last, const RowSink&
 }  // namespace
 
 void customer_rows(const ReplayedLedger& ledger, domain::CustomerId from, domain::CustomerId to, const RowSink& sink) {
+  CustomerEncoder encoder;
   for (auto it = ledger.customers.from(from), end = ledger.customers.from(to); it != end; ++it) {
     const auto& [id, c] = *it;
-    sink(eventstore::u64_key(id), encode_customer(c));
+    sink(eventstore::u64_key(id), encoder.encode(c));
   }
 }
 
