@@ -5,6 +5,9 @@ namespace ledger::eventstore {
 rocksdb::ReadOptions scan_options() {
   rocksdb::ReadOptions options;
   options.fill_cache = false;
+  // Reads of 256 KiB from the first block on: a scan of the log with RocksDB's own readahead
+  // (which starts small and grows) took a fifth longer; larger reads gained nothing more.
+  options.readahead_size = 256 << 10;
   return options;
 }
 

@@ -16,7 +16,8 @@
 
 namespace ledger::eventstore {
 
-// ReadOptions of Reader::scan: blocks read are not added to the block cache.
+// ReadOptions of Reader::scan: blocks read are not added to the block cache, and files are
+// read 256 KiB at a time.
 rocksdb::ReadOptions scan_options();
 
 class Reader {

@@ -2,6 +2,7 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
+#include <kj/io.h>
 
 #include "domain/stored_message.h"
 #include "eventstore/envelope.h"
@@ -12,13 +13,18 @@ namespace {
 
 capnp::Text::Reader text_of(const std::string& s) { return {s.data(), s.size()}; }
 
-}  // namespace
-
-std::string encode_customer(const domain::Customer& c) {
-  // One segment of about the state's size: its structs, pointers and text ends take 24 words.
+// Words of one segment that holds the whole state: its structs, pointers and text ends take at
+// most 24 words beside the text itself. One segment, so the same bytes whatever the memory.
+unsigned state_words(const domain::Customer& c) {
   std::size_t text = 0;
   for (auto field : domain::kAllFields) text += c.fields.get(field).size();
-  capnp::MallocMessageBuilder message(static_cast<unsigned>(24 + text / sizeof(capnp::word)));
+  return static_cast<unsigned>(24 + text / sizeof(capnp::word));
+}
+
+// Words kept for the encoder's segment to begin with: a customer of usual size fits.
+constexpr unsigned kFirstSegmentWords = 128;
+
+void fill(capnp::MessageBuilder& message, const domain::Customer& c) {
   auto root = message.initRoot<schema::CustomerState>();
   root.setId(c.id);
   root.setNumber(c.number);
@@ -31,7 +37,32 @@ std::string encode_customer(const domain::Customer& c) {
   f.setPhone(text_of(c.fields.phone));
   f.setAddress(text_of(c.fields.address));
   f.setNotes(text_of(c.fields.notes));
+}
+
+}  // namespace
+
+std::string encode_customer(const domain::Customer& c) {
+  capnp::MallocMessageBuilder message(state_words(c));
+  fill(message, c);
   return domain::stored_bytes(message);
+}
+
+CustomerEncoder::CustomerEncoder() : first_segment_(kFirstSegmentWords, 0) {}
+
+std::string_view CustomerEncoder::encode(const domain::Customer& c) {
+  {
+    // One segment that holds the whole state, as encode_customer's, so the same bytes; the
+    // builder zeroes what it used of the segment when it goes.
+    if (first_segment_.size() < state_words(c)) first_segment_.resize(state_words(c), 0);
+    capnp::MallocMessageBuilder message(
+        kj::arrayPtr(reinterpret_cast<capnp::word*>(first_segment_.data()), first_segment_.size()));
+    fill(message, c);
+    const auto segments = message.getSegmentsForOutput();
+    bytes_.resize(capnp::computeSerializedSizeInWords(segments) * sizeof(capnp::word));
+    kj::ArrayOutputStream out(kj::arrayPtr(reinterpret_cast<kj::byte*>(bytes_.data()), bytes_.size()));
+    capnp::writeMessage(out, segments);
+  }
+  return bytes_;
 }
 
 domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id) {

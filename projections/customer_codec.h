@@ -1,15 +1,31 @@
 // The `customers` column family's value: a customer's state as Cap'n Proto bytes.
-// Pure functions; thread-safe.
+// The functions are pure and thread-safe; a CustomerEncoder is used by one thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/customer.h"
 
 namespace ledger::projections {
 
 std::string encode_customer(const domain::Customer& customer);
+
+// encode_customer for one customer after another, into the same memory: the rebuild and verify
+// encode every customer, and a message's first segment and flat copy allocated for each were
+// a quarter of writing the customers' rows.
+class CustomerEncoder {
+ public:
+  CustomerEncoder();
+  // The bytes encode_customer gives; valid until the next call.
+  std::string_view encode(const domain::Customer& customer);
+
+ private:
+  std::vector<std::uint64_t> first_segment_;  // zero between calls, as Cap'n Proto requires
+  std::string bytes_;
+};
 // Throws eventstore::CorruptionError naming the customer id when the bytes are not a state.
 domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id);
 

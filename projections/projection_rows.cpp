@@ -14,10 +14,6 @@ namespace {
 
 using eventstore::Family;
 
-void customer_rows(const ReplayedLedger& ledger, const RowSink& sink) {
-  for (const auto& [id, c] : ledger.customers) sink(eventstore::u64_key(id), encode_customer(c));
-}
-
 // The active or deleted view: number -> id, sorted by number.
 void view_rows(const ReplayedLedger& ledger, domain::CustomerStatus status, const RowSink& sink) {
   std::vector<std::pair<domain::CustomerNumber, domain::CustomerId>> view;
@@ -46,9 +42,17 @@ void free_number_rows(const ReplayedLedger& ledger, bool by_last, const RowSink&
 
 }  // namespace
 
+void customer_rows(const ReplayedLedger& ledger, domain::CustomerId from, domain::CustomerId to, const RowSink& sink) {
+  CustomerEncoder encoder;
+  for (auto it = ledger.customers.from(from), end = ledger.customers.from(to); it != end; ++it) {
+    const auto& [id, c] = *it;
+    sink(eventstore::u64_key(id), encoder.encode(c));
+  }
+}
+
 void projection_rows(const ReplayedLedger& ledger, Family family, const RowSink& sink, const RowOptions& options) {
   switch (family) {
-    case Family::kCustomers: return customer_rows(ledger, sink);
+    case Family::kCustomers: return customer_rows(ledger, 0, ledger.customers.id_limit(), sink);
     case Family::kActive: return view_rows(ledger, domain::CustomerStatus::kActive, sink);
     case Family::kDeleted: return view_rows(ledger, domain::CustomerStatus::kDeleted, sink);
     case Family::kNumbersFree: return free_number_rows(ledger, options.free_rows_by_last, sink);

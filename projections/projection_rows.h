@@ -33,5 +33,7 @@ struct RowOptions {
 // `ledger`: for the number views 16 bytes per customer.
 void projection_rows(const ReplayedLedger& ledger, eventstore::Family family, const RowSink& sink,
                      const RowOptions& options = {});
+// The `customers` rows of the ids in [from, to) only: for writing the family in parts at once.
+void customer_rows(const ReplayedLedger& ledger, domain::CustomerId from, domain::CustomerId to, const RowSink& sink);
 
 }  // namespace ledger::projections

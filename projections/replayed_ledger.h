@@ -3,6 +3,7 @@
 // not thread-safe while being filled.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,7 +43,11 @@ class ReplayedCustomers {
 
   iterator begin() const { return {&slots_, 0}; }
   iterator end() const { return {&slots_, slots_.size()}; }
+  // The first customer whose id is `id` or higher.
+  iterator from(domain::CustomerId id) const { return {&slots_, std::min<std::size_t>(id, slots_.size())}; }
   std::size_t size() const { return count_; }
+  // Every id is below this.
+  domain::CustomerId id_limit() const { return slots_.size(); }
 
   // The customer with this id; nullptr when there is none.
   domain::Customer* find(domain::CustomerId id);

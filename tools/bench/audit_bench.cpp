@@ -12,6 +12,7 @@
 #include "server/outcome.h"
 #include "tools/audit/as_of.h"
 #include "tools/bench/ledger_fill.h"
+#include "tools/bench/process_cpu.h"
 #include "tools/bench/process_memory.h"
 #include "tools/bench/raw_store.h"
 #include "tools/common/data_dir.h"
@@ -23,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+double cpu_ms_since(double cpu_start) { return (process_cpu_seconds() - cpu_start) * 1000; }
 
 }  // namespace
 
@@ -49,20 +51,26 @@ BenchReport run_audit_bench(const AuditBenchOptions& options) {
     scan_log(view.database(), bytes);  // every timed pass starts with the log in the page cache
     reset_peak_rss();
     auto start = Clock::now();
+    auto cpu_start = process_cpu_seconds();
     const auto rows = scan_log(view.database(), bytes);
     const double scan = ms_since(start);
+    const double scan_cpu = cpu_ms_since(cpu_start);
     // `ledger-audit replay --at` with the time of this run: the lists after every entry.
     const auto now_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     start = Clock::now();
+    cpu_start = process_cpu_seconds();
     const auto as_of = tools::ledger_as_of_time(reader, now_us);
     const double fold = ms_since(start);
+    const double fold_cpu = cpu_ms_since(cpu_start);
     if (as_of.seq != rows) throw std::runtime_error("the as-of fold stopped before the last entry");
     // As `ledger-audit verify --data` checks a data directory.
     start = Clock::now();
+    cpu_start = process_cpu_seconds();
     const auto verified =
         projections::verify_ledger(reader, {.digests = true, .read_remembered = server::remembered_write});
     const double verify = ms_since(start);
+    const double verify_cpu = cpu_ms_since(cpu_start);
     if (!verified.ok) {
       throw std::runtime_error(fmt::format("verify failed at seq {}: {}", verified.first_bad_seq, verified.problem));
     }
@@ -73,6 +81,10 @@ BenchReport run_audit_bench(const AuditBenchOptions& options) {
     report.add("verify_ms", verify);
     report.add("fold_ratio", scan / fold);
     report.add("verify_ratio", scan / verify);
+    // CPU time of every thread: the passes use two, the scan one.
+    report.add("scan_cpu_ms", scan_cpu);
+    report.add("fold_cpu_ms", fold_cpu);
+    report.add("verify_cpu_ms", verify_cpu);
     report.add("rss_mb", peak_rss_mb(0));  // in this process, as in ledger-audit
   }
   fs::remove_all(dir);

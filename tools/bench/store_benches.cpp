@@ -14,6 +14,7 @@
 #include "projections/replay.h"
 #include "tools/bench/ledger_fill.h"
 #include "tools/bench/ledgerd_process.h"
+#include "tools/bench/process_cpu.h"
 #include "tools/bench/process_memory.h"
 #include "tools/bench/raw_store.h"
 #include "tools/ledgerctl_client.h"
@@ -67,16 +68,22 @@ BenchReport run_replay_bench(const StoreBenchOptions& options) {
     scan_log(*db, bytes);  // both timed runs start with the log in the page cache
     reset_peak_rss();
     auto start = Clock::now();
+    auto cpu_start = process_cpu_seconds();
     const auto rows = scan_log(*db, bytes);
     const double raw = seconds_since(start);
+    const double raw_cpu = process_cpu_seconds() - cpu_start;
     // The fold alone (decode every entry, apply it to the customers in memory), which the
     // rebuild does before it writes every projection row again.
     start = Clock::now();
+    cpu_start = process_cpu_seconds();
     const auto folded = projections::replay_log(eventstore::DatabaseReader(*db));
     const double fold = seconds_since(start);
+    const double fold_cpu = process_cpu_seconds() - cpu_start;
     start = Clock::now();
+    cpu_start = process_cpu_seconds();
     const auto replayed = projections::rebuild_projections(*db);
     const double ours = seconds_since(start);
+    const double ours_cpu = process_cpu_seconds() - cpu_start;
     if (replayed != rows) throw std::runtime_error("the rebuild replayed a different number of entries than the scan");
     report.add("log_bytes", static_cast<double>(bytes));
     report.add("rebuild_seconds", ours);
@@ -86,6 +93,11 @@ BenchReport run_replay_bench(const StoreBenchOptions& options) {
     report.add("ratio", raw / ours);
     report.add("fold_events_per_s", static_cast<double>(folded.entries) / fold);
     report.add("fold_ratio", raw / fold);
+    // CPU time of every thread of this process (RocksDB's background work included): the
+    // fold and the rebuild use two threads, the scan one.
+    report.add("raw_cpu_seconds", raw_cpu);
+    report.add("fold_cpu_seconds", fold_cpu);
+    report.add("rebuild_cpu_seconds", ours_cpu);
     report.add("rss_mb", peak_rss_mb(0));  // in this process: the rebuild runs here, not in ledgerd
   }
   fs::remove_all(dir);
