@@ -157,9 +157,27 @@ struct SearchIndex::Tables {
     return trigrams(text, true);
   }
 
+  // Postings not yet added, as trigram << 32 | number: a group's creates share most trigrams, and
+  // one addMany per trigram costs a fraction of one add per trigram and customer.
+  std::vector<std::uint64_t> unposted;
+
   void insert(const domain::Customer& c) {
     const auto n = static_cast<std::uint32_t>(c.number);
-    for (auto t : put_document(c)) postings[t].add(n);
+    for (auto t : put_document(c)) unposted.push_back(std::uint64_t{t} << 32 | n);
+  }
+
+  // Adds the postings held back by insert(); before any removal, and at the end of apply.
+  void post() {
+    if (unposted.empty()) return;
+    std::sort(unposted.begin(), unposted.end());
+    std::vector<std::uint32_t> numbers;
+    for (std::size_t i = 0; i < unposted.size();) {
+      const auto t = static_cast<std::uint32_t>(unposted[i] >> 32);
+      numbers.clear();
+      for (; i < unposted.size() && unposted[i] >> 32 == t; ++i) numbers.push_back(static_cast<std::uint32_t>(unposted[i]));
+      postings[t].addMany(numbers.size(), numbers.data());
+    }
+    unposted.clear();
   }
 
   // The load: customers in chunks, each trigram's numbers added to its bitmap at once.
@@ -187,6 +205,7 @@ struct SearchIndex::Tables {
   }
 
   void remove(domain::CustomerNumber number) {
+    post();
     SearchDocuments::Document doc;
     if (!docs.find(number, doc)) return;
     if (number > kLargestInBitmaps) {
@@ -313,6 +332,7 @@ void SearchIndex::apply(const std::vector<Change>& changes) {
     return;
   }
   for (const auto& change : changes) tables_->apply(change);
+  tables_->post();
 }
 
 namespace {
@@ -359,6 +379,7 @@ void SearchIndex::load(eventstore::Database& database) {
     // sets what one number holds, so those it already saw are set again to the same.
     std::unique_lock lock(mutex_);
     for (const auto& change : pending_) tables->apply(change);
+    tables->post();
     pending_.clear();
     pending_.shrink_to_fit();
     tables_ = std::move(tables);

@@ -139,6 +139,35 @@ TEST_CASE("edits, deletes, undeletes and purges move a customer in the index", "
   CHECK(found(t.index, "newcomer") == Numbers{1});
 }
 
+TEST_CASE("one group's changes to the same customers apply in their order", "[search]") {
+  LoadedIndex t;
+  const auto ada = customer(1, 4, "Ada Lovelace");
+  auto renamed = ada;
+  renamed.fields.name = "Grace Hopper";
+  const auto bo = customer(2, 2, "Bo Lovelace");
+  auto purged_bo = bo;
+  purged_bo.status = CustomerStatus::kDeleted;
+  // Created, renamed, another created, deleted and purged, its number taken again: one group.
+  t.index.apply({{std::nullopt, ada},
+                 {ada, renamed},
+                 {std::nullopt, bo},
+                 {bo, purged_bo},
+                 {purged_bo, std::nullopt},
+                 {std::nullopt, customer(3, 2, "Cy Hopperton")},
+                 {std::nullopt, customer(4, 9, "Di Lovelace")}});
+  CHECK(found(t.index, "lovelace") == Numbers{9});
+  CHECK(found(t.index, "hopper") == Numbers{2, 4});
+  CHECK(found(t.index, "lovelace", CustomerStatus::kDeleted).empty());
+  CHECK(t.index.stats().customers == 3);
+  // Nothing of the replaced texts stays behind: the same postings as the survivors alone give.
+  LoadedIndex survivors;
+  survivors.index.apply({{std::nullopt, renamed},
+                         {std::nullopt, customer(3, 2, "Cy Hopperton")},
+                         {std::nullopt, customer(4, 9, "Di Lovelace")}});
+  CHECK(t.index.stats().postings == survivors.index.stats().postings);
+  CHECK(t.index.stats().trigrams == survivors.index.stats().trigrams);
+}
+
 TEST_CASE("numbers beyond 2^32 - 1 are found after every smaller one", "[search]") {
   LoadedIndex t;
   const domain::CustomerNumber big = 999'999'999'999;
