@@ -41,7 +41,7 @@ void CommandService::start() {
   };
   erasure_ = std::make_unique<ErasureWorker>(database_, std::move(erasure));
   // Changes committed while it loads are kept by the index and applied over what it read.
-  search_loader_ = std::thread([this] {
+  if (options_.search_index) search_loader_ = std::thread([this] {
     try {
       const auto started = std::chrono::steady_clock::now();
       search_.load(database_);
@@ -253,7 +253,7 @@ bool CommandService::commit(Group& group, std::string& failure) {
         durable_ = group.batch->state();
       }
       batches_.fetch_add(1, std::memory_order_relaxed);
-      search_.apply(group.batch->changes());
+      if (options_.search_index) search_.apply(group.batch->changes());
       auto probes = group.batch->take_purge_probes();
       if (!probes.empty() && options_.crash_at == CrashPoint::kAfterPurgeBatch) crash_now(options_.crash_at);
       for (auto& [purge_seq, purge_probes] : probes) erasure_->purge_committed(purge_seq, std::move(purge_probes));
@@ -294,6 +294,7 @@ projections::CustomerPage CommandService::list(projections::CustomerList list, d
                                                std::uint32_t limit, const std::string& search) const {
   eventstore::DatabaseReader reader(database_);
   if (search.empty()) return projections::list_customers(reader, list, after, limit);
+  if (!options_.search_index) throw projections::SearchNotReady("this process keeps no search index; search through ledgerd");
   return projections::search_customers(reader, search_, list, after, limit, search, options_.search_load_wait);
 }
 

@@ -322,6 +322,24 @@ TEST_CASE("search by name, email or phone fragment, and pages by number", "[serv
   CHECK(std::find(families.begin(), families.end(), "search") == families.end());
 }
 
+TEST_CASE("a service without a search index refuses searches and leaves the next start to find all", "[service][search]") {
+  server::CommandServiceOptions no_index;
+  no_index.search_index = false;
+  Ledger ledger(no_index);
+  accepted(ledger.service().execute(domain::CreateCustomer{person("Ada Lovelace", "ada@analytical.org", ""), {}}));
+  accepted(ledger.service().execute(domain::CreateCustomer{person("Lovell Ada", "", ""), {}}));
+  using projections::CustomerList;
+  CHECK(numbers_of(ledger.service().list(CustomerList::kActive, 0, 10)) == Numbers{1, 2});
+  CHECK_THROWS_WITH(ledger.service().list(CustomerList::kActive, 0, 10, "love"),
+                    Catch::Contains("keeps no search index"));
+
+  // A service with the index, on the same directory, finds what the other one wrote.
+  ledger.close();
+  auto database = eventstore::Database::open(ledger.dir() / "data", {});
+  auto service = server::open_ledger(*database);
+  CHECK(numbers_of(service->list(CustomerList::kActive, 0, 10, "love")) == Numbers{1, 2});
+}
+
 TEST_CASE("the keys each command kind writes, as docs/storage.md counts them", "[service][storage]") {
   Ledger ledger;
   for (int i = 0; i < 5; ++i) ledger.create("Filler " + std::to_string(i));

@@ -190,10 +190,18 @@ void print_erasure(server::CommandService& service, std::uint64_t purge_seq) {
   }
 }
 
+// ledger-admin never searches: its command service keeps no search index (ledgerd loads one
+// from the customers it finds when it starts).
+server::CommandServiceOptions tool_service_options() {
+  server::CommandServiceOptions options;
+  options.search_index = false;
+  return options;
+}
+
 int purge(eventstore::Database& database, bool yes, std::optional<std::uint64_t> expect_count, const std::string& actor) {
   const auto deleted = count_rows(eventstore::DatabaseReader(database), eventstore::Family::kDeleted);
   if (!yes && !confirm_purge(deleted)) return 2;
-  auto opened = server::open_ledger(database);
+  auto opened = server::open_ledger(database, tool_service_options());
   auto& service = *opened;
   const auto outcome = service.execute(domain::PurgeDeletedCustomers{true, expect_count.value_or(deleted)},
                                        server::RequestContext{actor, ""});
@@ -212,7 +220,7 @@ int compact(eventstore::Database& database) {
   const auto pending = eventstore::pending_erasures(eventstore::DatabaseReader(database));
   if (!pending.empty()) {
     // The command service's erasure worker resumes every pending erasure when it starts.
-    auto opened = server::open_ledger(database);
+    auto opened = server::open_ledger(database, tool_service_options());
     auto& service = *opened;
     for (auto seq : pending) print_erasure(service, seq);
     return 0;
@@ -247,7 +255,7 @@ int import(eventstore::Database& database, const std::string& file, bool skip_ba
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ToolError("cannot read " + file);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto opened = server::open_ledger(database);
+  auto opened = server::open_ledger(database, tool_service_options());
   auto& service = *opened;
   const auto plan = plan_import(eventstore::DatabaseReader(database), text, actor);
   for (const auto& p : plan.problems) {
