@@ -33,10 +33,11 @@ std::string tmux(const std::string& socket, const std::string& args) {
 bool tmux_runs() { return run_tool("/usr/bin/env", "tmux -V").status == 0; }
 
 // One command in a tmux pane; it reports its exit status and then waits, so that the pane
-// stays readable.
+// stays readable. Each pane has a tmux server and socket of its own: a new server on the socket
+// of one being killed could find the old one still there and fail to start.
 class Pane {
  public:
-  Pane(const std::string& socket, const std::string& command) : socket_(socket) {
+  Pane(const std::string& socket, const std::string& command) : socket_(socket + "." + std::to_string(++count_)) {
     const std::string shell = command + "; echo \"exit status $?\"; read never";
     started_ = run_tool("/usr/bin/env", tmux(socket_, "new-session -d -x 300 -y 40 -s prompt " + quoted(shell)))
                    .status == 0;
@@ -65,6 +66,7 @@ class Pane {
   }
 
  private:
+  static inline int count_ = 0;
   std::string socket_;
   bool started_ = false;
 };
