@@ -46,7 +46,7 @@ double number(const boost::json::object& object, const char* name) {
 
 }  // namespace
 
-TEST_CASE("ledger-bench write reports durable commands, latency, the raw baseline and the event-log limit", "[bench]") {
+TEST_CASE("ledger-bench write reports durable commands, latency, the raw baseline, the event-log limit and the networked minimal log", "[bench]") {
   const auto result = bench("write --connections 2 --pipeline 2 --seconds 1 --raw --raw-pool 1000 "
                             "--mix create=70,edit=20,delete=5,undelete=5");
   CHECK(result.at("mode").as_string() == "write");
@@ -72,6 +72,9 @@ TEST_CASE("ledger-bench write reports durable commands, latency, the raw baselin
   CHECK(number(result, "machine_cores") >= number(result, "machine_busy_cores"));
   CHECK(number(result, "protocol_per_s") > 0);
   CHECK(number(result, "protocol_ratio") > 0);
+  CHECK(number(result, "netlog_per_s") > 0);
+  CHECK(number(result, "netlog_p50_us") > 0);
+  CHECK(number(result, "netlog_ratio") > 0);
 }
 
 TEST_CASE("ledger-bench replay reports rebuild and raw scan rates", "[bench]") {

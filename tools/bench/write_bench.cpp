@@ -23,6 +23,7 @@
 #include "server/wire_fields.h"
 #include "tools/bench/cpu_time.h"
 #include "tools/bench/ledgerd_process.h"
+#include "tools/bench/minimal_log_server.h"
 #include "tools/ledgerctl_client.h"
 
 namespace ledger::bench {
@@ -393,6 +394,15 @@ LoadResult run_load(const std::string& server, const WriteBenchOptions& options,
   return load;
 }
 
+// The networked minimal log (MinimalLogServer) on a fresh directory, under the same load.
+// With as many network threads as ledgerd runs by default (its --threads).
+LoadResult run_minimal_log(const fs::path& dir, const WriteBenchOptions& options) {
+  MinimalLogServer log(dir, std::max(2u, std::thread::hardware_concurrency()));
+  auto load = run_load(log.address(), options, [] {});
+  log.stop();
+  return load;
+}
+
 }  // namespace
 
 BenchReport run_write_bench(const WriteBenchOptions& options) {
@@ -462,6 +472,12 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     report.add("machine_cores", (machine_after.total - machine_before.total) / phase_seconds);
   }
   if (options.raw) {
+    auto netlog = run_minimal_log(options.work_dir / "netlog", options);
+    fs::remove_all(options.work_dir / "netlog");
+    const double netlog_per_s = static_cast<double>(netlog.accepted) / options.seconds;
+    report.add("netlog_per_s", netlog_per_s);
+    report.add("netlog_p50_us", percentile(netlog.latencies_us, 0.5));
+    report.add("netlog_ratio", netlog_per_s > 0 ? ours / netlog_per_s : 0);
     const double protocol = run_protocol_path(server, options);
     report.add("protocol_per_s", protocol);
     report.add("protocol_ratio", protocol > 0 ? ours / protocol : 0);
