@@ -158,3 +158,25 @@ TEST_CASE("ledger-bench table gives the search and audit results a row each", "[
   CHECK_THAT(run.stdout_text, Catch::Contains("| audit 200,000 events | fold 734 ms, verify 3,142 ms | 126 ms (scan) | "
                                               "fold 0.171, verify 0.04 |"));
 }
+
+TEST_CASE("ledger-bench table shows the networked minimal log beside the event-log limit", "[bench]") {
+  const auto results = fs::temp_directory_path() / ("ledger-bench-netlog-" + std::to_string(getpid()) + ".jsonl");
+  {
+    std::ofstream out(results);
+    out << R"({"mode": "write", "connections": 64, "pipeline": 4, "mix": "create=100", "commands_per_s": 20000, )"
+           R"("raw_per_s": 21000, "raw_threads": 256, "ratio": 0.95, "limit_per_s": 32000, "limit_p50_us": 7000, )"
+           R"("limit_ratio": 0.625, "netlog_per_s": 25000, "netlog_p50_us": 9000, "netlog_ratio": 0.8, )"
+           R"("p50_us": 12000, "p99_us": 30000, "p999_us": 50000, "rss_mb": 90})"
+        << "\n"
+        << R"({"mode": "write", "connections": 1, "pipeline": 1, "mix": "create=100", "commands_per_s": 1000})" << "\n";
+  }
+  const auto run = ledger::testing::run_tool(LEDGER_BENCH_PATH, "table " + quoted(results.string()));
+  fs::remove(results);
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK_THAT(run.stdout_text, Catch::Contains("| event-log limit | ours / limit | networked minimal log | ours / netlog |"));
+  CHECK_THAT(run.stdout_text, Catch::Contains("| 32,000 puts/s (p50 7,000 µs) | 0.625 | 25,000 cmd/s (p50 9,000 µs) | 0.8 | "
+                                              "12,000 / 30,000 / 50,000 |"));
+  // A result from before the minimal log existed has none.
+  CHECK_THAT(run.stdout_text, Catch::Contains("| – | – | – | – | 0 / 0 / 0 |"));
+}
