@@ -206,17 +206,14 @@ class MinimalLogServer::Connection : public std::enable_shared_from_this<Connect
 MinimalLogServer::MinimalLogServer(const std::filesystem::path& dir, unsigned network_threads)
     : db_(eventstore::Database::open(dir, {})),
       io_(static_cast<int>(network_threads)),
-      acceptor_(asio::make_strand(io_), tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
+      acceptor_(asio::make_strand(io_), tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
+      address_("127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port())) {
   accept();
   writer_ = std::thread([this] { write_loop(); });
   for (unsigned i = 0; i < network_threads; ++i) network_.emplace_back([this] { io_.run(); });
 }
 
 MinimalLogServer::~MinimalLogServer() { stop(); }
-
-std::string MinimalLogServer::address() const {
-  return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-}
 
 std::uint64_t MinimalLogServer::appended() const {
   std::lock_guard lock(mutex_);

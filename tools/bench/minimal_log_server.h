@@ -44,7 +44,7 @@ class MinimalLogServer {
   MinimalLogServer& operator=(const MinimalLogServer&) = delete;
 
   // "127.0.0.1:PORT", for tools::ClientOptions::server.
-  std::string address() const;
+  const std::string& address() const { return address_; }
   // Commands written durably so far.
   std::uint64_t appended() const;
   // Stops accepting, writes and answers every command already received, closes the
@@ -67,7 +67,8 @@ class MinimalLogServer {
 
   std::unique_ptr<eventstore::Database> db_;
   boost::asio::io_context io_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor acceptor_;  // used on its strand only
+  const std::string address_;
 
   mutable std::mutex mutex_;
   std::condition_variable queued_signal_;
