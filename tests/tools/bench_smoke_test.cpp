@@ -46,7 +46,7 @@ double number(const boost::json::object& object, const char* name) {
 
 }  // namespace
 
-TEST_CASE("ledger-bench write reports durable commands, latency, the raw baseline and the event-log limit", "[bench]") {
+TEST_CASE("ledger-bench write reports durable commands, latency, the raw baseline, the event-log limit and the networked minimal log", "[bench]") {
   const auto result = bench("write --connections 2 --pipeline 2 --seconds 1 --raw --raw-pool 1000 "
                             "--mix create=70,edit=20,delete=5,undelete=5");
   CHECK(result.at("mode").as_string() == "write");
@@ -72,6 +72,9 @@ TEST_CASE("ledger-bench write reports durable commands, latency, the raw baselin
   CHECK(number(result, "machine_cores") >= number(result, "machine_busy_cores"));
   CHECK(number(result, "protocol_per_s") > 0);
   CHECK(number(result, "protocol_ratio") > 0);
+  CHECK(number(result, "netlog_per_s") > 0);
+  CHECK(number(result, "netlog_p50_us") > 0);
+  CHECK(number(result, "netlog_ratio") > 0);
 }
 
 TEST_CASE("ledger-bench replay reports rebuild and raw scan rates", "[bench]") {
@@ -154,4 +157,26 @@ TEST_CASE("ledger-bench table gives the search and audit results a row each", "[
                                               "911 of the fragments matched, 846 filled the page; ledgerd open 243 ms |"));
   CHECK_THAT(run.stdout_text, Catch::Contains("| audit 200,000 events | fold 734 ms, verify 3,142 ms | 126 ms (scan) | "
                                               "fold 0.171, verify 0.04 |"));
+}
+
+TEST_CASE("ledger-bench table shows the networked minimal log beside the event-log limit", "[bench]") {
+  const auto results = fs::temp_directory_path() / ("ledger-bench-netlog-" + std::to_string(getpid()) + ".jsonl");
+  {
+    std::ofstream out(results);
+    out << R"({"mode": "write", "connections": 64, "pipeline": 4, "mix": "create=100", "commands_per_s": 20000, )"
+           R"("raw_per_s": 21000, "raw_threads": 256, "ratio": 0.95, "limit_per_s": 32000, "limit_p50_us": 7000, )"
+           R"("limit_ratio": 0.625, "netlog_per_s": 25000, "netlog_p50_us": 9000, "netlog_ratio": 0.8, )"
+           R"("p50_us": 12000, "p99_us": 30000, "p999_us": 50000, "rss_mb": 90})"
+        << "\n"
+        << R"({"mode": "write", "connections": 1, "pipeline": 1, "mix": "create=100", "commands_per_s": 1000})" << "\n";
+  }
+  const auto run = ledger::testing::run_tool(LEDGER_BENCH_PATH, "table " + quoted(results.string()));
+  fs::remove(results);
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK_THAT(run.stdout_text, Catch::Contains("| event-log limit | ours / limit | networked minimal log | ours / netlog |"));
+  CHECK_THAT(run.stdout_text, Catch::Contains("| 32,000 puts/s (p50 7,000 µs) | 0.625 | 25,000 cmd/s (p50 9,000 µs) | 0.8 | "
+                                              "12,000 / 30,000 / 50,000 |"));
+  // A result from before the minimal log existed has none.
+  CHECK_THAT(run.stdout_text, Catch::Contains("| – | – | – | – | 0 / 0 / 0 |"));
 }

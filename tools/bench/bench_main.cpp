@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 3600.0))->capture_default_str();
   write_cmd->add_option("--mix", mix, "command shares, e.g. create=70,edit=20,delete=5,undelete=5")
       ->capture_default_str();
-  write_cmd->add_flag("--raw", write.raw, "also run the protocol path alone (reads), and write the same bytes straight to RocksDB, the event-log limit and the ceiling");
+  write_cmd->add_flag("--raw", write.raw, "also run the networked minimal log and the protocol path alone (reads), and write the same bytes straight to RocksDB, the event-log limit and the ceiling");
   write_cmd->add_option("--raw-pool", write.raw_pool, "distinct command batches the raw baseline cycles through")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{10'000'000}))->capture_default_str();
 

@@ -23,6 +23,7 @@
 #include "server/wire_fields.h"
 #include "tools/bench/cpu_time.h"
 #include "tools/bench/ledgerd_process.h"
+#include "tools/bench/minimal_log_server.h"
 #include "tools/ledgerctl_client.h"
 
 namespace ledger::bench {
@@ -356,6 +357,52 @@ double run_ceiling(const fs::path& dir, const std::vector<std::string>& batches,
   return static_cast<double>(commands) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// What `connections` clients of `server` achieved, each keeping `pipeline` commands of the
+// mix in flight for `seconds`.
+struct LoadResult {
+  std::uint64_t accepted = 0, refused = 0, failed = 0;
+  std::vector<std::uint32_t> latencies_us;
+  Clock::time_point started;
+};
+
+// Connects the clients, has each say hello, calls `at_start` once all have, then runs the load
+// and waits for the last answer. Throws std::runtime_error when a connection fails.
+LoadResult run_load(const std::string& server, const WriteBenchOptions& options, const std::function<void()>& at_start) {
+  std::vector<ConnectionResult> results(options.connections);
+  std::vector<std::thread> clients;
+  std::atomic<unsigned> ready{0};
+  std::atomic<bool> go{false};
+  Clock::time_point start_at;
+  for (unsigned c = 0; c < options.connections; ++c) {
+    clients.emplace_back(run_connection, std::cref(server), c, std::cref(options), std::ref(ready),
+                         std::ref(start_at), std::ref(go), std::ref(results[c]));
+  }
+  while (ready.load() < options.connections) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  at_start();
+  start_at = Clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& t : clients) t.join();
+  LoadResult load;
+  load.started = start_at;
+  for (auto& r : results) {
+    if (!r.error.empty()) throw std::runtime_error("a client connection failed: " + r.error);
+    load.accepted += r.accepted;
+    load.refused += r.refused;
+    load.failed += r.failed;
+    load.latencies_us.insert(load.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
+  }
+  return load;
+}
+
+// The networked minimal log (MinimalLogServer) on a fresh directory, under the same load.
+// With as many network threads as ledgerd runs by default (its --threads).
+LoadResult run_minimal_log(const fs::path& dir, const WriteBenchOptions& options) {
+  MinimalLogServer log(dir, std::max(2u, std::thread::hardware_concurrency()));
+  auto load = run_load(log.address(), options, [] {});
+  log.stop();
+  return load;
+}
+
 }  // namespace
 
 BenchReport run_write_bench(const WriteBenchOptions& options) {
@@ -373,15 +420,6 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     server = ledgerd->address();
   }
 
-  std::vector<ConnectionResult> results(options.connections);
-  std::vector<std::thread> clients;
-  std::atomic<unsigned> ready{0};
-  std::atomic<bool> go{false};
-  Clock::time_point start_at;
-  for (unsigned c = 0; c < options.connections; ++c) {
-    clients.emplace_back(run_connection, std::cref(server), c, std::cref(options), std::ref(ready),
-                         std::ref(start_at), std::ref(go), std::ref(results[c]));
-  }
   // The writer's counters before and after the load, on a connection of their own: its CPU
   // time per command is the part of a command's cost that is the ledger's own code.
   tools::ClientOptions stats_options;
@@ -392,40 +430,32 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     tools::new_request(message).initHello().setToken("bench");
     if (!stats_client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
   }
-  while (ready.load() < options.connections) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   // And who used the cores meanwhile: ledgerd (when this run started it), the clients (this
   // process), the machine as a whole.
   const pid_t ledgerd_pid = ledgerd ? ledgerd->pid() : 0;
-  const double ledgerd_cpu_before = ledgerd_pid ? process_cpu_seconds(ledgerd_pid) : 0;
-  const double client_cpu_before = process_cpu_seconds(0);
-  const auto machine_before = machine_time();
-  const auto before = writer_sample(stats_client);
-  start_at = Clock::now();
-  go.store(true, std::memory_order_release);
-  for (auto& t : clients) t.join();
+  double ledgerd_cpu_before = 0, client_cpu_before = 0;
+  MachineTime machine_before;
+  WriterSample before;
+  auto load = run_load(server, options, [&] {
+    ledgerd_cpu_before = ledgerd_pid ? process_cpu_seconds(ledgerd_pid) : 0;
+    client_cpu_before = process_cpu_seconds(0);
+    machine_before = machine_time();
+    before = writer_sample(stats_client);
+  });
   const auto after = writer_sample(stats_client);
-  const double phase_seconds = std::chrono::duration<double>(Clock::now() - start_at).count();
+  const double phase_seconds = std::chrono::duration<double>(Clock::now() - load.started).count();
   const double ledgerd_cpu = ledgerd_pid ? process_cpu_seconds(ledgerd_pid) - ledgerd_cpu_before : 0;
   const double client_cpu = process_cpu_seconds(0) - client_cpu_before;
   const auto machine_after = machine_time();
 
-  std::uint64_t accepted = 0, refused = 0, failed = 0;
-  std::vector<std::uint32_t> latencies;
-  for (auto& r : results) {
-    if (!r.error.empty()) throw std::runtime_error("a client connection failed: " + r.error);
-    accepted += r.accepted;
-    refused += r.refused;
-    failed += r.failed;
-    latencies.insert(latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
-  }
-  const double ours = static_cast<double>(accepted) / options.seconds;
-  report.add("commands", static_cast<double>(accepted));
-  report.add("refused", static_cast<double>(refused));
-  report.add("failed", static_cast<double>(failed));
+  const double ours = static_cast<double>(load.accepted) / options.seconds;
+  report.add("commands", static_cast<double>(load.accepted));
+  report.add("refused", static_cast<double>(load.refused));
+  report.add("failed", static_cast<double>(load.failed));
   report.add("commands_per_s", ours);
-  report.add("p50_us", percentile(latencies, 0.5));
-  report.add("p99_us", percentile(latencies, 0.99));
-  report.add("p999_us", percentile(latencies, 0.999));
+  report.add("p50_us", percentile(load.latencies_us, 0.5));
+  report.add("p99_us", percentile(load.latencies_us, 0.99));
+  report.add("p999_us", percentile(load.latencies_us, 0.999));
   if (const auto commands = after.commands - before.commands; commands > 0) {
     const auto per_command_us = [&](std::uint64_t ns) {
       return static_cast<double>(ns) / 1000.0 / static_cast<double>(commands);
@@ -442,6 +472,12 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     report.add("machine_cores", (machine_after.total - machine_before.total) / phase_seconds);
   }
   if (options.raw) {
+    auto netlog = run_minimal_log(options.work_dir / "netlog", options);
+    fs::remove_all(options.work_dir / "netlog");
+    const double netlog_per_s = static_cast<double>(netlog.accepted) / options.seconds;
+    report.add("netlog_per_s", netlog_per_s);
+    report.add("netlog_p50_us", percentile(netlog.latencies_us, 0.5));
+    report.add("netlog_ratio", netlog_per_s > 0 ? ours / netlog_per_s : 0);
     const double protocol = run_protocol_path(server, options);
     report.add("protocol_per_s", protocol);
     report.add("protocol_ratio", protocol > 0 ? ours / protocol : 0);

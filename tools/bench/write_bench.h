@@ -1,7 +1,8 @@
 // The write benchmark: durable commands per second against a running ledgerd over TCP, the
-// writer's CPU time per command, and in the same run the protocol path alone (reads answered by
-// the same ledgerd), the same bytes written straight to RocksDB and the event-log limit (one
-// small sync Put per command) (see docs/performance.md).
+// writer's CPU time per command, and in the same run the networked minimal log (the same load
+// against a log that only appends each command and syncs, MinimalLogServer), the protocol path
+// alone (reads answered by the same ledgerd), the same bytes written straight to RocksDB and the
+// event-log limit (one small sync Put per command) (see docs/performance.md).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,8 @@ struct WriteBenchOptions {
   unsigned pipeline = 1;  // requests in flight per connection
   double seconds = 5;
   CommandMix mix;
-  bool raw = false;  // also run the baselines: protocol path, same bytes, event-log limit, ceiling
+  bool raw = false;  // also run the baselines: networked minimal log, protocol path, same bytes,
+                    // event-log limit, ceiling
   std::size_t raw_pool = 20'000;  // distinct command batches the raw baseline cycles through
 };
 
