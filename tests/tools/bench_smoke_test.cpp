@@ -11,6 +11,9 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include "net/ledgerd_process.h"
+#include "reliability/ledger_calls.h"
+#include "support/temp_dir.h"
 #include "tools/run_tool.h"
 
 using ledger::testing::quoted;
@@ -75,6 +78,25 @@ TEST_CASE("ledger-bench write reports durable commands, latency, the raw baselin
   CHECK(number(result, "netlog_per_s") > 0);
   CHECK(number(result, "netlog_p50_us") > 0);
   CHECK(number(result, "netlog_ratio") > 0);
+}
+
+TEST_CASE("ledger-bench write against a running ledgerd writes anew on every run", "[bench]") {
+  // Runs that reused request keys would be answered from the first run's outcomes, unwritten.
+  ledger::testing::TempDir dir;
+  ledger::testing::LedgerdProcess server(dir.path() / "data");
+  const std::string args = "write --server " + server.address() + " --connections 2 --pipeline 2 --seconds 0.3";
+  const auto first = bench(args);
+  const auto second = bench(args);
+  CHECK(number(first, "refused") == 0);
+  CHECK(number(second, "refused") == 0);
+
+  ledger::tools::LedgerClient client({server.address(), false, {}});
+  ledger::testing::hello(client);
+  auto stats = client.call(*ledger::testing::request_message(3, [](auto r) { r.setStats(); }));
+  REQUIRE(stats.get().isStats());
+  // Each run counts the creates answered within its time; a few more may be answered after.
+  CHECK(stats.get().getStats().getActive() >= number(first, "commands") + number(second, "commands"));
+  CHECK(server.stop() == 0);
 }
 
 TEST_CASE("ledger-bench replay reports rebuild and raw scan rates", "[bench]") {

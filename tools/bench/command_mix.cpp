@@ -1,6 +1,7 @@
 #include "tools/bench/command_mix.h"
 
 #include <charconv>
+#include <random>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -62,7 +63,18 @@ domain::CustomerNumber MixedWorkload::take(std::vector<domain::CustomerNumber>& 
   return number;
 }
 
-std::string MixedWorkload::next_request_key() { return fmt::format("bench-{}-{}", writer_, sent_); }
+namespace {
+
+// Drawn once per process: request keys of one run never meet those of an earlier run against the
+// same ledgerd, which would answer them from their first outcomes without writing anything.
+std::uint64_t run_tag() {
+  static const std::uint64_t tag = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  return tag;
+}
+
+}  // namespace
+
+std::string MixedWorkload::next_request_key() { return fmt::format("bench-{:016x}-{}-{}", run_tag(), writer_, sent_); }
 
 MixedWorkload::Next MixedWorkload::next() {
   ++sent_;

@@ -47,7 +47,7 @@ class MixedWorkload {
   // `created` is the number a create received.
   void accepted(const Next& sent, bool accepted, domain::CustomerNumber created = 0);
 
-  // The request key of the next command: unique per writer.
+  // The request key of the next command: unique per writer and per run of the process.
   std::string next_request_key();
 
  private:
