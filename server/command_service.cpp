@@ -55,6 +55,7 @@ void CommandService::start() {
       spdlog::error("the search index could not be loaded ({}); searches are refused until a restart", error.what());
     }
   });
+  publisher_ = std::thread([this] { run_publisher(); });
   committer_ = std::thread([this] { run_committer(); });
   writer_ = std::thread([this] { run_writer(); });
 }
@@ -69,6 +70,12 @@ void CommandService::stop() {
   wake_.notify_all();
   if (writer_.joinable()) writer_.join();
   if (committer_.joinable()) committer_.join();
+  {
+    std::lock_guard lock(mutex_);
+    publisher_stopping_ = true;
+  }
+  publish_wake_.notify_all();
+  if (publisher_.joinable()) publisher_.join();
   if (search_loader_.joinable()) search_loader_.join();
   if (erasure_) erasure_->stop();
 }
@@ -85,7 +92,8 @@ void CommandService::submit(domain::Command command, RequestContext context, Cal
     done(Failure{FailureCode::kBusy, "the ledger is busy; retry shortly with the same request key"});
     return;
   }
-  if (how == Submit::kWriteIfAlone && !deciding_ && !writing_ && queue_.empty() && last_group_ <= 1) {
+  if (how == Submit::kWriteIfAlone && !deciding_ && !writing_ && publications_.empty() && !publishing_ &&
+      queue_.empty() && last_group_ <= 1) {
     write_alone({std::move(command), std::move(context), std::move(done)}, lock);
     return;
   }
@@ -131,7 +139,9 @@ void CommandService::write_alone(Pending pending, std::unique_lock<std::mutex>& 
   std::string failure;
   try {
     decide(group, nullptr);
-    if (commit(group, failure)) return;
+    auto publication = write_group(group, failure);
+    publish(publication);
+    if (failure.empty()) return;
   } catch (...) {
     // Whatever was not written, the next command must not be decided over it.
     std::lock_guard guard(mutex_);
@@ -205,7 +215,7 @@ void CommandService::run_committer() {
       group = written_.get();
     }
     std::string failure;
-    commit(*group, failure);
+    auto publication = write_group(*group, failure);
     std::unique_ptr<Group> retired;
     {
       std::lock_guard lock(mutex_);
@@ -213,8 +223,27 @@ void CommandService::run_committer() {
       writing_ = false;
       // Dropped here unless the writer decides over it; then it drops it once it is done.
       if (!below_in_use_) retired = std::move(written_);
+      publications_.push_back(std::move(publication));
       wake_.notify_all();
+      publish_wake_.notify_one();
     }
+  }
+}
+
+void CommandService::run_publisher() {
+  for (;;) {
+    Publication publication;
+    {
+      std::unique_lock lock(mutex_);
+      publish_wake_.wait(lock, [this] { return !publications_.empty() || publisher_stopping_; });
+      if (publications_.empty()) return;
+      publication = std::move(publications_.front());
+      publications_.pop_front();
+      publishing_ = true;
+    }
+    publish(publication);
+    std::lock_guard lock(mutex_);
+    publishing_ = false;
   }
 }
 
@@ -233,8 +262,9 @@ void CommandService::decide(Group& group, GroupBatch* below) {
   decide_cpu_ns_.fetch_add(thread_cpu_ns() - started, std::memory_order_relaxed);
 }
 
-bool CommandService::commit(Group& group, std::string& failure) {
+CommandService::Publication CommandService::write_group(Group& group, std::string& failure) {
   const auto started = thread_cpu_ns();
+  Publication publication;
   if (group.rows->Count() != 0) {
     rocksdb::WriteOptions sync;
     sync.sync = true;
@@ -253,11 +283,9 @@ bool CommandService::commit(Group& group, std::string& failure) {
         durable_ = group.batch->state();
       }
       batches_.fetch_add(1, std::memory_order_relaxed);
-      if (options_.search_index) search_.apply(group.batch->changes());
-      auto probes = group.batch->take_purge_probes();
-      if (!probes.empty() && options_.crash_at == CrashPoint::kAfterPurgeBatch) crash_now(options_.crash_at);
-      for (auto& [purge_seq, purge_probes] : probes) erasure_->purge_committed(purge_seq, std::move(purge_probes));
-      if (commit_listener_) commit_listener_(group.batch->state().head.next_seq);
+      publication.changes = group.batch->take_changes();
+      publication.purge_probes = group.batch->take_purge_probes();
+      publication.next_seq = group.batch->state().head.next_seq;
     } else {
       failure = "the ledger could not write to disk (" + status.ToString() + ")";
       // Nothing of this group is durable: no accepted outcome may be acknowledged.
@@ -272,10 +300,27 @@ bool CommandService::commit(Group& group, std::string& failure) {
       }
     }
   }
-  commands_.fetch_add(group.commands.size(), std::memory_order_relaxed);
-  for (std::size_t i = 0; i < group.commands.size(); ++i) group.commands[i].done(std::move(group.outcomes[i]));
+  publication.commands = std::move(group.commands);
+  publication.outcomes = std::move(group.outcomes);
   write_cpu_ns_.fetch_add(thread_cpu_ns() - started, std::memory_order_relaxed);
-  return failure.empty();
+  return publication;
+}
+
+void CommandService::publish(Publication& publication) {
+  const auto started = thread_cpu_ns();
+  if (options_.search_index && !publication.changes.empty()) search_.apply(publication.changes);
+  if (!publication.purge_probes.empty() && options_.crash_at == CrashPoint::kAfterPurgeBatch) {
+    crash_now(options_.crash_at);
+  }
+  for (auto& [purge_seq, purge_probes] : publication.purge_probes) {
+    erasure_->purge_committed(purge_seq, std::move(purge_probes));
+  }
+  if (publication.next_seq != 0 && commit_listener_) commit_listener_(publication.next_seq);
+  commands_.fetch_add(publication.commands.size(), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < publication.commands.size(); ++i) {
+    publication.commands[i].done(std::move(publication.outcomes[i]));
+  }
+  write_cpu_ns_.fetch_add(thread_cpu_ns() - started, std::memory_order_relaxed);
 }
 
 void CommandService::fail_over_failed_write(Group& group, const std::string& failure) {

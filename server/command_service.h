@@ -2,19 +2,22 @@
 // one writer thread takes every queued command, decides each against the database overlaid
 // with the batch being built (RocksDB's WriteBatchWithIndex), and hands the group to a
 // committer thread, which writes the events and every projection change in one WriteBatch
-// with sync = true (one fsync shared by the whole group) and only then answers each command.
+// with sync = true (one fsync shared by the whole group) and hands what is left to a publisher
+// thread: it applies the group's changes to the search index and only then answers each
+// command. The committer writes the next group meanwhile; groups are published in the order
+// they were written.
 //
 // While a group is written, the writer decides the next one over it: against the database
 // overlaid with the group being written and then with its own batch (server/group_batch.h).
-// That group is handed over only once the one below it is durable and answered; if that one's
+// That group is handed over only once the one below it is durable; if that one's
 // write failed, every command of the group decided over it fails too, nothing of it is written,
 // and the writer goes on from the last durable state: no later write can leave a hole. A purge,
 // which reads rows a batch does not index, waits until the group before it is durable.
 //
 // A lone client (one command at a time) would pay two thread hand-offs per command, to the
 // writer thread and back. So a submitter may ask to write its command itself: when nothing is
-// being decided or written, nothing is queued and the last group held a single command, its
-// group of one is decided and written on the submitting thread. Whoever decides holds the
+// being decided, written or published, nothing is queued and the last group held a single
+// command, its group of one is decided, written and published on the submitting thread. Whoever decides holds the
 // writer's state alone (`deciding_`); under load the groups are larger and everything goes
 // through the queue.
 //
@@ -35,6 +38,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -177,17 +181,30 @@ class CommandService {
     rocksdb::WriteBatch* rows = nullptr;  // batch->finish()
   };
 
+  // What is left of a group once its write returned: published in the order of the writes.
+  struct Publication {
+    std::vector<projections::SearchIndex::Change> changes;  // empty when the write failed
+    std::map<std::uint64_t, std::vector<std::string>> purge_probes;
+    std::uint64_t next_seq = 0;  // 0 when the write failed
+    std::vector<Pending> commands;
+    std::vector<Outcome> outcomes;
+  };
+
   void run_writer();
   void run_committer();
+  void run_publisher();
   // Submit::kWriteIfAlone when allowed: decides and writes `pending` on the calling thread.
   void write_alone(Pending pending, std::unique_lock<std::mutex>& lock);
   // Decides the group's commands from state_ (over `below` when given) and advances state_.
   // Only by whoever holds `deciding_`.
   void decide(Group& group, GroupBatch* below);
-  // Writes the group's batch (unless it is empty), applies it to the search index and answers
-  // every command; takes the group's state as durable_ as soon as it is. Returns false when the
-  // write failed; its reason is then in `failure`.
-  bool commit(Group& group, std::string& failure);
+  // Writes the group's batch (unless it is empty) and takes the group's state as durable_ as
+  // soon as it is; returns what is left to publish. On failure `failure` says why and every
+  // outcome acknowledged by this group is turned into that failure.
+  Publication write_group(Group& group, std::string& failure);
+  // Applies a written group's changes to the search index, hands purges to the erasure worker,
+  // tells the commit listener and then answers every command.
+  void publish(Publication& publication);
   // Answers every command of a group decided over one whose write failed.
   void fail_over_failed_write(Group& group, const std::string& failure);
   // Before deciding a group not over the one written last: when that one's write failed, the
@@ -215,12 +232,16 @@ class CommandService {
   std::size_t last_group_ = 0;     // guarded by mutex_: commands in the last group decided
   // The last group handed to the committer; kept while the writer decides over it.
   std::unique_ptr<Group> written_;  // guarded by mutex_
-  bool writing_ = false;           // guarded by mutex_: the committer has not answered written_ yet
+  bool writing_ = false;           // guarded by mutex_: the committer has not written written_ yet
   bool below_in_use_ = false;      // guarded by mutex_: the writer decides over written_
   // Why the last group's write failed; empty when it did not, or once the writer went on.
   std::string failed_write_;       // guarded by mutex_
   WriterState durable_;            // guarded by mutex_: the state after every durable group
   bool committer_stopping_ = false;  // guarded by mutex_
+  std::condition_variable publish_wake_;  // a publication queued, or the publisher's end
+  std::deque<Publication> publications_;  // guarded by mutex_: written, not yet published
+  bool publishing_ = false;          // guarded by mutex_: the publisher holds one
+  bool publisher_stopping_ = false;  // guarded by mutex_
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> commands_{0};
   std::atomic<std::uint64_t> decide_cpu_ns_{0};
@@ -229,6 +250,7 @@ class CommandService {
   std::thread search_loader_;
   std::thread writer_;
   std::thread committer_;
+  std::thread publisher_;
   std::unique_ptr<class ErasureWorker> erasure_;
 };
 

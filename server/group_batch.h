@@ -77,6 +77,8 @@ class GroupBatch {
   // Every customer change of the accepted commands, in order: for the search index once the
   // batch is durable.
   const std::vector<projections::SearchIndex::Change>& changes() const { return changes_; }
+  // The same, leaving the batch without them (a batch decided over this one never reads them).
+  std::vector<projections::SearchIndex::Change> take_changes() { return std::move(changes_); }
 
  private:
   Accepted apply(const domain::Command& command, const RequestContext& context, std::vector<domain::Event> events);
