@@ -187,13 +187,19 @@ class Scan {
     report_.residue_files.push_back({where, hits});
   }
 
-  void raw_file(const DirFile& file) {
+  // Searches the file's bytes from offset `from` on.
+  void raw_file(const DirFile& file, std::uint64_t from = 0) {
     const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) return;  // deleted since the listing
       throw StorageError("opening " + file.path.string() + " for the erasure scan: " + std::strerror(errno));
     }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (from > 0 && ::lseek(fd, static_cast<off_t>(from), SEEK_SET) < 0) {
+      const auto error = std::string(std::strerror(errno));
+      ::close(fd);
+      throw StorageError("seeking in " + file.path.string() + " for the erasure scan: " + error);
+    }
     ++report_.files_scanned;
     // The last longest-probe-minus-one bytes of a chunk are searched again at the front of the
     // next one, so that a probe across the boundary is found; a match lying wholly inside them
@@ -221,8 +227,9 @@ class Scan {
 
   // Decodes every visible entry. Returns false when the file cannot be opened as an SST; sets
   // `hidden` to the entries the file holds that its iterator does not show (older versions or
-  // values covered by a tombstone in the same file).
-  bool sst_file(const DirFile& file, std::int64_t& hidden) {
+  // values covered by a tombstone in the same file), and `data_end` to where its data blocks
+  // end (they come first in the file; 0 when the table does not say).
+  bool sst_file(const DirFile& file, std::int64_t& hidden, std::uint64_t& data_end) {
     rocksdb::Options options;
     rocksdb::SstFileReader reader(options);
     if (!reader.Open(file.path.string()).ok()) return false;
@@ -243,6 +250,7 @@ class Scan {
     hidden = props ? static_cast<std::int64_t>(props->num_entries) - static_cast<std::int64_t>(props->num_deletions) -
                          static_cast<std::int64_t>(visible)
                    : 0;
+    data_end = props ? props->data_size : 0;
     return true;
   }
 
@@ -335,9 +343,11 @@ struct ScanPart {
 };
 
 void scan_file(const LiveSet& live, const DirFile& file, Scan& scan, ScanPart& part) {
+  std::uint64_t raw_from = 0;
   if (parse_name(file.path).ext == ".sst") {
     std::int64_t hidden = 0;
-    if (!scan.sst_file(file, hidden)) {
+    std::uint64_t data_end = 0;
+    if (!scan.sst_file(file, hidden, data_end)) {
       if (fs::exists(file.path)) part.report.unverifiable_files.push_back(file.name);
       return;
     }
@@ -346,9 +356,14 @@ void scan_file(const LiveSet& live, const DirFile& file, Scan& scan, ScanPart& p
       if (found != live.ssts.end()) part.families_with_hidden.insert(found->second);
       else part.report.unverifiable_files.push_back(file.name);
     }
+    // The data blocks hold the entries just decoded and searched (and, through the hidden
+    // count, every version they hold): their raw bytes add nothing but chance, for a compressed
+    // block's bytes can spell a probe its entries do not hold. The rest is searched raw.
+    raw_from = data_end;
   }
-  // Everything raw, SSTs too: uncompressed blocks, index and property blocks.
-  scan.raw_file(file);
+  // Everything raw: other files whole, an SST from the end of its data blocks (index, filter,
+  // properties, footer).
+  scan.raw_file(file, raw_from);
 }
 
 // Scans every file once, on up to kScanThreads threads (largest files first, each thread taking
