@@ -157,8 +157,9 @@ struct SearchIndex::Tables {
     return trigrams(text, true);
   }
 
-  // Postings not yet added, as trigram << 32 | number: a group's creates share most trigrams, and
-  // one addMany per trigram costs a fraction of one add per trigram and customer.
+  // Postings not yet added, as trigram << 32 | number: a group's creates (and a load's chunk)
+  // share most trigrams, and one addMany per trigram costs a fraction of one add per trigram and
+  // customer.
   std::vector<std::uint64_t> unposted;
 
   void insert(const domain::Customer& c) {
@@ -166,7 +167,8 @@ struct SearchIndex::Tables {
     for (auto t : put_document(c)) unposted.push_back(std::uint64_t{t} << 32 | n);
   }
 
-  // Adds the postings held back by insert(); before any removal, and at the end of apply.
+  // Adds the postings held back by insert(); before any removal, at the end of apply and after
+  // each chunk of the load.
   void post() {
     if (unposted.empty()) return;
     std::sort(unposted.begin(), unposted.end());
@@ -182,12 +184,8 @@ struct SearchIndex::Tables {
 
   // The load: customers in chunks, each trigram's numbers added to its bitmap at once.
   void insert_all(const std::vector<domain::Customer>& customers) {
-    std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> added;
-    for (const auto& c : customers) {
-      const auto n = static_cast<std::uint32_t>(c.number);
-      for (auto t : put_document(c)) added[t].push_back(n);
-    }
-    for (auto& [t, numbers] : added) postings[t].addMany(numbers.size(), numbers.data());
+    for (const auto& c : customers) insert(c);
+    post();
   }
 
   // Takes in what `other` holds; no number may be in both.
