@@ -7,20 +7,14 @@
 #include <vector>
 
 #include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <catch2/catch.hpp>
 
 #include "domain/events.capnp.h"
+#include "domain/stored_message.h"
 
 using namespace ledger::domain;
 
 namespace {
-
-std::string bytes_of(capnp::MessageBuilder& message) {
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-}
 
 std::vector<Event> sample_events() {
   Digest root;
@@ -122,7 +116,7 @@ TEST_CASE("decode refuses unknown kinds and fields, bad receipts", "[events]") {
     auto changes = edited.initChanges(2);
     changes[0].setField(schema::Field::EMAIL);
     changes[1].setField(static_cast<schema::Field>(6));
-    auto decoded = decode_event(bytes_of(message));
+    auto decoded = decode_event(stored_bytes(message));
     REQUIRE_FALSE(decoded.ok());
     CHECK_THAT(decoded.error(), Catch::Contains("unknown field"));
   }
@@ -141,13 +135,13 @@ TEST_CASE("decode refuses unknown kinds and fields, bad receipts", "[events]") {
     auto purged = message.initRoot<schema::Event>().initPurged();
     purged.initIds(1).set(0, 4);
     purged.initNumbers(1).set(0, 2);
-    auto decoded = decode_event(bytes_of(message));
+    auto decoded = decode_event(stored_bytes(message));
     REQUIRE(decoded.ok());
     CHECK(std::get<CustomersPurged>(*decoded) == CustomersPurged{{4}, {2}, {}, Digest{}});
 
     std::uint8_t short_root[31] = {};
     purged.setMerkleRoot(capnp::Data::Reader(short_root, sizeof short_root));
-    decoded = decode_event(bytes_of(message));
+    decoded = decode_event(stored_bytes(message));
     REQUIRE_FALSE(decoded.ok());
     CHECK_THAT(decoded.error(), Catch::Contains("Merkle root"));
   }
@@ -156,11 +150,11 @@ TEST_CASE("decode refuses unknown kinds and fields, bad receipts", "[events]") {
     auto purged = message.initRoot<schema::Event>().initPurged();
     purged.initIds(2);
     purged.initNumbers(1);
-    CHECK_FALSE(decode_event(bytes_of(message)).ok());
+    CHECK_FALSE(decode_event(stored_bytes(message)).ok());
     purged.initNumbers(2);
-    CHECK(decode_event(bytes_of(message)).ok());
+    CHECK(decode_event(stored_bytes(message)).ok());
     purged.initEntriesRedacted(3);
-    CHECK_FALSE(decode_event(bytes_of(message)).ok());
+    CHECK_FALSE(decode_event(stored_bytes(message)).ok());
   }
   SECTION("text without its NUL terminator") {
     std::string bytes =

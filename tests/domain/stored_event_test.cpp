@@ -10,20 +10,14 @@
 #include <vector>
 
 #include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <catch2/catch.hpp>
 
 #include "domain/decide.h"
+#include "domain/stored_message.h"
 
 using namespace ledger::domain;
 
 namespace {
-
-std::string bytes_of(capnp::MessageBuilder& message) {
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-}
 
 // What decode_event says of `bytes`, read through StoredEvent: empty when it decodes them.
 std::string stored_error(std::string_view bytes) {
@@ -96,7 +90,7 @@ TEST_CASE("a stored event out of order throws as evolve does, and an unknown fie
   changes[0].setField(schema::Field::NAME);
   changes[0].setValue("Mallory");
   changes[1].setField(static_cast<schema::Field>(6));
-  read_stored_event(bytes_of(message), [&](const StoredEvent& e) {
+  read_stored_event(stored_bytes(message), [&](const StoredEvent& e) {
     auto state = ann;
     CHECK_THROWS_AS(e.evolve(state), MessageError);
     CHECK(state == ann);
@@ -110,7 +104,7 @@ TEST_CASE("a stored event refuses what decode_event refuses, in the same words",
     auto changes = message.initRoot<schema::Event>().initEdited().initChanges(2);
     changes[0].setField(schema::Field::EMAIL);
     changes[1].setField(static_cast<schema::Field>(6));
-    cases.push_back(bytes_of(message));
+    cases.push_back(stored_bytes(message));
   }
   {
     std::string bytes = encode_event(CustomerDeleted{1, 2});
@@ -122,7 +116,7 @@ TEST_CASE("a stored event refuses what decode_event refuses, in the same words",
     auto purged = message.initRoot<schema::Event>().initPurged();
     purged.initIds(2);
     purged.initNumbers(1);
-    cases.push_back(bytes_of(message));
+    cases.push_back(stored_bytes(message));
   }
   {
     std::string bytes = encode_event(CustomerCreated{1, 1, CustomerFields{"Ann", "", "", "", "", ""}});

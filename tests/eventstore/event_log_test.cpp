@@ -13,7 +13,10 @@
 
 using namespace ledger::eventstore;
 
-TEST_CASE("envelopes round-trip and corrupt bytes are an error naming the seq", "[eventstore]") {
+namespace {
+
+// An envelope with every field set; `payload` as given.
+Envelope sample_envelope(std::string payload) {
   Envelope e;
   e.seq = 42;
   e.at_us = 1'700'000'000'000'000;
@@ -21,9 +24,16 @@ TEST_CASE("envelopes round-trip and corrupt bytes are an error naming the seq", 
   e.request = "req";
   e.customer = 7;
   e.kind = 2;
-  e.payload = std::string("\x01\x02\x03", 3);
+  e.payload = std::move(payload);
   e.digest = sha256("x");
   e.chain = sha256("y");
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("envelopes round-trip and corrupt bytes are an error naming the seq", "[eventstore]") {
+  const auto e = sample_envelope(std::string("\x01\x02\x03", 3));
   const auto bytes = encode_envelope(e);
   CHECK(decode_envelope(bytes, 42) == e);
 
@@ -51,16 +61,7 @@ TEST_CASE("envelopes round-trip and corrupt bytes are an error naming the seq", 
 }
 
 TEST_CASE("an envelope read in place holds what decode_envelope gives, aligned or not", "[eventstore]") {
-  Envelope e;
-  e.seq = 42;
-  e.at_us = 1'700'000'000'000'000;
-  e.actor = "clerk-1";
-  e.request = "req";
-  e.customer = 7;
-  e.kind = 2;
-  e.payload = std::string(40, 'p');
-  e.digest = sha256("x");
-  e.chain = sha256("y");
+  auto e = sample_envelope(std::string(40, 'p'));
   e.number = 9;
   const auto bytes = encode_envelope(e);
   EnvelopeDecoder decoder;
