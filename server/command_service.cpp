@@ -161,7 +161,8 @@ void CommandService::run_writer() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return !deciding_ && (stopping_ || !queue_.empty()); });
       if (queue_.empty()) {
-        // Stopping, nothing queued: once the committer has answered the last group, it ends too.
+        // Stopping, nothing queued: once the committer has written the last group, it ends too
+        // (and the publisher, once it has answered it).
         wake_.wait(lock, [this] { return !writing_; });
         committer_stopping_ = true;
         commit_wake_.notify_one();

@@ -12,13 +12,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <capnp/message.h>
+
 #include "tools/bench/process_memory.h"
+#include "tools/ledgerctl_client.h"
 
 extern char** environ;
 
 namespace ledger::bench {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+void say_hello(tools::LedgerClient& client) {
+  capnp::MallocMessageBuilder message;
+  tools::new_request(message, 1).initHello().setToken("bench");
+  if (!client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
+}
 
 fs::path default_ledgerd_path() {
   std::error_code ec;

@@ -1,6 +1,6 @@
 // LedgerdProcess: a ledgerd child process on a data directory, listening on a free loopback
-// port. The benchmark talks to it over TCP like any client, and reads its peak resident memory
-// from /proc.
+// port. The benchmark talks to it over TCP like any client (say_hello first), and reads its
+// peak resident memory from /proc.
 //
 // Not thread-safe. The destructor stops the process (SIGTERM, then waits for it).
 #pragma once
@@ -11,7 +11,15 @@
 
 #include <sys/types.h>
 
+namespace ledger::tools {
+class LedgerClient;
+}
+
 namespace ledger::bench {
+
+// Says hello as the benchmark (a ledgerd without --tokens accepts it); throws
+// std::runtime_error when ledgerd refuses.
+void say_hello(tools::LedgerClient& client);
 
 class LedgerdProcess {
  public:

@@ -91,12 +91,6 @@ std::vector<std::string> draw_fragments(std::uint64_t customers, unsigned count)
   return fragments;
 }
 
-void say_hello(tools::LedgerClient& client) {
-  capnp::MallocMessageBuilder message;
-  tools::new_request(message, 1).initHello().setToken("bench");
-  if (!client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
-}
-
 struct SearchAnswer {
   std::uint32_t latency_us = 0;  // from sending the request to having read the whole answer
   std::size_t customers = 0;     // on the first page

@@ -33,12 +33,6 @@ tools::ClientOptions client_options(const LedgerdProcess& ledgerd) {
   return options;
 }
 
-void say_hello(tools::LedgerClient& client) {
-  capnp::MallocMessageBuilder message;
-  tools::new_request(message, 1).initHello().setToken("bench");
-  if (!client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
-}
-
 double json_number(const boost::json::object& object, const char* name) {
   const auto* value = object.if_contains(name);
   if (!value) return 0;

@@ -69,12 +69,7 @@ void run_connection(const std::string& server, unsigned writer, const WriteBench
     tools::ClientOptions client_options;
     client_options.server = server;
     tools::LedgerClient client(client_options);
-    {
-      capnp::MallocMessageBuilder message;
-      tools::new_request(message, 1).initHello().setToken("bench");
-      auto reply = client.call(message);
-      if (!reply.get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
-    }
+    say_hello(client);
     MixedWorkload workload(options.mix, writer, 42);
     struct InFlight {
       Clock::time_point sent;
@@ -155,11 +150,7 @@ double run_protocol_path(const std::string& server, const WriteBenchOptions& opt
         tools::ClientOptions client_options;
         client_options.server = server;
         tools::LedgerClient client(client_options);
-        {
-          capnp::MallocMessageBuilder message;
-          tools::new_request(message, 1).initHello().setToken("bench");
-          if (!client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
-        }
+        say_hello(client);
         ready.fetch_add(1);
         while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
         const auto deadline =
@@ -425,11 +416,7 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
   tools::ClientOptions stats_options;
   stats_options.server = server;
   tools::LedgerClient stats_client(stats_options);
-  {
-    capnp::MallocMessageBuilder message;
-    tools::new_request(message).initHello().setToken("bench");
-    if (!stats_client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
-  }
+  say_hello(stats_client);
   // And who used the cores meanwhile: ledgerd (when this run started it), the clients (this
   // process), the machine as a whole.
   const pid_t ledgerd_pid = ledgerd ? ledgerd->pid() : 0;
