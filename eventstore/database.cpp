@@ -156,6 +156,10 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   db_options.max_total_wal_size = 64 << 20;
   db_options.keep_log_file_num = 4;
   db_options.max_background_jobs = 2;
+  // A flush at recovery would drop the versions a purge replaced (no snapshot holds them), and
+  // with them the probes a pass restarted after a crash recovers from them: the replayed
+  // memtables keep them, and the old WAL files the bytes, until the pass's own flush.
+  db_options.avoid_flush_during_recovery = true;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table;

@@ -477,6 +477,12 @@ bool ErasureReport::verified() const {
   return !stopped && error.empty() && quiescent && residue == 0 && stray_files.empty() && unverifiable_files.empty();
 }
 
+std::string_view ErasureReport::check() const {
+  if (probes == 0) return "nothing to probe";
+  if (entries_probed < purged_entries) return "partly probed";
+  return "probed";
+}
+
 std::string ErasureReport::to_json() const {
   const auto number = [](std::uint64_t v) { return std::to_string(v); };
   const auto text = [](const std::string& s) { return json_string(s); };
@@ -485,12 +491,14 @@ std::string ErasureReport::to_json() const {
   };
   return fmt::format(
       "{{\"purge_seqs\":{},\"verified\":{},\"started_at_us\":{},\"duration_ms\":{},\"probe_filter_ms\":{},\"flush_ms\":{},"
-      "\"compaction_ms\":{},\"verify_ms\":{},\"probes\":{},\"probes_shared\":{},\"files_scanned\":{},"
+      "\"compaction_ms\":{},\"verify_ms\":{},\"check\":{},\"probes\":{},\"probes_shared\":{},\"purged_entries\":{},"
+      "\"entries_probed\":{},\"files_scanned\":{},"
       "\"bytes_scanned\":{},\"sst_files\":{},\"sst_entries\":{},\"versions_scanned\":{},\"residue\":{},"
       "\"residue_files\":{},\"stray_files\":{},\"unverifiable_files\":{},\"quiescent\":{},\"bytes_before\":{},"
       "\"bytes_after\":{},\"bytes_reclaimed\":{},\"stopped\":{},\"error\":{}}}",
       json_array(purge_seqs, number), verified() ? "true" : "false", started_at_us, duration_ms, probe_filter_ms, flush_ms,
-      compaction_ms, verify_ms, probes, probes_shared, files_scanned, bytes_scanned, sst_files, sst_entries,
+      compaction_ms, verify_ms, json_string(check()), probes, probes_shared, purged_entries, entries_probed,
+      files_scanned, bytes_scanned, sst_files, sst_entries,
       versions_scanned, residue, json_array(residue_files, residue_file), json_array(stray_files, text),
       json_array(unverifiable_files, text), quiescent ? "true" : "false", bytes_before, bytes_after,
       static_cast<std::int64_t>(bytes_before) - static_cast<std::int64_t>(bytes_after), stopped ? "true" : "false",
@@ -498,10 +506,13 @@ std::string ErasureReport::to_json() const {
 }
 
 ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64_t>& purge_seqs,
-                               std::vector<std::string> probes, const ErasurePassOptions& options) {
+                               std::vector<std::string> probes, ProbeCoverage coverage,
+                               const ErasurePassOptions& options) {
   const auto start = Clock::now();
   ErasureReport report;
   report.purge_seqs = purge_seqs;
+  report.purged_entries = coverage.purged_entries;
+  report.entries_probed = coverage.entries_read;
   std::sort(report.purge_seqs.begin(), report.purge_seqs.end());
   report.started_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -597,9 +608,10 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
 
   store(database, report);
   if (report.verified()) {
-    spdlog::info("erasure verified for purge(s) {}: {} probes, {} files / {} bytes scanned, residue 0, {} bytes "
-                 "reclaimed, {} ms",
-                 seqs_text, report.probes, report.files_scanned, report.bytes_scanned,
+    spdlog::info("erasure verified for purge(s) {}: {} ({} probes from {} of {} purged entries), {} files / {} "
+                 "bytes scanned, residue 0, {} bytes reclaimed, {} ms",
+                 seqs_text, report.check(), report.probes, report.entries_probed, report.purged_entries,
+                 report.files_scanned, report.bytes_scanned,
                  static_cast<std::int64_t>(report.bytes_before) - static_cast<std::int64_t>(report.bytes_after),
                  report.duration_ms);
   } else {

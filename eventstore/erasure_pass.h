@@ -60,10 +60,20 @@ struct ResidueFile {
   std::uint64_t hits = 0;
 };
 
+// What the probes were taken from: the entries the purges redacted (their stubs), and how many
+// of those the probes were read from. All of them when the purging process hands its probes to
+// the pass; after a restart, only those whose old versions RocksDB still held.
+struct ProbeCoverage {
+  std::uint64_t purged_entries = 0;
+  std::uint64_t entries_read = 0;
+};
+
 struct ErasureReport {
   std::vector<std::uint64_t> purge_seqs;  // the purges this pass covered, ascending
   std::int64_t started_at_us = 0;
   std::uint64_t probes = 0;          // probes searched for
+  std::uint64_t purged_entries = 0;  // entries the purges redacted
+  std::uint64_t entries_probed = 0;  // ... whose content the probes were taken from
   std::uint64_t probes_shared = 0;   // dropped before compaction: also in surviving data
   std::uint64_t files_scanned = 0;
   std::uint64_t bytes_scanned = 0;   // file bytes read, plus decoded SST keys and values
@@ -87,6 +97,11 @@ struct ErasureReport {
 
   // Residue zero, nothing stray or undecodable, quiescent, and the pass ran to the end.
   bool verified() const;
+  // What the scan could look for: "probed" (probes from every purged entry), "partly probed"
+  // (probes from some: the others' old versions were gone before they could be read, after a
+  // restart) or "nothing to probe" (no probe at all). A verified pass that probed nothing
+  // shows only that nothing stray or undecodable is left, not that a purged value is absent.
+  std::string_view check() const;
   // One JSON object; no personal data (file names and counts only).
   std::string to_json() const;
 };
@@ -96,7 +111,8 @@ struct ErasureReport {
 // records in the same synced write. Logs the outcome; residue is logged as an error naming the
 // files. Throws StorageError only when the report itself cannot be stored.
 ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64_t>& purge_seqs,
-                               std::vector<std::string> probes, const ErasurePassOptions& options = {});
+                               std::vector<std::string> probes, ProbeCoverage coverage = {},
+                               const ErasurePassOptions& options = {});
 
 // The stored report JSON of the last pass that covered `purge_seq`; nullopt when none ran yet.
 std::optional<std::string> erasure_report(const Reader& reader, std::uint64_t purge_seq);

@@ -1,5 +1,7 @@
 #include "projections/erasure_probes.h"
 
+#include <optional>
+
 #include "eventstore/encoding.h"
 #include "eventstore/erasure_pass.h"
 #include "eventstore/event_log.h"
@@ -42,14 +44,38 @@ ProbeSet stream_probes(const eventstore::Reader& reader, domain::CustomerId id) 
   return probes;
 }
 
-ProbeSet recover_probes(eventstore::Database& database, std::uint64_t purge_seq) {
-  ProbeSet probes;
-  eventstore::DatabaseReader reader(database);
+namespace {
+
+// The receipt of purge `purge_seq`; nullopt when its entry is gone.
+std::optional<domain::CustomersPurged> purge_receipt(const eventstore::Reader& reader, std::uint64_t purge_seq) {
   auto receipt = eventstore::read_entry(reader, purge_seq);
-  if (!receipt) return probes;
-  const auto event = decode_payload(*receipt);
-  const auto* purged = std::get_if<domain::CustomersPurged>(&event);
+  if (!receipt) return std::nullopt;
+  auto event = decode_payload(*receipt);
+  auto* purged = std::get_if<domain::CustomersPurged>(&event);
   if (!purged) throw eventstore::CorruptionError("pending erasure " + std::to_string(purge_seq) + " names no purge");
+  return std::move(*purged);
+}
+
+std::uint64_t sum(const std::vector<std::uint32_t>& counts) {
+  std::uint64_t total = 0;
+  for (auto n : counts) total += n;
+  return total;
+}
+
+}  // namespace
+
+std::uint64_t purged_entries(const eventstore::Reader& reader, std::uint64_t purge_seq) {
+  const auto purged = purge_receipt(reader, purge_seq);
+  return purged ? sum(purged->entries_redacted) : 0;
+}
+
+RecoveredProbes recover_probes(eventstore::Database& database, std::uint64_t purge_seq) {
+  RecoveredProbes recovered;
+  auto& probes = recovered.probes;
+  eventstore::DatabaseReader reader(database);
+  const auto purged = purge_receipt(reader, purge_seq);
+  if (!purged) return recovered;
+  recovered.coverage.purged_entries = sum(purged->entries_redacted);
 
   std::vector<std::uint64_t> stubs;
   eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
@@ -57,13 +83,17 @@ ProbeSet recover_probes(eventstore::Database& database, std::uint64_t purge_seq)
     return true;
   });
   for (auto seq : stubs) {
+    bool read = false;
     for (const auto& value : eventstore::stored_versions(database, eventstore::Family::kLog, eventstore::u64_key(seq))) {
       try {
-        add_probes(eventstore::decode_envelope(value, seq), probes);
+        const auto envelope = eventstore::decode_envelope(value, seq);
+        read = read || !envelope.redacted();
+        add_probes(envelope, probes);
       } catch (const eventstore::CorruptionError&) {
         // An old version that does not decode cannot yield probes; the raw scan still runs.
       }
     }
+    recovered.coverage.entries_read += read;
   }
   for (auto id : purged->ids) {
     for (const auto& value :
@@ -74,7 +104,7 @@ ProbeSet recover_probes(eventstore::Database& database, std::uint64_t purge_seq)
       }
     }
   }
-  return probes;
+  return recovered;
 }
 
 }  // namespace ledger::projections

@@ -16,6 +16,7 @@
 #include "domain/events.h"
 #include "eventstore/database.h"
 #include "eventstore/envelope.h"
+#include "eventstore/erasure_pass.h"
 #include "eventstore/reader.h"
 
 namespace ledger::projections {
@@ -32,10 +33,19 @@ void add_probes(const eventstore::Envelope& envelope, ProbeSet& probes);
 // sees them. Call before the stream is redacted.
 ProbeSet stream_probes(const eventstore::Reader& reader, domain::CustomerId id);
 
+// The number of entries purge `purge_seq` redacted, from its receipt; 0 when the receipt is
+// gone. Throws CorruptionError when the entry is not a purge.
+std::uint64_t purged_entries(const eventstore::Reader& reader, std::uint64_t purge_seq);
+
+struct RecoveredProbes {
+  ProbeSet probes;
+  eventstore::ProbeCoverage coverage;  // entries_read: stubs with an old version still stored
+};
+
 // Probes for a purge whose in-memory probes were lost (the process died before its erasure pass
 // finished): taken from the old versions RocksDB still holds of its stubs' log rows and of its
 // customers' state rows. Empty when those versions are already gone. Run before the pass
 // compacts; throws CorruptionError when the purge receipt cannot be read.
-ProbeSet recover_probes(eventstore::Database& database, std::uint64_t purge_seq);
+RecoveredProbes recover_probes(eventstore::Database& database, std::uint64_t purge_seq);
 
 }  // namespace ledger::projections

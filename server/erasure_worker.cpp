@@ -1,6 +1,7 @@
 #include "server/erasure_worker.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -71,10 +72,11 @@ void ErasureWorker::run() {
   }
 }
 
-std::vector<std::string> ErasureWorker::collect_probes(const std::vector<std::uint64_t>& pending) {
-  std::vector<std::string> probes;
+ErasureWorker::Probes ErasureWorker::collect_probes(const std::vector<std::uint64_t>& pending) {
+  Probes probes;
   for (auto seq : pending) {
     std::vector<std::string> known;
+    std::optional<eventstore::ProbeCoverage> coverage;
     bool have = false;
     {
       std::lock_guard lock(mutex_);
@@ -82,17 +84,28 @@ std::vector<std::string> ErasureWorker::collect_probes(const std::vector<std::ui
         known = found->second;
         have = true;
       }
+      if (auto found = coverage_.find(seq); found != coverage_.end()) coverage = found->second;
     }
     if (!have) {
       // Lost with the process that purged: take them from old versions before compaction
       // removes those, and keep them for a retry.
       auto recovered = projections::recover_probes(database_, seq);
-      known.assign(recovered.begin(), recovered.end());
-      spdlog::info("erasure of purge {}: {} probes recovered from old versions after a restart", seq, known.size());
+      known.assign(recovered.probes.begin(), recovered.probes.end());
+      coverage = recovered.coverage;
+      spdlog::info("erasure of purge {}: {} probes recovered after a restart, from {} of its {} redacted entries", seq,
+                   known.size(), coverage->entries_read, coverage->purged_entries);
       std::lock_guard lock(mutex_);
       probes_[seq] = known;
+      coverage_[seq] = *coverage;
     }
-    probes.insert(probes.end(), std::make_move_iterator(known.begin()), std::make_move_iterator(known.end()));
+    if (!coverage) {
+      // Handed over by the purge itself, which read every entry it redacted.
+      const auto entries = projections::purged_entries(eventstore::DatabaseReader(database_), seq);
+      coverage = eventstore::ProbeCoverage{entries, entries};
+    }
+    probes.coverage.purged_entries += coverage->purged_entries;
+    probes.coverage.entries_read += coverage->entries_read;
+    probes.values.insert(probes.values.end(), std::make_move_iterator(known.begin()), std::make_move_iterator(known.end()));
   }
   return probes;
 }
@@ -103,7 +116,7 @@ void ErasureWorker::run_pass() {
     database_.release_compactions();
     return;
   }
-  std::vector<std::string> probes;
+  Probes probes;
   try {
     probes = collect_probes(pending);
   } catch (...) {
@@ -117,11 +130,14 @@ void ErasureWorker::run_pass() {
   pass.quiescence_timeout = options_.quiescence_timeout;
   pass.on_stage = options_.on_stage;
   pass.stop = &stop_;
-  const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes), pass);
+  const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes.values), probes.coverage, pass);
   std::lock_guard lock(mutex_);
   if (!report.stopped) passed_.insert(pending.begin(), pending.end());
   if (report.verified()) {
-    for (auto seq : pending) probes_.erase(seq);
+    for (auto seq : pending) {
+      probes_.erase(seq);
+      coverage_.erase(seq);
+    }
   }
 }
 

@@ -57,9 +57,15 @@ class ErasureWorker {
  private:
   void run();
   void run_pass();
-  // The probes of every pending purge: those handed over by purge_committed, else recovered from
-  // the old versions RocksDB still holds (automatic compactions are held until then).
-  std::vector<std::string> collect_probes(const std::vector<std::uint64_t>& pending);
+  // A purge's probes and what they were taken from.
+  struct Probes {
+    std::vector<std::string> values;
+    eventstore::ProbeCoverage coverage;
+  };
+  // The probes of every pending purge: those handed over by purge_committed (taken from every
+  // entry it redacted), else recovered from the old versions RocksDB still holds (automatic
+  // compactions are held until then).
+  Probes collect_probes(const std::vector<std::uint64_t>& pending);
 
   eventstore::Database& database_;
   const ErasureWorkerOptions options_;
@@ -70,6 +76,7 @@ class ErasureWorker {
   std::condition_variable finished_;  // a pass ended (its report, if any, is stored)
   bool work_ = false;                 // guarded by mutex_
   std::map<std::uint64_t, std::vector<std::string>> probes_;  // guarded by mutex_; until verified
+  std::map<std::uint64_t, eventstore::ProbeCoverage> coverage_;  // guarded by mutex_; of recovered probes
   std::set<std::uint64_t> passed_;  // guarded by mutex_; purges covered by a pass that ran to its end
   std::thread thread_;
 };

@@ -10,6 +10,7 @@
 
 #include "erasure/independent_scan.h"
 #include "erasure/marked_ledger.h"
+#include "eventstore/event_log.h"
 #include "eventstore/pending_erasure.h"
 #include "projections/verify.h"
 #include "server/crash_injection.h"
@@ -46,7 +47,9 @@ int run_child(const std::filesystem::path& data, const std::string& point) {
   return status;
 }
 
-void crash_and_recover(const std::string& point, bool probes_must_survive) {
+// probes_must_survive: some old versions are still stored at the restart; every_entry_stored:
+// the old version of every entry the purge redacted is.
+void crash_and_recover(const std::string& point, bool probes_must_survive, bool every_entry_stored = false) {
   TempDir dir;
   const auto data = dir.path() / "data";
   const int status = run_child(data, point);
@@ -65,9 +68,27 @@ void crash_and_recover(const std::string& point, bool probes_must_survive) {
   auto report = boost::json::parse(*text).as_object();
   CHECK(report.at("verified").as_bool());
   CHECK(report.at("residue").to_number<std::uint64_t>() == 0);
+  // The report says how many of the entries the purge redacted its probes came from, and a
+  // check that is "probed" only when that is all of them.
+  std::uint64_t stubs = 0;
+  eventstore::scan_entries(eventstore::DatabaseReader(*db), 1, [&](const eventstore::Envelope& e) {
+    stubs += e.redacted_by == pending[0];
+    return true;
+  });
+  const auto probes = report.at("probes").to_number<std::uint64_t>();
+  const auto entries_probed = report.at("entries_probed").to_number<std::uint64_t>();
+  CHECK(report.at("purged_entries").to_number<std::uint64_t>() == stubs);
+  CHECK(entries_probed <= stubs);
+  const std::string check(report.at("check").as_string());
+  CHECK(check == (probes == 0 ? "nothing to probe" : entries_probed < stubs ? "partly probed" : "probed"));
   if (probes_must_survive) {
-    // Old versions were still stored at the restart: the probes came back from them.
-    CHECK(report.at("probes").to_number<std::uint64_t>() > 0);
+    // Old versions were still stored at the restart: probes came back from them.
+    CHECK(probes > 0);
+  }
+  if (every_entry_stored) {
+    // Nothing had flushed since the purge: the replayed memtables still hold every old version.
+    CHECK(entries_probed == stubs);
+    CHECK(check == "probed");
   }
   CHECK(eventstore::pending_erasures(eventstore::DatabaseReader(*db)).empty());
 
@@ -91,7 +112,7 @@ void crash_and_recover(const std::string& point, bool probes_must_survive) {
 }  // namespace
 
 TEST_CASE("killed right after the purge batch: the next start erases and verifies", "[erasure][crash]") {
-  crash_and_recover("after_purge_batch", true);
+  crash_and_recover("after_purge_batch", true, true);
 }
 
 TEST_CASE("killed after the pass flushed: the next start erases and verifies", "[erasure][crash]") {

@@ -170,6 +170,11 @@ TEST_CASE("erasureReport answers a purge's erasure report to an auditor, and not
   REQUIRE(done.get().isErasure());
   CHECK(std::string(done.get().getErasure().getState().cStr()) == "done");
   CHECK_THAT(std::string(done.get().getErasure().getReport().cStr()), Catch::Contains("\"verified\":true"));
+  // What the scan looked for: both entries the purge redacted (created, deleted) were read, but
+  // "Bo" is shorter than a probe, so there was nothing to search for.
+  CHECK_THAT(std::string(done.get().getErasure().getReport().cStr()),
+             Catch::Contains("\"check\":\"nothing to probe\"") && Catch::Contains("\"purged_entries\":2,") &&
+                 Catch::Contains("\"entries_probed\":2,"));
 
   Decoded not_purge(handle(handler, auditor, strand, 2, [&](auto r) { r.setErasureReport(1); }).response);
   CHECK(not_purge.get().getError().getCode() == ErrorCode::NOT_FOUND);

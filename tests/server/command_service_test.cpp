@@ -102,6 +102,9 @@ TEST_CASE("the help page's workflow: delete, undelete, edit deleted, cleanup, re
   auto erasure = service.wait_for_erasure(purge.seqs.front(), std::chrono::seconds(60));
   REQUIRE(erasure);
   CHECK_THAT(*erasure, Catch::Contains("\"verified\":true") && Catch::Contains("\"residue\":0"));
+  // It says what it looked for: probes taken from every one of the five entries the purge redacted.
+  CHECK_THAT(*erasure, Catch::Contains("\"check\":\"probed\"") && Catch::Contains("\"purged_entries\":5,") &&
+                           Catch::Contains("\"entries_probed\":5,"));
   CHECK(eventstore::pending_erasures(reader).empty());
 
   // A new customer gets the lowest freed number, with a fresh history.
