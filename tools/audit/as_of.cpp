@@ -61,7 +61,8 @@ LedgerAsOf lists_after(const eventstore::Reader& reader, const std::function<boo
   };
   std::map<domain::CustomerId, Erased> erased;
   projections::ReplayedLedger replayed;
-  eventstore::LogScan scan(reader, 1);
+  // The fold has more to do with each entry than the scan: the scanning thread decodes them.
+  eventstore::LogScan scan(reader, 1, eventstore::LogScan::Decode::kAhead);
   while (const auto* e = scan.next()) {
     if (!included(*e)) break;
     out.seq = e->seq;
