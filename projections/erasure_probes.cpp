@@ -42,6 +42,15 @@ ProbeSet stream_probes(const eventstore::Reader& reader, domain::CustomerId id) 
   return probes;
 }
 
+std::vector<domain::CustomerId> purged_customer_ids(const eventstore::Reader& reader, std::uint64_t purge_seq) {
+  auto receipt = eventstore::read_entry(reader, purge_seq);
+  if (!receipt) return {};
+  auto event = decode_payload(*receipt);
+  auto* purged = std::get_if<domain::CustomersPurged>(&event);
+  if (!purged) throw eventstore::CorruptionError("pending erasure " + std::to_string(purge_seq) + " names no purge");
+  return std::move(purged->ids);
+}
+
 ProbeSet recover_probes(eventstore::Database& database, std::uint64_t purge_seq) {
   ProbeSet probes;
   eventstore::DatabaseReader reader(database);

@@ -32,6 +32,10 @@ void add_probes(const eventstore::Envelope& envelope, ProbeSet& probes);
 // sees them. Call before the stream is redacted.
 ProbeSet stream_probes(const eventstore::Reader& reader, domain::CustomerId id);
 
+// The customer ids the purge receipt at `purge_seq` names; empty when the log has no entry there.
+// Throws CorruptionError when that entry is not a purge.
+std::vector<domain::CustomerId> purged_customer_ids(const eventstore::Reader& reader, std::uint64_t purge_seq);
+
 // Probes for a purge whose in-memory probes were lost (the process died before its erasure pass
 // finished): taken from the old versions RocksDB still holds of its stubs' log rows and of its
 // customers' state rows. Empty when those versions are already gone. Run before the pass
