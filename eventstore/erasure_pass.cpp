@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eventstore/encoding.h"
+#include "eventstore/envelope.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/probe_matcher.h"
 
@@ -293,8 +294,13 @@ class Scan {
 // company, a request key reused after the purge): searching for them would report false
 // residue. Customers' bytes live only in the values of `log` and `customers`; every other
 // family holds integers, hashes, random keys or fixed names.
-std::vector<std::string> drop_shared(Database& database, std::vector<std::string> probes, std::uint64_t& shared,
-                                     const std::atomic<bool>& abandon) {
+//
+// The same read of the log finds the entries of `purged` (sorted customer ids) that are not
+// stubs, into `unredacted`: such an entry still holds its customer's data, and since the purge
+// took probes only from the entries it redacted, searching for probes would not find it.
+std::vector<std::string> drop_shared(Database& database, std::vector<std::string> probes,
+                                     const std::vector<std::uint64_t>& purged, std::uint64_t& shared,
+                                     std::vector<std::uint64_t>& unredacted, const std::atomic<bool>& abandon) {
   ProbeMatcher matcher(std::move(probes));
   std::vector<bool> in_use(matcher.size(), false);
   const auto mark = [&](std::string_view bytes) {
@@ -306,6 +312,7 @@ std::vector<std::string> drop_shared(Database& database, std::vector<std::string
   rocksdb::ReadOptions read;
   read.fill_cache = false;  // a one-off scan of everything would evict what the writer reads
   read.readahead_size = kReadahead;
+  EnvelopeDecoder decoder;
   for (auto family : {Family::kLog, Family::kCustomers}) {
     // Short-lived iterators, one per slice, so that no file stays pinned for long.
     std::string resume;
@@ -322,6 +329,13 @@ std::vector<std::string> drop_shared(Database& database, std::vector<std::string
       std::size_t n = 0;
       for (; it->Valid() && n < kSliceEntries; it->Next(), ++n) {
         mark(view(it->value()));
+        if (family == Family::kLog && !purged.empty()) {
+          if (it->key().size() != 8) throw CorruptionError("a log key is not 8 bytes");
+          const auto& entry = decoder.decode(view(it->value()), get_u64(view(it->key())));
+          if (!entry.redacted() && std::binary_search(purged.begin(), purged.end(), entry.customer)) {
+            unredacted.push_back(entry.seq);
+          }
+        }
         resume.assign(it->key().data(), it->key().size());
       }
       Database::check(it->status(), "reading surviving data");
@@ -474,7 +488,8 @@ std::string_view stage_name(ErasureStage stage) {
 }
 
 bool ErasureReport::verified() const {
-  return !stopped && error.empty() && quiescent && residue == 0 && stray_files.empty() && unverifiable_files.empty();
+  return !stopped && error.empty() && quiescent && residue == 0 && stray_files.empty() && unverifiable_files.empty() &&
+         unredacted_entries.empty();
 }
 
 std::string_view ErasureReport::check() const {
@@ -494,13 +509,14 @@ std::string ErasureReport::to_json() const {
       "\"compaction_ms\":{},\"verify_ms\":{},\"check\":{},\"probes\":{},\"probes_shared\":{},\"purged_entries\":{},"
       "\"entries_probed\":{},\"files_scanned\":{},"
       "\"bytes_scanned\":{},\"sst_files\":{},\"sst_entries\":{},\"versions_scanned\":{},\"residue\":{},"
-      "\"residue_files\":{},\"stray_files\":{},\"unverifiable_files\":{},\"quiescent\":{},\"bytes_before\":{},"
-      "\"bytes_after\":{},\"bytes_reclaimed\":{},\"stopped\":{},\"error\":{}}}",
+      "\"residue_files\":{},\"stray_files\":{},\"unverifiable_files\":{},\"unredacted_entries\":{},\"quiescent\":{},"
+      "\"bytes_before\":{},\"bytes_after\":{},\"bytes_reclaimed\":{},\"stopped\":{},\"error\":{}}}",
       json_array(purge_seqs, number), verified() ? "true" : "false", started_at_us, duration_ms, probe_filter_ms, flush_ms,
       compaction_ms, verify_ms, json_string(check()), probes, probes_shared, purged_entries, entries_probed,
       files_scanned, bytes_scanned, sst_files, sst_entries,
       versions_scanned, residue, json_array(residue_files, residue_file), json_array(stray_files, text),
-      json_array(unverifiable_files, text), quiescent ? "true" : "false", bytes_before, bytes_after,
+      json_array(unverifiable_files, text), json_array(unredacted_entries, number), quiescent ? "true" : "false",
+      bytes_before, bytes_after,
       static_cast<std::int64_t>(bytes_before) - static_cast<std::int64_t>(bytes_after), stopped ? "true" : "false",
       json_string(error));
 }
@@ -524,9 +540,12 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
     // does not change under a compaction), so it runs on a thread of its own while this one
     // flushes and compacts.
     std::atomic<bool> abandon_filter{false};
+    auto purged = options.purged_customers;
+    std::sort(purged.begin(), purged.end());
     auto filtered = std::async(std::launch::async, [&, probes = std::move(probes)]() mutable {
       const auto filter_start = Clock::now();
-      auto kept = drop_shared(database, std::move(probes), report.probes_shared, abandon_filter);
+      auto kept = drop_shared(database, std::move(probes), purged, report.probes_shared, report.unredacted_entries,
+                              abandon_filter);
       report.probe_filter_ms = ms_since(filter_start);
       return kept;
     });
@@ -619,10 +638,11 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
     for (const auto& r : report.residue_files) holders.push_back(fmt::format("{} ({} hits)", r.file, r.hits));
     spdlog::error(
         "ERASURE NOT VERIFIED for purge(s) {}: residue {} in [{}]; stray files [{}]; undecodable files [{}]; "
-        "quiescent {}; error '{}'. The purged customers' bytes may still be on disk; the erasure stays pending "
-        "and runs again at the next purge or start-up.",
+        "log entries of purged customers not redacted [{}]; quiescent {}; error '{}'. The purged customers' bytes "
+        "may still be on disk; the erasure stays pending and runs again at the next purge or start-up.",
         seqs_text, report.residue, fmt::join(holders, ", "), fmt::join(report.stray_files, ", "),
-        fmt::join(report.unverifiable_files, ", "), report.quiescent, report.error);
+        fmt::join(report.unverifiable_files, ", "), fmt::join(report.unredacted_entries, ", "), report.quiescent,
+        report.error);
   }
   return report;
 }

@@ -5,8 +5,9 @@
 // directory for probes (byte strings taken from the purged customers' data) and checks that no
 // SST, WAL, blob or trash file exists outside RocksDB's live set (after asking RocksDB to delete
 // its own obsolete files, such as an empty WAL recovered at open). Probes that surviving data
-// also holds are dropped by a scan on a second thread while the flush and compaction run; the
-// verification scans files on up to four threads.
+// also holds are dropped by a scan on a second thread while the flush and compaction run; that
+// scan of the log also finds any entry of a purged customer that is not a stub (a purge that
+// missed it took no probes from it). The verification scans files on up to four threads.
 //
 // The report (counts, times, file names; never probe bytes) is stored in `meta` under
 // "erasure.report." ‖ u64(purge seq) for each purge the pass covered. Only a verified pass clears
@@ -51,6 +52,10 @@ struct ErasurePassOptions {
   // When it becomes true the pass stops at the next step (a running compaction is cancelled),
   // stores nothing and returns a report with stopped = true. May be null.
   std::atomic<bool>* stop = nullptr;
+  // The customers the purges erased (their ids). Every entry of theirs must be a stub: while the
+  // pass reads the log it reports any that is not (ErasureReport::unredacted_entries), since a
+  // purge that missed an entry had no probes from it either.
+  std::vector<std::uint64_t> purged_customers;
 };
 
 // A file (or "rocksdb:<family>" for versions only the database can still return) where probe
@@ -84,6 +89,7 @@ struct ErasureReport {
   std::vector<ResidueFile> residue_files;
   std::vector<std::string> stray_files;         // .sst/.log/.blob/.trash outside the live set
   std::vector<std::string> unverifiable_files;  // could not be decoded
+  std::vector<std::uint64_t> unredacted_entries;  // seqs of log entries of a purged customer still whole
   bool quiescent = false;            // one live version, no snapshot, no stray file before the scan
   std::uint64_t bytes_before = 0;    // data directory size when the pass started
   std::uint64_t bytes_after = 0;     // ... and when it finished
@@ -95,7 +101,8 @@ struct ErasureReport {
   bool stopped = false;
   std::string error;                 // an I/O failure that ended the pass early
 
-  // Residue zero, nothing stray or undecodable, quiescent, and the pass ran to the end.
+  // Residue zero, nothing stray or undecodable, no entry of a purged customer left unredacted,
+  // quiescent, and the pass ran to the end.
   bool verified() const;
   // What the scan could look for: "probed" (probes from every purged entry), "partly probed"
   // (probes from some: the others' old versions were gone before they could be read, after a

@@ -1,5 +1,9 @@
 #include "eventstore/event_log.h"
 
+#include <algorithm>
+
+#include <rocksdb/write_batch.h>
+
 #include "eventstore/encoding.h"
 
 namespace ledger::eventstore {
@@ -102,6 +106,43 @@ std::vector<std::uint64_t> stream_seqs(const Reader& reader, std::uint64_t custo
   return seqs;
 }
 
+StreamIndexRepair repair_stream_index(Database& database) {
+  DatabaseReader reader(database);
+  // The log is in seq order and the index in (customer, seq) order: the rows the log implies are
+  // gathered and sorted, then both are walked together.
+  std::vector<std::string> expected;
+  scan_entry_views(reader, 1, [&](const EnvelopeView& e) {
+    if (e.customer != 0 && !e.redacted()) expected.push_back(u64_pair_key(e.customer, e.seq));
+    return true;
+  });
+  std::sort(expected.begin(), expected.end());
+
+  StreamIndexRepair repair;
+  rocksdb::WriteBatch batch;
+  auto next = expected.begin();
+  auto it = reader.scan(Family::kStreams);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view row(it->key().data(), it->key().size());
+    for (; next != expected.end() && *next < row; ++next, ++repair.rows_added) {
+      put(database, batch, Family::kStreams, *next, {});
+    }
+    if (next != expected.end() && *next == row) {
+      ++next;
+    } else {
+      erase(database, batch, Family::kStreams, row);
+      ++repair.rows_removed;
+    }
+  }
+  Database::check(it->status(), "reading the stream index");
+  it.reset();
+  for (; next != expected.end(); ++next, ++repair.rows_added) put(database, batch, Family::kStreams, *next, {});
+  if (batch.Count() == 0) return repair;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  Database::check(database.db().Write(sync, &batch), "repairing the stream index");
+  return repair;
+}
+
 StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
                             RandomKeys* keys) {
   const auto key = keys ? keys->next() : random_key();
@@ -141,6 +182,12 @@ Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, st
   for (auto seq : stream_seqs(reader, customer)) {
     auto entry = read_entry(reader, seq);
     if (!entry) throw CorruptionError("stream " + std::to_string(customer) + " names missing entry " + std::to_string(seq));
+    // A row naming another stream's entry, or a stub, would be counted as this stream's and
+    // could hide a row that is missing: the caller compares the count with what it expects.
+    if (entry->customer != customer || entry->redacted()) {
+      throw CorruptionError("stream " + std::to_string(customer) + " names entry " + std::to_string(seq) +
+                            (entry->redacted() ? ", which is already redacted" : ", which belongs to another stream"));
+    }
     if (!entry->request.empty()) erase(database, batch, Family::kRequests, request_row_key(entry->actor, entry->request));
     result.digests.push_back(entry->digest);
     ++result.entries;

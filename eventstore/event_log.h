@@ -71,6 +71,18 @@ void scan_entry_views(const Reader& reader, std::uint64_t from, const std::funct
 // The seqs of a customer's entries, ascending.
 std::vector<std::uint64_t> stream_seqs(const Reader& reader, std::uint64_t customer);
 
+struct StreamIndexRepair {
+  std::uint64_t rows_added = 0;    // entries of a stream that had no row
+  std::uint64_t rows_removed = 0;  // rows naming no unredacted entry of their stream
+};
+
+// Makes the stream index (family `streams`) exactly what the log implies: a row for every
+// unredacted entry of a customer, and no other. Scans the whole log and the whole index,
+// keeping 16 bytes per entry in memory, and writes only the differences, in one synced batch.
+// For a directory that no writer has open. Throws CorruptionError naming the seq of an
+// unreadable entry, StorageError when reading or writing fails.
+StreamIndexRepair repair_stream_index(Database& database);
+
 // A fresh random key for a new stream (from "*keys" when given), written to `batch`.
 StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
                             RandomKeys* keys = nullptr);
@@ -91,7 +103,10 @@ struct Redaction {
 
 // Redacts every entry of `customer`'s stream to a stub (payload and request cleared,
 // redacted_by = purge_seq; seq, at, actor, kind, customer, digest, chain and number kept) and deletes its
-// stream index rows, its key and the idempotency outcomes of its requests.
+// stream index rows, its key and the idempotency outcomes of its requests. It finds the entries
+// through the stream index alone: the caller checks Redaction::entries against the number of
+// entries it knows the stream has, since a missing index row would go unnoticed here. Throws
+// CorruptionError when a row names an entry that is missing, already a stub or another stream's.
 Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
                         std::uint64_t purge_seq);
 

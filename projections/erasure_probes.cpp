@@ -64,6 +64,11 @@ std::uint64_t sum(const std::vector<std::uint32_t>& counts) {
 
 }  // namespace
 
+std::vector<domain::CustomerId> purged_customer_ids(const eventstore::Reader& reader, std::uint64_t purge_seq) {
+  auto purged = purge_receipt(reader, purge_seq);
+  return purged ? std::move(purged->ids) : std::vector<domain::CustomerId>{};
+}
+
 std::uint64_t purged_entries(const eventstore::Reader& reader, std::uint64_t purge_seq) {
   const auto purged = purge_receipt(reader, purge_seq);
   return purged ? sum(purged->entries_redacted) : 0;

@@ -33,6 +33,10 @@ void add_probes(const eventstore::Envelope& envelope, ProbeSet& probes);
 // sees them. Call before the stream is redacted.
 ProbeSet stream_probes(const eventstore::Reader& reader, domain::CustomerId id);
 
+// The customer ids the purge receipt at `purge_seq` names; empty when the log has no entry there.
+// Throws CorruptionError when that entry is not a purge.
+std::vector<domain::CustomerId> purged_customer_ids(const eventstore::Reader& reader, std::uint64_t purge_seq);
+
 // The number of entries purge `purge_seq` redacted, from its receipt; 0 when the receipt is
 // gone. Throws CorruptionError when the entry is not a purge.
 std::uint64_t purged_entries(const eventstore::Reader& reader, std::uint64_t purge_seq);

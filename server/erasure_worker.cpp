@@ -130,6 +130,12 @@ void ErasureWorker::run_pass() {
   pass.quiescence_timeout = options_.quiescence_timeout;
   pass.on_stage = options_.on_stage;
   pass.stop = &stop_;
+  // From the receipts in the log, so that they are there after a restart too.
+  const eventstore::DatabaseReader reader(database_);
+  for (auto seq : pending) {
+    const auto ids = projections::purged_customer_ids(reader, seq);
+    pass.purged_customers.insert(pass.purged_customers.end(), ids.begin(), ids.end());
+  }
   const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes.values), probes.coverage, pass);
   std::lock_guard lock(mutex_);
   if (!report.stopped) passed_.insert(pending.begin(), pending.end());

@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <rocksdb/comparator.h>
 
 #include "domain/decide.h"
@@ -21,6 +22,21 @@ namespace {
 using eventstore::Family;
 
 std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::uint16_t>(domain::kind_of(event)); }
+
+// A purge finds a customer's entries through its stream index rows. A row that is missing
+// (removed by hand, lost to corruption) would leave its entry unredacted, the customer's data
+// in it, while the purge reported success. The customer's revision counts the events applied
+// to it, one log entry each (domain::Customer), so it is the length of the stream: when the
+// rows found fall short of it (or exceed it), the whole purge fails and nothing is written.
+void require_whole_stream(const domain::Customer& customer, std::uint32_t found) {
+  if (found == customer.revision) return;
+  throw eventstore::CorruptionError(fmt::format(
+      "cleanup refused, nothing was purged: customer {} (id {}) has {} log entries but the stream index lists {} "
+      "of them, so the purge would leave some of its data in the log. Stop ledgerd, run `ledger-admin check` to "
+      "see the missing row and `ledger-admin rebuild` to rebuild the stream index from the log, then run the "
+      "cleanup again",
+      customer.number, customer.id, customer.revision, found));
+}
 
 }  // namespace
 
@@ -140,9 +156,13 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
       // before redaction clears the payloads.
       projections::ProbeSet probes;
       for (auto id : purged->ids) {
-        before.push_back(projections::customer_by_id(overlay_, id));
+        auto customer = projections::customer_by_id(overlay_, id);
+        if (!customer) throw eventstore::CorruptionError("customer id " + std::to_string(id) + " is deleted but has no state");
         probes.merge(projections::stream_probes(overlay_, id));
-        redactions[id] = eventstore::redact_stream(overlay_, batch_, id, purge_seq);
+        auto redaction = eventstore::redact_stream(overlay_, batch_, id, purge_seq);
+        require_whole_stream(*customer, redaction.entries);
+        redactions[id] = std::move(redaction);
+        before.push_back(std::move(customer));
       }
       purge_probes_[purge_seq].assign(std::make_move_iterator(probes.begin()), std::make_move_iterator(probes.end()));
       std::vector<eventstore::Digest> leaves;

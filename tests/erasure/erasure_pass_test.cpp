@@ -16,9 +16,11 @@
 
 #include "erasure/independent_scan.h"
 #include "erasure/marked_ledger.h"
+#include "eventstore/encoding.h"
 #include "eventstore/erasure_pass.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/probe_matcher.h"
+#include "projections/erasure_probes.h"
 #include "projections/replay.h"
 #include "projections/verify.h"
 #include "server/open_ledger.h"
@@ -516,4 +518,36 @@ TEST_CASE("the probe matcher finds the same hits as a search for each probe when
   });
   CHECK(expected.size() > 5'000);
   CHECK(found == expected);
+}
+
+TEST_CASE("a purged customer's entry left whole in the log makes the pass unverified, naming its seq",
+          "[erasure][purge]") {
+  // As if a purge had missed the entry: its probes would not have been taken either, so only the
+  // check of the log against the purged ids can tell.
+  TempDir dir;
+  auto db = eventstore::Database::open(dir.path() / "data", {});
+  auto opened = server::open_ledger(*db);
+  auto& service = *opened;
+  const auto ada = accepted(service.execute(domain::CreateCustomer{person("Ada Lovelace", "ada@example.org"), {}}));
+  accepted(service.execute(domain::CreateCustomer{person("Bo Keeper"), {}}));
+  accepted(service.execute(domain::DeleteCustomers{{1}}));
+  const auto whole = eventstore::DatabaseReader(*db).get(eventstore::Family::kLog, eventstore::u64_key(ada.seqs.front()));
+  REQUIRE(whole);
+  auto purge = accepted(service.execute(domain::PurgeDeletedCustomers{true, 1}));
+  const auto purge_seq = purge.seqs.back();
+  CHECK(parse_report(service.wait_for_erasure(purge_seq, std::chrono::seconds(60))).at("verified").as_bool());
+  opened.reset();
+
+  put_raw(*db, eventstore::Family::kLog, eventstore::u64_key(ada.seqs.front()), *whole);
+  eventstore::ErasurePassOptions options;
+  options.purged_customers = projections::purged_customer_ids(eventstore::DatabaseReader(*db), purge_seq);
+  CHECK(options.purged_customers == std::vector<std::uint64_t>{ada.id});
+  const auto report = eventstore::run_erasure_pass(*db, {purge_seq}, {}, {}, options);
+  INFO(report.to_json());
+  CHECK_FALSE(report.verified());
+  CHECK(report.residue == 0);
+  CHECK(report.unredacted_entries == std::vector<std::uint64_t>{ada.seqs.front()});
+  const auto stored = parse_report(eventstore::erasure_report(eventstore::DatabaseReader(*db), purge_seq));
+  CHECK_FALSE(stored.at("verified").as_bool());
+  CHECK(stored.at("unredacted_entries").as_array().size() == 1);
 }

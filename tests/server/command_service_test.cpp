@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/sorted_batch.h"
@@ -473,4 +474,60 @@ TEST_CASE("a failed write fails the group decided over it too, and the ledger go
   INFO(report.problem);
   CHECK(report.ok);
   CHECK(report.entries == 2);
+}
+
+TEST_CASE("a purge whose stream index lost a row is refused whole, and purges every entry once it is repaired",
+          "[service][purge]") {
+  Ledger ledger;
+  ledger.create("Ada Lovelace");
+  ledger.create("Bo Keeper");
+  ledger.create("Cy Gone");
+  accepted(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kEmail, "ada@example.org"}}, {}}));
+  accepted(ledger.service().execute(domain::DeleteCustomers{{1, 3}}));
+  const auto ada = ledger.service().customer(1)->id;
+  ledger.close();
+
+  // As `ldb delete` would, with ledgerd stopped: Ada's row for her creation (seq 1) goes.
+  {
+    auto database = eventstore::Database::open(ledger.dir() / "data", {});
+    const auto row = eventstore::u64_pair_key(ada, 1);
+    REQUIRE(database->db().Delete(rocksdb::WriteOptions(), database->family(eventstore::Family::kStreams), row).ok());
+  }
+  ledger.open();
+  auto& service = ledger.service();
+  const auto head_before = eventstore::load_head(eventstore::DatabaseReader(ledger.database()));
+
+  const auto outcome = service.execute(domain::PurgeDeletedCustomers{true, 2});
+  REQUIRE(std::holds_alternative<server::Failure>(outcome));
+  const auto& message = std::get<server::Failure>(outcome).message;
+  CHECK_THAT(message, Catch::Contains("cleanup refused, nothing was purged") && Catch::Contains("customer 1 ") &&
+                          Catch::Contains("has 3 log entries") && Catch::Contains("lists 2") &&
+                          Catch::Contains("ledger-admin rebuild"));
+  // Nothing changed: both are still deleted and hold their numbers, the log is as it was.
+  CHECK(numbers_of(service.list(projections::CustomerList::kDeleted, 0, 100)) == Numbers{1, 3});
+  CHECK(service.customer(1)->fields.name == "Ada Lovelace");
+  eventstore::DatabaseReader reader(ledger.database());
+  CHECK(eventstore::load_head(reader) == head_before);
+  CHECK(eventstore::pending_erasures(reader).empty());
+  CHECK_FALSE(eventstore::read_entry(reader, 1)->redacted());
+
+  // The repair `ledger-admin rebuild` runs, then the same cleanup redacts all three entries.
+  ledger.close();
+  {
+    auto database = eventstore::Database::open(ledger.dir() / "data", {});
+    const auto repair = eventstore::repair_stream_index(*database);
+    CHECK(repair.rows_added == 1);
+    CHECK(repair.rows_removed == 0);
+  }
+  ledger.open();
+  auto purge = accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 2}));
+  CHECK(purge.numbers == Numbers{1, 3});
+  const auto erasure = ledger.service().wait_for_erasure(purge.seqs.back(), std::chrono::seconds(60));
+  REQUIRE(erasure);
+  CHECK_THAT(*erasure, Catch::Contains("\"verified\":true") && Catch::Contains("\"unredacted_entries\":[]"));
+  eventstore::scan_entries(eventstore::DatabaseReader(ledger.database()), 1, [&](const eventstore::Envelope& e) {
+    if (e.customer == ada) CHECK(e.redacted());
+    return true;
+  });
+  CHECK(projections::verify_ledger(eventstore::DatabaseReader(ledger.database())).ok);
 }
