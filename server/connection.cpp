@@ -340,10 +340,13 @@ asio::awaitable<void> Connection::write_loop() {
     batch.clear();
     buffers.clear();
     std::size_t bytes = 0;
+    // Bounded: a write cannot be changed once begun, and a slow client's write waits long.
     while (!outbox_.empty() && batch.size() < 64) {
+      const auto size = outbox_.front().size() * sizeof(capnp::word);
+      if (!batch.empty() && bytes + size > kMaxWriteBatchBytes) break;
       auto frame = std::move(outbox_.front());
       outbox_.pop_front();
-      bytes += frame.size() * sizeof(capnp::word);
+      bytes += size;
       buffers.emplace_back(frame.begin(), frame.size() * sizeof(capnp::word));
       batch.push_back(std::move(frame));
     }

@@ -10,6 +10,9 @@
 // `max_outbox_bytes` of responses wait for the client to read them. Deadlines: hello, a frame
 // in progress, idleness. Bad bytes: an error frame, then the connection closes.
 //
+// Writing: one write at a time, of at most kMaxWriteBatchBytes of frames (one frame at least).
+// What a write has taken goes out as it is; what is still queued can yet be changed.
+//
 // Closing: once closing, the reader drops whatever the client still sends while the writer
 // sends the last answers; then the reader ends the connection with close_lingering() below.
 // Only close_now() closes at once: for a client that stops reading its last answers, a broken
@@ -60,6 +63,9 @@ struct ConnectionLimits {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Stream = ClientStream;
+
+  // The most one write hands to the socket (a larger frame goes alone).
+  static constexpr std::size_t kMaxWriteBatchBytes = 64 << 10;
 
   // The socket's executor must be a strand. The referenced objects must outlive the connection.
   Connection(Stream stream, ConnectionManager& manager, const RequestHandler& handler, CommitFeed& feed,
