@@ -316,7 +316,12 @@ void CommandService::publish(Publication& publication) {
   for (auto& [purge_seq, purge_probes] : publication.purge_probes) {
     erasure_->purge_committed(purge_seq, std::move(purge_probes));
   }
-  if (publication.next_seq != 0 && commit_listener_) commit_listener_(publication.next_seq);
+  if (publication.next_seq != 0 && commit_listener_) {
+    // A group holds at most one purge, which leads it (GroupBatch::must_lead_batch); were there
+    // more, the last would do: entries re-read below it show every purge before it too.
+    const auto purge_seq = publication.purge_probes.empty() ? 0 : publication.purge_probes.rbegin()->first;
+    commit_listener_(publication.next_seq, purge_seq);
+  }
   commands_.fetch_add(publication.commands.size(), std::memory_order_relaxed);
   for (std::size_t i = 0; i < publication.commands.size(); ++i) {
     publication.commands[i].done(std::move(publication.outcomes[i]));

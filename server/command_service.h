@@ -147,10 +147,13 @@ class CommandService {
                                  const std::string& search = {}) const;
   std::vector<projections::HistoryEntry> history(domain::CustomerNumber number) const;
 
-  // `listener` runs on the thread that wrote, after every durable write, with the log's next seq
-  // (every entry below it is readable). It must not block: subscribers only wake up on it.
-  // Set before submitting commands; not thread-safe with submit.
-  void on_commit(std::function<void(std::uint64_t next_seq)> listener) { commit_listener_ = std::move(listener); }
+  // `listener` runs on the thread that wrote, after every durable write and before any command
+  // of it is answered, with the log's next seq (every entry below it is readable) and the seq of
+  // the purge the write held (0: none; the entries it redacted read as stubs from then on). It
+  // must not block: subscribers only wake up on it. Set before submitting commands; not
+  // thread-safe with submit.
+  using CommitListener = std::function<void(std::uint64_t next_seq, std::uint64_t purge_seq)>;
+  void on_commit(CommitListener listener) { commit_listener_ = std::move(listener); }
 
   // The report of the erasure pass for the purge at `purge_seq` (JSON, no personal data),
   // waiting up to `timeout` for the pass to store it; nullopt on timeout. The report says
@@ -221,7 +224,7 @@ class CommandService {
   // from: used only by whoever holds `deciding_`.
   WriterState state_;
   eventstore::RandomKeys keys_;
-  std::function<void(std::uint64_t)> commit_listener_;
+  CommitListener commit_listener_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;         // the queue, `deciding_` or the group written changed

@@ -14,9 +14,9 @@ void CommitFeed::remove(std::uint64_t id) {
   wakes_.erase(id);
 }
 
-void CommitFeed::publish(std::uint64_t next_seq) {
+void CommitFeed::publish(std::uint64_t next_seq, std::uint64_t purge_seq) {
   std::lock_guard lock(mutex_);
-  for (auto& [id, wake] : wakes_) wake(next_seq);
+  for (auto& [id, wake] : wakes_) wake(next_seq, purge_seq);
 }
 
 }  // namespace ledger::server

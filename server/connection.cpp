@@ -45,7 +45,8 @@ Connection::Connection(Stream stream, ConnectionManager& manager, const RequestH
       started_(Clock::now()),
       last_activity_(started_),
       published_(std::make_shared<std::atomic<std::uint64_t>>(0)),
-      wake_pending_(std::make_shared<std::atomic<bool>>(false)) {
+      wake_pending_(std::make_shared<std::atomic<bool>>(false)),
+      purged_(std::make_shared<std::atomic<std::uint64_t>>(0)) {
   boost::system::error_code ec;
   auto endpoint = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown peer" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -241,11 +242,14 @@ void Connection::handle_frame(Frame frame) {
     cursor_ = *handled.subscribe_from;
     std::weak_ptr<Connection> weak = self;
     auto published = published_;
+    auto purged = purged_;
     auto pending = wake_pending_;
     auto executor = stream_.get_executor();
-    // On the writer thread: remember the head and post at most one wake-up at a time.
-    feed_id_ = feed_.add([weak, published, pending, executor](std::uint64_t next_seq) {
+    // On the writer thread: remember the head and the last purge, and post at most one wake-up
+    // at a time (a wake-up already posted sees both).
+    feed_id_ = feed_.add([weak, published, purged, pending, executor](std::uint64_t next_seq, std::uint64_t purge_seq) {
       published->store(next_seq);
+      if (purge_seq != 0) purged->store(purge_seq);
       if (pending->exchange(true)) return;
       asio::post(executor, [weak] {
         if (auto c = weak.lock()) c->pump_subscription();
@@ -253,6 +257,8 @@ void Connection::handle_frame(Frame frame) {
     });
     eventstore::DatabaseReader db(handler_.database());
     head_ = eventstore::load_head(db).next_seq;
+    // Entries read from here on show every purge published before: none needs a second read.
+    stubbed_ = purged_->load();
     pump_subscription();
   }
 }
@@ -266,6 +272,8 @@ bool Connection::more_readable() {
 
 void Connection::pump_subscription() {
   wake_pending_->store(false);
+  // Even while closing: the entries queued before a tooSlow or shuttingDown still go out.
+  if (subscription_id_ && !closed_ && purged_->load() > stubbed_) stub_purged_entries();
   if (!subscription_id_ || closing_ || closed_) return;
   head_ = std::max(head_, published_->load());
   if (caught_up_ && head_ > cursor_ && head_ - cursor_ > limits_.max_subscriber_lag) {
@@ -280,7 +288,7 @@ void Connection::pump_subscription() {
     try {
       eventstore::scan_entries(reader, cursor_, [&](const eventstore::Envelope& envelope) {
         if (envelope.seq >= end) return false;
-        send(RequestHandler::entry_frame(*subscription_id_, envelope));
+        send_entry(envelope);
         cursor_ = envelope.seq + 1;
         return true;
       });
@@ -294,10 +302,54 @@ void Connection::pump_subscription() {
   if (cursor_ >= head_) caught_up_ = true;
 }
 
+void Connection::stub_purged_entries() {
+  const auto purge_seq = purged_->load();
+  stubbed_ = purge_seq;
+  // Entry frames are queued in seq order, other responses between them.
+  auto first = std::find_if(outbox_.begin(), outbox_.end(), [&](const Outgoing& o) { return o.entry_seq != 0; });
+  if (first == outbox_.end() || first->entry_seq >= purge_seq) return;
+  auto next = first;
+  try {
+    eventstore::DatabaseReader reader(handler_.database());
+    eventstore::scan_entries(reader, first->entry_seq, [&](const eventstore::Envelope& envelope) {
+      while (next != outbox_.end() && (next->entry_seq == 0 || next->entry_seq < envelope.seq)) ++next;
+      if (next == outbox_.end() || next->entry_seq >= purge_seq) return false;
+      if (next->entry_seq == envelope.seq && envelope.redacted()) {
+        auto stub = RequestHandler::entry_frame(*subscription_id_, envelope);
+        outbox_bytes_ -= next->frame.size() * sizeof(capnp::word);
+        outbox_bytes_ += stub.size() * sizeof(capnp::word);
+        next->frame = std::move(stub);
+      }
+      return true;
+    });
+  } catch (const eventstore::StorageError& e) {
+    // What was not re-read may hold erased data: none of it goes out. The client subscribes again.
+    spdlog::error("connection {}: re-reading queued entries after a purge failed: {}", peer_, e.what());
+    const auto resume = first->entry_seq;
+    std::erase_if(outbox_, [&](const Outgoing& o) {
+      if (o.entry_seq == 0) return false;
+      outbox_bytes_ -= o.frame.size() * sizeof(capnp::word);
+      return true;
+    });
+    fail(protocol::ErrorCode::INTERNAL, "the ledger could not read its log; subscribe again from seq " +
+                                            std::to_string(resume));
+    return;
+  }
+  read_gate_.cancel();  // stubs are smaller: the outbox may have room again
+}
+
 void Connection::send(Frame frame) {
   if (closed_ || writer_done_) return;
   outbox_bytes_ += frame.size() * sizeof(capnp::word);
-  outbox_.push_back(std::move(frame));
+  outbox_.push_back({std::move(frame), 0});
+  write_signal_.cancel();
+}
+
+void Connection::send_entry(const eventstore::Envelope& envelope) {
+  if (closed_ || writer_done_) return;
+  auto frame = RequestHandler::entry_frame(*subscription_id_, envelope);
+  outbox_bytes_ += frame.size() * sizeof(capnp::word);
+  outbox_.push_back({std::move(frame), envelope.seq});
   write_signal_.cancel();
 }
 
@@ -340,10 +392,13 @@ asio::awaitable<void> Connection::write_loop() {
     batch.clear();
     buffers.clear();
     std::size_t bytes = 0;
+    // Bounded: a write cannot be changed once begun, and a slow client's write waits long.
     while (!outbox_.empty() && batch.size() < 64) {
-      auto frame = std::move(outbox_.front());
+      const auto size = outbox_.front().frame.size() * sizeof(capnp::word);
+      if (!batch.empty() && bytes + size > kMaxWriteBatchBytes) break;
+      auto frame = std::move(outbox_.front().frame);
       outbox_.pop_front();
-      bytes += frame.size() * sizeof(capnp::word);
+      bytes += size;
       buffers.emplace_back(frame.begin(), frame.size() * sizeof(capnp::word));
       batch.push_back(std::move(frame));
     }

@@ -10,6 +10,15 @@
 // `max_outbox_bytes` of responses wait for the client to read them. Deadlines: hello, a frame
 // in progress, idleness. Bad bytes: an error frame, then the connection closes.
 //
+// Writing: one write at a time, of at most kMaxWriteBatchBytes of frames (one frame at least).
+// What a write has taken goes out as it is; what is still queued can yet be changed.
+//
+// Subscription: entries are read from the log in slices while the outbox has room and queued
+// as frames tagged with their seq. When a purge commits, the commit feed's wake-up tells the
+// strand, which re-reads every entry still queued below the purge's seq, so the entries it
+// redacted go out as stubs, as a fresh read gives them. Only frames already handed to a write
+// go out as they were.
+//
 // Closing: once closing, the reader drops whatever the client still sends while the writer
 // sends the last answers; then the reader ends the connection with close_lingering() below.
 // Only close_now() closes at once: for a client that stops reading its last answers, a broken
@@ -19,6 +28,7 @@
 // runs on the strand.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -29,6 +39,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "eventstore/envelope.h"
 #include "server/client_stream.h"
 #include "server/commit_feed.h"
 #include "server/frame_parser.h"
@@ -61,6 +72,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Stream = ClientStream;
 
+  // The most one write hands to the socket (a larger frame goes alone): what a purge can no
+  // longer turn into stubs, besides what the kernel already holds.
+  static constexpr std::size_t kMaxWriteBatchBytes = 64 << 10;
+
   // The socket's executor must be a strand. The referenced objects must outlive the connection.
   Connection(Stream stream, ConnectionManager& manager, const RequestHandler& handler, CommitFeed& feed,
              const ConnectionLimits& limits);
@@ -84,6 +99,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // socket. With TLS, bytes the stream has already read but not yet decrypted are not seen.
   bool more_readable();
   void send(Frame frame);
+  void send_entry(const eventstore::Envelope& envelope);
+  // Re-reads the queued entries below the last purge's seq, so that those it redacted go out as
+  // stubs. On a read failure drops them instead and fails the connection.
+  void stub_purged_entries();
   void fail(protocol::ErrorCode code, const std::string& message);
   void close_after_flush();
   void close_now();
@@ -107,7 +126,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t buffer_len_ = 0;
 
   std::size_t in_flight_ = 0;
-  std::deque<Frame> outbox_;
+  struct Outgoing {
+    Frame frame;
+    std::uint64_t entry_seq = 0;  // the log entry it carries, 0 for any other response
+  };
+  std::deque<Outgoing> outbox_;  // not yet handed to a write
   std::size_t outbox_bytes_ = 0;
 
   boost::asio::steady_timer read_gate_;     // wakes the reader when backpressure eases
@@ -135,6 +158,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool caught_up_ = false;
   std::shared_ptr<std::atomic<std::uint64_t>> published_;  // written by the writer thread
   std::shared_ptr<std::atomic<bool>> wake_pending_;
+  std::shared_ptr<std::atomic<std::uint64_t>> purged_;  // the last purge's seq, by the writer thread
+  std::uint64_t stubbed_ = 0;        // the purge whose stubs the outbox holds
 };
 
 // The lingering close, for a connection whose last answer is written: ends the sending side

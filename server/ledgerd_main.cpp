@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     auto opened = server::open_ledger(*database, service_options);
     auto& service = *opened;
     server::CommitFeed feed;
-    service.on_commit([&feed](std::uint64_t next_seq) { feed.publish(next_seq); });
+    service.on_commit([&feed](std::uint64_t next_seq, std::uint64_t purge_seq) { feed.publish(next_seq, purge_seq); });
     // glibc keeps freed memory in per-thread arenas for reuse; after a burst of connections,
     // malloc_trim hands the free pages back to the system.
     server::ConnectionManager manager([] { malloc_trim(0); });
