@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -213,8 +214,10 @@ void Connection::handle_frame(Frame frame) {
   }
   const bool was_authenticated = session_.principal.has_value();
   auto self = shared_from_this();
+  // Inline when the command was written on this strand's own thread (a lone command), posted
+  // from the publisher thread otherwise.
   RequestHandler::Dispatch dispatch = [self](std::function<void()> task) {
-    asio::post(self->stream_.get_executor(), std::move(task));
+    asio::dispatch(self->stream_.get_executor(), std::move(task));
   };
   RequestHandler::Send reply = [self](Frame response) {
     --self->in_flight_;
@@ -222,15 +225,15 @@ void Connection::handle_frame(Frame frame) {
     self->read_gate_.cancel();
   };
   const auto arrival = more_readable() ? RequestHandler::Arrival::kFollowed : RequestHandler::Arrival::kAlone;
+  // Counted before handling: a lone command's answer is sent from within handle().
+  ++in_flight_;
   auto handled = handler_.handle(request, session_, dispatch, reply, arrival);
   if (!was_authenticated && session_.principal) {
     spdlog::info("connection {}: {} authenticated as {}", peer_, session_.principal->name,
                  role_name(session_.principal->role));
   }
-  if (handled.response.size() == 0) {
-    ++in_flight_;
-    return;
-  }
+  if (handled.response.size() == 0) return;
+  --in_flight_;
   send(std::move(handled.response));
   if (handled.close) {
     spdlog::info("connection {}: closing after a refused request", peer_);
