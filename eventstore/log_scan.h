@@ -109,17 +109,10 @@ class BasicLogScan {
   std::thread thread_;  // last: starts once everything above exists
 };
 
-// Entries without preparation: the scanning thread does RocksDB's part and, with kAhead, decodes
-// each envelope too; the caller the rest.
+// Entries without preparation: the scanning thread does RocksDB's part, the caller the rest.
 class LogScan {
  public:
-  // kByCaller: entries are decoded on the caller's thread as next() hands them out. kAhead: on
-  // the scanning thread, for a caller that has more to do with each entry than that thread.
-  enum class Decode { kByCaller, kAhead };
-
-  LogScan(const Reader& reader, std::uint64_t from, Decode decode = Decode::kByCaller)
-      : scan_(reader, from, decode == Decode::kAhead ? Scan::Prepare([](const EnvelopeView&, Nothing&) {})
-                                                     : Scan::Prepare()) {}
+  LogScan(const Reader& reader, std::uint64_t from) : scan_(reader, from) {}
 
   // The next entry in seq order, valid until the following call; nullptr after the last.
   // Throws as BasicLogScan::next.
@@ -130,8 +123,7 @@ class LogScan {
 
  private:
   struct Nothing {};
-  using Scan = BasicLogScan<Nothing>;
-  Scan scan_;
+  BasicLogScan<Nothing> scan_;
 };
 
 template <typename Prepared>

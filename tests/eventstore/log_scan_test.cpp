@@ -52,13 +52,11 @@ TEST_CASE("a log scan hands out what a scan on one thread does, across batches",
   const auto expected = scanned_on_one_thread(reader);
   REQUIRE(expected.size() == 6011);
 
-  for (auto decode : {LogScan::Decode::kByCaller, LogScan::Decode::kAhead}) {
-    std::vector<Envelope> seen;
-    LogScan scan(reader, 1, decode);
-    while (const auto* e = scan.next()) seen.push_back(e->copy());
-    CHECK(seen == expected);
-    CHECK(scan.next() == nullptr);
-  }
+  std::vector<Envelope> seen;
+  LogScan scan(reader, 1);
+  while (const auto* e = scan.next()) seen.push_back(e->copy());
+  CHECK(seen == expected);
+  CHECK(scan.next() == nullptr);
 
   std::vector<std::uint64_t> prepared_seqs;
   std::uint64_t expected_seq = 1;
@@ -97,17 +95,14 @@ TEST_CASE("a log scan reports an unreadable entry in its place", "[eventstore]")
   DatabaseReader reader(*db);
 
   std::uint64_t last = 0;
-  for (auto decode : {LogScan::Decode::kByCaller, LogScan::Decode::kAhead}) {
-    last = 0;
-    LogScan scan(reader, 1, decode);
-    try {
-      while (const auto* e = scan.next()) last = e->seq;
-      FAIL("no error");
-    } catch (const CorruptionError& error) {
-      CHECK_THAT(error.what(), Catch::Contains("log entry 4000"));
-    }
-    CHECK(last == 3999);
+  LogScan scan(reader, 1);
+  try {
+    while (const auto* e = scan.next()) last = e->seq;
+    FAIL("no error");
+  } catch (const CorruptionError& error) {
+    CHECK_THAT(error.what(), Catch::Contains("log entry 4000"));
   }
+  CHECK(last == 3999);
 
   last = 0;
   BasicLogScan<int> prepared(reader, 1, [](const EnvelopeView& e, int&) {

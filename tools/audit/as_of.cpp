@@ -61,8 +61,7 @@ LedgerAsOf lists_after(const eventstore::Reader& reader, const std::function<boo
   };
   std::map<domain::CustomerId, Erased> erased;
   projections::ReplayedLedger replayed;
-  // The fold has more to do with each entry than the scan: the scanning thread decodes them.
-  eventstore::LogScan scan(reader, 1, eventstore::LogScan::Decode::kAhead);
+  eventstore::LogScan scan(reader, 1);
   while (const auto* e = scan.next()) {
     if (!included(*e)) break;
     out.seq = e->seq;
