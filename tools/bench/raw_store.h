@@ -14,8 +14,9 @@ namespace ledger::bench {
 // returns the rows read. Throws StorageError when the scan fails.
 std::uint64_t scan_log(eventstore::Database& db, std::uint64_t& bytes);
 
-// Waits until RocksDB runs and owes no flush or compaction (at most two minutes), so that timed
-// runs do not share the cores with the compactions a fill left behind.
+// Flushes the memtables, then waits until RocksDB runs and owes no flush or compaction (at most
+// two minutes), so that timed runs read SST files and do not share the cores with the
+// compactions a fill left behind.
 void wait_for_compactions(eventstore::Database& db);
 
 }  // namespace ledger::bench
