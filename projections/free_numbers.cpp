@@ -85,14 +85,14 @@ void FreeNumbers::take(domain::CustomerNumber number) {
     } else if (number < interval->last) {
       **lowest_ = {number + 1, interval->last};
     } else {
-      lowest_->reset();  // the next interval is read when needed
+      // Used up: the next lowest is the first interval above it. Sought from there, not from
+      // the family's start, which would step over the row of every interval used up before.
+      *lowest_ = number < domain::kMaxCustomerNumber ? ending_at_or_after(number + 1) : std::nullopt;
     }
   }
 }
 
 void FreeNumbers::release(domain::CustomerNumber number) {
-  // A freed number may start, join or extend the lowest interval: it is read again when needed.
-  if (lowest_) lowest_->reset();
   auto after = ending_at_or_after(number);
   if (after && after->first <= number) return;  // already free
   if (after && after->first != number + 1) after.reset();  // not adjacent
@@ -110,6 +110,9 @@ void FreeNumbers::release(domain::CustomerNumber number) {
   }
   if (after) merged.last = after->last;  // overwrites the following interval's row
   put(merged);
+  // The freed number starts, joins or extends the lowest interval, or lies above it. Unknown
+  // stays unknown (it is read when needed).
+  if (lowest_ && *lowest_ && merged.first <= (*lowest_)->first) *lowest_ = merged;
 }
 
 void FreeNumbers::put(NumberInterval interval) {
