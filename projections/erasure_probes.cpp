@@ -44,9 +44,6 @@ ProbeSet stream_probes(const eventstore::Reader& reader, domain::CustomerId id) 
   return probes;
 }
 
-namespace {
-
-// The receipt of purge `purge_seq`; nullopt when its entry is gone.
 std::optional<domain::CustomersPurged> purge_receipt(const eventstore::Reader& reader, std::uint64_t purge_seq) {
   auto receipt = eventstore::read_entry(reader, purge_seq);
   if (!receipt) return std::nullopt;
@@ -56,31 +53,18 @@ std::optional<domain::CustomersPurged> purge_receipt(const eventstore::Reader& r
   return std::move(*purged);
 }
 
-std::uint64_t sum(const std::vector<std::uint32_t>& counts) {
+std::uint64_t redacted_entries(const domain::CustomersPurged& receipt) {
   std::uint64_t total = 0;
-  for (auto n : counts) total += n;
+  for (auto n : receipt.entries_redacted) total += n;
   return total;
 }
 
-}  // namespace
-
-std::vector<domain::CustomerId> purged_customer_ids(const eventstore::Reader& reader, std::uint64_t purge_seq) {
-  auto purged = purge_receipt(reader, purge_seq);
-  return purged ? std::move(purged->ids) : std::vector<domain::CustomerId>{};
-}
-
-std::uint64_t purged_entries(const eventstore::Reader& reader, std::uint64_t purge_seq) {
-  const auto purged = purge_receipt(reader, purge_seq);
-  return purged ? sum(purged->entries_redacted) : 0;
-}
-
-RecoveredProbes recover_probes(eventstore::Database& database, std::uint64_t purge_seq) {
+RecoveredProbes recover_probes(eventstore::Database& database, std::uint64_t purge_seq,
+                               const domain::CustomersPurged& receipt) {
   RecoveredProbes recovered;
   auto& probes = recovered.probes;
   eventstore::DatabaseReader reader(database);
-  const auto purged = purge_receipt(reader, purge_seq);
-  if (!purged) return recovered;
-  recovered.coverage.purged_entries = sum(purged->entries_redacted);
+  recovered.coverage.purged_entries = redacted_entries(receipt);
 
   std::vector<std::uint64_t> stubs;
   eventstore::scan_entries(reader, 1, [&](const eventstore::Envelope& e) {
@@ -100,7 +84,7 @@ RecoveredProbes recover_probes(eventstore::Database& database, std::uint64_t pur
     }
     recovered.coverage.entries_read += read;
   }
-  for (auto id : purged->ids) {
+  for (auto id : receipt.ids) {
     for (const auto& value :
          eventstore::stored_versions(database, eventstore::Family::kCustomers, eventstore::u64_key(id))) {
       try {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,13 +34,12 @@ void add_probes(const eventstore::Envelope& envelope, ProbeSet& probes);
 // sees them. Call before the stream is redacted.
 ProbeSet stream_probes(const eventstore::Reader& reader, domain::CustomerId id);
 
-// The customer ids the purge receipt at `purge_seq` names; empty when the log has no entry there.
-// Throws CorruptionError when that entry is not a purge.
-std::vector<domain::CustomerId> purged_customer_ids(const eventstore::Reader& reader, std::uint64_t purge_seq);
-
-// The number of entries purge `purge_seq` redacted, from its receipt; 0 when the receipt is
-// gone. Throws CorruptionError when the entry is not a purge.
-std::uint64_t purged_entries(const eventstore::Reader& reader, std::uint64_t purge_seq);
+// The receipt of purge `purge_seq`: the customers it erased and how many entries of each it
+// redacted; nullopt when the log has no entry there. Throws CorruptionError when that entry is
+// not a purge.
+std::optional<domain::CustomersPurged> purge_receipt(const eventstore::Reader& reader, std::uint64_t purge_seq);
+// The entries a purge redacted, all its customers together.
+std::uint64_t redacted_entries(const domain::CustomersPurged& receipt);
 
 struct RecoveredProbes {
   ProbeSet probes;
@@ -49,7 +49,8 @@ struct RecoveredProbes {
 // Probes for a purge whose in-memory probes were lost (the process died before its erasure pass
 // finished): taken from the old versions RocksDB still holds of its stubs' log rows and of its
 // customers' state rows. Empty when those versions are already gone. Run before the pass
-// compacts; throws CorruptionError when the purge receipt cannot be read.
-RecoveredProbes recover_probes(eventstore::Database& database, std::uint64_t purge_seq);
+// compacts. `receipt` is the purge's (purge_receipt).
+RecoveredProbes recover_probes(eventstore::Database& database, std::uint64_t purge_seq,
+                               const domain::CustomersPurged& receipt);
 
 }  // namespace ledger::projections

@@ -72,9 +72,11 @@ void ErasureWorker::run() {
   }
 }
 
-ErasureWorker::Probes ErasureWorker::collect_probes(const std::vector<std::uint64_t>& pending) {
+ErasureWorker::Probes ErasureWorker::collect_probes(const std::vector<std::uint64_t>& pending,
+                                                    const std::vector<domain::CustomersPurged>& receipts) {
   Probes probes;
-  for (auto seq : pending) {
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const auto seq = pending[i];
     std::vector<std::string> known;
     std::optional<eventstore::ProbeCoverage> coverage;
     bool have = false;
@@ -89,7 +91,7 @@ ErasureWorker::Probes ErasureWorker::collect_probes(const std::vector<std::uint6
     if (!have) {
       // Lost with the process that purged: take them from old versions before compaction
       // removes those, and keep them for a retry.
-      auto recovered = projections::recover_probes(database_, seq);
+      auto recovered = projections::recover_probes(database_, seq, receipts[i]);
       known.assign(recovered.probes.begin(), recovered.probes.end());
       coverage = recovered.coverage;
       spdlog::info("erasure of purge {}: {} probes recovered after a restart, from {} of its {} redacted entries", seq,
@@ -100,7 +102,7 @@ ErasureWorker::Probes ErasureWorker::collect_probes(const std::vector<std::uint6
     }
     if (!coverage) {
       // Handed over by the purge itself, which read every entry it redacted.
-      const auto entries = projections::purged_entries(eventstore::DatabaseReader(database_), seq);
+      const auto entries = projections::redacted_entries(receipts[i]);
       coverage = eventstore::ProbeCoverage{entries, entries};
     }
     probes.coverage.purged_entries += coverage->purged_entries;
@@ -116,9 +118,13 @@ void ErasureWorker::run_pass() {
     database_.release_compactions();
     return;
   }
+  // The receipts in the log name the purged customers, also after a restart.
+  std::vector<domain::CustomersPurged> receipts;
   Probes probes;
   try {
-    probes = collect_probes(pending);
+    const eventstore::DatabaseReader reader(database_);
+    for (auto seq : pending) receipts.push_back(projections::purge_receipt(reader, seq).value_or(domain::CustomersPurged{}));
+    probes = collect_probes(pending, receipts);
   } catch (...) {
     database_.release_compactions();
     throw;
@@ -130,11 +136,8 @@ void ErasureWorker::run_pass() {
   pass.quiescence_timeout = options_.quiescence_timeout;
   pass.on_stage = options_.on_stage;
   pass.stop = &stop_;
-  // From the receipts in the log, so that they are there after a restart too.
-  const eventstore::DatabaseReader reader(database_);
-  for (auto seq : pending) {
-    const auto ids = projections::purged_customer_ids(reader, seq);
-    pass.purged_customers.insert(pass.purged_customers.end(), ids.begin(), ids.end());
+  for (const auto& receipt : receipts) {
+    pass.purged_customers.insert(pass.purged_customers.end(), receipt.ids.begin(), receipt.ids.end());
   }
   const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes.values), probes.coverage, pass);
   std::lock_guard lock(mutex_);

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "domain/events.h"
 #include "eventstore/database.h"
 #include "eventstore/erasure_pass.h"
 
@@ -62,10 +63,10 @@ class ErasureWorker {
     std::vector<std::string> values;
     eventstore::ProbeCoverage coverage;
   };
-  // The probes of every pending purge: those handed over by purge_committed (taken from every
-  // entry it redacted), else recovered from the old versions RocksDB still holds (automatic
-  // compactions are held until then).
-  Probes collect_probes(const std::vector<std::uint64_t>& pending);
+  // The probes of every pending purge, given with its receipt: those handed over by
+  // purge_committed (taken from every entry it redacted), else recovered from the old versions
+  // RocksDB still holds (automatic compactions are held until then).
+  Probes collect_probes(const std::vector<std::uint64_t>& pending, const std::vector<domain::CustomersPurged>& receipts);
 
   eventstore::Database& database_;
   const ErasureWorkerOptions options_;

@@ -540,7 +540,7 @@ TEST_CASE("a purged customer's entry left whole in the log makes the pass unveri
 
   put_raw(*db, eventstore::Family::kLog, eventstore::u64_key(ada.seqs.front()), *whole);
   eventstore::ErasurePassOptions options;
-  options.purged_customers = projections::purged_customer_ids(eventstore::DatabaseReader(*db), purge_seq);
+  options.purged_customers = projections::purge_receipt(eventstore::DatabaseReader(*db), purge_seq)->ids;
   CHECK(options.purged_customers == std::vector<std::uint64_t>{ada.id});
   const auto report = eventstore::run_erasure_pass(*db, {purge_seq}, {}, {}, options);
   INFO(report.to_json());
