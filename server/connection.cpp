@@ -291,7 +291,7 @@ void Connection::pump_subscription() {
     try {
       eventstore::scan_entries(reader, cursor_, [&](const eventstore::Envelope& envelope) {
         if (envelope.seq >= end) return false;
-        send_entry(envelope);
+        send(RequestHandler::entry_frame(*subscription_id_, envelope), envelope.seq);
         cursor_ = envelope.seq + 1;
         return true;
       });
@@ -341,18 +341,10 @@ void Connection::stub_purged_entries() {
   read_gate_.cancel();  // stubs are smaller: the outbox may have room again
 }
 
-void Connection::send(Frame frame) {
+void Connection::send(Frame frame, std::uint64_t entry_seq) {
   if (closed_ || writer_done_) return;
   outbox_bytes_ += frame.size() * sizeof(capnp::word);
-  outbox_.push_back({std::move(frame), 0});
-  write_signal_.cancel();
-}
-
-void Connection::send_entry(const eventstore::Envelope& envelope) {
-  if (closed_ || writer_done_) return;
-  auto frame = RequestHandler::entry_frame(*subscription_id_, envelope);
-  outbox_bytes_ += frame.size() * sizeof(capnp::word);
-  outbox_.push_back({std::move(frame), envelope.seq});
+  outbox_.push_back({std::move(frame), entry_seq});
   write_signal_.cancel();
 }
 

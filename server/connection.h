@@ -39,7 +39,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "eventstore/envelope.h"
 #include "server/client_stream.h"
 #include "server/commit_feed.h"
 #include "server/frame_parser.h"
@@ -98,8 +97,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Whether bytes follow the frame just parsed: in the read buffer, or held by the kernel for the
   // socket. With TLS, bytes the stream has already read but not yet decrypted are not seen.
   bool more_readable();
-  void send(Frame frame);
-  void send_entry(const eventstore::Envelope& envelope);
+  // Queues `frame`; `entry_seq`: the log entry it carries, 0 for any other response.
+  void send(Frame frame, std::uint64_t entry_seq = 0);
   // Re-reads the queued entries below the last purge's seq, so that those it redacted go out as
   // stubs. On a read failure drops them instead and fails the connection.
   void stub_purged_entries();
