@@ -10,9 +10,11 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include "eventstore/encoding.h"
+#include "eventstore/key_store.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/reader.h"
 
@@ -229,6 +231,11 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     throw StorageError("cannot open data directory " + path + ": " + status.ToString());
   }
   self->db_.reset(raw);
+  self->key_store_ = KeyStore::open(dir,
+                                    !options.secondary_path.empty() ? KeyStore::Mode::kSecondary
+                                    : options.read_only             ? KeyStore::Mode::kReadOnly
+                                                                    : KeyStore::Mode::kWritable,
+                                    options.secondary_path);
   for (std::size_t i = 0; i < kFamilyCount; ++i) self->handles_[i] = handles[i];
   self->default_handle_ = handles[kFamilyCount];
   // Dropping a family deletes its files once its handle is gone; the drop is in the MANIFEST,
@@ -248,6 +255,7 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     throw StorageError("data directory " + path + " is configured so that erasure would be incomplete: " + *why);
   }
   if (!self->read_only_) {
+    self->move_keys_to_key_store();
     self->compactions_held_ = true;
     if (pending_erasures(DatabaseReader(*self)).empty()) {
       self->release_compactions();
@@ -271,6 +279,36 @@ void Database::release_compactions() {
   }
 }
 
+void Database::move_keys_to_key_store() {
+  // Written before the key store: each customer's HMAC key is a row of `keys`. It moves into
+  // the store with a new data key (synced first), then the rows go; a crash between the two
+  // moves them again, keeping the keys already there.
+  std::vector<std::pair<std::uint64_t, CustomerKeys>> moved;
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), family(Family::kKeys)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    CustomerKeys keys;
+    if (key.size() != 8 || !digest_from(std::string_view(it->value().data(), it->value().size()), keys.hmac)) {
+      throw StorageError("data directory " + dir_.string() + " holds a corrupt row in `keys`");
+    }
+    const auto customer = get_u64(key);
+    if (!key_store_->get(customer)) {
+      keys.data = random_key();
+      moved.emplace_back(customer, keys);
+    }
+    check(batch.Delete(family(Family::kKeys), it->key()), "adding to batch");
+  }
+  check(it->status(), "reading keys");
+  it.reset();
+  if (batch.Count() == 0) return;
+  key_store_->put(moved);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  check(db_->Write(sync, &batch), "removing the keys moved into the key store");
+  spdlog::info("moved {} customers' keys into the key store", batch.Count());
+}
+
 void Database::delete_obsolete_files() {
   // Enabling deletions again runs a full scan (FindObsoleteFiles with force) once no one else
   // holds them disabled; a WAL whose number is below every family's log number is deleted then.
@@ -282,6 +320,8 @@ void Database::catch_up() {
   // A torn catch-up is healed by the next one: it reads the MANIFEST edits of the flushes that
   // deleted the WAL files the torn one missed.
   with_settled_view(dir_, "catching up with the primary", [&] { return db_->TryCatchUpWithPrimary(); }, [] {});
+  // Keys are written before the entries they seal: every key of an entry just read is there.
+  key_store_->catch_up();
 }
 
 void Database::close() {
@@ -295,6 +335,7 @@ void Database::close() {
   default_handle_ = nullptr;
   auto s = db_->Close();
   db_.reset();
+  if (key_store_) key_store_->close();
   check(first, "closing column families");
   check(s, "closing database");
 }

@@ -16,6 +16,8 @@
 
 namespace ledger::eventstore {
 
+class KeyStore;
+
 // I/O failure, corruption or a refused configuration. Not for anything a user caused.
 class StorageError : public std::runtime_error {
  public:
@@ -30,7 +32,7 @@ enum class Family : std::size_t {
   kActive,       // number -> customer id
   kDeleted,      // number -> customer id
   kNumbersFree,  // interval start -> interval end (inclusive)
-  kKeys,         // customer id -> HMAC key
+  kKeys,         // customer id -> HMAC key; directories written before the key store only
   kRequests,     // SHA-256(actor, request key) -> outcome, expiring
   kMeta,         // fixed ASCII names -> counters, chain head, pending erasure, reports
 };
@@ -75,6 +77,8 @@ class Database {
   const std::filesystem::path& dir() const { return dir_; }
   bool read_only() const { return read_only_; }
   const OpenOptions& options() const { return options_; }
+  // The customers' keys (eventstore/key_store.h), opened with the database in the same mode.
+  KeyStore& key_store() const { return *key_store_; }
 
   // Throws StorageError carrying `what` and the status when !status.ok().
   static void check(const rocksdb::Status& status, const std::string& what);
@@ -104,6 +108,8 @@ class Database {
 
  private:
   Database() = default;
+  // Moves the keys of a directory written before the key store into it (writable opens).
+  void move_keys_to_key_store();
   std::filesystem::path dir_;
   OpenOptions options_;
   bool read_only_ = false;
@@ -113,6 +119,7 @@ class Database {
   // Must outlive the DB: column family options point at it.
   std::shared_ptr<rocksdb::CompactionFilter> request_filter_;
   std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<KeyStore> key_store_;
 };
 
 }  // namespace ledger::eventstore

@@ -7,6 +7,8 @@
 
 #include "domain/stored_message.h"
 #include "eventstore/envelope.capnp.h"
+#include "eventstore/key_store.h"
+#include "eventstore/sealing.h"
 
 namespace ledger::eventstore {
 namespace {
@@ -70,6 +72,16 @@ Envelope decode_envelope(std::string_view bytes, std::uint64_t seq) {
   return decoder.decode(bytes, seq).copy();
 }
 
+EnvelopeDecoder::EnvelopeDecoder(const KeyStore* keys) : opener_(keys ? std::make_unique<PayloadOpener>(*keys) : nullptr) {}
+
+EnvelopeDecoder::~EnvelopeDecoder() = default;
+
+void open_payload(Envelope& envelope, const KeyStore& keys) {
+  if (!is_sealed(envelope.payload)) return;
+  PayloadOpener opener(keys);
+  envelope.payload = std::string(opener.open(envelope.seq, envelope.customer, envelope.payload));
+}
+
 const EnvelopeView& EnvelopeDecoder::decode(std::string_view bytes, std::uint64_t seq) {
   const auto fail = [seq](const std::string& why) {
     return CorruptionError("log entry " + std::to_string(seq) + " is corrupt: " + why);
@@ -101,6 +113,7 @@ const EnvelopeView& EnvelopeDecoder::decode(std::string_view bytes, std::uint64_
     throw fail(error.what());
   }
   if (e.seq != seq) throw fail("it says it is entry " + std::to_string(e.seq));
+  if (opener_) e.payload = opener_->open(e.seq, e.customer, e.payload);
   return e;
 }
 

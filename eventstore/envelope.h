@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,9 @@
 #include "eventstore/database.h"
 
 namespace ledger::eventstore {
+
+class KeyStore;
+class PayloadOpener;
 
 // A log entry whose bytes cannot be read. The message names the seq.
 class CorruptionError : public StorageError {
@@ -69,18 +73,26 @@ std::string encode_envelope(const Envelope& envelope);
 // tight reader limits. Throws CorruptionError naming `seq` when the bytes are not an envelope
 // or do not belong to that seq.
 Envelope decode_envelope(std::string_view bytes, std::uint64_t seq);
+// Replaces a sealed payload of `envelope` by its plaintext (PayloadOpener::open's errors).
+void open_payload(Envelope& envelope, const KeyStore& keys);
 
 // Decodes entries one after another without copying their strings: word-aligned bytes are read
 // where they lie, others are copied into one word-aligned buffer that the decoder keeps and
 // reuses. For a pass over the whole log, where an Envelope per entry cost four allocations.
 class EnvelopeDecoder {
  public:
+  // With `keys`, sealed payloads are opened (PayloadOpener): views carry the plaintext.
+  explicit EnvelopeDecoder(const KeyStore* keys = nullptr);
+  ~EnvelopeDecoder();
+  EnvelopeDecoder(const EnvelopeDecoder&) = delete;
+  EnvelopeDecoder& operator=(const EnvelopeDecoder&) = delete;
   // decode_envelope's checks and errors (CorruptionError naming `seq`). The view is valid until
   // the next call, and no longer than `bytes` when they are word-aligned.
   const EnvelopeView& decode(std::string_view bytes, std::uint64_t seq);
 
  private:
   std::vector<std::uint64_t> words_;  // the copy of unaligned bytes
+  std::unique_ptr<PayloadOpener> opener_;
   EnvelopeView view_;
 };
 

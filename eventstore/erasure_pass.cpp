@@ -21,6 +21,7 @@
 
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
+#include "eventstore/key_store.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/probe_matcher.h"
 
@@ -120,8 +121,11 @@ LiveSet live_set(Database& database) {
 std::vector<std::string> stray_files(Database& database) {
   const auto files = list_files(database.dir());
   const auto live = live_set(database);
-  std::vector<std::string> stray;
+  std::vector<std::string> stray = database.key_store().stray_files();
+  const auto key_store_dir = database.key_store().dir();
   for (const auto& f : files) {
+    // The key store's files are its own to account for (above).
+    if (f.path.parent_path() == key_store_dir) continue;
     const auto name = parse_name(f.path);
     const bool nested = f.path.parent_path() != database.dir();
     bool bad = false;
@@ -489,7 +493,7 @@ std::string_view stage_name(ErasureStage stage) {
 
 bool ErasureReport::verified() const {
   return !stopped && error.empty() && quiescent && residue == 0 && stray_files.empty() && unverifiable_files.empty() &&
-         unredacted_entries.empty();
+         unredacted_entries.empty() && (!keys || keys->verified());
 }
 
 std::string_view ErasureReport::check() const {
@@ -504,14 +508,23 @@ std::string ErasureReport::to_json() const {
   const auto residue_file = [](const ResidueFile& r) {
     return fmt::format("{{\"file\":{},\"hits\":{}}}", json_string(r.file), r.hits);
   };
+  std::string unreadable = "null";
+  if (keys) {
+    unreadable = fmt::format(
+        "{{\"verified\":{},\"at_us\":{},\"ms\":{},\"customers\":{},\"keys_deleted\":{},\"keys_probed\":{},"
+        "\"files_scanned\":{},\"bytes_scanned\":{},\"residue_files\":{}}}",
+        keys->verified() ? "true" : "false", keys->finished_at_us, static_cast<std::uint64_t>(keys->seconds * 1000),
+        keys->customers, keys->keys_deleted, keys->keys_probed, keys->files_scanned, keys->bytes_scanned,
+        json_array(keys->residue_files, text));
+  }
   return fmt::format(
-      "{{\"purge_seqs\":{},\"verified\":{},\"started_at_us\":{},\"duration_ms\":{},\"probe_filter_ms\":{},\"flush_ms\":{},"
+      "{{\"purge_seqs\":{},\"verified\":{},\"unreadable\":{},\"started_at_us\":{},\"duration_ms\":{},\"probe_filter_ms\":{},\"flush_ms\":{},"
       "\"compaction_ms\":{},\"verify_ms\":{},\"check\":{},\"probes\":{},\"probes_shared\":{},\"purged_entries\":{},"
       "\"entries_probed\":{},\"files_scanned\":{},"
       "\"bytes_scanned\":{},\"sst_files\":{},\"sst_entries\":{},\"versions_scanned\":{},\"residue\":{},"
       "\"residue_files\":{},\"stray_files\":{},\"unverifiable_files\":{},\"unredacted_entries\":{},\"quiescent\":{},"
       "\"bytes_before\":{},\"bytes_after\":{},\"bytes_reclaimed\":{},\"stopped\":{},\"error\":{}}}",
-      json_array(purge_seqs, number), verified() ? "true" : "false", started_at_us, duration_ms, probe_filter_ms, flush_ms,
+      json_array(purge_seqs, number), verified() ? "true" : "false", unreadable, started_at_us, duration_ms, probe_filter_ms, flush_ms,
       compaction_ms, verify_ms, json_string(check()), probes, probes_shared, purged_entries, entries_probed,
       files_scanned, bytes_scanned, sst_files, sst_entries,
       versions_scanned, residue, json_array(residue_files, residue_file), json_array(stray_files, text),
@@ -527,6 +540,7 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
   const auto start = Clock::now();
   ErasureReport report;
   report.purge_seqs = purge_seqs;
+  report.keys = options.keys;
   report.purged_entries = coverage.purged_entries;
   report.entries_probed = coverage.entries_read;
   std::sort(report.purge_seqs.begin(), report.purge_seqs.end());

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "eventstore/database.h"
+#include "eventstore/key_store.h"
 #include "eventstore/reader.h"
 
 namespace ledger::eventstore {
@@ -56,6 +57,8 @@ struct ErasurePassOptions {
   // pass reads the log it reports any that is not (ErasureReport::unredacted_entries), since a
   // purge that missed an entry had no probes from it either.
   std::vector<std::uint64_t> purged_customers;
+  // The purged customers' keys destroyed just before (KeyStore::shred), to report with the pass.
+  std::optional<KeyShred> keys;
 };
 
 // A file (or "rocksdb:<family>" for versions only the database can still return) where probe
@@ -75,6 +78,9 @@ struct ProbeCoverage {
 
 struct ErasureReport {
   std::vector<std::uint64_t> purge_seqs;  // the purges this pass covered, ascending
+  // The purged customers' keys destroyed before the pass, when that ran: from then on their
+  // sealed values are unreadable everywhere ("unreadable" in the JSON).
+  std::optional<KeyShred> keys;
   std::int64_t started_at_us = 0;
   std::uint64_t probes = 0;          // probes searched for
   std::uint64_t purged_entries = 0;  // entries the purges redacted
@@ -102,7 +108,7 @@ struct ErasureReport {
   std::string error;                 // an I/O failure that ended the pass early
 
   // Residue zero, nothing stray or undecodable, no entry of a purged customer left unredacted,
-  // quiescent, and the pass ran to the end.
+  // quiescent, the pass ran to the end, and the destroyed keys (if any) left no byte behind.
   bool verified() const;
   // What the scan could look for: "probed" (probes from every purged entry), "partly probed"
   // (probes from some: the others' old versions were gone before they could be read, after a

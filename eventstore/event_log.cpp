@@ -5,6 +5,8 @@
 #include <rocksdb/write_batch.h>
 
 #include "eventstore/encoding.h"
+#include "eventstore/key_store.h"
+#include "eventstore/sealing.h"
 
 namespace ledger::eventstore {
 namespace {
@@ -37,7 +39,7 @@ LogHead load_head(const Reader& reader) {
 }
 
 Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const NewEntry& entry,
-                      const StreamKey* key) {
+                      const StreamKey* key, const DataKey* seal_with) {
   Envelope e;
   e.seq = head.next_seq;
   e.at_us = entry.at_us;
@@ -50,7 +52,14 @@ Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHea
   e.digest = key ? hmac_sha256(*key, e.payload) : sha256(e.payload);
   e.chain = chain_link(head.chain, e);
 
-  put(database, batch, Family::kLog, u64_key(e.seq), encode_envelope(e));
+  if (seal_with) {
+    // Only the stored copy is sealed: the envelope returned holds the plaintext, as a read gives.
+    Envelope stored = e;
+    stored.payload = seal(*seal_with, {SealedIn::kLog, e.customer, e.seq}, e.payload);
+    put(database, batch, Family::kLog, u64_key(e.seq), encode_envelope(stored));
+  } else {
+    put(database, batch, Family::kLog, u64_key(e.seq), encode_envelope(e));
+  }
   if (e.customer != 0) put(database, batch, Family::kStreams, u64_pair_key(e.customer, e.seq), {});
   head.next_seq = e.seq + 1;
   head.chain = e.chain;
@@ -74,7 +83,9 @@ void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, Log
 std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq) {
   auto value = reader.get(Family::kLog, u64_key(seq));
   if (!value) return std::nullopt;
-  return decode_envelope(*value, seq);
+  auto entry = decode_envelope(*value, seq);
+  open_payload(entry, reader.database().key_store());
+  return entry;
 }
 
 void scan_entries(const Reader& reader, std::uint64_t from, const std::function<bool(const Envelope&)>& visit) {
@@ -83,7 +94,7 @@ void scan_entries(const Reader& reader, std::uint64_t from, const std::function<
 
 void scan_entry_views(const Reader& reader, std::uint64_t from, const std::function<bool(const EnvelopeView&)>& visit) {
   auto it = reader.scan(Family::kLog);
-  EnvelopeDecoder decoder;
+  EnvelopeDecoder decoder(&reader.database().key_store());
   const auto start = u64_key(from);
   for (it->Seek(start); it->Valid(); it->Next()) {
     const auto key = it->key();
@@ -151,6 +162,7 @@ StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, 
 }
 
 std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer) {
+  if (auto keys = reader.database().key_store().get(customer)) return keys->hmac;
   auto value = reader.get(Family::kKeys, u64_key(customer));
   if (!value) return std::nullopt;
   StreamKey key;

@@ -18,6 +18,7 @@
 #include "eventstore/crypto.h"
 #include "eventstore/envelope.h"
 #include "eventstore/reader.h"
+#include "eventstore/sealing.h"
 
 namespace ledger::eventstore {
 
@@ -43,10 +44,11 @@ LogHead load_head(const Reader& reader);
 
 // Appends `entry` to `batch` as log row and stream index row (when entry.customer != 0), and
 // advances `head`; store_head then records the head (once for any number of entries).
-// digest = HMAC(*key, payload) when key is given, else SHA-256(payload). Returns the envelope
-// as written.
+// digest = HMAC(*key, payload) when key is given, else SHA-256(payload). With `seal_with`, the
+// payload is stored sealed under that data key (eventstore/sealing.h); the digest is always of
+// the plaintext. Returns the envelope as a read gives it back (plaintext payload).
 Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const NewEntry& entry,
-                      const StreamKey* key);
+                      const StreamKey* key, const DataKey* seal_with = nullptr);
 
 // Writes `head` into meta: what load_head reads. A batch of appended entries must hold it.
 void store_head(Database& database, rocksdb::WriteBatchBase& batch, const LogHead& head);
@@ -56,7 +58,8 @@ void store_head(Database& database, rocksdb::WriteBatchBase& batch, const LogHea
 // and its chain). Checks nothing; verify_ledger does.
 void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const Envelope& entry);
 
-// The entry at `seq`, nullopt when there is none. Throws CorruptionError when unreadable.
+// The entry at `seq`, nullopt when there is none, its payload opened when sealed. Throws
+// CorruptionError when unreadable (or sealed and its customer's keys are gone).
 std::optional<Envelope> read_entry(const Reader& reader, std::uint64_t seq);
 
 // Visits entries with seq >= from in order until `visit` returns false. Uses one iterator for
@@ -83,10 +86,12 @@ struct StreamIndexRepair {
 // unreadable entry, StorageError when reading or writing fails.
 StreamIndexRepair repair_stream_index(Database& database);
 
-// A fresh random key for a new stream (from "*keys" when given), written to `batch`.
+// A fresh random key for a new stream (from "*keys" when given), written to `batch` as a row
+// of the `keys` family: the layout before the key store, which the ledger no longer writes.
 StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
                             RandomKeys* keys = nullptr);
-// The stream's key; nullopt after its stream was redacted.
+// The stream's HMAC key: from the key store, else from the `keys` family (directories written
+// before the key store); nullopt once destroyed by a purge.
 std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer);
 
 // The kRequests key of an idempotency key: scoped by actor and hashed, so that no

@@ -75,6 +75,7 @@ class BasicLogScan {
     std::size_t used = 0;  // words filled
     std::vector<Entry> entries;
     std::vector<EnvelopeView> views;  // with `prepare` only
+    std::vector<std::uint64_t> opened;  // with `prepare` only: the views' opened payloads
     std::vector<Prepared> prepared;   // with `prepare` only
     std::exception_ptr error;         // after the entries: what stopped the scan
     bool last = false;                // nothing follows this batch
@@ -128,7 +129,10 @@ class LogScan {
 
 template <typename Prepared>
 BasicLogScan<Prepared>::BasicLogScan(const Reader& reader, std::uint64_t from, Prepare prepare)
-    : it_(reader.scan(Family::kLog)), prepare_(std::move(prepare)) {
+    : it_(reader.scan(Family::kLog)),
+      prepare_(std::move(prepare)),
+      scanning_decoder_(&reader.database().key_store()),
+      decoder_(&reader.database().key_store()) {
   for (std::size_t i = 0; i < kLogBatches; ++i) {
     auto batch = std::make_unique<Batch>();
     batch->words.resize(kLogBatchBytes / sizeof(std::uint64_t));
@@ -189,10 +193,22 @@ void BasicLogScan<Prepared>::prepare(Batch& batch) {
   if (!prepare_) return;
   batch.views.reserve(batch.entries.size());
   batch.prepared.resize(batch.entries.size());
+  // An opened payload is shorter than its entry: all of them fit without moving.
+  batch.opened.resize(batch.used + batch.entries.size());
+  std::size_t opened = 0;
   for (std::size_t i = 0; i < batch.entries.size(); ++i) {
     const auto& entry = batch.entries[i];
     try {
       batch.views.push_back(scanning_decoder_.decode(batch.bytes(entry), entry.seq));
+      auto& payload = batch.views.back().payload;
+      const auto bytes = batch.bytes(entry);
+      if (!payload.empty() && (payload.data() < bytes.data() || payload.data() >= bytes.data() + bytes.size())) {
+        // Opened into the decoder's buffer, which the next entry reuses: kept with the batch.
+        auto* out = reinterpret_cast<char*>(batch.opened.data() + opened);
+        std::memcpy(out, payload.data(), payload.size());
+        payload = {out, payload.size()};
+        opened += (payload.size() + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
+      }
       prepare_(batch.views.back(), batch.prepared[i]);
     } catch (...) {
       // The entries before it still go to the caller; this one and the rest do not.

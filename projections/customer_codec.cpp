@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/io.h>
+#include <openssl/crypto.h>
 
 #include "domain/stored_message.h"
 #include "eventstore/envelope.h"
@@ -93,6 +94,35 @@ domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id) 
   }
   if (c.id != id) throw fail("it says it is id " + std::to_string(c.id));
   return c;
+}
+
+std::string seal_customer(const eventstore::KeyStore& keys, const domain::Customer& customer,
+                          const eventstore::DataKey* key) {
+  const eventstore::SealPlace place{eventstore::SealedIn::kCustomers, customer.id, 0};
+  thread_local CustomerEncoder encoder;
+  const auto plain = encoder.encode(customer);
+  if (key) return eventstore::seal(*key, place, plain);
+  auto stored = keys.get(customer.id);
+  if (!stored) throw eventstore::CorruptionError("customer id " + std::to_string(customer.id) + " has no keys in the key store");
+  auto sealed = eventstore::seal(stored->data, place, plain);
+  OPENSSL_cleanse(&*stored, sizeof(*stored));
+  return sealed;
+}
+
+domain::Customer read_customer(const eventstore::KeyStore& keys, std::string_view stored, domain::CustomerId id) {
+  if (!eventstore::is_sealed(stored)) return decode_customer(stored, id);
+  const eventstore::SealPlace place{eventstore::SealedIn::kCustomers, id, 0};
+  auto key = keys.get(id);
+  if (!key) {
+    throw eventstore::CorruptionError("the state of customer id " + std::to_string(id) +
+                                      " is sealed, but the customer has no key (destroyed by a purge?)");
+  }
+  std::string plain;
+  eventstore::open_sealed(key->data, place, stored, plain);
+  OPENSSL_cleanse(&*key, sizeof(*key));
+  auto customer = decode_customer(plain, id);
+  OPENSSL_cleanse(plain.data(), plain.size());
+  return customer;
 }
 
 }  // namespace ledger::projections

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/customer.h"
+#include "eventstore/key_store.h"
 
 namespace ledger::projections {
 
@@ -28,5 +29,15 @@ class CustomerEncoder {
 };
 // Throws eventstore::CorruptionError naming the customer id when the bytes are not a state.
 domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id);
+
+// A `customers` value as stored: the encoded state sealed under the customer's data key
+// (`key` when given, else from `keys`; eventstore/sealing.h). Throws eventstore::CorruptionError
+// when the customer has no keys.
+std::string seal_customer(const eventstore::KeyStore& keys, const domain::Customer& customer,
+                          const eventstore::DataKey* key = nullptr);
+// The state a stored `customers` value holds: opened with the customer's data key when sealed
+// (directories written before sealing hold plain states). Throws eventstore::CorruptionError
+// naming the customer when it does not open or decode.
+domain::Customer read_customer(const eventstore::KeyStore& keys, std::string_view stored, domain::CustomerId id);
 
 }  // namespace ledger::projections

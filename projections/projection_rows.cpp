@@ -50,6 +50,14 @@ void customer_rows(const ReplayedLedger& ledger, domain::CustomerId from, domain
   }
 }
 
+void sealed_customer_rows(const ReplayedLedger& ledger, const eventstore::KeyStore& keys, domain::CustomerId from,
+                          domain::CustomerId to, const RowSink& sink) {
+  for (auto it = ledger.customers.from(from), end = ledger.customers.from(to); it != end; ++it) {
+    const auto& [id, c] = *it;
+    sink(eventstore::u64_key(id), seal_customer(keys, c));
+  }
+}
+
 void projection_rows(const ReplayedLedger& ledger, Family family, const RowSink& sink, const RowOptions& options) {
   switch (family) {
     case Family::kCustomers: return customer_rows(ledger, 0, ledger.customers.id_limit(), sink);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "eventstore/database.h"
+#include "eventstore/key_store.h"
 #include "projections/replayed_ledger.h"
 
 namespace ledger::projections {
@@ -34,6 +35,11 @@ struct RowOptions {
 void projection_rows(const ReplayedLedger& ledger, eventstore::Family family, const RowSink& sink,
                      const RowOptions& options = {});
 // The `customers` rows of the ids in [from, to) only: for writing the family in parts at once.
+// The states are plaintext, as verify compares them.
 void customer_rows(const ReplayedLedger& ledger, domain::CustomerId from, domain::CustomerId to, const RowSink& sink);
+// The same rows as stored: each state sealed under its customer's data key from `keys`
+// (throws eventstore::CorruptionError for a customer without keys).
+void sealed_customer_rows(const ReplayedLedger& ledger, const eventstore::KeyStore& keys, domain::CustomerId from,
+                          domain::CustomerId to, const RowSink& sink);
 
 }  // namespace ledger::projections

@@ -31,7 +31,7 @@ void erase(Database& db, rocksdb::WriteBatchBase& batch, Family family, std::str
 
 void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
              const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after,
-             LowestFreeInterval* lowest_free) {
+             LowestFreeInterval* lowest_free, const eventstore::DataKey* seal_with) {
   Database& db = reader.database();
   FreeNumbers numbers(reader, batch, lowest_free);
   const auto id = after ? after->id : before->id;
@@ -41,7 +41,7 @@ void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
   const bool same_row = before && after && view_of(*before) == view_of(*after) && before->number == after->number;
   if (before && !same_row) erase(db, batch, view_of(*before), eventstore::u64_key(before->number));
   if (after) {
-    put(db, batch, Family::kCustomers, id_key, encode_customer(*after));
+    put(db, batch, Family::kCustomers, id_key, seal_customer(db.key_store(), *after, seal_with));
     if (!same_row) put(db, batch, view_of(*after), eventstore::u64_key(after->number), id_key);
   } else {
     erase(db, batch, Family::kCustomers, id_key);

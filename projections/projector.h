@@ -12,6 +12,7 @@
 
 #include "domain/customer.h"
 #include "eventstore/reader.h"
+#include "eventstore/sealing.h"
 #include "projections/free_numbers.h"
 
 namespace ledger::projections {
@@ -21,10 +22,12 @@ namespace ledger::projections {
 // state -> state: edited / deleted / undeleted;
 // state -> nullopt: purged (state and view row gone, number free again).
 // `reader` must see the batch's earlier writes (an OverlayReader over it). `lowest_free`: the
-// writer's remembered lowest free interval, kept in step (FreeNumbers).
+// writer's remembered lowest free interval, kept in step (FreeNumbers). The state is stored
+// sealed under `seal_with` when given, else under the customer's data key from the key store;
+// throws eventstore::CorruptionError when it has none.
 void project(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch,
              const std::optional<domain::Customer>& before, const std::optional<domain::Customer>& after,
-             LowestFreeInterval* lowest_free = nullptr);
+             LowestFreeInterval* lowest_free = nullptr, const eventstore::DataKey* seal_with = nullptr);
 
 // A new data directory: every number free, ids from 1. Writes into `batch`.
 void initialize_projections(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch);

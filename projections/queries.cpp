@@ -27,7 +27,7 @@ domain::CustomerId id_from(std::string_view value, domain::CustomerNumber number
 std::optional<domain::Customer> customer_by_id(const eventstore::Reader& reader, domain::CustomerId id) {
   auto value = reader.get(Family::kCustomers, eventstore::u64_key(id));
   if (!value) return std::nullopt;
-  return decode_customer(*value, id);
+  return read_customer(reader.database().key_store(), *value, id);
 }
 
 std::optional<domain::Customer> customer_by_number(const eventstore::Reader& reader, domain::CustomerNumber number) {

@@ -112,7 +112,7 @@ std::map<Family, std::vector<std::string>> write_projection_files(eventstore::Da
       const domain::CustomerId to = ids * (part + 1) / kCustomerParts;
       customer_files[part] = write_family_files(
           database, Family::kCustomers, std::string("customers.") + std::to_string(part),
-          [&](const RowSink& sink) { customer_rows(ledger, from, to, sink); }, dir);
+          [&](const RowSink& sink) { sealed_customer_rows(ledger, database.key_store(), from, to, sink); }, dir);
     }
   };
   auto beside = std::async(std::launch::async, [&] {

@@ -306,7 +306,7 @@ void read_customers(eventstore::Database& database, const rocksdb::ReadOptions& 
     if (it->key().size() != 8) throw eventstore::CorruptionError("a customers row key is corrupt");
     const auto id = eventstore::get_u64(std::string_view(it->key().data(), 8));
     if (id >= to) break;
-    chunk.push_back(decode_customer(std::string_view(it->value().data(), it->value().size()), id));
+    chunk.push_back(read_customer(database.key_store(), std::string_view(it->value().data(), it->value().size()), id));
     if (chunk.size() == kLoadChunk) {
       tables.insert_all(chunk);
       chunk.clear();

@@ -255,7 +255,7 @@ rocksdb::Status CommandService::write_in_key_order(const rocksdb::WriteOptions& 
 
 void CommandService::decide(Group& group, GroupBatch* below) {
   const auto started = thread_cpu_ns();
-  group.batch = std::make_unique<GroupBatch>(database_, state_, below, &keys_);
+  group.batch = std::make_unique<GroupBatch>(database_, state_, below);
   group.outcomes.reserve(group.commands.size());
   for (auto& pending : group.commands) group.outcomes.push_back(group.batch->add(pending.command, pending.context));
   group.rows = group.batch->finish();

@@ -220,10 +220,8 @@ class CommandService {
   eventstore::Database& database_;
   const CommandServiceOptions options_;
 
-  // The writer's state after every group decided so far, and where new customers' keys come
-  // from: used only by whoever holds `deciding_`.
+  // The writer's state after every group decided so far: used only by whoever holds `deciding_`.
   WriterState state_;
-  eventstore::RandomKeys keys_;
   CommitListener commit_listener_;
 
   mutable std::mutex mutex_;

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <optional>
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "eventstore/key_store.h"
 #include "eventstore/pending_erasure.h"
 #include "projections/erasure_probes.h"
 
@@ -133,6 +135,17 @@ void ErasureWorker::run_pass() {
   database_.release_compactions();
 
   eventstore::ErasurePassOptions pass;
+  {
+    // First the keys: once they are gone, every copy of the purged customers' sealed values is
+    // unreadable, wherever it lies; the pass then removes the ciphertext from the live files.
+    std::vector<std::uint64_t> purged;
+    for (const auto& receipt : receipts) purged.insert(purged.end(), receipt.ids.begin(), receipt.ids.end());
+    pass.keys = database_.key_store().shred(purged);
+    spdlog::info("erasure of purge(s) {}: keys of {} customers destroyed in {:.0f} ms ({} still stored, {} probed), {}",
+                 fmt::join(pending, ","), pass.keys->customers, pass.keys->seconds * 1000, pass.keys->keys_deleted,
+                 pass.keys->keys_probed, pass.keys->verified() ? "no key byte left in the key store" : "KEY BYTES LEFT");
+    if (options_.on_keys_destroyed) options_.on_keys_destroyed();
+  }
   pass.quiescence_timeout = options_.quiescence_timeout;
   pass.on_stage = options_.on_stage;
   pass.stop = &stop_;

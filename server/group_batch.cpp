@@ -40,12 +40,10 @@ void require_whole_stream(const domain::Customer& customer, std::uint32_t found)
 
 }  // namespace
 
-GroupBatch::GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below,
-                       eventstore::RandomKeys* keys)
+GroupBatch::GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below)
     : database_(database),
       batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true),
       below_(below),
-      keys_(keys),
       overlay_(database, batch_, below ? &below->batch_ : nullptr),
       start_(state),
       state_(std::move(state)) {}
@@ -70,12 +68,12 @@ bool GroupBatch::must_lead_batch(const domain::Command& command) {
   return std::holds_alternative<domain::PurgeDeletedCustomers>(command);
 }
 
-std::optional<eventstore::StreamKey> GroupBatch::stream_key(domain::CustomerId id) const {
+std::optional<eventstore::CustomerKeys> GroupBatch::customer_keys(domain::CustomerId id) const {
   for (const GroupBatch* batch : {static_cast<const GroupBatch*>(this), static_cast<const GroupBatch*>(below_)}) {
     if (!batch) continue;
     if (auto created = batch->created_keys_.find(id); created != batch->created_keys_.end()) return created->second;
   }
-  return eventstore::stream_key(overlay_, id);
+  return database_.key_store().get(id);
 }
 
 Outcome GroupBatch::add(const domain::Command& command, const RequestContext& context) {
@@ -121,7 +119,7 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
 }
 
 std::uint64_t GroupBatch::append(const RequestContext& context, const domain::Event& event,
-                                 const eventstore::StreamKey* key) {
+                                 const eventstore::CustomerKeys* keys) {
   const auto payload = domain::encode_event(event);
   eventstore::NewEntry entry;
   entry.at_us = now_us();
@@ -131,7 +129,9 @@ std::uint64_t GroupBatch::append(const RequestContext& context, const domain::Ev
   entry.kind = kind_code(event);
   entry.payload = payload;
   entry.number = domain::number_of(event);
-  return eventstore::append_entry(database_, *batch_.GetWriteBatch(), state_.head, entry, key).seq;
+  return eventstore::append_entry(database_, *batch_.GetWriteBatch(), state_.head, entry, keys ? &keys->hmac : nullptr,
+                                 keys ? &keys->data : nullptr)
+      .seq;
 }
 
 Accepted GroupBatch::apply(const domain::Command& command, const RequestContext& context,
@@ -181,22 +181,23 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
     }
     const auto id = domain::customer_of(event);
     std::optional<domain::Customer> before;
-    std::optional<eventstore::StreamKey> key;
+    std::optional<eventstore::CustomerKeys> keys;
     const bool created = std::holds_alternative<domain::CustomerCreated>(event);
     const bool written = created || std::holds_alternative<domain::CustomerEdited>(event);
     if (created) {
-      key = eventstore::create_stream_key(database_, *batch_.GetWriteBatch(), id, keys_);
-      created_keys_.emplace(id, *key);
+      // Durable in the key store before the batch that uses them (KeyStore::for_new_customer).
+      keys = database_.key_store().for_new_customer(id);
+      created_keys_.emplace(id, *keys);
       state_.next_id = std::max(state_.next_id, id + 1);
     } else {
       before = projections::customer_by_id(overlay_, id);
-      key = stream_key(id);
-      if (!before || !key) throw eventstore::CorruptionError("customer id " + std::to_string(id) + " has no state or key");
+      keys = customer_keys(id);
+      if (!before || !keys) throw eventstore::CorruptionError("customer id " + std::to_string(id) + " has no state or keys");
     }
-    accepted.seqs.push_back(append(context, event, &*key));
+    accepted.seqs.push_back(append(context, event, &*keys));
     // Encoded: the event's strings can move into the state.
     auto after = domain::evolve(before, std::move(event));
-    projections::project(overlay_, batch_, before, after, &state_.lowest_free);
+    projections::project(overlay_, batch_, before, after, &state_.lowest_free, &keys->data);
     if (written) {
       accepted.id = after.id;
       accepted.revision = after.revision;

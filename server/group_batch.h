@@ -5,8 +5,9 @@
 //
 // The batch indexes (WriteBatchWithIndex) only the rows a later command of the group may read
 // back: state, views, free numbers, idempotency outcomes. The log and stream rows and the
-// customers' keys go into it unindexed, since indexing a row costs about as much as deciding
-// a command; the keys created in the group are kept in memory instead. Only a purge reads log
+// stream index rows go into it unindexed, since indexing a row costs about as much as deciding
+// a command. Customers' keys live in the key store (eventstore/key_store.h); those of the
+// customers created in the group are also kept in memory. Only a purge reads log
 // and stream rows, so it must be the first command that writes in its batch.
 //
 // A batch may be built over the batch of the group before it while that one is being written
@@ -22,6 +23,7 @@
 
 #include "domain/commands.h"
 #include "eventstore/event_log.h"
+#include "eventstore/key_store.h"
 #include "eventstore/reader.h"
 #include "projections/free_numbers.h"
 #include "projections/search_index.h"
@@ -48,10 +50,8 @@ class GroupBatch {
   // "*database" must outlive the batch; `state` is where the ledger stands before it. "*below",
   // when given, is the group before this one, finished and perhaps not durable yet, and
   // `state` is its state(): it is only read, must outlive this batch, and if its write fails
-  // this batch must not be written. New customers' keys come from "*keys" when given (it must
-  // outlive this batch), else one by one from OpenSSL.
-  GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below = nullptr,
-             eventstore::RandomKeys* keys = nullptr);
+  // this batch must not be written.
+  GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below = nullptr);
 
   // Decides `command` and, when accepted, adds its writes. A refusal or a failure leaves the
   // batch as it was before the call. Not after finish(). A command for which
@@ -83,19 +83,18 @@ class GroupBatch {
  private:
   Accepted apply(const domain::Command& command, const RequestContext& context, std::vector<domain::Event> events);
   // The key of the stream of customer `id`: created in this group, else read.
-  std::optional<eventstore::StreamKey> stream_key(domain::CustomerId id) const;
-  std::uint64_t append(const RequestContext& context, const domain::Event& event, const eventstore::StreamKey* key);
+  std::optional<eventstore::CustomerKeys> customer_keys(domain::CustomerId id) const;
+  std::uint64_t append(const RequestContext& context, const domain::Event& event, const eventstore::CustomerKeys* keys);
   std::int64_t now_us();
 
   eventstore::Database& database_;
   rocksdb::WriteBatchWithIndex batch_;
   GroupBatch* below_;  // read only (its index and created keys), while another thread writes it
-  eventstore::RandomKeys* keys_;
   eventstore::OverlayReader overlay_;
   const WriterState start_;
   WriterState state_;
   std::map<std::uint64_t, std::vector<std::string>> purge_probes_;
-  std::map<domain::CustomerId, eventstore::StreamKey> created_keys_;
+  std::map<domain::CustomerId, eventstore::CustomerKeys> created_keys_;
   std::vector<projections::SearchIndex::Change> changes_;
 };
 

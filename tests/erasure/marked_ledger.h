@@ -122,6 +122,9 @@ struct MarkedLedgerPlan {
   std::function<void(int stage)> between;
 };
 
+// The id of customer i: fill_marked_ledger creates them in order (it checks).
+inline std::uint64_t customer_id_of(int i) { return static_cast<std::uint64_t>(i) + 1; }
+
 // Creates, edits twice, deletes. Returns each customer's number (index i -> number).
 inline std::vector<domain::CustomerNumber> fill_marked_ledger(server::CommandService& service,
                                                                const MarkedLedgerPlan& plan) {
@@ -134,7 +137,11 @@ inline std::vector<domain::CustomerNumber> fill_marked_ledger(server::CommandSer
   auto created = run_all(service, std::move(creates), std::move(contexts));
   require_accepted(created, "create");
   std::vector<domain::CustomerNumber> numbers;
-  for (const auto& o : created) numbers.push_back(std::get<server::Accepted>(o).numbers.at(0));
+  for (std::size_t i = 0; i < created.size(); ++i) {
+    const auto& accepted = std::get<server::Accepted>(created[i]);
+    if (accepted.id != customer_id_of(static_cast<int>(i))) throw std::runtime_error("customers not created in order");
+    numbers.push_back(accepted.numbers.at(0));
+  }
   if (plan.between) plan.between(1);
 
   std::vector<domain::Command> edits;

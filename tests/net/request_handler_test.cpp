@@ -170,11 +170,14 @@ TEST_CASE("erasureReport answers a purge's erasure report to an auditor, and not
   REQUIRE(done.get().isErasure());
   CHECK(std::string(done.get().getErasure().getState().cStr()) == "done");
   CHECK_THAT(std::string(done.get().getErasure().getReport().cStr()), Catch::Contains("\"verified\":true"));
-  // What the scan looked for: both entries the purge redacted (created, deleted) were read, but
-  // "Bo" is shorter than a probe, so there was nothing to search for.
+  // What the scan looked for: both entries the purge redacted (created, deleted) were read;
+  // "Bo" is shorter than a probe, so the one probe is the header of every value sealed for Bo.
   CHECK_THAT(std::string(done.get().getErasure().getReport().cStr()),
-             Catch::Contains("\"check\":\"nothing to probe\"") && Catch::Contains("\"purged_entries\":2,") &&
+             Catch::Contains("\"check\":\"probed\",\"probes\":1,") && Catch::Contains("\"purged_entries\":2,") &&
                  Catch::Contains("\"entries_probed\":2,"));
+  // Before that, Bo's keys were destroyed and no byte of them is left in the key store.
+  CHECK_THAT(std::string(done.get().getErasure().getReport().cStr()),
+             Catch::Contains("\"unreadable\":{\"verified\":true") && Catch::Contains("\"keys_deleted\":1,"));
 
   Decoded not_purge(handle(handler, auditor, strand, 2, [&](auto r) { r.setErasureReport(1); }).response);
   CHECK(not_purge.get().getError().getCode() == ErrorCode::NOT_FOUND);

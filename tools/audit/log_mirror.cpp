@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "domain/events.h"
+#include "eventstore/key_store.h"
 #include "projections/rebuild.h"
 #include "tools/common/data_dir.h"
 #include "tools/common/progress.h"
@@ -121,6 +122,9 @@ void LogMirror::follow_to(std::uint64_t last_seq) {
     if (entry.kind == kPurgedKind && !entry.redacted()) {
       apply_purge(entry);
     } else {
+      // The copy's projections store states sealed, as the ledger's do: under keys of the
+      // copy's own (the server's never leave it; digests are not checked against them here).
+      if (entry.customer != 0 && !entry.redacted()) database_->key_store().for_new_customer(entry.customer);
       eventstore::append_copied_entry(*database_, pending_, head_, entry);
       if (++pending_entries_ >= kEntriesPerBatch) write_pending();
     }

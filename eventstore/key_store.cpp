@@ -1,0 +1,285 @@
+#include "eventstore/key_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include <openssl/crypto.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include "eventstore/database.h"
+#include "eventstore/encoding.h"
+#include "eventstore/envelope.h"
+#include "eventstore/probe_matcher.h"
+
+namespace ledger::eventstore {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kValueBytes = 64;  // hmac key ‖ data key
+
+std::string encode(const CustomerKeys& keys) {
+  std::string value(kValueBytes, '\0');
+  std::copy(keys.hmac.begin(), keys.hmac.end(), value.begin());
+  std::copy(keys.data.begin(), keys.data.end(), value.begin() + 32);
+  return value;
+}
+
+CustomerKeys decode(std::string_view value, std::uint64_t customer) {
+  if (value.size() != kValueBytes) {
+    throw StorageError("the key store holds a corrupt key for customer id " + std::to_string(customer));
+  }
+  CustomerKeys keys;
+  std::copy_n(value.begin(), 32, keys.hmac.begin());
+  std::copy_n(value.begin() + 32, 32, keys.data.begin());
+  return keys;
+}
+
+rocksdb::Options store_options() {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  // The bytes of a destroyed key must not outlive shred(): no WAL archive, no recycled WAL,
+  // no compression (the check reads the files as they are), and nothing kept in blob files.
+  options.WAL_ttl_seconds = 0;
+  options.WAL_size_limit_MB = 0;
+  options.recycle_log_file_num = 0;
+  options.compression = rocksdb::kNoCompression;
+  options.bottommost_compression = rocksdb::kNoCompression;
+  options.enable_blob_files = false;
+  options.keep_log_file_num = 2;
+  options.write_buffer_size = 4 << 20;
+  // A flush at recovery would leave the deleted keys' old versions behind in an SST file, where
+  // only the next compaction removes them; shred() compacts anyway, and reopening is rare.
+  options.max_background_jobs = 2;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(8 << 20);
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+std::unique_ptr<KeyStore> KeyStore::open(const fs::path& data_dir, Mode mode, const fs::path& secondary_path) {
+  std::unique_ptr<KeyStore> self(new KeyStore());
+  self->data_dir_ = data_dir;
+  self->dir_ = data_dir / kDirectory;
+  self->mode_ = mode;
+  const auto path = self->dir_.string();
+  auto options = store_options();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status;
+  if (mode == Mode::kWritable) {
+    status = rocksdb::DB::Open(options, path, &raw);
+  } else {
+    if (!fs::exists(self->dir_ / "CURRENT")) return self;
+    if (mode == Mode::kSecondary) {
+      options.max_open_files = -1;
+      status = rocksdb::DB::OpenAsSecondary(options, path, (secondary_path / kDirectory).string(), &raw);
+    } else {
+      status = rocksdb::DB::OpenForReadOnly(options, path, &raw);
+    }
+  }
+  if (!status.ok()) {
+    if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
+      throw StorageError("key store " + path + " is in use by another process (is ledgerd running on it?)");
+    }
+    throw StorageError("cannot open key store " + path + ": " + status.ToString());
+  }
+  self->db_.reset(raw);
+  return self;
+}
+
+KeyStore::~KeyStore() {
+  try {
+    close();
+  } catch (...) {
+    // The destructor cannot report; explicit close() does.
+  }
+}
+
+void KeyStore::close() {
+  if (!db_) return;
+  auto status = db_->Close();
+  db_.reset();
+  Database::check(status, "closing the key store");
+}
+
+std::optional<CustomerKeys> KeyStore::get(std::uint64_t customer) const {
+  if (!db_) return std::nullopt;
+  std::string value;
+  const auto status = db_->Get(rocksdb::ReadOptions(), u64_key(customer), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  Database::check(status, "reading the key store");
+  auto keys = decode(value, customer);
+  OPENSSL_cleanse(value.data(), value.size());
+  return keys;
+}
+
+std::unique_ptr<rocksdb::Iterator> KeyStore::scan() const {
+  if (!db_) return nullptr;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions()));
+}
+
+CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
+  if (auto keys = get(customer)) return *keys;
+  if (mode_ != Mode::kWritable || !db_) throw StorageError("the key store is open read-only: no customer can be created");
+  std::lock_guard lock(reserve_mutex_);
+  if (auto keys = get(customer)) return *keys;
+  rocksdb::WriteBatch batch;
+  CustomerKeys first;
+  for (std::uint64_t i = 0; i < kReservedKeys; ++i) {
+    CustomerKeys keys{random_.next(), random_.next()};
+    if (i == 0) first = keys;
+    auto value = encode(keys);
+    Database::check(batch.Put(u64_key(customer + i), value), "adding to a key batch");
+    OPENSSL_cleanse(value.data(), value.size());
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  Database::check(db_->Write(sync, &batch), "writing new customers' keys");
+  return first;
+}
+
+void KeyStore::put(const std::vector<std::pair<std::uint64_t, CustomerKeys>>& keys) {
+  if (mode_ != Mode::kWritable || !db_) throw StorageError("the key store is open read-only");
+  rocksdb::WriteBatch batch;
+  for (const auto& [customer, k] : keys) {
+    auto value = encode(k);
+    Database::check(batch.Put(u64_key(customer), value), "adding to a key batch");
+    OPENSSL_cleanse(value.data(), value.size());
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  Database::check(db_->Write(sync, &batch), "writing customers' keys");
+}
+
+KeyShred KeyStore::shred(const std::vector<std::uint64_t>& customers) {
+  if (mode_ != Mode::kWritable || !db_) throw StorageError("the key store is open read-only");
+  const auto start = std::chrono::steady_clock::now();
+  KeyShred report;
+  report.customers = customers.size();
+  // The bytes to look for afterwards: the keys still present now.
+  std::vector<std::string> probes;
+  rocksdb::WriteBatch batch;
+  for (auto customer : customers) {
+    if (auto keys = get(customer)) {
+      ++report.keys_deleted;
+      probes.emplace_back(reinterpret_cast<const char*>(keys->hmac.data()), keys->hmac.size());
+      probes.emplace_back(reinterpret_cast<const char*>(keys->data.data()), keys->data.size());
+      OPENSSL_cleanse(&*keys, sizeof(*keys));
+    }
+    Database::check(batch.Delete(u64_key(customer)), "adding to a key batch");
+  }
+  report.keys_probed = report.keys_deleted;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  Database::check(db_->Write(sync, &batch), "deleting purged customers' keys");
+  // The memtable and the WAL that held the keys go with the flush; the SST files that held them
+  // go with the compaction, which drops the keys' versions under their tombstones.
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  Database::check(db_->Flush(flush), "flushing the key store");
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  compact.exclusive_manual_compaction = true;
+  Database::check(db_->CompactRange(compact, nullptr, nullptr), "compacting the key store");
+  // Obsolete files (the old WAL among them) are deleted at once by a full scan.
+  Database::check(db_->DisableFileDeletions(), "holding key store file deletions");
+  Database::check(db_->EnableFileDeletions(/*force=*/false), "deleting obsolete key store files");
+
+  const ProbeMatcher matcher(std::move(probes));
+  for (fs::recursive_directory_iterator it(dir_), end; it != end; ++it) {
+    std::error_code error;
+    if (!it->is_regular_file(error)) continue;
+    auto bytes = read_file(it->path());
+    ++report.files_scanned;
+    report.bytes_scanned += bytes.size();
+    if (matcher.size() != 0 && matcher.contains_any(bytes)) {
+      report.residue_files.push_back(fs::relative(it->path(), data_dir_).string());
+    }
+    OPENSSL_cleanse(bytes.data(), bytes.size());
+  }
+  report.finished_at_us = now_us();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+std::vector<std::string> KeyStore::stray_files() {
+  std::vector<std::string> stray;
+  if (!db_) return stray;
+  std::vector<rocksdb::LiveFileMetaData> metadata;
+  db_->GetLiveFilesMetaData(&metadata);
+  std::set<std::string> live;
+  for (const auto& m : metadata) live.insert(fs::path(m.name).filename().string());
+  std::uint64_t min_wal = 0;
+  if (!db_->GetIntProperty("rocksdb.min-log-number-to-keep", &min_wal)) min_wal = 0;
+  for (fs::recursive_directory_iterator it(dir_), end; it != end; ++it) {
+    std::error_code error;
+    if (!it->is_regular_file(error)) continue;
+    const auto& path = it->path();
+    const auto ext = path.extension().string();
+    const bool nested = path.parent_path() != dir_;
+    bool bad = nested;
+    if (ext == ".sst") {
+      bad = nested || !live.contains(path.filename().string());
+    } else if (ext == ".log") {
+      const auto stem = path.stem().string();
+      bad = nested || (std::all_of(stem.begin(), stem.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                       std::stoull(stem) < min_wal);
+    } else if (ext == ".blob" || ext == ".trash") {
+      bad = true;
+    }
+    if (bad && fs::exists(path)) stray.push_back(fs::relative(path, data_dir_).string());
+  }
+  return stray;
+}
+
+void KeyStore::catch_up() {
+  if (mode_ != Mode::kSecondary || !db_) return;
+  Database::check(db_->TryCatchUpWithPrimary(), "catching up with the primary's key store");
+}
+
+PayloadOpener::~PayloadOpener() { forget(); }
+
+void PayloadOpener::forget() {
+  for (auto& [customer, key] : cache_) OPENSSL_cleanse(key.data(), key.size());
+  cache_.clear();
+  if (!words_.empty()) OPENSSL_cleanse(words_.data(), words_.size() * sizeof(std::uint64_t));
+}
+
+std::string_view PayloadOpener::open(std::uint64_t seq, std::uint64_t customer, std::string_view payload) {
+  if (!is_sealed(payload)) return payload;
+  const SealPlace place{SealedIn::kLog, customer, seq};
+  auto found = cache_.find(customer);
+  if (found == cache_.end()) {
+    auto keys = keys_.get(customer);
+    if (!keys) throw CorruptionError(describe(place) + " is sealed, but its customer has no key (destroyed by a purge?)");
+    if (cache_.size() >= kCachedKeys) forget();
+    found = cache_.emplace(customer, keys->data).first;
+    OPENSSL_cleanse(&*keys, sizeof(*keys));
+  }
+  if (payload.size() < kSealedOverheadBytes) throw CorruptionError(describe(place) + " is not a sealed value");
+  const auto size = payload.size() - kSealedOverheadBytes;
+  words_.resize(size / sizeof(std::uint64_t) + 1);
+  auto* out = reinterpret_cast<char*>(words_.data());
+  open_sealed(found->second, place, payload, out);
+  return {out, size};
+}
+
+}  // namespace ledger::eventstore

@@ -1,0 +1,128 @@
+// KeyStore: the customers' keys, kept apart from the data they protect, in a small RocksDB
+// database of its own (its own WAL and files) in the data directory's `keystore/`
+// subdirectory. Each customer has two random 32-byte keys: the HMAC key of its entries'
+// digests and the data key that seals its personal values (eventstore/sealing.h).
+//
+// Because the keys are apart, destroying them is fast and complete: shred() deletes the purged
+// customers' keys, flushes and compacts this small store, and checks that no byte of those keys
+// is left in any of its files. From then on every copy of their sealed values (live files, WAL,
+// checkpoints, backups) is unreadable, before the data's own erasure pass has even started.
+//
+// Keys are made before the values they seal: a new customer's keys are reserved in blocks of
+// kReservedKeys ids ahead, in one synced write, so a create waits for the key store's disk only
+// once per block. A crash can leave keys of ids not yet used; they are used when those ids are.
+//
+// Thread-safe (RocksDB is; reserving takes a lock).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "eventstore/crypto.h"
+#include "eventstore/sealing.h"
+
+namespace ledger::eventstore {
+
+struct CustomerKeys {
+  StreamKey hmac{};  // digests of the customer's log entries
+  DataKey data{};    // seals the customer's personal values
+};
+
+// What destroying keys did. The keys' bytes are searched for in every file of the store, but
+// only the keys still present when shred() ran can be: after a restart between the delete and
+// the check, keys_probed is below keys_deleted (or 0) and the check covers fewer keys.
+struct KeyShred {
+  std::uint64_t customers = 0;      // customers whose keys were to be destroyed
+  std::uint64_t keys_deleted = 0;   // of them, those whose keys were still stored
+  std::uint64_t keys_probed = 0;    // customers whose key bytes were searched for after the compaction
+  std::uint64_t files_scanned = 0;  // files of the key store read
+  std::uint64_t bytes_scanned = 0;
+  std::vector<std::string> residue_files;  // files still holding a destroyed key's bytes
+  std::int64_t finished_at_us = 0;         // when the check ended (wall clock)
+  double seconds = 0;                      // the delete, flush, compaction and check
+  bool verified() const { return residue_files.empty(); }
+};
+
+class KeyStore {
+ public:
+  static constexpr const char* kDirectory = "keystore";
+  static constexpr std::uint64_t kReservedKeys = 4096;
+
+  enum class Mode { kWritable, kReadOnly, kSecondary };
+  // Opens `data_dir`/keystore. Writable creates it; read-only and secondary opens of a data
+  // directory that has none (written before the key store) give an empty store. A secondary
+  // keeps its info logs in `secondary_path`. Throws StorageError.
+  static std::unique_ptr<KeyStore> open(const std::filesystem::path& data_dir, Mode mode,
+                                        const std::filesystem::path& secondary_path = {});
+  ~KeyStore();
+  KeyStore(const KeyStore&) = delete;
+  KeyStore& operator=(const KeyStore&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_; }
+  bool exists() const { return db_ != nullptr; }
+
+  // The customer's keys; nullopt when it has none (purged, or never given keys here).
+  std::optional<CustomerKeys> get(std::uint64_t customer) const;
+  // The keys of customer `customer`, about to be created: when it has none yet, keys for it and
+  // the next kReservedKeys − 1 ids are made and written, synced, first. Writable stores only.
+  CustomerKeys for_new_customer(std::uint64_t customer);
+  // An iterator over the store's rows (u64 customer id → hmac key ‖ data key), for passes that
+  // need many customers' keys in id order; nullptr when there is no store. Must not outlive it.
+  std::unique_ptr<rocksdb::Iterator> scan() const;
+  // Stores keys for customers that have none (moving keys in from elsewhere), synced.
+  void put(const std::vector<std::pair<std::uint64_t, CustomerKeys>>& keys);
+  // Destroys the customers' keys (see the header comment). Idempotent.
+  KeyShred shred(const std::vector<std::uint64_t>& customers);
+  // Every file of the store that is not one RocksDB uses now: SST files outside its live set,
+  // WAL files it no longer needs. Relative to the data directory.
+  std::vector<std::string> stray_files();
+  // Secondary stores: reads the primary's writes since open or the last call.
+  void catch_up();
+  // Flushes and closes; the destructor calls it.
+  void close();
+
+ private:
+  KeyStore() = default;
+  std::filesystem::path dir_;
+  std::filesystem::path data_dir_;
+  Mode mode_ = Mode::kReadOnly;
+  std::mutex reserve_mutex_;
+  RandomKeys random_;  // guarded by reserve_mutex_
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+// Opens the sealed payloads of log entries with their customers' data keys, which it keeps
+// while it lives (a pass over the log meets the same customers again and again; at most
+// kCachedKeys at a time). Wipes them when destroyed. One thread at a time.
+class PayloadOpener {
+ public:
+  static constexpr std::size_t kCachedKeys = 65536;
+  explicit PayloadOpener(const KeyStore& keys) : keys_(keys) {}
+  ~PayloadOpener();
+  PayloadOpener(const PayloadOpener&) = delete;
+  PayloadOpener& operator=(const PayloadOpener&) = delete;
+
+  // The payload of entry `seq` of `customer` in plaintext: `payload` itself when it is not
+  // sealed, else opened into a word-aligned buffer that is valid until the next call. Throws
+  // CorruptionError naming the seq when the customer has no key (its keys were destroyed) or
+  // the value does not open (sealing.h).
+  std::string_view open(std::uint64_t seq, std::uint64_t customer, std::string_view payload);
+
+ private:
+  void forget();
+  const KeyStore& keys_;
+  std::unordered_map<std::uint64_t, DataKey> cache_;
+  std::vector<std::uint64_t> words_;
+};
+
+}  // namespace ledger::eventstore
