@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <thread>
 
 #include <openssl/crypto.h>
 #include <rocksdb/options.h>
@@ -169,7 +170,7 @@ void KeyStore::put(const std::vector<std::pair<std::uint64_t, CustomerKeys>>& ke
   Database::check(db_->Write(sync, &batch), "writing customers' keys");
 }
 
-KeyShred KeyStore::shred(const std::vector<std::uint64_t>& customers) {
+KeyShred KeyStore::shred(const std::vector<std::uint64_t>& customers, std::chrono::milliseconds unpin_timeout) {
   if (mode_ != Mode::kWritable || !db_) throw StorageError("the key store is open read-only");
   const auto start = std::chrono::steady_clock::now();
   KeyShred report;
@@ -199,21 +200,29 @@ KeyShred KeyStore::shred(const std::vector<std::uint64_t>& customers) {
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   compact.exclusive_manual_compaction = true;
   Database::check(db_->CompactRange(compact, nullptr, nullptr), "compacting the key store");
-  // Obsolete files (the old WAL among them) are deleted at once by a full scan.
-  Database::check(db_->DisableFileDeletions(), "holding key store file deletions");
-  Database::check(db_->EnableFileDeletions(/*force=*/false), "deleting obsolete key store files");
-
   const ProbeMatcher matcher(std::move(probes));
-  for (fs::recursive_directory_iterator it(dir_), end; it != end; ++it) {
-    std::error_code error;
-    if (!it->is_regular_file(error)) continue;
-    auto bytes = read_file(it->path());
-    ++report.files_scanned;
-    report.bytes_scanned += bytes.size();
-    if (matcher.size() != 0 && matcher.contains_any(bytes)) {
-      report.residue_files.push_back(fs::relative(it->path(), data_dir_).string());
+  const auto deadline = std::chrono::steady_clock::now() + unpin_timeout;
+  for (int round = 0;; ++round) {
+    // Obsolete files (the old WAL among them) are deleted at once by a full scan; an SST file an
+    // iterator still pins stays until it is released, so the search is repeated meanwhile.
+    Database::check(db_->DisableFileDeletions(), "holding key store file deletions");
+    Database::check(db_->EnableFileDeletions(/*force=*/false), "deleting obsolete key store files");
+    report.files_scanned = 0;
+    report.bytes_scanned = 0;
+    report.residue_files.clear();
+    for (fs::recursive_directory_iterator it(dir_), end; it != end; ++it) {
+      std::error_code error;
+      if (!it->is_regular_file(error)) continue;
+      auto bytes = read_file(it->path());
+      ++report.files_scanned;
+      report.bytes_scanned += bytes.size();
+      if (matcher.size() != 0 && matcher.contains_any(bytes)) {
+        report.residue_files.push_back(fs::relative(it->path(), data_dir_).string());
+      }
+      OPENSSL_cleanse(bytes.data(), bytes.size());
     }
-    OPENSSL_cleanse(bytes.data(), bytes.size());
+    if (report.residue_files.empty() || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * (round + 1), 50)));
   }
   report.finished_at_us = now_us();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -253,6 +262,32 @@ std::vector<std::string> KeyStore::stray_files() {
 void KeyStore::catch_up() {
   if (mode_ != Mode::kSecondary || !db_) return;
   Database::check(db_->TryCatchUpWithPrimary(), "catching up with the primary's key store");
+}
+
+std::optional<CustomerKeys> KeyCursor::find(std::uint64_t customer) {
+  if (!it_ || ++lookups_ % kLookups == 0) {
+    it_.reset();
+    it_ = keys_.scan();
+  }
+  if (!it_) return std::nullopt;
+  const auto target = u64_key(customer);
+  if (!it_->Valid() || it_->key().compare(target) > 0) {
+    it_->Seek(target);
+  } else {
+    for (int steps = 0; it_->Valid() && it_->key().compare(target) < 0; ++steps) {
+      if (steps == 8) {
+        it_->Seek(target);
+        break;
+      }
+      it_->Next();
+    }
+  }
+  if (!it_->Valid()) {
+    Database::check(it_->status(), "reading the key store");
+    return std::nullopt;
+  }
+  if (it_->key() != rocksdb::Slice(target)) return std::nullopt;
+  return decode(std::string_view(it_->value().data(), it_->value().size()), customer);
 }
 
 PayloadOpener::~PayloadOpener() { forget(); }

@@ -15,6 +15,7 @@
 // Thread-safe (RocksDB is; reserving takes a lock).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -81,8 +82,11 @@ class KeyStore {
   std::unique_ptr<rocksdb::Iterator> scan() const;
   // Stores keys for customers that have none (moving keys in from elsewhere), synced.
   void put(const std::vector<std::pair<std::uint64_t, CustomerKeys>>& keys);
-  // Destroys the customers' keys (see the header comment). Idempotent.
-  KeyShred shred(const std::vector<std::uint64_t>& customers);
+  // Destroys the customers' keys (see the header comment). Files an iterator still pins are
+  // searched again until they are gone, up to `unpin_timeout`; any left then are residue.
+  // Idempotent.
+  KeyShred shred(const std::vector<std::uint64_t>& customers,
+                 std::chrono::milliseconds unpin_timeout = std::chrono::milliseconds(10'000));
   // Every file of the store that is not one RocksDB uses now: SST files outside its live set,
   // WAL files it no longer needs. Relative to the data directory.
   std::vector<std::string> stray_files();
@@ -99,6 +103,23 @@ class KeyStore {
   std::mutex reserve_mutex_;
   RandomKeys random_;  // guarded by reserve_mutex_
   std::unique_ptr<rocksdb::DB> db_;
+};
+
+// Customers' keys looked up in ascending id order through an iterator over the store, for
+// passes over many customers: a lookup just after the last one is a step or two, where a Get
+// per customer costs a search from the top. The iterator is made anew every kLookups lookups:
+// an iterator pins the files it reads, and shred() cannot remove files a long pass pins.
+// Throws StorageError as KeyStore::get. One thread at a time; must not outlive the store.
+class KeyCursor {
+ public:
+  static constexpr int kLookups = 1024;
+  explicit KeyCursor(const KeyStore& keys) : keys_(keys) {}
+  std::optional<CustomerKeys> find(std::uint64_t customer);
+
+ private:
+  const KeyStore& keys_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  int lookups_ = 0;
 };
 
 // Opens the sealed payloads of log entries with their customers' data keys, which it keeps

@@ -109,6 +109,17 @@ std::string seal_customer(const eventstore::KeyStore& keys, const domain::Custom
   return sealed;
 }
 
+std::optional<domain::Customer> read_customer(const std::optional<eventstore::CustomerKeys>& keys,
+                                              std::string_view stored, domain::CustomerId id) {
+  if (!eventstore::is_sealed(stored)) return decode_customer(stored, id);
+  if (!keys) return std::nullopt;
+  std::string plain;
+  eventstore::open_sealed(keys->data, {eventstore::SealedIn::kCustomers, id, 0}, stored, plain);
+  auto customer = decode_customer(plain, id);
+  OPENSSL_cleanse(plain.data(), plain.size());
+  return customer;
+}
+
 domain::Customer read_customer(const eventstore::KeyStore& keys, std::string_view stored, domain::CustomerId id) {
   if (!eventstore::is_sealed(stored)) return decode_customer(stored, id);
   const eventstore::SealPlace place{eventstore::SealedIn::kCustomers, id, 0};

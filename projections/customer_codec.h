@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,5 +40,9 @@ std::string seal_customer(const eventstore::KeyStore& keys, const domain::Custom
 // (directories written before sealing hold plain states). Throws eventstore::CorruptionError
 // naming the customer when it does not open or decode.
 domain::Customer read_customer(const eventstore::KeyStore& keys, std::string_view stored, domain::CustomerId id);
+// The same with the customer's keys at hand (nullopt: it has none): nullopt when the state is
+// sealed and there are no keys, as for a customer purged after `stored` was read.
+std::optional<domain::Customer> read_customer(const std::optional<eventstore::CustomerKeys>& keys,
+                                              std::string_view stored, domain::CustomerId id);
 
 }  // namespace ledger::projections

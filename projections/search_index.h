@@ -65,6 +65,7 @@ class SearchIndex {
 
   struct Hooks {
     std::function<void()> before_load;  // on the loading thread, before it reads
+    std::function<void()> after_snapshot;  // on the loading thread, once it holds its snapshot
     std::function<void()> on_wait;      // when a search starts waiting for the load
   };
 

@@ -151,18 +151,11 @@ std::string_view view_of(const eventstore::Digest& digest) { return eventstore::
 class KeyCursor {
  public:
   explicit KeyCursor(const eventstore::Reader& reader)
-      : store_(reader.database().key_store().scan()), legacy_(reader.scan(Family::kKeys)) {}
+      : store_(reader.database().key_store()), legacy_(reader.scan(Family::kKeys)) {}
 
   // Throws CorruptionError when a key is malformed, StorageError when reading fails.
   std::optional<eventstore::StreamKey> find(std::uint64_t customer) {
-    if (store_) {
-      if (auto value = seek(*store_, customer)) {
-        if (value->size() != 64) throw eventstore::CorruptionError("the keys of customer id " + std::to_string(customer) + " are corrupt");
-        eventstore::StreamKey key;
-        std::copy_n(value->data(), key.size(), key.begin());
-        return key;
-      }
-    }
+    if (auto keys = store_.find(customer)) return keys->hmac;
     if (auto value = seek(*legacy_, customer)) {
       eventstore::StreamKey key;
       if (!eventstore::digest_from(*value, key)) {
@@ -195,7 +188,7 @@ class KeyCursor {
     return std::string_view(it.value().data(), it.value().size());
   }
 
-  std::unique_ptr<rocksdb::Iterator> store_;
+  eventstore::KeyCursor store_;
   std::unique_ptr<rocksdb::Iterator> legacy_;
 };
 

@@ -186,3 +186,36 @@ TEST_CASE("cleanup destroys the purged customers' keys: a copy of the data taken
   CHECK_THROWS_WITH(projections::customer_by_id(reader, 2), Catch::Contains("the customer has no key"));
   CHECK_THROWS_WITH(eventstore::read_entry(reader, 2), Catch::Contains("log entry 2 (customer id 2) is sealed, but its customer has no key"));
 }
+
+TEST_CASE("the key destruction reports the key store files a reader still pins, and succeeds once none does",
+          "[sealing][erasure]") {
+  Ledger ledger;
+  ledger.create("Ada");
+  ledger.create("Bo");
+  auto& keys = ledger.database().key_store();
+  // The keys on disk in an SST file (destroying an absent key flushes and compacts the store),
+  // which an iterator then pins.
+  REQUIRE(keys.get(1));
+  REQUIRE(keys.shred({999'999}).verified());
+  {
+    auto pin = keys.scan();
+    pin->SeekToFirst();
+    REQUIRE(pin->Valid());
+    const auto pinned = keys.shred({1}, std::chrono::milliseconds(0));
+    CHECK(pinned.keys_deleted == 1);
+    CHECK(pinned.keys_probed == 1);
+    // The compaction rewrote the SST file without Ada's keys, but the old one stays while pinned.
+    REQUIRE_FALSE(pinned.residue_files.empty());
+    CHECK_FALSE(pinned.verified());
+    for (const auto& file : pinned.residue_files) CHECK_THAT(file, Catch::StartsWith("keystore/") && Catch::EndsWith(".sst"));
+  }
+  // Nothing pins now: the next destruction leaves no byte behind and says so.
+  const auto bo = *keys.get(2);
+  const auto done = keys.shred({2});
+  CHECK(done.verified());
+  CHECK(done.keys_probed == 1);
+  CHECK_FALSE(keys.get(2));
+  ledger.close();
+  const auto bytes = all_bytes(ledger.dir() / "data" / "keystore");
+  CHECK(bytes.find(std::string(reinterpret_cast<const char*>(bo.data.data()), 32)) == std::string::npos);
+}

@@ -61,10 +61,12 @@ std::string row(const boost::json::object& o) {
   if (mode == "purge") {
     return fmt::format("| purge {} customers, {} events, {} purged | {:.2f} s (pass) | {:.2f} s (flush + CompactRange) | "
                        "{:.2f} (pass {:.2f} × bare) | – | – | – | – | – | {} | "
+                       "command to unreadable {:.3f} s, to absent {:.2f} s; "
                        "residue {}; {} MB reclaimed of {} MB; compaction {} ms, verify {} ms, probe filter {} ms (beside "
                        "the compaction) |",
                        count(num(o, "customers")), count(num(o, "events")), count(num(o, "purged")), num(o, "seconds"),
-                       num(o, "raw_seconds"), num(o, "ratio"), num(o, "pass_over_bare"), rss, count(num(o, "residue")),
+                       num(o, "raw_seconds"), num(o, "ratio"), num(o, "pass_over_bare"), rss, num(o, "unreadable_seconds"),
+                       num(o, "absent_seconds"), count(num(o, "residue")),
                        fmt::format("{:.1f}", num(o, "bytes_reclaimed") / 1e6),
                        fmt::format("{:.1f}", num(o, "bytes_before") / 1e6), count(num(o, "compaction_ms")),
                        count(num(o, "verify_ms")), count(num(o, "probe_filter_ms")));

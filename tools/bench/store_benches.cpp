@@ -124,6 +124,9 @@ BenchReport run_purge_bench(const StoreBenchOptions& options) {
     purge.setConfirm(true);
     purge.setWait(true);
     const auto start = Clock::now();
+    const auto start_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
     auto reply = client.call(message);
     const double round_trip = seconds_since(start);
     auto response = reply.get();
@@ -138,6 +141,12 @@ BenchReport run_purge_bench(const StoreBenchOptions& options) {
     report.add("purged", static_cast<double>(purged.getPurged()));
     report.add("seconds", pass);
     report.add("command_seconds", round_trip);
+    // Command to unreadable: the purged customers' keys destroyed and checked gone (the report's
+    // wall-clock time of that check); command to absent: the answer, held until the pass verified.
+    const auto unreadable = parsed.if_contains("unreadable");
+    if (!unreadable || !unreadable->is_object()) throw std::runtime_error("the erasure report has no 'unreadable'");
+    report.add("unreadable_seconds", (json_number(unreadable->as_object(), "at_us") - static_cast<double>(start_us)) / 1e6);
+    report.add("absent_seconds", round_trip);
     report.add("compaction_ms", json_number(parsed, "compaction_ms"));
     report.add("flush_ms", json_number(parsed, "flush_ms"));
     report.add("probes", json_number(parsed, "probes"));
