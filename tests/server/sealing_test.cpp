@@ -11,6 +11,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "eventstore/key_store.h"
+#include "eventstore/seal_existing.h"
 #include "eventstore/sealing.h"
 #include "projections/customer_codec.h"
 #include "projections/queries.h"
@@ -218,4 +219,69 @@ TEST_CASE("the key destruction reports the key store files a reader still pins, 
   ledger.close();
   const auto bytes = all_bytes(ledger.dir() / "data" / "keystore");
   CHECK(bytes.find(std::string(reinterpret_cast<const char*>(bo.data.data()), 32)) == std::string::npos);
+}
+
+TEST_CASE("a directory written before sealing is sealed at open, and its plaintext compacted out of every file",
+          "[sealing][migration]") {
+  Ledger ledger;
+  ledger.create("Ada Oldvalue");
+  ledger.create("Bo Oldvalue");
+  accepted(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kEmail, "ada@oldvalue.example"}}, {}}));
+  accepted(ledger.service().execute(domain::DeleteCustomers{{2}}));
+  ledger.close();
+  const auto data = ledger.dir() / "data";
+  {
+    // Turned into the layout before sealing: plaintext payloads and states, HMAC keys in `keys`,
+    // no key store.
+    auto db = eventstore::Database::open(data, {});
+    const eventstore::DatabaseReader reader(*db);
+    for (std::uint64_t seq = 1; seq <= 4; ++seq) {
+      auto entry = *eventstore::read_entry(reader, seq);
+      put_raw(*db, Family::kLog, eventstore::u64_key(seq), eventstore::encode_envelope(entry));
+    }
+    for (std::uint64_t id : {1, 2}) {
+      const auto customer = projections::customer_by_id(reader, id);
+      put_raw(*db, Family::kCustomers, eventstore::u64_key(id), projections::encode_customer(*customer));
+      const auto keys = *db->key_store().get(id);
+      put_raw(*db, Family::kKeys, eventstore::u64_key(id),
+              std::string(reinterpret_cast<const char*>(keys.hmac.data()), keys.hmac.size()));
+    }
+  }
+  std::filesystem::remove_all(data / "keystore");
+  REQUIRE(all_bytes(data).find("ada@oldvalue.example") != std::string::npos);
+  {
+    // Stopped after its first synced batch of 2 values, as by a crash: the rest stays plaintext,
+    // and every value reads, sealed or not.
+    auto db = eventstore::Database::open(data, {});
+    eventstore::SealOptions stop_early;
+    stop_early.batch_rows = 2;
+    stop_early.after_batch = [] { throw std::runtime_error("stopped"); };
+    CHECK_THROWS_WITH(eventstore::seal_existing_values(*db, stop_early), "stopped");
+    const eventstore::DatabaseReader reader(*db);
+    CHECK(eventstore::is_sealed(eventstore::decode_envelope(raw(*db, Family::kLog, eventstore::u64_key(2)), 2).payload));
+    CHECK_FALSE(eventstore::is_sealed(eventstore::decode_envelope(raw(*db, Family::kLog, eventstore::u64_key(3)), 3).payload));
+    CHECK(std::holds_alternative<domain::CustomerCreated>(projections::decode_payload(*eventstore::read_entry(reader, 2))));
+    CHECK(std::holds_alternative<domain::CustomerEdited>(projections::decode_payload(*eventstore::read_entry(reader, 3))));
+    CHECK(projections::customer_by_id(reader, 1)->fields.email == "ada@oldvalue.example");
+  }
+
+  ledger.open();  // prepare_ledger seals what is plaintext
+  auto& db = ledger.database();
+  for (std::uint64_t seq = 1; seq <= 4; ++seq) {
+    CHECK(eventstore::is_sealed(eventstore::decode_envelope(raw(db, Family::kLog, eventstore::u64_key(seq)), seq).payload));
+  }
+  for (std::uint64_t id : {1, 2}) CHECK(eventstore::is_sealed(raw(db, Family::kCustomers, eventstore::u64_key(id))));
+  CHECK(ledger.service().customer(1)->fields.email == "ada@oldvalue.example");
+  CHECK(ledger.service().history(1).size() == 2);
+  // The digests are of the plaintext, so the chain and every digest still verify.
+  const auto report = projections::verify_ledger(eventstore::DatabaseReader(db));
+  INFO(report.problem);
+  CHECK(report.ok);
+  // Running it again finds nothing left to seal.
+  CHECK_FALSE(eventstore::seal_existing_values(db).sealed_anything());
+
+  ledger.close();
+  const auto bytes = all_bytes(data);
+  CHECK(bytes.find("ada@oldvalue.example") == std::string::npos);
+  CHECK(bytes.find("Oldvalue") == std::string::npos);
 }
