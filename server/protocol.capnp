@@ -85,7 +85,8 @@ struct Subscribe {
 
 struct Request {
   id @0 :UInt64;          # echoed in the response; the client's to choose
-  requestKey @1 :Data;    # idempotency key (at most 64 bytes): a retry gets the first outcome
+  requestKey @1 :Data;    # idempotency key (at most 64 bytes): a retry of the same command gets
+                          # the first outcome; another command with it gets requestKeyReused
   union {
     hello @2 :Hello;
     create @3 :Create;
@@ -124,6 +125,7 @@ enum ErrorCode {
   shuttingDown @16;
   timeout @17;        # hello, a frame in progress, or the connection idled too long
   tooSlow @18;        # a subscriber fell too far behind
+  requestKeyReused @19;  # the request key was first used with another command; nothing was done
 }
 
 struct NumberProblem {

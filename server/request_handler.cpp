@@ -46,6 +46,7 @@ ErrorCode code_of(domain::RefusalCode code) {
     case R::kNothingToDo: return ErrorCode::NOTHING_TO_DO;
     case R::kNotConfirmed: return ErrorCode::NOT_CONFIRMED;
     case R::kCountMismatch: return ErrorCode::COUNT_MISMATCH;
+    case R::kRequestKeyReused: return ErrorCode::REQUEST_KEY_REUSED;
   }
   return ErrorCode::INTERNAL;
 }
