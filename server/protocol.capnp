@@ -193,7 +193,7 @@ struct HistoryEvent {
   seq @0 :UInt64;
   at @1 :Int64;           # microseconds since the Unix epoch
   actor @2 :Text;
-  kind @3 :Text;          # "created", "edited", "deleted", "undeleted"
+  kind @3 :Text;          # "CustomerCreated", "CustomerEdited", "CustomerDeleted", "CustomerUndeleted"
   changes @4 :List(FieldChange);  # created: every non-empty field; edited: the changed ones
 }
 
@@ -219,7 +219,8 @@ struct Entry {
   at @1 :Int64;
   actor @2 :Text;
   customer @3 :UInt64;
-  kind @4 :UInt16;
+  kind @4 :UInt16;        # 1 created, 2 edited, 3 deleted, 4 undeleted, 5 purged: the Event union's
+                          # ordinal + 1
   payload @5 :Data;
   digest @6 :Data;
   chain @7 :Data;
