@@ -1,10 +1,10 @@
 # The customer events: past-tense facts, the payload of every log entry.
 # A schema is forever: fields may be renamed, an ordinal is never renumbered or reused,
 # so that every log ever written stays readable.
+#
+# Published with server/protocol.capnp (a subscription's Entry.payload is one Event message):
+# it imports nothing, so the capnp tool alone compiles it.
 @0x826e80515c4f3084;
-
-using Cxx = import "/capnp/c++.capnp";
-$Cxx.namespace("ledger::domain::schema");
 
 enum Field {
   name @0;

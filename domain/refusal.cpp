@@ -14,6 +14,7 @@ std::string_view refusal_code_name(RefusalCode code) {
     case RefusalCode::kNothingToDo: return "nothing_to_do";
     case RefusalCode::kNotConfirmed: return "not_confirmed";
     case RefusalCode::kCountMismatch: return "count_mismatch";
+    case RefusalCode::kRequestKeyReused: return "request_key_reused";
   }
   // Only a code received from a newer peer, or a cast from an unchecked integer, lands here.
   return "unknown_refusal";

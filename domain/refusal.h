@@ -24,6 +24,7 @@ enum class RefusalCode : std::uint8_t {
   kNothingToDo = 8,          // e.g. cleanup with no deleted customers, an empty number list
   kNotConfirmed = 9,         // a cleanup without confirmation
   kCountMismatch = 10,       // cleanup's expected count differs from the deleted count now
+  kRequestKeyReused = 11,    // the request key was first used with another command
 };
 
 std::string_view refusal_code_name(RefusalCode code);

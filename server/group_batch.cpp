@@ -81,14 +81,15 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
     throw std::logic_error("a purge must be the first command to write in its batch, over none: it reads log rows batches do not index");
   }
   std::string request_row;
+  std::optional<CommandFingerprint> bound_to;  // what the request key is kept for
   if (!context.request_key.empty()) {
     request_row = eventstore::request_row_key(context.actor, context.request_key);
+    bound_to = fingerprint(command, context.request_key);
     if (auto value = overlay_.get(Family::kRequests, request_row)) {
       const auto retention_us = static_cast<std::int64_t>(database_.options().request_retention_seconds) * 1'000'000;
       auto remembered = decode_remembered(*value);
-      if (remembered && remembered->first + retention_us >= now_us()) {
-        remembered->second.replayed = true;
-        return remembered->second;
+      if (remembered && remembered->written_at_us + retention_us >= now_us()) {
+        return answer_remembered(std::move(*remembered), *bound_to, overlay_);
       }
     }
   }
@@ -103,7 +104,7 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
   try {
     auto accepted = apply(command, context, std::move(std::get<std::vector<domain::Event>>(decision)));
     if (!request_row.empty()) {
-      const auto value = encode_remembered(state_.last_at_us, accepted);
+      const auto value = encode_remembered(state_.last_at_us, *bound_to, accepted);
       eventstore::Database::check(batch_.Put(database_.family(Family::kRequests), request_row, value), "adding to batch");
     }
     batch_.PopSavePoint();

@@ -1,6 +1,7 @@
 // ledgerd: the ledger's TCP server. Wires the parts together: the database, the command
 // service, the tokens, the request handler and the Asio server, then runs until SIGINT or
-// SIGTERM, answers what is in flight, closes the database and exits 0.
+// SIGTERM, answers what is in flight, closes the database and exits 0 — also when the signal
+// comes again meanwhile (server/stop_signals.h).
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -14,7 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -27,6 +28,7 @@
 #include "server/erasure_waiter.h"
 #include "server/open_ledger.h"
 #include "server/request_handler.h"
+#include "server/stop_signals.h"
 #include "server/tcp_server.h"
 #include "server/tokens.h"
 
@@ -53,6 +55,8 @@ std::optional<tcp::endpoint> parse_listen(asio::io_context& io, const std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread starts (RocksDB's, the network's): they inherit the mask.
+  server::StopSignals::block();
   CLI::App app{"ledgerd: the Customer Ledger server"};
   std::string data = "./ledger-data";
   std::string listen = "127.0.0.1:7400";
@@ -172,7 +176,6 @@ int main(int argc, char** argv) {
 
     // Shutdown: stop accepting, let connections answer what is in flight, and after a grace
     // period close whatever is left.
-    asio::signal_set signals(io, SIGINT, SIGTERM);
     asio::steady_timer grace(io);
     asio::steady_timer poll(io);
     std::function<void()> wait_for_connections = [&] {
@@ -186,8 +189,7 @@ int main(int argc, char** argv) {
         wait_for_connections();
       });
     };
-    signals.async_wait([&](boost::system::error_code ec, int signal) {
-      if (ec) return;
+    const std::function<void(int)> begin_stop = [&](int signal) {
       spdlog::info("signal {}: stopping; answering requests in flight", signal);
       server.stop();
       erasure_waiter.stop();  // waiting clients get "pending"; the pass resumes at the next start
@@ -198,6 +200,9 @@ int main(int argc, char** argv) {
         manager.abort_all();
       });
       wait_for_connections();
+    };
+    server::StopSignals signals([&io, &begin_stop](int signal) {
+      asio::post(io, [&begin_stop, signal] { begin_stop(signal); });
     });
 
     spdlog::info("ledgerd started: data {}, {} threads, {}{}", data, threads, tls ? "TLS, " : "",

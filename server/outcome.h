@@ -11,7 +11,9 @@
 
 #include "domain/customer.h"
 #include "domain/refusal.h"
+#include "eventstore/reader.h"
 #include "projections/replay.h"
+#include "server/command_fingerprint.h"
 
 namespace ledger::server {
 
@@ -39,11 +41,30 @@ struct Failure {
 
 using Outcome = std::variant<Accepted, domain::Refusal, Failure>;
 
-// The bytes kept in the `requests` family for an idempotent retry (written_at µs first, which
-// the retention filter reads). Pure functions.
-std::string encode_remembered(std::int64_t written_at_us, const Accepted& accepted);
-// nullopt when the bytes are not a remembered outcome.
-std::optional<std::pair<std::int64_t, Accepted>> decode_remembered(std::string_view bytes);
+// An outcome kept in the `requests` family for a request key (docs/storage.md, "Idempotency
+// outcomes").
+struct Remembered {
+  // When it was written (µs since the epoch; the retention filter reads it first).
+  std::int64_t written_at_us = 0;
+  // The command the key was first used with; nullopt in an outcome written before keys were
+  // bound to their commands (format 1).
+  std::optional<CommandFingerprint> command;
+  Accepted accepted;
+};
+
+// The bytes kept for the outcome `accepted` of `command`. Pure functions.
+std::string encode_remembered(std::int64_t written_at_us, const CommandFingerprint& command, const Accepted& accepted);
+// nullopt when the bytes are not a remembered outcome (of either format).
+std::optional<Remembered> decode_remembered(std::string_view bytes);
+
+// What a command sent with a key whose outcome is remembered gets: that outcome, marked
+// replayed, when the command is the one the key was first used with (the same fingerprint);
+// else a refusal (kRequestKeyReused, field "requestKey") naming the first command's kind, and
+// nothing is done. An outcome of format 1 has no fingerprint: it answers a command of the same
+// kind, which is read from the log entry it names through `reader` (an outcome naming none is
+// an edit that changed nothing). Throws StorageError when the log cannot be read.
+Outcome answer_remembered(Remembered remembered, const CommandFingerprint& command, const eventstore::Reader& reader);
+
 // What verify checks of a remembered outcome (projections::VerifyOptions::read_remembered);
 // nullopt when the bytes are not one.
 std::optional<projections::RememberedWrite> remembered_write(std::string_view bytes);

@@ -3,10 +3,11 @@
 # (segment table, then segments). See docs/protocol.md.
 #
 # A schema is forever: fields may be renamed, an ordinal is never renumbered or reused.
+#
+# It imports nothing: the capnp tool alone compiles it (`capnp compile -o<lang> protocol.capnp`).
+# The C++ build gives its generated code a namespace without changing this file. A log entry's
+# payload (Entry.payload) is an Event of domain/events.capnp, which imports nothing either.
 @0x99f386583da7a57b;
-
-using Cxx = import "/capnp/c++.capnp";
-$Cxx.namespace("ledger::protocol");
 
 enum Role {
   clerk @0;    # customer commands and reads
@@ -85,7 +86,8 @@ struct Subscribe {
 
 struct Request {
   id @0 :UInt64;          # echoed in the response; the client's to choose
-  requestKey @1 :Data;    # idempotency key (at most 64 bytes): a retry gets the first outcome
+  requestKey @1 :Data;    # idempotency key (at most 64 bytes): a retry of the same command gets
+                          # the first outcome; another command with it gets requestKeyReused
   union {
     hello @2 :Hello;
     create @3 :Create;
@@ -124,6 +126,7 @@ enum ErrorCode {
   shuttingDown @16;
   timeout @17;        # hello, a frame in progress, or the connection idled too long
   tooSlow @18;        # a subscriber fell too far behind
+  requestKeyReused @19;  # the request key was first used with another command; nothing was done
 }
 
 struct NumberProblem {
@@ -190,7 +193,7 @@ struct HistoryEvent {
   seq @0 :UInt64;
   at @1 :Int64;           # microseconds since the Unix epoch
   actor @2 :Text;
-  kind @3 :Text;          # "created", "edited", "deleted", "undeleted"
+  kind @3 :Text;          # "CustomerCreated", "CustomerEdited", "CustomerDeleted", "CustomerUndeleted"
   changes @4 :List(FieldChange);  # created: every non-empty field; edited: the changed ones
 }
 
@@ -216,7 +219,8 @@ struct Entry {
   at @1 :Int64;
   actor @2 :Text;
   customer @3 :UInt64;
-  kind @4 :UInt16;
+  kind @4 :UInt16;        # 1 created, 2 edited, 3 deleted, 4 undeleted, 5 purged: the Event union's
+                          # ordinal + 1
   payload @5 :Data;
   digest @6 :Data;
   chain @7 :Data;

@@ -46,6 +46,7 @@ ErrorCode code_of(domain::RefusalCode code) {
     case R::kNothingToDo: return ErrorCode::NOTHING_TO_DO;
     case R::kNotConfirmed: return ErrorCode::NOT_CONFIRMED;
     case R::kCountMismatch: return ErrorCode::COUNT_MISMATCH;
+    case R::kRequestKeyReused: return ErrorCode::REQUEST_KEY_REUSED;
   }
   return ErrorCode::INTERNAL;
 }
@@ -434,9 +435,10 @@ Handled RequestHandler::command(const protocol::Request::Reader& request, const 
   service_.submit(std::move(command), std::move(context),
                   [id, kind, wait, dispatch, send = std::move(send), erasure_wait](Outcome outcome) mutable {
                     // On the writer thread (or this one, when it wrote the command itself): hand
-                    // the outcome to the connection and return.
+                    // the outcome to the connection and return. A replayed purge waits too: its
+                    // answer is the first one's, report included (stored, it comes at once).
                     auto* accepted = std::get_if<Accepted>(&outcome);
-                    if (wait && accepted && !accepted->replayed && !accepted->seqs.empty()) {
+                    if (wait && accepted && !accepted->seqs.empty()) {
                       const auto purge_seq = accepted->seqs.back();
                       erasure_wait(purge_seq, [id, kind, dispatch, send, outcome = std::move(outcome)](
                                                   ErasureReport report) mutable {

@@ -193,6 +193,16 @@ TEST_CASE("ledgerctl --request-key: the same command run again is done once", "[
   CHECK(deleted_again.at("numbers") == json::array{2, 3});
   CHECK(deleted_again.at("replayed") == true);
   CHECK(numbers(ok(ledgerctl(server, "list --deleted"))) == Numbers{2, 3});
+  // A key belongs to one command: sent with another, it is refused and nothing is done.
+  auto reused = ledgerctl(server, "undelete 2 3 --request-key delete-2-3");
+  CHECK(reused.status == 1);
+  CHECK(reused.value().at("error").at("code") == "requestKeyReused");
+  CHECK_THAT(reused.err, Catch::Contains("already used for a delete") && Catch::Contains("new request key"));
+  CHECK(numbers(ok(ledgerctl(server, "list --deleted"))) == Numbers{2, 3});
+  auto other_name = ledgerctl(server, "create --name Eve --request-key create-ada");
+  CHECK(other_name.status == 1);
+  CHECK(other_name.value().at("error").at("code") == "requestKeyReused");
+  CHECK(numbers(ok(ledgerctl(server, "list"))) == Numbers{1});
   auto without_key = ledgerctl(server, "delete 2 3 --yes");
   CHECK(without_key.status == 1);
   CHECK_THAT(without_key.out, Catch::Contains("alreadyDeleted"));

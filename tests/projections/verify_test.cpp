@@ -303,7 +303,8 @@ TEST_CASE("verify checks the requests rows against the entries that wrote them",
     server::Accepted forged;
     forged.seqs = {5};
     forged.numbers = {7};
-    put_raw(db, eventstore::Family::kRequests, row("k4"), server::encode_remembered(entry_at(ledger, 5).at_us, forged));
+    put_raw(db, eventstore::Family::kRequests, row("k4"), server::encode_remembered(entry_at(ledger, 5).at_us,
+                                                                     server::fingerprint(domain::UndeleteCustomers{{2}}, "k4"), forged));
     report = verify(ledger);
     CHECK_FALSE(report.ok);
     CHECK_THAT(report.problem, Catch::Contains("answers numbers that differ"));
@@ -313,7 +314,8 @@ TEST_CASE("verify checks the requests rows against the entries that wrote them",
     forged.seqs = {2};
     forged.id = 2;
     forged.numbers = {2};
-    put_raw(db, eventstore::Family::kRequests, row("k9"), server::encode_remembered(entry_at(ledger, 2).at_us, forged));
+    put_raw(db, eventstore::Family::kRequests, row("k9"), server::encode_remembered(entry_at(ledger, 2).at_us,
+                                                                     server::fingerprint(domain::CreateCustomer{ledger::testing::person("Ben"), {}}, "k9"), forged));
     report = verify(ledger);
     CHECK_FALSE(report.ok);
     CHECK_THAT(report.problem, Catch::Contains("names entry 2, which was not written with its request key"));

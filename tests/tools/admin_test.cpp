@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "eventstore/crypto.h"
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "projections/customer_codec.h"
@@ -162,6 +163,27 @@ TEST_CASE("admin import reads quoted fields with commas, newlines and UTF-8, and
   CHECK(zoe->fields.name == "Zoë 東京");
   CHECK(zoe->fields.notes == "first line\nsecond, line");
   CHECK(ledger.service().list(projections::CustomerList::kActive, 0, 100).customers.size() == 2);
+}
+
+TEST_CASE("admin import: a row whose request key was used for another command is refused, not counted as imported",
+          "[admin][request-key]") {
+  Ledger ledger;
+  const std::string text = "number,name,company,email,phone,address,notes\n,Ada,,,,,\n,Bo,,,,,\n";
+  const auto csv = write_file(ledger, "people.csv", text);
+  // Line 2's key, as docs/tools.md gives it, already used by the same actor for a delete.
+  const auto key = "import:" + eventstore::to_hex(eventstore::sha256(text)).substr(0, 40) + ":2";
+  ledger.create("Cy");
+  accepted(ledger.service().execute(domain::DeleteCustomers{{1}}, {"ledger-admin", key}));
+  ledger.close();
+
+  auto run = admin(ledger, "import " + quoted(csv));
+  INFO(run.output);
+  CHECK(run.status == 1);
+  CHECK_THAT(run.output, Catch::Contains("people.csv:2: this request key was already used for a delete") &&
+                             Catch::Contains("imported 1 customers, 0 already imported by an earlier run, 1 refused"));
+  ledger.open();
+  CHECK(ledger.service().list(projections::CustomerList::kActive, 0, 100).customers.size() == 1);
+  CHECK(ledger.service().customer(2)->fields.name == "Bo");
 }
 
 TEST_CASE("admin import with one bad row imports nothing and names the line", "[admin]") {

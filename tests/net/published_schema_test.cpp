@@ -1,0 +1,236 @@
+// The published schemas as a third party meets them: compiled by the capnp tool alone, with no
+// import path but a directory holding nothing else, and their comments' promises checked
+// against what a real ledgerd sends.
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <capnp/schema.capnp.h>
+#include <capnp/serialize.h>
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.h"
+#include "net/ledgerd_process.h"
+#include "tools/ledgerctl_client.h"
+
+using namespace ledger;
+using ledger::testing::LedgerdProcess;
+using ledger::testing::TempDir;
+
+namespace {
+
+// What a client gets with the schemas alone.
+const std::vector<std::string> kPublished = {"server/protocol.capnp", "domain/events.capnp"};
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// `capnp compile -o-` of `schema` (one of kPublished) in a directory holding only copies of the
+// published schemas, with that directory as the only import path (no /usr/include): the
+// CodeGeneratorRequest it writes, as bytes; the compiler's complaints in `*errors`.
+std::string compile_alone(const std::string& schema, std::string* errors) {
+  TempDir dir;
+  for (const auto& published : kPublished) {
+    std::filesystem::create_directories((dir.path() / published).parent_path());
+    std::filesystem::copy_file(std::string(LEDGER_SOURCE_DIR) + "/" + published, dir.path() / published);
+  }
+  const auto out = dir.path() / "request.bin", err = dir.path() / "errors.txt";
+  const std::string command = "cd '" + dir.path().string() + "' && capnp compile --no-standard-import -I . -o- '" +
+                              schema + "' > '" + out.string() + "' 2> '" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  *errors = read_file(err);
+  return status == 0 ? read_file(out) : std::string();
+}
+
+// A compiled CodeGeneratorRequest, kept with its bytes.
+class Compiled {
+ public:
+  explicit Compiled(const std::string& bytes) : words_(kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word))) {
+    REQUIRE(bytes.size() % sizeof(capnp::word) == 0);
+    std::memcpy(words_.begin(), bytes.data(), bytes.size());
+    reader_ = std::make_unique<capnp::FlatArrayMessageReader>(words_.asPtr());
+  }
+  capnp::schema::CodeGeneratorRequest::Reader get() { return reader_->getRoot<capnp::schema::CodeGeneratorRequest>(); }
+
+  // The doc comment of every field of every struct, by "Struct.field".
+  std::map<std::string, std::string> field_comments() {
+    std::map<std::uint64_t, capnp::schema::Node::SourceInfo::Reader> info;
+    for (auto i : get().getSourceInfo()) info.emplace(i.getId(), i);
+    std::map<std::string, std::string> out;
+    for (auto node : get().getNodes()) {
+      if (!node.isStruct() || !info.contains(node.getId())) continue;
+      std::string name = node.getDisplayName().cStr();
+      name = name.substr(name.rfind(':') + 1);
+      auto members = info.at(node.getId()).getMembers();
+      auto fields = node.getStruct().getFields();
+      for (unsigned i = 0; i < fields.size() && i < members.size(); ++i) {
+        out[name + "." + fields[i].getName().cStr()] = members[i].getDocComment().cStr();
+      }
+    }
+    return out;
+  }
+
+ private:
+  kj::Array<capnp::word> words_;
+  std::unique_ptr<capnp::FlatArrayMessageReader> reader_;
+};
+
+std::set<std::string> matches(const std::string& text, const std::regex& pattern) {
+  std::set<std::string> out;
+  for (std::sregex_iterator it(text.begin(), text.end(), pattern), end; it != end; ++it) out.insert((*it)[1]);
+  return out;
+}
+
+// A client that has said hello.
+class Client {
+ public:
+  explicit Client(const LedgerdProcess& server) : client_(tools::ClientOptions{server.address(), false, {}}) {
+    REQUIRE(call([](auto r) { r.initHello().setToken(""); }).get().isWelcome());
+  }
+  tools::Reply call(const std::function<void(protocol::Request::Builder)>& fill) {
+    capnp::MallocMessageBuilder message;
+    fill(tools::new_request(message, ++id_));
+    return client_.call(message);
+  }
+  tools::LedgerClient& raw() { return client_; }
+
+ private:
+  tools::LedgerClient client_;
+  std::uint64_t id_ = 0;
+};
+
+void create(Client& client, const std::string& name, const std::string& email) {
+  auto reply = client.call([&](auto r) {
+    auto fields = r.initCreate().initFields();
+    fields.setName(name);
+    fields.setEmail(email);
+  });
+  REQUIRE(reply.get().isWritten());
+}
+
+void del(Client& client, std::uint64_t number) {
+  REQUIRE(client.call([&](auto r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
+}
+
+}  // namespace
+
+TEST_CASE("the published schemas compile with the capnp tool alone, importing nothing", "[schema]") {
+  for (const auto& schema : kPublished) {
+    CAPTURE(schema);
+    std::string errors;
+    const auto bytes = compile_alone(schema, &errors);
+    INFO(errors);
+    REQUIRE_FALSE(bytes.empty());
+    CHECK(errors.empty());
+    Compiled compiled(bytes);
+    REQUIRE(compiled.get().getRequestedFiles().size() == 1);
+    CHECK(compiled.get().getRequestedFiles()[0].getImports().size() == 0);
+  }
+}
+
+TEST_CASE("every value the protocol schema's comments promise is what a real ledgerd sends, and nothing else",
+          "[schema][ledgerd]") {
+  std::string errors;
+  const auto bytes = compile_alone("server/protocol.capnp", &errors);
+  INFO(errors);
+  REQUIRE_FALSE(bytes.empty());
+  Compiled compiled(bytes);
+  const auto comments = compiled.field_comments();
+
+  // Every quoted value in a field's comment is a promise; these are the fields that make any.
+  std::map<std::string, std::set<std::string>> promised;
+  for (const auto& [field, comment] : comments) {
+    auto quoted = matches(comment, std::regex("\"([^\"]*)\""));
+    if (!quoted.empty()) promised[field] = quoted;
+  }
+  std::set<std::string> promising;
+  for (const auto& [field, values] : promised) promising.insert(field);
+  CHECK(promising == std::set<std::string>{"Erasure.report", "Erasure.state", "HistoryEvent.kind"});
+  // Entry.kind's comment gives numbers with their names.
+  REQUIRE(comments.contains("Entry.kind"));
+  const auto promised_kinds = matches(comments.at("Entry.kind"), std::regex("(\\d+) [a-z]+"));
+
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  Client client(server);
+  std::map<std::string, std::set<std::string>> sent;
+
+  // Ada's history holds every kind of change.
+  create(client, "Ada", "ada@example.org");
+  REQUIRE(client.call([](auto r) {
+                  auto edit = r.initEdit();
+                  edit.setNumber(1);
+                  auto change = edit.initChanges(1)[0];
+                  change.setField(protocol::Field::NOTES);
+                  change.setValue("owes 12.50");
+                }).get().isWritten());
+  del(client, 1);
+  REQUIRE(client.call([](auto r) { r.initUndelete().initNumbers(1).set(0, 1); }).get().isChanged());
+  auto history = client.call([](auto r) { r.initHistory().setNumber(1); });
+  REQUIRE(history.get().isHistory());
+  for (auto event : history.get().getHistory().getEvents()) sent["HistoryEvent.kind"].insert(event.getKind().cStr());
+
+  auto purge = [&](bool wait) {
+    auto reply = client.call([&](auto r) {
+      auto p = r.initPurge();
+      p.setConfirm(true);
+      p.setWait(wait);
+    });
+    INFO(kj::str(reply.get()).cStr());
+    REQUIRE(reply.get().isPurged());
+    auto erasure = reply.get().getPurged().getErasure();
+    sent["Erasure.state"].insert(erasure.getState().cStr());
+    sent["Erasure.report"].insert(erasure.getReport().cStr());
+    return reply.get().getPurged().getSeq();
+  };
+  // An erasure that verifies.
+  create(client, "Bo", "bo.erased@example.org");
+  del(client, 2);
+  const auto verified_purge = purge(true);
+  // One that does not: a copy of the purged customer's e-mail address left in the directory.
+  create(client, "Cy", "cy.left-behind@example.org");
+  del(client, 2);
+  std::ofstream(dir.path() / "data" / "notes.txt") << "copied by hand: cy.left-behind@example.org\n";
+  purge(true);
+  // One not waited for.
+  create(client, "Di", "di@example.org");
+  del(client, 2);
+  purge(false);
+  auto report = client.call([&](auto r) { r.setErasureReport(verified_purge); });
+  REQUIRE(report.get().isErasure());
+  sent["Erasure.state"].insert(report.get().getErasure().getState().cStr());
+
+  for (const auto& [field, values] : promised) {
+    CAPTURE(field);
+    if (field == "Erasure.report") {
+      // The rest of what it sends is the pass's JSON report, which the comment names as such.
+      CHECK(sent[field].contains("{}"));
+      for (const auto& value : sent[field]) CHECK((value == "{}" || value.starts_with("{\"purge_seqs\":")));
+    } else {
+      CHECK(sent[field] == values);
+    }
+  }
+
+  // Every entry of the log, by kind.
+  auto stats = client.call([](auto r) { r.setStats(); });
+  const auto last_seq = stats.get().getStats().getNextSeq() - 1;
+  capnp::MallocMessageBuilder subscribe;
+  tools::new_request(subscribe, 1000).initSubscribe().setFromSeq(1);
+  client.raw().send(subscribe);
+  REQUIRE(client.raw().receive().get().isSubscribed());
+  std::set<std::string> kinds;
+  for (std::uint64_t seq = 1; seq <= last_seq; ++seq) {
+    auto entry = client.raw().receive();
+    REQUIRE(entry.get().isEntry());
+    kinds.insert(std::to_string(entry.get().getEntry().getKind()));
+  }
+  CHECK(kinds == promised_kinds);
+  CHECK(server.stop() == 0);
+}
