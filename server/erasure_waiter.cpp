@@ -10,7 +10,10 @@ constexpr std::chrono::milliseconds kSlice{200};
 
 ErasureReport report_from_json(std::string json) {
   ErasureReport report;
-  report.state = json.find("\"verified\":true") != std::string::npos ? "done" : "failed";
+  // The report's own "verified" is its first (ErasureReport::to_json writes it right after
+  // purge_seqs); the nested "unreadable" object has one of its own, later.
+  const auto verified = json.find("\"verified\":");
+  report.state = verified != std::string::npos && json.compare(verified, 15, "\"verified\":true") == 0 ? "done" : "failed";
   report.json = std::move(json);
   return report;
 }
