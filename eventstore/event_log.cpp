@@ -54,9 +54,10 @@ Envelope append_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHea
 
   if (seal_with) {
     // Only the stored copy is sealed: the envelope returned holds the plaintext, as a read gives.
-    Envelope stored = e;
-    stored.payload = seal(*seal_with, {SealedIn::kLog, e.customer, e.seq}, e.payload);
-    put(database, batch, Family::kLog, u64_key(e.seq), encode_envelope(stored));
+    auto sealed = seal(*seal_with, {SealedIn::kLog, e.customer, e.seq}, e.payload);
+    std::swap(sealed, e.payload);
+    put(database, batch, Family::kLog, u64_key(e.seq), encode_envelope(e));
+    std::swap(sealed, e.payload);
   } else {
     put(database, batch, Family::kLog, u64_key(e.seq), encode_envelope(e));
   }

@@ -107,6 +107,7 @@ std::unique_ptr<KeyStore> KeyStore::open(const fs::path& data_dir, Mode mode, co
 }
 
 KeyStore::~KeyStore() {
+  if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
   try {
     close();
   } catch (...) {
@@ -138,23 +139,26 @@ std::unique_ptr<rocksdb::Iterator> KeyStore::scan() const {
 }
 
 CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
+  std::lock_guard lock(reserve_mutex_);
+  if (customer >= reserved_first_ && customer - reserved_first_ < reserved_.size()) {
+    return reserved_[customer - reserved_first_];
+  }
   if (auto keys = get(customer)) return *keys;
   if (mode_ != Mode::kWritable || !db_) throw StorageError("the key store is open read-only: no customer can be created");
-  std::lock_guard lock(reserve_mutex_);
-  if (auto keys = get(customer)) return *keys;
   rocksdb::WriteBatch batch;
-  CustomerKeys first;
+  if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
+  reserved_.assign(kReservedKeys, CustomerKeys{});
+  reserved_first_ = customer;
   for (std::uint64_t i = 0; i < kReservedKeys; ++i) {
-    CustomerKeys keys{random_.next(), random_.next()};
-    if (i == 0) first = keys;
-    auto value = encode(keys);
+    reserved_[i] = CustomerKeys{random_.next(), random_.next()};
+    auto value = encode(reserved_[i]);
     Database::check(batch.Put(u64_key(customer + i), value), "adding to a key batch");
     OPENSSL_cleanse(value.data(), value.size());
   }
   rocksdb::WriteOptions sync;
   sync.sync = true;
   Database::check(db_->Write(sync, &batch), "writing new customers' keys");
-  return first;
+  return reserved_.front();
 }
 
 void KeyStore::put(const std::vector<std::pair<std::uint64_t, CustomerKeys>>& keys) {
@@ -188,6 +192,15 @@ KeyShred KeyStore::shred(const std::vector<std::uint64_t>& customers, std::chron
     Database::check(batch.Delete(u64_key(customer)), "adding to a key batch");
   }
   report.keys_probed = report.keys_deleted;
+  {
+    // Nor in this process's memory: a reserved block may hold keys of customers created from it.
+    std::lock_guard lock(reserve_mutex_);
+    for (auto customer : customers) {
+      if (customer >= reserved_first_ && customer - reserved_first_ < reserved_.size()) {
+        OPENSSL_cleanse(&reserved_[customer - reserved_first_], sizeof(CustomerKeys));
+      }
+    }
+  }
   rocksdb::WriteOptions sync;
   sync.sync = true;
   Database::check(db_->Write(sync, &batch), "deleting purged customers' keys");

@@ -65,7 +65,7 @@ class KeyStore {
   // keeps its info logs in `secondary_path`. Throws StorageError.
   static std::unique_ptr<KeyStore> open(const std::filesystem::path& data_dir, Mode mode,
                                         const std::filesystem::path& secondary_path = {});
-  ~KeyStore();
+  ~KeyStore();  // wipes the reserved keys it keeps
   KeyStore(const KeyStore&) = delete;
   KeyStore& operator=(const KeyStore&) = delete;
 
@@ -102,6 +102,10 @@ class KeyStore {
   Mode mode_ = Mode::kReadOnly;
   std::mutex reserve_mutex_;
   RandomKeys random_;  // guarded by reserve_mutex_
+  // The block reserved last, kept so that a create needs no read: keys of ids
+  // [reserved_first_, reserved_first_ + reserved_.size()). Guarded by reserve_mutex_.
+  std::uint64_t reserved_first_ = 0;
+  std::vector<CustomerKeys> reserved_;
   std::unique_ptr<rocksdb::DB> db_;
 };
 

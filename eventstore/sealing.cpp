@@ -1,9 +1,11 @@
 #include "eventstore/sealing.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -29,6 +31,7 @@ class Sealer {
     if (!cipher_ || !context_) throw std::runtime_error("OpenSSL provides no AES-256-GCM");
   }
   ~Sealer() {
+    OPENSSL_cleanse(last_key_.data(), last_key_.size());
     EVP_CIPHER_CTX_free(context_);
     EVP_CIPHER_free(cipher_);
   }
@@ -48,7 +51,17 @@ class Sealer {
   // opening. False when opening fails the tag check.
   bool run(bool sealing, const DataKey& key, const unsigned char* nonce, std::string_view aad, const unsigned char* in,
            std::size_t size, unsigned char* out, unsigned char* tag) {
-    check(EVP_CipherInit_ex2(context_, cipher_, key.data(), nonce, sealing ? 1 : 0, nullptr), "start AES-256-GCM");
+    // A value is often sealed or opened right after another of the same customer (an entry and
+    // its state): the key schedule is then kept and only the nonce set.
+    const bool same_key = have_key_ && sealing == last_sealing_ && key == last_key_;
+    check(EVP_CipherInit_ex2(context_, same_key ? nullptr : cipher_, same_key ? nullptr : key.data(), nonce,
+                             sealing ? 1 : 0, nullptr),
+          "start AES-256-GCM");
+    if (!same_key) {
+      last_key_ = key;
+      last_sealing_ = sealing;
+      have_key_ = true;
+    }
     int written = 0;
     check(EVP_CipherUpdate(context_, nullptr, &written, reinterpret_cast<const unsigned char*>(aad.data()),
                            static_cast<int>(aad.size())),
@@ -66,6 +79,9 @@ class Sealer {
  private:
   EVP_CIPHER* cipher_;
   EVP_CIPHER_CTX* context_;
+  DataKey last_key_{};  // the key the context holds
+  bool last_sealing_ = false;
+  bool have_key_ = false;
   std::array<unsigned char, 4096> block_{};
   std::size_t used_ = block_.size();
 };
@@ -75,14 +91,15 @@ Sealer& sealer() {
   return kept;
 }
 
+constexpr std::size_t kAadBytes = 1 + 8 + 8 + kSealedHeaderBytes;
+
 // family ‖ u64 customer ‖ u64 seq ‖ header
-std::string associated_data(const SealPlace& place, std::string_view header) {
-  std::string aad;
-  aad.reserve(1 + 16 + header.size());
-  aad.push_back(static_cast<char>(place.family));
-  put_u64(aad, place.customer);
-  put_u64(aad, place.seq);
-  aad.append(header);
+std::array<char, kAadBytes> associated_data(const SealPlace& place, std::string_view header) {
+  std::array<char, kAadBytes> aad{};
+  aad[0] = static_cast<char>(place.family);
+  store_u64(aad.data() + 1, place.customer);
+  store_u64(aad.data() + 9, place.seq);
+  std::copy_n(header.data(), kSealedHeaderBytes, aad.data() + 17);
   return aad;
 }
 
@@ -93,11 +110,17 @@ bool is_sealed(std::string_view value) {
 }
 
 std::string sealed_header(std::uint64_t customer) {
+  // The last customer's header, per thread: an entry and its state are sealed one after another.
+  thread_local std::uint64_t last_customer = 0;
+  thread_local std::string last_header;
+  if (customer == last_customer && !last_header.empty()) return last_header;
   std::string input = "ledger.sealed";
   put_u64(input, customer);
   const auto digest = sha256(input);
   std::string header(1, static_cast<char>(kSealedFormat));
   header.append(reinterpret_cast<const char*>(digest.data()), 8);
+  last_customer = customer;
+  last_header = header;
   return header;
 }
 
@@ -110,14 +133,16 @@ std::string describe(const SealPlace& place) {
 
 std::string seal(const DataKey& key, const SealPlace& place, std::string_view plaintext) {
   auto& s = sealer();
-  std::string out = sealed_header(place.customer);
+  std::string out;
+  out.reserve(kSealedOverheadBytes + plaintext.size());
+  out = sealed_header(place.customer);
   const auto aad = associated_data(place, out);
   out.resize(kSealedOverheadBytes + plaintext.size());
   auto* bytes = reinterpret_cast<unsigned char*>(out.data());
   unsigned char* nonce = bytes + kSealedHeaderBytes;
   s.nonce(nonce);
   unsigned char* body = nonce + kNonceBytes;
-  s.run(true, key, nonce, aad, reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), body,
+  s.run(true, key, nonce, {aad.data(), aad.size()}, reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), body,
         body + plaintext.size());
   return out;
 }
@@ -137,7 +162,8 @@ void open_sealed(const DataKey& key, const SealPlace& place, std::string_view se
   // OpenSSL takes the expected tag as non-const; it only reads it.
   std::array<unsigned char, kTagBytes> tag;
   std::memcpy(tag.data(), body + size, kTagBytes);
-  if (!sealer().run(false, key, nonce, associated_data(place, header), body, size, reinterpret_cast<unsigned char*>(out),
+  const auto aad = associated_data(place, header);
+  if (!sealer().run(false, key, nonce, {aad.data(), aad.size()}, body, size, reinterpret_cast<unsigned char*>(out),
                     tag.data())) {
     throw CorruptionError(describe(place) +
                           " does not open under its customer's key: it was altered, moved from another entry, or the "
