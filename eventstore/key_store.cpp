@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
@@ -104,6 +105,28 @@ std::unique_ptr<KeyStore> KeyStore::open(const fs::path& data_dir, Mode mode, co
   }
   self->db_.reset(raw);
   return self;
+}
+
+std::unique_ptr<KeyStore> KeyStore::open_copy(const fs::path& dir, Mode mode) {
+  if (!fs::exists(dir / "CURRENT")) throw StorageError(dir.string() + " holds no key store (no CURRENT)");
+  std::unique_ptr<KeyStore> self(new KeyStore());
+  self->dir_ = dir;
+  self->data_dir_ = dir.parent_path();
+  self->mode_ = mode;
+  rocksdb::DB* raw = nullptr;
+  const auto status = mode == Mode::kWritable ? rocksdb::DB::Open(store_options(), dir.string(), &raw)
+                                              : rocksdb::DB::OpenForReadOnly(store_options(), dir.string(), &raw);
+  Database::check(status, "opening the key store copy " + dir.string());
+  self->db_.reset(raw);
+  return self;
+}
+
+void KeyStore::checkpoint_to(const fs::path& dir) {
+  if (!db_) throw StorageError("there is no key store to copy");
+  rocksdb::Checkpoint* raw = nullptr;
+  Database::check(rocksdb::Checkpoint::Create(db_.get(), &raw), "preparing a key store checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  Database::check(checkpoint->CreateCheckpoint(dir.string()), "copying the key store to " + dir.string());
 }
 
 KeyStore::~KeyStore() {

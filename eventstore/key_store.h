@@ -65,6 +65,12 @@ class KeyStore {
   // keeps its info logs in `secondary_path`. Throws StorageError.
   static std::unique_ptr<KeyStore> open(const std::filesystem::path& data_dir, Mode mode,
                                         const std::filesystem::path& secondary_path = {});
+  // Opens a copy of a key store (checkpoint_to) at `dir` itself, read-only or writable (to
+  // destroy keys in it). Throws StorageError, also when `dir` holds no key store.
+  static std::unique_ptr<KeyStore> open_copy(const std::filesystem::path& dir, Mode mode);
+  // A consistent copy of the store at `dir` (must not exist): a RocksDB Checkpoint, hard-linked
+  // where the filesystem allows. Throws StorageError.
+  void checkpoint_to(const std::filesystem::path& dir);
   ~KeyStore();  // wipes the reserved keys it keeps
   KeyStore(const KeyStore&) = delete;
   KeyStore& operator=(const KeyStore&) = delete;

@@ -9,6 +9,7 @@
 #include "eventstore/crypto.h"
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
+#include "eventstore/key_store.h"
 #include "projections/customer_codec.h"
 #include "projections/queries.h"
 #include "support/ledger_fixture.h"
@@ -117,6 +118,50 @@ TEST_CASE("checkpoints taken before a purge are listed as holding purged data an
   INFO(pruned.output);
   CHECK(pruned.status == 0);
   CHECK_FALSE(std::filesystem::exists(backup));
+}
+
+TEST_CASE("a checkpoint holds no keys, and a key store copy taken with it is named after a purge and its purged keys destroyed",
+          "[admin][sealing]") {
+  Ledger ledger;
+  fill(ledger);  // Ada, Bo, Cy (id 3) deleted
+  ledger.close();
+  const auto backup = ledger.dir() / "backup-1";
+  const auto keys = ledger.dir() / "keys-1";
+  auto made = admin(ledger, "checkpoint " + quoted(backup.string()) + " --keys " + quoted(keys.string()));
+  INFO(made.output);
+  REQUIRE(made.status == 0);
+  CHECK_FALSE(std::filesystem::exists(backup / "keystore"));
+  REQUIRE(std::filesystem::exists(keys / "CURRENT"));
+  // A copy inside the data directory would go with every copy of the data: refused.
+  auto inside = admin(ledger, "checkpoint " + quoted((ledger.dir() / "backup-2").string()) + " --keys " +
+                                  quoted((ledger.dir() / "data" / "keys-2").string()));
+  CHECK(inside.status == 2);
+  CHECK_THAT(inside.output, Catch::Contains("must lie outside the data directory"));
+  CHECK_FALSE(std::filesystem::exists(ledger.dir() / "backup-2"));
+
+  auto before = admin(ledger, "stats");
+  CHECK_THAT(before.output, Catch::Contains(keys.string()) && !Catch::Contains("PURGED CUSTOMERS"));
+  auto purged = admin(ledger, "purge --yes --expect-count 1");
+  INFO(purged.output);
+  REQUIRE(purged.status == 0);
+  CHECK_THAT(purged.output, Catch::Contains("key store copy " + keys.string() + " still holds the keys of 1 purged customers"));
+  auto after = admin(ledger, "--json stats");
+  INFO(after.output);
+  const auto copies = boost::json::parse(after.stdout_text).as_object().at("key_store_copies").as_array();
+  REQUIRE(copies.size() == 1);
+  CHECK(copies[0].as_object().at("purged_keys").to_number<std::uint64_t>() == 1);
+
+  auto pruned = admin(ledger, "checkpoint prune --purged");
+  INFO(pruned.output);
+  CHECK(pruned.status == 0);
+  CHECK_THAT(pruned.output, Catch::Contains("key store copy " + keys.string() + ": keys of 1 purged customers destroyed, "
+                                            "no byte of them left in its files"));
+  auto copy = eventstore::KeyStore::open_copy(keys, eventstore::KeyStore::Mode::kReadOnly);
+  CHECK_FALSE(copy->get(3));
+  CHECK(copy->get(1));
+  copy.reset();
+  auto clean = admin(ledger, "stats");
+  CHECK_THAT(clean.output, Catch::Contains(keys.string()) && !Catch::Contains("PURGED CUSTOMERS"));
 }
 
 TEST_CASE("admin purge asks for confirmation and refuses without a terminal", "[admin]") {

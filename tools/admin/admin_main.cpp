@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <rocksdb/options.h>
 #include <unistd.h>
 
@@ -142,6 +143,13 @@ int stats(eventstore::Database& database, bool json) {
                                               {"exists", std::filesystem::exists(c.path)},
                                               {"holds_purged_data", c.holds_purged_data}});
   }
+  boost::json::array key_copies;
+  for (const auto& k : list_key_store_copies(reader)) {
+    key_copies.push_back(boost::json::object{{"path", k.path.string()},
+                                             {"taken_at", format_time(k.taken_at_us)},
+                                             {"exists", k.exists},
+                                             {"purged_keys", k.purged_keys}});
+  }
   boost::json::object out{{"active", count_rows(reader, eventstore::Family::kActive)},
                           {"deleted", count_rows(reader, eventstore::Family::kDeleted)},
                           {"events", head.next_seq - 1},
@@ -151,7 +159,8 @@ int stats(eventstore::Database& database, bool json) {
                           {"last_purge_time", last_purge ? format_time(last_purge_at) : ""},
                           {"pending_erasure", pending},
                           {"families", families},
-                          {"checkpoints", checkpoints}};
+                          {"checkpoints", checkpoints},
+                          {"key_store_copies", key_copies}};
   if (json) {
     std::cout << to_line(out) << "\n";
     return 0;
@@ -174,7 +183,15 @@ int stats(eventstore::Database& database, bool json) {
     std::cout << fmt::format("  {}  taken {}  up to seq {}{}{}\n", o.at("path").as_string().c_str(),
                              o.at("taken_at").as_string().c_str(), o.at("log_next_seq").as_uint64() - 1,
                              o.at("exists").as_bool() ? "" : "  (missing)",
-                             o.at("holds_purged_data").as_bool() ? "  HOLDS PURGED DATA" : "");
+                             o.at("holds_purged_data").as_bool() ? "  HOLDS PURGED DATA (sealed)" : "");
+  }
+  std::cout << "key store copies:" << (key_copies.empty() ? " none" : "") << "\n";
+  for (const auto& k : key_copies) {
+    const auto& o = k.as_object();
+    const auto purged = o.at("purged_keys").as_uint64();
+    std::cout << fmt::format("  {}  taken {}{}{}\n", o.at("path").as_string().c_str(), o.at("taken_at").as_string().c_str(),
+                             o.at("exists").as_bool() ? "" : "  (missing)",
+                             purged ? fmt::format("  HOLDS KEYS OF {} PURGED CUSTOMERS", purged) : "");
   }
   return 0;
 }
@@ -185,6 +202,11 @@ void print_purged_checkpoints(const eventstore::Reader& reader) {
       std::cout << "checkpoint " << c.path.string()
                 << " still holds purged customers' data; remove it with `ledger-admin checkpoint prune --purged`\n";
     }
+  }
+  for (const auto& k : list_key_store_copies(reader)) {
+    if (k.purged_keys == 0) continue;
+    std::cout << "key store copy " << k.path.string() << " still holds the keys of " << k.purged_keys
+              << " purged customers; destroy them with `ledger-admin checkpoint prune --purged`\n";
   }
 }
 
@@ -308,9 +330,14 @@ int main(int argc, char** argv) {
   auto* checkpoint_cmd = app.add_subcommand("checkpoint", "a consistent copy of the data directory (RocksDB Checkpoint)");
   std::string checkpoint_dir;
   checkpoint_cmd->add_option("dir", checkpoint_dir, "where to create it (must not exist)");
+  std::string key_copy_dir;
+  checkpoint_cmd->add_option("--keys", key_copy_dir,
+                             "also copy the key store here, apart from the data (must not exist; the checkpoint holds no keys)");
   auto* prune_cmd = checkpoint_cmd->add_subcommand("prune", "remove recorded checkpoints");
   bool prune_purged = false;
-  prune_cmd->add_flag("--purged", prune_purged, "those that still hold purged customers' data")->required();
+  prune_cmd->add_flag("--purged", prune_purged,
+                      "those that still hold purged customers' data; destroy purged customers' keys in key store copies")
+      ->required();
 
   auto* import_cmd = app.add_subcommand("import", "create customers from CSV: number,name,company,email,phone,address,notes");
   std::string csv_file;
@@ -387,12 +414,31 @@ int main(int argc, char** argv) {
         ++removed;
       }
       std::cout << fmt::format("{} checkpoints held purged data and were removed\n", removed);
+      const eventstore::DatabaseReader reader(*database);
+      for (const auto& copy : list_key_store_copies(reader)) {
+        if (copy.purged_keys == 0) continue;
+        const auto shred = destroy_purged_keys(reader, copy);
+        std::cout << fmt::format("key store copy {}: keys of {} purged customers destroyed, {}\n", copy.path.string(),
+                                 shred.keys_deleted,
+                                 shred.verified() ? "no byte of them left in its files"
+                                                  : "KEY BYTES LEFT in " + fmt::format("{}", fmt::join(shred.residue_files, ", ")));
+        if (!shred.verified()) return 1;
+      }
       return 0;
     }
     if (checkpoint_cmd->parsed()) {
       if (std::filesystem::exists(checkpoint_dir)) throw ToolError(checkpoint_dir + " already exists");
+      if (!key_copy_dir.empty()) {
+        if (std::filesystem::exists(key_copy_dir)) throw ToolError(key_copy_dir + " already exists");
+        check_key_store_copy_path(*database, key_copy_dir);
+      }
       const auto record = create_checkpoint(*database, checkpoint_dir);
-      std::cout << fmt::format("checkpoint {} holds the log up to seq {}\n", record.path.string(), record.next_seq - 1);
+      std::cout << fmt::format("checkpoint {} holds the log up to seq {} (sealed values; no keys)\n", record.path.string(),
+                               record.next_seq - 1);
+      if (!key_copy_dir.empty()) {
+        const auto copy = create_key_store_copy(*database, key_copy_dir);
+        std::cout << fmt::format("key store copied to {}: keep it apart from the data copies\n", copy.path.string());
+      }
       return 0;
     }
     if (import_cmd->parsed()) return import(*database, csv_file, skip_bad, actor, batch);

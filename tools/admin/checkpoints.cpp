@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 
 #include <rocksdb/utilities/checkpoint.h>
 
@@ -13,6 +14,22 @@ namespace ledger::tools {
 namespace {
 
 const std::string kPrefix = "checkpoint.";
+const std::string kKeyCopyPrefix = "keystore-copy.";
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every customer a purge erased: the customers of the stubs.
+std::vector<std::uint64_t> purged_customers(const eventstore::Reader& reader) {
+  std::set<std::uint64_t> ids;
+  eventstore::scan_entry_views(reader, 1, [&](const eventstore::EnvelopeView& e) {
+    if (e.redacted() && e.customer != 0) ids.insert(e.customer);
+    return true;
+  });
+  return {ids.begin(), ids.end()};
+}
 
 std::string record_key(std::int64_t taken_at_us) {
   return kPrefix + eventstore::u64_key(static_cast<std::uint64_t>(taken_at_us));
@@ -69,6 +86,59 @@ std::vector<CheckpointRecord> list_checkpoints(const eventstore::Reader& reader)
     }
   }
   return out;
+}
+
+void check_key_store_copy_path(const eventstore::Database& database, const std::filesystem::path& dir) {
+  const auto path = std::filesystem::weakly_canonical(std::filesystem::absolute(dir));
+  const auto data = std::filesystem::weakly_canonical(std::filesystem::absolute(database.dir()));
+  if (path == data || path.string().rfind(data.string() + "/", 0) == 0) {
+    throw eventstore::StorageError("the key store copy must lie outside the data directory, not at " + path.string());
+  }
+}
+
+KeyStoreCopy create_key_store_copy(eventstore::Database& database, const std::filesystem::path& dir) {
+  check_key_store_copy_path(database, dir);
+  KeyStoreCopy copy;
+  copy.path = std::filesystem::absolute(dir);
+  copy.taken_at_us = now_us();
+  database.key_store().checkpoint_to(copy.path);
+  copy.exists = true;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  eventstore::Database::check(
+      database.db().Put(sync, database.family(eventstore::Family::kMeta),
+                        kKeyCopyPrefix + eventstore::u64_key(static_cast<std::uint64_t>(copy.taken_at_us)), copy.path.string()),
+      "recording the key store copy");
+  return copy;
+}
+
+std::vector<KeyStoreCopy> list_key_store_copies(const eventstore::Reader& reader) {
+  std::vector<KeyStoreCopy> out;
+  auto it = reader.iterate(eventstore::Family::kMeta);
+  for (it->Seek(kKeyCopyPrefix); it->Valid() && it->key().starts_with(kKeyCopyPrefix); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (key.size() != kKeyCopyPrefix.size() + 8) continue;
+    KeyStoreCopy copy;
+    copy.taken_at_us = static_cast<std::int64_t>(eventstore::get_u64(key, kKeyCopyPrefix.size()));
+    copy.path = it->value().ToString();
+    copy.exists = std::filesystem::exists(copy.path / "CURRENT");
+    out.push_back(std::move(copy));
+  }
+  eventstore::Database::check(it->status(), "reading key store copy records");
+  it.reset();
+  if (out.empty()) return out;
+  const auto purged = purged_customers(reader);
+  for (auto& copy : out) {
+    if (!copy.exists) continue;
+    auto keys = eventstore::KeyStore::open_copy(copy.path, eventstore::KeyStore::Mode::kReadOnly);
+    for (auto id : purged) copy.purged_keys += keys->get(id).has_value();
+  }
+  return out;
+}
+
+eventstore::KeyShred destroy_purged_keys(const eventstore::Reader& reader, const KeyStoreCopy& copy) {
+  auto keys = eventstore::KeyStore::open_copy(copy.path, eventstore::KeyStore::Mode::kWritable);
+  return keys->shred(purged_customers(reader));
 }
 
 void remove_checkpoint(eventstore::Database& database, const CheckpointRecord& record) {
