@@ -18,6 +18,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
 #include "eventstore/probe_matcher.h"
+#include "eventstore/reader.h"
 
 namespace ledger::eventstore {
 namespace {
@@ -306,24 +307,9 @@ std::optional<CustomerKeys> KeyCursor::find(std::uint64_t customer) {
     it_ = keys_.scan();
   }
   if (!it_) return std::nullopt;
-  const auto target = u64_key(customer);
-  if (!it_->Valid() || it_->key().compare(target) > 0) {
-    it_->Seek(target);
-  } else {
-    for (int steps = 0; it_->Valid() && it_->key().compare(target) < 0; ++steps) {
-      if (steps == 8) {
-        it_->Seek(target);
-        break;
-      }
-      it_->Next();
-    }
-  }
-  if (!it_->Valid()) {
-    Database::check(it_->status(), "reading the key store");
-    return std::nullopt;
-  }
-  if (it_->key() != rocksdb::Slice(target)) return std::nullopt;
-  return decode(std::string_view(it_->value().data(), it_->value().size()), customer);
+  const auto value = find_ascending(*it_, u64_key(customer), "reading the key store");
+  if (!value) return std::nullopt;
+  return decode(*value, customer);
 }
 
 PayloadOpener::~PayloadOpener() { forget(); }

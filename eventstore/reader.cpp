@@ -81,4 +81,25 @@ std::unique_ptr<rocksdb::Iterator> OverlayReader::overlay(Family family, const r
   return std::unique_ptr<rocksdb::Iterator>(batch_.NewIteratorWithBase(handle, base));
 }
 
+std::optional<std::string_view> find_ascending(rocksdb::Iterator& it, std::string_view key, const std::string& what) {
+  const rocksdb::Slice target(key.data(), key.size());
+  if (!it.Valid() || it.key().compare(target) > 0) {
+    it.Seek(target);  // the first lookup, or one behind the cursor
+  } else {
+    for (int steps = 0; it.Valid() && it.key().compare(target) < 0; ++steps) {
+      if (steps == 8) {
+        it.Seek(target);
+        break;
+      }
+      it.Next();
+    }
+  }
+  if (!it.Valid()) {
+    Database::check(it.status(), what);
+    return std::nullopt;
+  }
+  if (it.key() != target) return std::nullopt;
+  return std::string_view(it.value().data(), it.value().size());
+}
+
 }  // namespace ledger::eventstore

@@ -20,6 +20,12 @@ namespace ledger::eventstore {
 // read 256 KiB at a time.
 rocksdb::ReadOptions scan_options();
 
+// The value at `key` through an iterator used for lookups in ascending key order: a key just
+// after the iterator's position is reached by a few Next() calls, which cost less than a Seek;
+// a key behind it, or far ahead, is sought. nullopt when absent. The view is valid until the
+// iterator moves. Throws StorageError (naming `what`) when the iterator fails.
+std::optional<std::string_view> find_ascending(rocksdb::Iterator& it, std::string_view key, const std::string& what);
+
 class Reader {
  public:
   virtual ~Reader() = default;

@@ -121,19 +121,14 @@ std::optional<domain::Customer> read_customer(const std::optional<eventstore::Cu
 }
 
 domain::Customer read_customer(const eventstore::KeyStore& keys, std::string_view stored, domain::CustomerId id) {
-  if (!eventstore::is_sealed(stored)) return decode_customer(stored, id);
-  const eventstore::SealPlace place{eventstore::SealedIn::kCustomers, id, 0};
-  auto key = keys.get(id);
-  if (!key) {
+  auto key = eventstore::is_sealed(stored) ? keys.get(id) : std::nullopt;
+  auto customer = read_customer(key, stored, id);
+  if (key) OPENSSL_cleanse(&*key, sizeof(*key));
+  if (!customer) {
     throw eventstore::CorruptionError("the state of customer id " + std::to_string(id) +
                                       " is sealed, but the customer has no key (destroyed by a purge?)");
   }
-  std::string plain;
-  eventstore::open_sealed(key->data, place, stored, plain);
-  OPENSSL_cleanse(&*key, sizeof(*key));
-  auto customer = decode_customer(plain, id);
-  OPENSSL_cleanse(plain.data(), plain.size());
-  return customer;
+  return std::move(*customer);
 }
 
 }  // namespace ledger::projections

@@ -168,24 +168,7 @@ class KeyCursor {
 
  private:
   static std::optional<std::string_view> seek(rocksdb::Iterator& it, std::uint64_t customer) {
-    const auto target = eventstore::u64_key(customer);
-    if (!it.Valid() || it.key().compare(target) > 0) {
-      it.Seek(target);  // the first lookup, or one behind the cursor
-    } else {
-      for (int steps = 0; it.Valid() && it.key().compare(target) < 0; ++steps) {
-        if (steps == 8) {
-          it.Seek(target);
-          break;
-        }
-        it.Next();
-      }
-    }
-    if (!it.Valid()) {
-      eventstore::Database::check(it.status(), "reading keys");
-      return std::nullopt;
-    }
-    if (it.key() != rocksdb::Slice(target)) return std::nullopt;
-    return std::string_view(it.value().data(), it.value().size());
+    return eventstore::find_ascending(it, eventstore::u64_key(customer), "reading keys");
   }
 
   eventstore::KeyCursor store_;
