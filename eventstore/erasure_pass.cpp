@@ -21,9 +21,11 @@
 
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
+#include "eventstore/erasure_compaction.h"
 #include "eventstore/key_store.h"
 #include "eventstore/pending_erasure.h"
 #include "eventstore/probe_matcher.h"
+#include "eventstore/sealing.h"
 
 namespace ledger::eventstore {
 namespace {
@@ -332,13 +334,20 @@ std::vector<std::string> drop_shared(Database& database, std::vector<std::string
       first = false;
       std::size_t n = 0;
       for (; it->Valid() && n < kSliceEntries; it->Next(), ++n) {
-        mark(view(it->value()));
+        const auto value = view(it->value());
         if (family == Family::kLog && !purged.empty()) {
           if (it->key().size() != 8) throw CorruptionError("a log key is not 8 bytes");
-          const auto& entry = decoder.decode(view(it->value()), get_u64(view(it->key())));
+          const auto& entry = decoder.decode(value, get_u64(view(it->key())));
+          // Only what is stored as plaintext can share a probe: a sealed payload is ciphertext,
+          // and the digest and chain are hashes.
+          mark(entry.actor);
+          mark(entry.request);
+          if (!is_sealed(entry.payload)) mark(entry.payload);
           if (!entry.redacted() && std::binary_search(purged.begin(), purged.end(), entry.customer)) {
             unredacted.push_back(entry.seq);
           }
+        } else if (!is_sealed(value)) {
+          mark(value);
         }
         resume.assign(it->key().data(), it->key().size());
       }
@@ -519,13 +528,14 @@ std::string ErasureReport::to_json() const {
   }
   return fmt::format(
       "{{\"purge_seqs\":{},\"verified\":{},\"unreadable\":{},\"started_at_us\":{},\"duration_ms\":{},\"probe_filter_ms\":{},\"flush_ms\":{},"
-      "\"compaction_ms\":{},\"verify_ms\":{},\"check\":{},\"probes\":{},\"probes_shared\":{},\"purged_entries\":{},"
+      "\"compaction_ms\":{},\"compaction_ranges\":{},\"compacted_files\":{},\"compacted_file_bytes\":{},"
+      "\"live_sst_bytes\":{},\"verify_ms\":{},\"check\":{},\"probes\":{},\"probes_shared\":{},\"purged_entries\":{},"
       "\"entries_probed\":{},\"files_scanned\":{},"
       "\"bytes_scanned\":{},\"sst_files\":{},\"sst_entries\":{},\"versions_scanned\":{},\"residue\":{},"
       "\"residue_files\":{},\"stray_files\":{},\"unverifiable_files\":{},\"unredacted_entries\":{},\"quiescent\":{},"
       "\"bytes_before\":{},\"bytes_after\":{},\"bytes_reclaimed\":{},\"stopped\":{},\"error\":{}}}",
       json_array(purge_seqs, number), verified() ? "true" : "false", unreadable, started_at_us, duration_ms, probe_filter_ms, flush_ms,
-      compaction_ms, verify_ms, json_string(check()), probes, probes_shared, purged_entries, entries_probed,
+      compaction_ms, compaction_ranges, compacted_files, compacted_file_bytes, live_sst_bytes, verify_ms, json_string(check()), probes, probes_shared, purged_entries, entries_probed,
       files_scanned, bytes_scanned, sst_files, sst_entries,
       versions_scanned, residue, json_array(residue_files, residue_file), json_array(stray_files, text),
       json_array(unverifiable_files, text), json_array(unredacted_entries, number), quiescent ? "true" : "false",
@@ -548,6 +558,9 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   const auto seqs_text = fmt::format("{}", fmt::join(report.purge_seqs, ","));
+  // Waited for on every way out (a std::async future's destructor waits).
+  std::future<KeyShred> destroyed;
+  if (options.destroy_keys) destroyed = std::async(std::launch::async, options.destroy_keys);
   try {
     report.bytes_before = directory_bytes(database.dir());
     // Dropping the shared probes reads the surviving data through the database (what it reads
@@ -585,21 +598,31 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
 
     phase = Clock::now();
     rocksdb::CompactRangeOptions compact;
-    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    // Bottommost files are rewritten too (they hold the old versions), but not a second time
+    // when this compaction has just written them.
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
     compact.exclusive_manual_compaction = false;  // the writer's flushes and compactions go on
     compact.canceled = options.stop;
-    // A compaction job splits its key range over this many threads (the probe filter has
-    // usually finished before the largest family's compaction starts).
+    // A compaction job splits its key range over this many threads.
     compact.max_subcompactions = static_cast<std::uint32_t>(
         std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, kScanThreads));
-    const auto families = database.all_families();
-    for (std::size_t i = 0; i < families.size(); ++i) {
-      if (stopping(options)) break;
-      auto status = database.db().CompactRange(compact, families[i], nullptr, nullptr);
-      if (stopping(options)) break;
-      Database::check(status, std::string("compacting ") + families[i]->GetName());
-      if (i == 0) reach(options, ErasureStage::kFirstFamilyCompacted);
-    }
+    ErasureTargets targets;
+    targets.customers = options.purged_customers;
+    std::sort(targets.customers.begin(), targets.customers.end());
+    targets.numbers = options.purged_numbers;
+    std::sort(targets.numbers.begin(), targets.numbers.end());
+    targets.log_seqs = options.redacted_seqs;
+    bool first_family = true;
+    const auto compacted = compact_for_erasure(
+        database, targets, compact, [&] { return stopping(options); },
+        [&] {
+          if (first_family) reach(options, ErasureStage::kFirstFamilyCompacted);
+          first_family = false;
+        });
+    report.compaction_ranges = compacted.ranges;
+    report.compacted_files = compacted.files;
+    report.compacted_file_bytes = compacted.bytes;
+    report.live_sst_bytes = compacted.sst_bytes;
     report.compaction_ms = ms_since(phase);
     if (!stopping(options)) reach(options, ErasureStage::kCompacted);
 
@@ -639,6 +662,13 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
     report.duration_ms = ms_since(start);
   }
 
+  if (destroyed.valid()) {
+    try {
+      report.keys = destroyed.get();
+    } catch (const std::exception& error) {
+      if (report.error.empty()) report.error = std::string("destroying the purged customers' keys: ") + error.what();
+    }
+  }
   store(database, report);
   if (report.verified()) {
     spdlog::info("erasure verified for purge(s) {}: {} ({} probes from {} of {} purged entries), {} files / {} "

@@ -57,8 +57,17 @@ struct ErasurePassOptions {
   // pass reads the log it reports any that is not (ErasureReport::unredacted_entries), since a
   // purge that missed an entry had no probes from it either.
   std::vector<std::uint64_t> purged_customers;
+  // Their numbers, and the seqs of the entries the purges redacted (nullopt when a purge's record
+  // does not list them): the compaction rewrites only the files that hold one of these keys
+  // (eventstore/erasure_compaction.h). With no purged customer every family is compacted whole.
+  std::vector<std::uint64_t> purged_numbers;
+  std::optional<std::vector<std::uint64_t>> redacted_seqs;
   // The purged customers' keys destroyed just before (KeyStore::shred), to report with the pass.
   std::optional<KeyShred> keys;
+  // Or the destruction itself (KeyStore::shred), run on a thread of its own from the start of
+  // the pass, beside its flush and compaction (the key store is a database of its own); the pass
+  // waits for it before the report is stored and reports it as `keys`.
+  std::function<KeyShred()> destroy_keys;
 };
 
 // A file (or "rocksdb:<family>" for versions only the database can still return) where probe
@@ -102,6 +111,10 @@ struct ErasureReport {
   std::uint64_t probe_filter_ms = 0;  // dropping probes shared with surviving data
   std::uint64_t flush_ms = 0;
   std::uint64_t compaction_ms = 0;
+  std::uint64_t compaction_ranges = 0;     // CompactRange calls, whole families included
+  std::uint64_t compacted_files = 0;       // live SST files holding a purged key (all, in a family compacted whole)
+  std::uint64_t compacted_file_bytes = 0;  // ... their size
+  std::uint64_t live_sst_bytes = 0;        // every live SST file's size when the compaction started
   std::uint64_t verify_ms = 0;       // waiting for quiescence and scanning
   std::uint64_t duration_ms = 0;
   bool stopped = false;

@@ -203,6 +203,7 @@ Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, st
     }
     if (!entry->request.empty()) erase(database, batch, Family::kRequests, request_row_key(entry->actor, entry->request));
     result.digests.push_back(entry->digest);
+    result.seqs.push_back(seq);
     ++result.entries;
     entry->payload.clear();
     entry->request.clear();

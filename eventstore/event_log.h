@@ -102,6 +102,8 @@ Digest request_row_key(Sha256& hash, std::string_view actor, std::string_view re
 
 struct Redaction {
   std::uint32_t entries = 0;
+  // The redacted entries' seqs, ascending.
+  std::vector<std::uint64_t> seqs;
   // The redacted entries' digests in seq order: the purge receipt's Merkle leaves.
   std::vector<Digest> digests;
 };

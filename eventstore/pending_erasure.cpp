@@ -17,8 +17,22 @@ std::string row(std::uint64_t purge_seq) {
 
 }  // namespace
 
-void record_pending_erasure(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t purge_seq) {
-  Database::check(batch.Put(database.family(Family::kMeta), row(purge_seq), rocksdb::Slice()), "adding to batch");
+void record_pending_erasure(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t purge_seq,
+                            const std::vector<std::uint64_t>& redacted) {
+  std::string value;
+  value.reserve(8 * redacted.size());
+  for (auto seq : redacted) put_u64(value, seq);
+  Database::check(batch.Put(database.family(Family::kMeta), row(purge_seq), value), "adding to batch");
+}
+
+std::optional<std::vector<std::uint64_t>> pending_erasure_entries(const Reader& reader, std::uint64_t purge_seq) {
+  const auto value = reader.get(Family::kMeta, row(purge_seq));
+  if (!value || value->empty()) return std::nullopt;
+  if (value->size() % 8 != 0) throw StorageError("the pending-erasure record of purge " + std::to_string(purge_seq) + " is corrupt");
+  std::vector<std::uint64_t> seqs;
+  seqs.reserve(value->size() / 8);
+  for (std::size_t at = 0; at < value->size(); at += 8) seqs.push_back(get_u64(*value, at));
+  return seqs;
 }
 
 void clear_pending_erasure(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t purge_seq) {

@@ -135,22 +135,41 @@ void ErasureWorker::run_pass() {
   database_.release_compactions();
 
   eventstore::ErasurePassOptions pass;
-  {
-    // First the keys: once they are gone, every copy of the purged customers' sealed values is
-    // unreadable, wherever it lies; the pass then removes the ciphertext from the live files.
-    std::vector<std::uint64_t> purged;
-    for (const auto& receipt : receipts) purged.insert(purged.end(), receipt.ids.begin(), receipt.ids.end());
-    pass.keys = database_.key_store().shred(purged);
+  // The keys go first in effect: once they are gone, every copy of the purged customers' sealed
+  // values is unreadable, wherever it lies. Their destruction (a small database of its own) runs
+  // beside the pass's flush and compaction, which then remove the ciphertext from the live files.
+  std::vector<std::uint64_t> purged;
+  for (const auto& receipt : receipts) purged.insert(purged.end(), receipt.ids.begin(), receipt.ids.end());
+  pass.destroy_keys = [this, purged, pending] {
+    auto keys = database_.key_store().shred(purged);
     spdlog::info("erasure of purge(s) {}: keys of {} customers destroyed in {:.0f} ms ({} still stored, {} probed), {}",
-                 fmt::join(pending, ","), pass.keys->customers, pass.keys->seconds * 1000, pass.keys->keys_deleted,
-                 pass.keys->keys_probed, pass.keys->verified() ? "no key byte left in the key store" : "KEY BYTES LEFT");
+                 fmt::join(pending, ","), keys.customers, keys.seconds * 1000, keys.keys_deleted, keys.keys_probed,
+                 keys.verified() ? "no key byte left in the key store" : "KEY BYTES LEFT");
     if (options_.on_keys_destroyed) options_.on_keys_destroyed();
-  }
+    return keys;
+  };
   pass.quiescence_timeout = options_.quiescence_timeout;
   pass.on_stage = options_.on_stage;
   pass.stop = &stop_;
   for (const auto& receipt : receipts) {
     pass.purged_customers.insert(pass.purged_customers.end(), receipt.ids.begin(), receipt.ids.end());
+    pass.purged_numbers.insert(pass.purged_numbers.end(), receipt.numbers.begin(), receipt.numbers.end());
+  }
+  // Which log entries the purges redacted, as their records keep them: the compaction rewrites
+  // only the log files that hold one (records written before they kept them: the whole log).
+  {
+    const eventstore::DatabaseReader reader(database_);
+    std::vector<std::uint64_t> seqs;
+    bool known = true;
+    for (auto seq : pending) {
+      auto redacted = eventstore::pending_erasure_entries(reader, seq);
+      if (!redacted) known = false;
+      else seqs.insert(seqs.end(), redacted->begin(), redacted->end());
+    }
+    if (known) {
+      std::sort(seqs.begin(), seqs.end());
+      pass.redacted_seqs = std::move(seqs);
+    }
   }
   const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes.values), probes.coverage, pass);
   std::lock_guard lock(mutex_);

@@ -175,7 +175,10 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
         projections::project(overlay_, batch_, customer, std::nullopt, &state_.lowest_free);
         changes_.push_back({std::move(customer), std::nullopt});
       }
-      eventstore::record_pending_erasure(database_, batch_, purge_seq);
+      std::vector<std::uint64_t> redacted;
+      for (const auto& [id, redaction] : redactions) redacted.insert(redacted.end(), redaction.seqs.begin(), redaction.seqs.end());
+      std::sort(redacted.begin(), redacted.end());
+      eventstore::record_pending_erasure(database_, batch_, purge_seq, redacted);
       accepted.numbers = purged->numbers;
       accepted.purged = purged->ids.size();
       continue;

@@ -177,6 +177,69 @@ TEST_CASE("10000 customers with 100 purged from SST files: no byte of them stays
   CHECK(again.probes == expected_probes(plan) - 1);
 }
 
+namespace {
+
+std::set<std::string> live_files(eventstore::Database& db, eventstore::Family family) {
+  rocksdb::ColumnFamilyMetaData meta;
+  db.db().GetColumnFamilyMetaData(db.family(family), &meta);
+  std::set<std::string> names;
+  for (const auto& level : meta.levels) {
+    for (const auto& file : level.files) names.insert(file.name);
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("the pass rewrites only the files that hold purged entries: older log and state files stay as they were",
+          "[erasure][data]") {
+  TempDir dir;
+  auto db = eventstore::Database::open(dir.path() / "data", {});
+  auto opened = server::open_ledger(*db);
+  auto& service = *opened;
+  constexpr int kOlder = 2'000;
+  constexpr int kAll = 2'200;
+  std::vector<domain::Command> creates;
+  for (int i = 0; i < kOlder; ++i) creates.push_back(domain::CreateCustomer{marked_fields(i), {}});
+  require_accepted(run_all(service, std::move(creates)), "create");
+  flush_all(*db, true);
+  const auto older_log = live_files(*db, eventstore::Family::kLog);
+  const auto older_states = live_files(*db, eventstore::Family::kCustomers);
+  REQUIRE_FALSE(older_log.empty());
+  REQUIRE_FALSE(older_states.empty());
+
+  // Newer customers, every tenth of them deleted and purged.
+  creates.clear();
+  for (int i = kOlder; i < kAll; ++i) creates.push_back(domain::CreateCustomer{marked_fields(i), {}});
+  const auto created = run_all(service, std::move(creates));
+  require_accepted(created, "create");
+  domain::DeleteCustomers deletes;
+  for (int i = kOlder; i < kAll; i += 10) deletes.numbers.push_back(std::get<server::Accepted>(created[i - kOlder]).numbers.at(0));
+  require_accepted(run_all(service, {deletes}), "delete");
+  auto purge = accepted(service.execute(domain::PurgeDeletedCustomers{true, deletes.numbers.size()}));
+  auto report = parse_report(service.wait_for_erasure(purge.seqs.front(), std::chrono::seconds(120)));
+  INFO(boost::json::serialize(report));
+  CHECK(report.at("verified").as_bool());
+  CHECK(count(report, "residue") == 0);
+  CHECK(count(report, "compacted_files") > 0);
+  CHECK(count(report, "compacted_file_bytes") < count(report, "live_sst_bytes"));
+
+  // The older customers' files were not rewritten: they hold none of the purged keys.
+  const auto log_after = live_files(*db, eventstore::Family::kLog);
+  const auto states_after = live_files(*db, eventstore::Family::kCustomers);
+  for (const auto& name : older_log) CHECK(log_after.contains(name));
+  for (const auto& name : older_states) CHECK(states_after.contains(name));
+
+  // And the purged customers' values are gone from every file, the survivors' all there.
+  const auto found = scan_directory(db->dir(), kAll);
+  CHECK(found.markers.empty());
+  for (int i = 0; i < kAll; ++i) {
+    const bool purged = i >= kOlder && (i - kOlder) % 10 == 0;
+    INFO("customer " << i);
+    CHECK(found.sealed_for.contains(customer_id_of(i)) == !purged);
+  }
+}
+
 TEST_CASE("purged data only in memtable and WAL is erased too and commands during the pass are all answered",
           "[erasure][data][concurrency]") {
   TempDir dir;

@@ -182,7 +182,7 @@ TEST_CASE("automatic compactions wait while an erasure is pending, until the pas
     CHECK_FALSE(db->compactions_held());
     CHECK(automatic(*db));
     rocksdb::WriteBatch batch;
-    record_pending_erasure(*db, batch, 9);
+    record_pending_erasure(*db, batch, 9, {});
     REQUIRE(db->db().Write(rocksdb::WriteOptions(), &batch).ok());
   }
   auto db = Database::open(dir.path(), {});
