@@ -9,6 +9,7 @@
 
 #include <rocksdb/db.h>
 
+#include "eventstore/erasure_pass.h"
 #include "projections/queries.h"
 #include "projections/verify.h"
 #include "support/ledger_fixture.h"
@@ -225,4 +226,31 @@ TEST_CASE("after a restart the loaded index answers as a check of every customer
     CHECK(searched(CustomerList::kDeleted, fragment) == expected(CustomerList::kDeleted, fragment));
   }
   CHECK_FALSE(searched(CustomerList::kDeleted, "ada").empty());
+}
+
+TEST_CASE("the erasure pass starts as soon as the purge is durable, with no later command and the index not loaded",
+          "[service][erasure]") {
+  HeldLoad held;
+  auto options = held.options(std::chrono::milliseconds(0));
+  std::promise<void> flushed;
+  std::atomic<bool> seen{false};
+  options.erasure_stage_hook = [&](eventstore::ErasureStage stage) {
+    if (stage == eventstore::ErasureStage::kFlushed && !seen.exchange(true)) flushed.set_value();
+  };
+  Ledger ledger(options);
+  ReleaseAtEnd release{held};
+  for (auto name : {"Ada Lovelace", "Bo Lovelace", "Cy Lovelace"}) ledger.create(name);
+  accepted(ledger.service().execute(domain::DeleteCustomers{{1, 3}}));
+  const auto purge = accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 2}));
+
+  // Nothing else is sent and the search index is still held from loading: the pass starts on
+  // its own, woken by the purge's durable batch.
+  REQUIRE(flushed.get_future().wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  const auto report = ledger.service().wait_for_erasure(purge.seqs.front(), std::chrono::seconds(60));
+  REQUIRE(report);
+  INFO(*report);
+  CHECK(report->find("\"verified\":true,\"unreadable\"") != std::string::npos);
+  // With the probes the purge handed over, not recovered from old versions.
+  CHECK(report->find("\"check\":\"probed\"") != std::string::npos);
+  CHECK(report->find("\"entries_probed\":4,") != std::string::npos);  // each created and deleted
 }

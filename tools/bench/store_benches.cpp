@@ -147,6 +147,8 @@ BenchReport run_purge_bench(const StoreBenchOptions& options) {
     if (!unreadable || !unreadable->is_object()) throw std::runtime_error("the erasure report has no 'unreadable'");
     report.add("unreadable_seconds", (json_number(unreadable->as_object(), "at_us") - static_cast<double>(start_us)) / 1e6);
     report.add("absent_seconds", round_trip);
+    // Command to the start of the compaction pass: the purge itself, then the worker waking.
+    report.add("start_seconds", (json_number(parsed, "started_at_us") - static_cast<double>(start_us)) / 1e6);
     report.add("compaction_ms", json_number(parsed, "compaction_ms"));
     report.add("flush_ms", json_number(parsed, "flush_ms"));
     report.add("probes", json_number(parsed, "probes"));
