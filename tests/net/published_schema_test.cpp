@@ -195,7 +195,15 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
   REQUIRE(client.call([](auto r) { r.initUndelete().initNumbers(1).set(0, 1); }).get().isChanged());
   auto history = client.call([](auto r) { r.initHistory().setNumber(1); });
   REQUIRE(history.get().isHistory());
-  for (auto event : history.get().getHistory().getEvents()) sent["HistoryEvent.kind"].insert(event.getKind().cStr());
+  const std::map<protocol::EventKind, std::string> kind_names = {{protocol::EventKind::CREATED, "CustomerCreated"},
+                                                                 {protocol::EventKind::EDITED, "CustomerEdited"},
+                                                                 {protocol::EventKind::DELETED, "CustomerDeleted"},
+                                                                 {protocol::EventKind::UNDELETED, "CustomerUndeleted"}};
+  for (auto event : history.get().getHistory().getEvents()) {
+    sent["HistoryEvent.kind"].insert(event.getKind().cStr());
+    REQUIRE(kind_names.contains(event.getEventKind()));
+    CHECK(kind_names.at(event.getEventKind()) == event.getKind().cStr());
+  }
 
   auto purge = [&](bool wait) {
     auto reply = client.call([&](auto r) {
@@ -245,12 +253,19 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
   tools::new_request(subscribe, 1000).initSubscribe().setFromSeq(1);
   client.raw().send(subscribe);
   REQUIRE(client.raw().receive().get().isSubscribed());
-  std::set<std::string> kinds;
+  std::set<std::string> kinds, typed_kinds;
   for (std::uint64_t seq = 1; seq <= last_seq; ++seq) {
-    auto entry = client.raw().receive();
-    REQUIRE(entry.get().isEntry());
-    kinds.insert(std::to_string(entry.get().getEntry().getKind()));
+    auto reply = client.raw().receive();
+    REQUIRE(reply.get().isEntry());
+    auto entry = reply.get().getEntry();
+    CAPTURE(seq);
+    kinds.insert(std::to_string(entry.getKind()));
+    // eventKind's ordinal is the deprecated number, for every kind a client sees.
+    CHECK(entry.getEventKind() != protocol::EventKind::UNKNOWN);
+    CHECK(static_cast<std::uint16_t>(entry.getEventKind()) == entry.getKind());
+    typed_kinds.insert(std::to_string(static_cast<std::uint16_t>(entry.getEventKind())));
   }
   CHECK(kinds == promised_kinds);
+  CHECK(typed_kinds == kinds);
   CHECK(server.stop() == 0);
 }
