@@ -46,7 +46,9 @@ struct Hello {
 
 struct Create {
   fields @0 :CustomerFields;
-  number @1 :UInt64;        # 0: the lowest free number
+  number @1 :UInt64;        # 0: the lowest free number; else from 1 to 999999999999 (twelve
+                            # digits, exact as a JSON double), the range every customer number
+                            # takes; another is refused as invalidField naming number
 }
 
 struct Edit {
@@ -72,8 +74,9 @@ struct Get {
 struct ListCustomers {
   deleted @0 :Bool;  # false: the active list
   after @1 :UInt64;  # numbers greater than this
-  limit @2 :UInt32;  # 0: 100; at most 1000
-  search @3 :Text;   # empty: no filter
+  limit @2 :UInt32;  # 0: 100; at most 1000: a larger limit is served as 1000 (not refused)
+  search @3 :Text;   # empty: no filter; else a fragment of name, email or phone, compared after
+                     # full Unicode case folding (NFKC_Casefold): STRASSE finds Straße
 }
 
 struct History {
@@ -115,7 +118,8 @@ enum ErrorCode {
   invalidField @5;
   nothingToDo @6;
   forbidden @7;
-  unauthenticated @8;
+  unauthenticated @8; # no hello first, or an unknown token: answered with the request's own id,
+                      # then the connection is closed
   tooLarge @9;
   busy @10;
   alreadyDeleted @11;
@@ -237,7 +241,7 @@ enum EventKind {
 }
 
 # One log entry, as stored (eventstore/envelope.capnp); stubs have an empty payload and
-# redactedBy != 0. payload is a domain/events.capnp Event message.
+# redactedBy != 0.
 struct Entry {
   seq @0 :UInt64;
   at @1 :Int64;
@@ -245,7 +249,9 @@ struct Entry {
   customer @3 :UInt64;
   kind @4 :UInt16;        # deprecated, read eventKind (still sent): 1 created, 2 edited,
                           # 3 deleted, 4 undeleted, 5 purged
-  payload @5 :Data;
+  payload @5 :Data;       # a domain/events.capnp Event, as one message in the standard stream
+                          # framing (segment table, then segments; unpacked), as a frame of this
+                          # protocol is; empty in a stub
   digest @6 :Data;
   chain @7 :Data;
   redactedBy @8 :UInt64;
