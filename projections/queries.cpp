@@ -94,13 +94,29 @@ std::vector<HistoryEntry> customer_history(const eventstore::Reader& reader, dom
   std::vector<HistoryEntry> history;
   auto customer = customer_by_number(reader, number);
   if (!customer) return history;
+  std::optional<domain::Customer> state;
   for (auto seq : eventstore::stream_seqs(reader, customer->id)) {
     auto envelope = eventstore::read_entry(reader, seq);
     if (!envelope) throw eventstore::CorruptionError("stream index names missing entry " + std::to_string(seq));
     auto event = decode_payload(*envelope);
-    history.push_back({std::move(*envelope), std::move(event)});
+    auto before = state;
+    state = domain::evolve(std::move(state), event);
+    history.push_back({std::move(*envelope), std::move(event), std::move(before)});
   }
   return history;
+}
+
+std::optional<domain::Customer> customer_before(const eventstore::Reader& reader, domain::CustomerId id,
+                                                std::uint64_t seq) {
+  std::optional<domain::Customer> state;
+  for (auto stream_seq : eventstore::stream_seqs(reader, id)) {
+    if (stream_seq >= seq) break;
+    auto envelope = eventstore::read_entry(reader, stream_seq);
+    if (!envelope) throw eventstore::CorruptionError("stream index names missing entry " + std::to_string(stream_seq));
+    if (envelope->redacted()) return std::nullopt;
+    state = domain::evolve(std::move(state), decode_payload(*envelope));
+  }
+  return state;
 }
 
 std::optional<domain::Customer> LedgerState::customer_by_number(domain::CustomerNumber number) const {

@@ -48,11 +48,20 @@ CustomerPage search_customers(const eventstore::Reader& reader, const SearchInde
 struct HistoryEntry {
   eventstore::Envelope envelope;  // payload included
   domain::Event event;
+  // The customer as it was before this event (its old values); nullopt before its creation.
+  std::optional<domain::Customer> before;
 };
 
-// Every event of the customer holding `number` now, oldest first; empty when none holds it.
-// A number reused after a purge shows only the current holder's events.
+// Every event of the customer holding `number` now, oldest first, each with the state before
+// it; empty when none holds it. A number reused after a purge shows only the current holder's
+// events.
 std::vector<HistoryEntry> customer_history(const eventstore::Reader& reader, domain::CustomerNumber number);
+
+// Customer `id` as it was just before entry `seq`: the events of its stream below `seq`, folded.
+// nullopt when it has none (created at `seq` or later) or its entries are stubs (purged).
+// Reads the stream index and those entries.
+std::optional<domain::Customer> customer_before(const eventstore::Reader& reader, domain::CustomerId id,
+                                                std::uint64_t seq);
 
 // Decodes an envelope's payload. Throws eventstore::CorruptionError naming the seq when the
 // payload is not an event.

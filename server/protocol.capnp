@@ -46,7 +46,9 @@ struct Hello {
 
 struct Create {
   fields @0 :CustomerFields;
-  number @1 :UInt64;        # 0: the lowest free number
+  number @1 :UInt64;        # 0: the lowest free number; else from 1 to 999999999999 (twelve
+                            # digits, exact as a JSON double), the range every customer number
+                            # takes; another is refused as invalidField naming number
 }
 
 struct Edit {
@@ -72,8 +74,9 @@ struct Get {
 struct ListCustomers {
   deleted @0 :Bool;  # false: the active list
   after @1 :UInt64;  # numbers greater than this
-  limit @2 :UInt32;  # 0: 100; at most 1000
-  search @3 :Text;   # empty: no filter
+  limit @2 :UInt32;  # 0: 100; at most 1000: a larger limit is served as 1000 (not refused)
+  search @3 :Text;   # empty: no filter; else a fragment of name, email or phone, compared after
+                     # full Unicode case folding (NFKC_Casefold): STRASSE finds Straße
 }
 
 struct History {
@@ -115,7 +118,8 @@ enum ErrorCode {
   invalidField @5;
   nothingToDo @6;
   forbidden @7;
-  unauthenticated @8;
+  unauthenticated @8; # no hello first, or an unknown token: answered with the request's own id,
+                      # then the connection is closed
   tooLarge @9;
   busy @10;
   alreadyDeleted @11;
@@ -189,12 +193,24 @@ struct Page {
   next @1 :UInt64;  # the `after` of the next page; 0 when this page is the last
 }
 
+# One field an event changed: its value before and after.
+struct ChangedField {
+  field @0 :Field;
+  oldValue @1 :Text;  # empty when the customer had no value (always, for a created customer)
+  newValue @2 :Text;
+}
+
 struct HistoryEvent {
   seq @0 :UInt64;
   at @1 :Int64;           # microseconds since the Unix epoch
   actor @2 :Text;
   kind @3 :Text;          # "CustomerCreated", "CustomerEdited", "CustomerDeleted", "CustomerUndeleted"
-  changes @4 :List(FieldChange);  # created: every non-empty field; edited: the changed ones
+  changes @4 :List(FieldChange);  # new values only (changedFields has both): created: every
+                                  # non-empty field; edited: the changed ones
+  changedFields @5 :List(ChangedField);  # what the event changed, old and new value: created:
+                                         # every non-empty field (old empty); edited: the
+                                         # fields it changed; deleted, undeleted: none
+  eventKind @6 :EventKind;  # kind, typed
 }
 
 struct HistoryPage {
@@ -212,22 +228,37 @@ struct Stats {
   writeCpuNs @7 :UInt64;  # writer CPU time spent writing batches and answering (not the fsync wait)
 }
 
+# What a log entry records. Each ordinal is the number Entry.kind carries for it (the ordinal
+# in domain/events.capnp's Event union + 1). unknown is never sent: a field a server older than
+# this enum leaves unset reads as unknown, and Entry.kind then says what the entry is.
+enum EventKind {
+  unknown @0;
+  created @1;
+  edited @2;
+  deleted @3;
+  undeleted @4;
+  purged @5;
+}
+
 # One log entry, as stored (eventstore/envelope.capnp); stubs have an empty payload and
-# redactedBy != 0. payload is a domain/events.capnp Event message.
+# redactedBy != 0.
 struct Entry {
   seq @0 :UInt64;
   at @1 :Int64;
   actor @2 :Text;
   customer @3 :UInt64;
-  kind @4 :UInt16;        # 1 created, 2 edited, 3 deleted, 4 undeleted, 5 purged: the Event union's
-                          # ordinal + 1
-  payload @5 :Data;
+  kind @4 :UInt16;        # deprecated, read eventKind (still sent): 1 created, 2 edited,
+                          # 3 deleted, 4 undeleted, 5 purged
+  payload @5 :Data;       # a domain/events.capnp Event, as one message in the standard stream
+                          # framing (segment table, then segments; unpacked), as a frame of this
+                          # protocol is; empty in a stub
   digest @6 :Data;
   chain @7 :Data;
   redactedBy @8 :UInt64;
   request @9 :Data;       # the idempotency key it was written with; empty for stubs
   number @10 :UInt64;     # the customer's number, also in stubs; 0 for a purge and for entries
                           # written before entries carried it. In the chain link when not 0.
+  eventKind @11 :EventKind;  # what the entry records; its ordinal is kind's number
 }
 
 struct Response {

@@ -3,6 +3,7 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include "domain/changed_fields.h"
 #include "domain/events.h"
 #include "eventstore/erasure_pass.h"
 #include "eventstore/event_log.h"
@@ -234,6 +235,7 @@ Frame RequestHandler::entry_frame(std::uint64_t id, const eventstore::Envelope& 
   entry.setActor(envelope.actor);
   entry.setCustomer(envelope.customer);
   entry.setKind(envelope.kind);
+  entry.setEventKind(wire_event_kind(envelope.kind));
   entry.setPayload(kj::arrayPtr(reinterpret_cast<const capnp::byte*>(envelope.payload.data()), envelope.payload.size()));
   entry.setDigest(kj::arrayPtr(envelope.digest.data(), envelope.digest.size()));
   entry.setChain(kj::arrayPtr(envelope.chain.data(), envelope.chain.size()));
@@ -365,24 +367,20 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
         out.setSeq(entry.envelope.seq);
         out.setAt(entry.envelope.at_us);
         out.setActor(entry.envelope.actor);
-        out.setKind(std::string(domain::kind_name(domain::kind_of(entry.event))));
-        if (auto* created = std::get_if<domain::CustomerCreated>(&entry.event)) {
-          unsigned count = 0;
-          for (auto f : domain::kAllFields) count += created->fields.get(f).empty() ? 0 : 1;
-          auto changes = out.initChanges(count);
-          unsigned j = 0;
-          for (auto f : domain::kAllFields) {
-            if (created->fields.get(f).empty()) continue;
-            changes[j].setField(wire_field(f));
-            changes[j].setValue(created->fields.get(f));
-            ++j;
-          }
-        } else if (auto* edited = std::get_if<domain::CustomerEdited>(&entry.event)) {
-          auto changes = out.initChanges(static_cast<unsigned>(edited->changes.size()));
-          for (unsigned j = 0; j < edited->changes.size(); ++j) {
-            changes[j].setField(wire_field(edited->changes[j].field));
-            changes[j].setValue(edited->changes[j].value);
-          }
+        const auto kind = domain::kind_of(entry.event);
+        out.setKind(std::string(domain::kind_name(kind)));
+        out.setEventKind(wire_event_kind(static_cast<std::uint16_t>(kind)));
+        const auto changed = domain::changed_fields(entry.before, entry.event);
+        if (changed.empty()) continue;
+        // `changes` is what clients read before old values were sent: the same fields, new values.
+        auto changes = out.initChanges(static_cast<unsigned>(changed.size()));
+        auto changed_out = out.initChangedFields(static_cast<unsigned>(changed.size()));
+        for (unsigned j = 0; j < changed.size(); ++j) {
+          changes[j].setField(wire_field(changed[j].field));
+          changes[j].setValue(changed[j].new_value);
+          changed_out[j].setField(wire_field(changed[j].field));
+          changed_out[j].setOldValue(changed[j].old_value);
+          changed_out[j].setNewValue(changed[j].new_value);
         }
       }
       break;

@@ -29,6 +29,7 @@
 #include "domain/events.h"
 #include "eventstore/crypto.h"
 #include "server/tokens.h"
+#include "tools/common/history_format.h"
 #include "tools/common/log_json.h"
 #include "tools/ledgerctl_client.h"
 
@@ -596,27 +597,27 @@ int main(int argc, char** argv) {
     if (*history) {
       auto reply = session.call([&](auto r) { r.initHistory().setNumber(history_number); });
       if (reply.get().isError()) return report_error(g, reply.get().getError());
+      std::vector<tools::HistoryStep> steps;
       json::array events;
       for (auto e : reply.get().getHistory().getEvents()) {
-        json::object o{{"seq", e.getSeq()}, {"at", e.getAt()}, {"actor", e.getActor().cStr()},
-                       {"kind", e.getKind().cStr()}};
+        tools::HistoryStep step{e.getSeq(), e.getAt(), e.getActor().cStr(), e.getKind().cStr(), 0, {}};
+        for (auto changed : e.getChangedFields()) {
+          step.changes.push_back({std::string(field_key(changed.getField())), changed.getOldValue().cStr(),
+                                  changed.getNewValue().cStr()});
+        }
+        json::object o{{"seq", step.seq}, {"at", step.at_us}, {"actor", step.actor}, {"kind", step.kind}};
+        // Each changed field's new value under its own name, as before old values were sent.
         for (auto change : e.getChanges()) o[field_key(change.getField())] = change.getValue().cStr();
+        json::array changes;
+        for (const auto& delta : step.changes) changes.push_back(tools::delta_json(delta));
+        o["changes"] = std::move(changes);
         events.push_back(std::move(o));
+        steps.push_back(std::move(step));
       }
       if (g.json) {
         print_json(json::object{{"events", events}});
       } else {
-        for (auto& v : events) {
-          auto& o = v.as_object();
-          std::string changes;
-          for (auto& [key, value] : o) {
-            if (key == "seq" || key == "at" || key == "actor" || key == "kind") continue;
-            changes += fmt::format(" {}={}", std::string(key), json::serialize(value));
-          }
-          std::cout << fmt::format("{:>8}  {}  {:<18} {}{}\n", o["seq"].as_uint64(),
-                                   tools::format_time(o["at"].as_int64()), std::string(o["kind"].as_string()),
-                                   std::string(o["actor"].as_string()), changes);
-        }
+        std::cout << tools::history_text(steps);
       }
       return kDone;
     }

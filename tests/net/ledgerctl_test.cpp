@@ -26,11 +26,14 @@ struct Run {
   json::value value() const { return json::parse(out); }
 };
 
-// Runs ledgerctl with `args` (quoted by the caller where needed), stdin from /dev/null.
-Run ledgerctl(const std::string& address, const std::string& args, const std::string& stdin_text = "") {
+// Runs ledgerctl with `args` (quoted by the caller where needed), stdin from /dev/null; with
+// --json unless `json` is false.
+Run ledgerctl(const std::string& address, const std::string& args, const std::string& stdin_text = "",
+              bool json = true) {
   TempDir scratch;
   const auto err_file = (scratch.path() / "stderr").string();
-  std::string command = "'" LEDGERCTL_PATH "' --server " + address + " --json " + args + " 2>'" + err_file + "'";
+  std::string command = "'" LEDGERCTL_PATH "' --server " + address + (json ? " --json " : " ") + args + " 2>'" +
+                        err_file + "'";
   if (stdin_text.empty()) {
     command += " </dev/null";
   } else {
@@ -135,6 +138,35 @@ TEST_CASE("the help page through ledgerctl --json", "[ledgerctl]") {
   CHECK(reused.at("number") == 4);
   CHECK(reused.at("id") != four.at("id"));
   CHECK(ok(ledgerctl(server, "get 4")).at("notes") == "");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("ledgerctl history shows each change old to new, as text and as JSON", "[ledgerctl][history]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  ok(ledgerctl(server, "create --name Ada --email ada@example.org"));
+  ok(ledgerctl(server, "edit 1 --name 'Ada Lovelace' --notes 'owes 12.50'"));
+  ok(ledgerctl(server, "edit 1 --name 'Ada King' --notes ''"));
+
+  auto text = ledgerctl(server.address(), "history 1", "", false);
+  INFO(text.out << text.err);
+  REQUIRE(text.status == 0);
+  CHECK_THAT(text.out, Catch::Contains("CustomerCreated\n    name: \"\" → \"Ada\"\n"
+                                       "    email: \"\" → \"ada@example.org\"\n"));
+  CHECK_THAT(text.out, Catch::Contains("CustomerEdited\n    name: \"Ada\" → \"Ada Lovelace\"\n"
+                                       "    notes: \"\" → \"owes 12.50\"\n"));
+  CHECK_THAT(text.out, Catch::Contains("CustomerEdited\n    name: \"Ada Lovelace\" → \"Ada King\"\n"
+                                       "    notes: \"owes 12.50\" → \"\"\n"));
+
+  auto events = ok(ledgerctl(server, "history 1")).at("events").as_array();
+  REQUIRE(events.size() == 3);
+  const auto change = [](const std::string& field, const std::string& before, const std::string& after) {
+    return json::value(json::object{{"field", field}, {"old", before}, {"new", after}});
+  };
+  CHECK(events[0].at("changes") == json::array{change("name", "", "Ada"), change("email", "", "ada@example.org")});
+  CHECK(events[2].at("changes") ==
+        json::array{change("name", "Ada Lovelace", "Ada King"), change("notes", "owes 12.50", "")});
+  CHECK(events[2].at("name") == "Ada King");  // the new values, keyed by field, as before
   CHECK(server.stop() == 0);
 }
 

@@ -177,16 +177,25 @@ TEST_CASE("auth: each role may send exactly its commands", "[ledgerd][auth]") {
     }
   }
 
-  SECTION("a wrong token is refused and the connection closed") {
+  // unauthenticated answers the request it refuses: its id comes back, not 0.
+  SECTION("a wrong token is refused with the hello's id and the connection closed") {
     RawConnection raw(server.port());
-    raw.send(*request(1, [](auto r) { r.initHello().setToken("guess"); }));
-    CHECK(connection_error(raw) == ErrorCode::UNAUTHENTICATED);
+    raw.send(*request(41, [](auto r) { r.initHello().setToken("guess"); }));
+    auto refused = raw.response();
+    REQUIRE(refused);
+    REQUIRE(refused->get().isError());
+    CHECK(refused->get().getError().getCode() == ErrorCode::UNAUTHENTICATED);
+    CHECK(refused->get().getId() == 41);
     CHECK(raw.closed_by_server());
   }
-  SECTION("a request before hello is refused and the connection closed") {
+  SECTION("a request before hello is refused with its id and the connection closed") {
     RawConnection raw(server.port());
-    raw.send(*request(1, [](auto r) { r.initGet().setNumber(1); }));
-    CHECK(connection_error(raw) == ErrorCode::UNAUTHENTICATED);
+    raw.send(*request(42, [](auto r) { r.initGet().setNumber(1); }));
+    auto refused = raw.response();
+    REQUIRE(refused);
+    REQUIRE(refused->get().isError());
+    CHECK(refused->get().getError().getCode() == ErrorCode::UNAUTHENTICATED);
+    CHECK(refused->get().getId() == 42);
     CHECK(raw.closed_by_server());
   }
   CHECK(server.stop() == 0);

@@ -5,14 +5,17 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <capnp/schema.capnp.h>
 #include <capnp/serialize.h>
 #include <catch2/catch.hpp>
 
+#include "domain/events.capnp.h"
 #include "support/temp_dir.h"
 #include "net/ledgerd_process.h"
 #include "tools/ledgerctl_client.h"
@@ -108,6 +111,42 @@ std::set<std::string> numbered_names(const std::string& text) {
   return out;
 }
 
+// The number written right after `words` in `text` ("at most 1000": 1000); stops the test when
+// the comment no longer says it so.
+std::uint64_t number_after(const std::string& text, const std::string& words) {
+  const auto at = text.find(words);
+  INFO(text << " has no number after '" << words << "'");
+  REQUIRE(at != std::string::npos);
+  const auto begin = at + words.size();
+  auto end = begin;
+  while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+  REQUIRE(end > begin);
+  return std::stoull(text.substr(begin, end - begin));
+}
+
+// What a subscription entry's payload holds, read as the schema says: one domain/events.capnp
+// Event in the standard stream framing. The ordinal of its union member + 1; stops the test when
+// the bytes are not exactly one framed message.
+unsigned framed_event_kind(capnp::Data::Reader payload) {
+  const auto u32_at = [&](std::size_t offset) {
+    std::uint32_t value = 0;
+    for (int i = 3; i >= 0; --i) value = (value << 8) | payload[offset + static_cast<std::size_t>(i)];
+    return value;
+  };
+  REQUIRE(payload.size() >= 8);
+  const std::size_t segments = u32_at(0) + 1;
+  std::size_t table = 4 + 4 * segments;
+  table += table % 8;  // the padding after an even number of segment sizes
+  REQUIRE(payload.size() >= table);
+  std::size_t words = 0;
+  for (std::size_t i = 0; i < segments; ++i) words += u32_at(4 + 4 * i);
+  CHECK(payload.size() == table + words * sizeof(capnp::word));
+  auto aligned = kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
+  std::memcpy(aligned.begin(), payload.begin(), aligned.size() * sizeof(capnp::word));
+  capnp::FlatArrayMessageReader reader(aligned.asPtr());
+  return static_cast<unsigned>(reader.getRoot<domain::schema::Event>().which()) + 1;
+}
+
 // A client that has said hello.
 class Client {
  public:
@@ -195,7 +234,15 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
   REQUIRE(client.call([](auto r) { r.initUndelete().initNumbers(1).set(0, 1); }).get().isChanged());
   auto history = client.call([](auto r) { r.initHistory().setNumber(1); });
   REQUIRE(history.get().isHistory());
-  for (auto event : history.get().getHistory().getEvents()) sent["HistoryEvent.kind"].insert(event.getKind().cStr());
+  const std::map<protocol::EventKind, std::string> kind_names = {{protocol::EventKind::CREATED, "CustomerCreated"},
+                                                                 {protocol::EventKind::EDITED, "CustomerEdited"},
+                                                                 {protocol::EventKind::DELETED, "CustomerDeleted"},
+                                                                 {protocol::EventKind::UNDELETED, "CustomerUndeleted"}};
+  for (auto event : history.get().getHistory().getEvents()) {
+    sent["HistoryEvent.kind"].insert(event.getKind().cStr());
+    REQUIRE(kind_names.contains(event.getEventKind()));
+    CHECK(kind_names.at(event.getEventKind()) == event.getKind().cStr());
+  }
 
   auto purge = [&](bool wait) {
     auto reply = client.call([&](auto r) {
@@ -245,12 +292,80 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
   tools::new_request(subscribe, 1000).initSubscribe().setFromSeq(1);
   client.raw().send(subscribe);
   REQUIRE(client.raw().receive().get().isSubscribed());
-  std::set<std::string> kinds;
+  std::set<std::string> kinds, typed_kinds;
   for (std::uint64_t seq = 1; seq <= last_seq; ++seq) {
-    auto entry = client.raw().receive();
-    REQUIRE(entry.get().isEntry());
-    kinds.insert(std::to_string(entry.get().getEntry().getKind()));
+    auto reply = client.raw().receive();
+    REQUIRE(reply.get().isEntry());
+    auto entry = reply.get().getEntry();
+    CAPTURE(seq);
+    kinds.insert(std::to_string(entry.getKind()));
+    // eventKind's ordinal is the deprecated number, for every kind a client sees.
+    CHECK(entry.getEventKind() != protocol::EventKind::UNKNOWN);
+    CHECK(static_cast<std::uint16_t>(entry.getEventKind()) == entry.getKind());
+    typed_kinds.insert(std::to_string(static_cast<std::uint16_t>(entry.getEventKind())));
+    // A payload is an Event in stream framing, of the kind the entry says; a stub has none.
+    if (entry.getRedactedBy() == 0) CHECK(framed_event_kind(entry.getPayload()) == entry.getKind());
+    else CHECK(entry.getPayload().size() == 0);
   }
   CHECK(kinds == promised_kinds);
+  CHECK(typed_kinds == kinds);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("the number range and the list's limits the schema's comments give are what ledgerd enforces",
+          "[schema][ledgerd]") {
+  std::string errors;
+  const auto bytes = compile_alone("server/protocol.capnp", &errors);
+  INFO(errors);
+  REQUIRE_FALSE(bytes.empty());
+  Compiled compiled(bytes);
+  const auto comments = compiled.field_comments();
+  const auto lowest = number_after(comments.at("Create.number"), "else from ");
+  const auto highest = number_after(comments.at("Create.number"), " to ");
+  const auto default_limit = number_after(comments.at("ListCustomers.limit"), "0: ");
+  const auto cap = number_after(comments.at("ListCustomers.limit"), "at most ");
+
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  Client client(server);
+  const auto create_numbered = [&](std::uint64_t number) {
+    return client.call([&](auto r) {
+      auto c = r.initCreate();
+      c.initFields().setName("Numbered");
+      c.setNumber(number);
+    });
+  };
+  for (auto number : {lowest, highest}) {
+    CAPTURE(number);
+    auto reply = create_numbered(number);
+    REQUIRE(reply.get().isWritten());
+    CHECK(reply.get().getWritten().getNumber() == number);
+  }
+  auto beyond = create_numbered(highest + 1);
+  REQUIRE(beyond.get().isError());
+  CHECK(beyond.get().getError().getCode() == protocol::ErrorCode::INVALID_FIELD);
+  CHECK(std::string(beyond.get().getError().getField().cStr()) == "number");
+
+  // More customers than one page may hold: pipelined, answered by id.
+  std::vector<std::uint8_t> creates;
+  for (std::uint64_t i = 0; i < cap; ++i) {
+    capnp::MallocMessageBuilder message;
+    tools::new_request(message, 10'000 + i).initCreate().initFields().setName("Paged " + std::to_string(i));
+    auto frame = capnp::messageToFlatArray(message);
+    creates.insert(creates.end(), frame.asBytes().begin(), frame.asBytes().end());
+  }
+  std::thread writer([&] { client.raw().send_bytes(creates.data(), creates.size()); });
+  for (std::uint64_t i = 0; i < cap; ++i) REQUIRE(client.raw().receive().get().isWritten());
+  writer.join();
+  const auto page_size = [&](std::uint32_t limit) {
+    auto reply = client.call([&](auto r) { r.initList().setLimit(limit); });
+    REQUIRE(reply.get().isPage());
+    CHECK(reply.get().getPage().getNext() != 0);  // cap + 2 customers: never the last page
+    return reply.get().getPage().getCustomers().size();
+  };
+  CHECK(page_size(0) == default_limit);
+  CHECK(page_size(static_cast<std::uint32_t>(cap)) == cap);
+  CHECK(page_size(static_cast<std::uint32_t>(cap + 1)) == cap);
+  CHECK(page_size(std::numeric_limits<std::uint32_t>::max()) == cap);
   CHECK(server.stop() == 0);
 }

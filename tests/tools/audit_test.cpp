@@ -109,11 +109,21 @@ TEST_CASE("audit verify catches a forged purge receipt", "[audit]") {
 TEST_CASE("audit history shows changes old to new, and a reused number only for its holder", "[audit]") {
   Ledger ledger;
   fill_with_purge(ledger);
+  accepted(ledger.service().execute(domain::EditCustomer{2, {{domain::Field::kName, "Bob"}}, {}}));
   ledger.close();
   auto bo = audit(ledger, "history 2");
   INFO(bo.output);
   CHECK(bo.status == 0);
-  CHECK_THAT(bo.output, Catch::Contains("email: \"\" -> \"bo@example.org\"") && Catch::Contains("name: \"\" -> \"Bo\""));
+  CHECK_THAT(bo.output, Catch::Contains("CustomerCreated\n    name: \"\" → \"Bo\"\n"));
+  CHECK_THAT(bo.output, Catch::Contains("CustomerEdited\n    email: \"\" → \"bo@example.org\"\n"));
+  CHECK_THAT(bo.output, Catch::Contains("CustomerEdited\n    name: \"Bo\" → \"Bob\"\n"));
+  auto bo_json = audit(ledger, "--json history 2");
+  INFO(bo_json.output);
+  REQUIRE(bo_json.status == 0);
+  const auto steps = boost::json::parse(bo_json.stdout_text).as_array();
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[2].at("changes") ==
+        boost::json::array{boost::json::object{{"field", "name"}, {"old", "Bo"}, {"new", "Bob"}}});
 
   auto three = audit(ledger, "history 3");  // Cy held 3 before the purge; Ed holds it now
   INFO(three.output);
@@ -170,6 +180,33 @@ TEST_CASE("audit export writes decoded entries and stubs, and purges lists the r
   INFO(purges.output);
   CHECK(purges.status == 0);
   CHECK_THAT(purges.output, Catch::Contains("customers 2, entries redacted 4, numbers freed: 3, 4"));
+}
+
+TEST_CASE("audit export gives each edit its fields' old values, also from a seq after the creation", "[audit]") {
+  Ledger ledger;
+  ledger.create("Ada");
+  accepted(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kName, "Ada King"}}, {}}));
+  accepted(ledger.service().execute(
+      domain::EditCustomer{1, {{domain::Field::kNotes, "owes 12.50"}, {domain::Field::kName, "Ada Lovelace"}}, {}}));
+  ledger.close();
+  const auto events = [&](const std::string& args) {
+    auto run = audit(ledger, args);
+    INFO(run.output);
+    REQUIRE(run.status == 0);
+    std::istringstream lines(run.stdout_text);
+    std::vector<boost::json::object> out;
+    for (std::string line; std::getline(lines, line);) out.push_back(boost::json::parse(line).at("event").as_object());
+    return out;
+  };
+  auto all = events("export");
+  REQUIRE(all.size() == 3);
+  CHECK_FALSE(all[0].contains("old"));  // a creation has no old values
+  CHECK(all[1].at("old") == boost::json::object{{"name", "Ada"}});
+  CHECK(all[2].at("old") == boost::json::object{{"notes", ""}, {"name", "Ada King"}});
+  CHECK(all[2].at("changes") == boost::json::object{{"notes", "owes 12.50"}, {"name", "Ada Lovelace"}});
+  auto last = events("export --from 3");
+  REQUIRE(last.size() == 1);
+  CHECK(last[0].at("old") == all[2].at("old"));
 }
 
 TEST_CASE("prove-purge passes on an honest purge and fails when an extra entry was removed", "[audit]") {

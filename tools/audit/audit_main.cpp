@@ -14,12 +14,14 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <variant>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "domain/decide.h"
 #include "domain/events.h"
 #include "eventstore/erasure_pass.h"
 #include "eventstore/event_log.h"
@@ -272,15 +274,31 @@ int record_witness(const Source& source, const std::string& file, const std::str
   return 0;
 }
 
+// Each edit is exported with its old values: the state of every customer met is kept while the
+// export runs (one customer's fields each), read from its stream the first time.
 int export_log(eventstore::Database& database, std::uint64_t from, std::uint64_t until) {
   eventstore::DatabaseReader reader(database);
   const auto last = eventstore::load_head(reader).next_seq - 1;
   const auto end = until == 0 ? last : std::min(until, last);
   Progress progress("exporting", end >= from ? end - from + 1 : 0);
   std::uint64_t done = 0;
+  std::unordered_map<domain::CustomerId, std::optional<domain::Customer>> states;
   eventstore::scan_entries(reader, std::max<std::uint64_t>(from, 1), [&](const eventstore::Envelope& e) {
     if (e.seq > end) return false;
-    std::cout << to_line(envelope_json(e)) << "\n";
+    if (e.redacted()) {
+      std::cout << to_line(envelope_json(e)) << "\n";
+    } else if (e.kind == static_cast<std::uint16_t>(domain::EventKind::kPurged)) {
+      std::cout << to_line(envelope_json(e)) << "\n";
+      const auto purge = projections::decode_payload(e);
+      for (auto id : std::get<domain::CustomersPurged>(purge).ids) states.erase(id);
+    } else {
+      auto state = states.find(e.customer);
+      if (state == states.end()) {
+        state = states.emplace(e.customer, projections::customer_before(reader, e.customer, e.seq)).first;
+      }
+      std::cout << to_line(envelope_json(e, state->second ? &*state->second : nullptr)) << "\n";
+      state->second = domain::evolve(std::move(state->second), projections::decode_payload(e));
+    }
     progress.update(++done);
     return true;
   });

@@ -1,11 +1,8 @@
 #include "tools/audit/history.h"
 
-#include <fmt/format.h>
-
 #include "domain/decide.h"
 #include "eventstore/event_log.h"
 #include "projections/queries.h"
-#include "tools/common/log_json.h"
 
 namespace ledger::tools {
 namespace {
@@ -56,46 +53,6 @@ std::vector<HistoryStep> history_by_id(const eventstore::Reader& reader, domain:
     return true;
   });
   return steps;
-}
-
-boost::json::array history_json(const std::vector<HistoryStep>& steps) {
-  boost::json::array out;
-  for (const auto& step : steps) {
-    boost::json::object o;
-    o["seq"] = step.seq;
-    o["at"] = step.at_us;
-    o["time"] = format_time(step.at_us);
-    o["actor"] = step.actor;
-    o["kind"] = step.kind;
-    o["stub"] = step.redacted_by != 0;
-    o["redacted_by"] = step.redacted_by;
-    boost::json::array changes;
-    for (const auto& c : step.changes) changes.push_back(boost::json::object{{"field", c.field}, {"old", c.before}, {"new", c.after}});
-    o["changes"] = std::move(changes);
-    out.push_back(std::move(o));
-  }
-  return out;
-}
-
-// Line breaks in addresses and notes are shown as \n so that each change stays on one line.
-std::string one_line(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else out += c;
-  }
-  return out;
-}
-
-std::string history_text(const std::vector<HistoryStep>& steps) {
-  std::string out;
-  for (const auto& step : steps) {
-    out += fmt::format("seq {}  {}  {}  {}\n", step.seq, format_time(step.at_us), step.actor, step.kind);
-    if (step.redacted_by != 0) out += fmt::format("    (erased by purge {})\n", step.redacted_by);
-    for (const auto& c : step.changes) out += fmt::format("    {}: \"{}\" -> \"{}\"\n", c.field, one_line(c.before), one_line(c.after));
-  }
-  return out;
 }
 
 }  // namespace ledger::tools

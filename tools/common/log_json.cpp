@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "domain/changed_fields.h"
 #include "projections/queries.h"
 
 namespace ledger::tools {
@@ -39,7 +40,7 @@ boost::json::object customer_json(const domain::Customer& customer) {
   return out;
 }
 
-boost::json::object event_json(const domain::Event& event) {
+boost::json::object event_json(const domain::Event& event, const domain::Customer* before) {
   boost::json::object out;
   std::visit(
       [&](const auto& e) {
@@ -59,6 +60,13 @@ boost::json::object event_json(const domain::Event& event) {
             boost::json::object changes;
             for (const auto& change : e.changes) changes[domain::field_name(change.field)] = change.value;
             out["changes"] = std::move(changes);
+            if (before) {
+              boost::json::object old;
+              for (const auto& changed : domain::changed_fields(*before, e)) {
+                old[domain::field_name(changed.field)] = changed.old_value;
+              }
+              out["old"] = std::move(old);
+            }
           }
         }
       },
@@ -66,7 +74,7 @@ boost::json::object event_json(const domain::Event& event) {
   return out;
 }
 
-boost::json::object envelope_json(const eventstore::Envelope& envelope) {
+boost::json::object envelope_json(const eventstore::Envelope& envelope, const domain::Customer* before) {
   boost::json::object out;
   out["seq"] = envelope.seq;
   out["at"] = envelope.at_us;
@@ -85,7 +93,7 @@ boost::json::object envelope_json(const eventstore::Envelope& envelope) {
     out["stub"] = false;
     out["request"] = eventstore::to_hex(reinterpret_cast<const std::uint8_t*>(envelope.request.data()),
                                         envelope.request.size());
-    out["event"] = event_json(projections::decode_payload(envelope));
+    out["event"] = event_json(projections::decode_payload(envelope), before);
   }
   return out;
 }

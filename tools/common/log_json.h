@@ -18,12 +18,15 @@ namespace ledger::tools {
 
 boost::json::object customer_json(const domain::Customer& customer);
 boost::json::object fields_json(const domain::CustomerFields& fields);
-boost::json::object event_json(const domain::Event& event);
+// The event's values. Given `before` (the customer's state before the event), an edit also has
+// "old": each field it changes with its value before the edit; without it, or for any other
+// event, there is no "old".
+boost::json::object event_json(const domain::Event& event, const domain::Customer* before = nullptr);
 
-// An entry with its envelope fields; the decoded event under "event" unless it is a stub
-// ("stub": true, no payload). Digests and chain in lowercase hex. Throws CorruptionError when
-// an unredacted payload cannot be decoded.
-boost::json::object envelope_json(const eventstore::Envelope& envelope);
+// An entry with its envelope fields; the decoded event (event_json, with `before`) under "event"
+// unless it is a stub ("stub": true, no payload). Digests and chain in lowercase hex. Throws
+// CorruptionError when an unredacted payload cannot be decoded.
+boost::json::object envelope_json(const eventstore::Envelope& envelope, const domain::Customer* before = nullptr);
 
 // "2024-05-01T12:00:00.000123Z" (UTC).
 std::string format_time(std::int64_t at_us);
