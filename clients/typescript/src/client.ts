@@ -3,8 +3,6 @@
 // broken connection, `busy` or `shuttingDown` (docs/clients.md). A subscription gets a
 // connection of its own (subscription.ts). Not thread-safe; use from one event loop.
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-
 import { Request, Response, type CustomerFields as WireFields } from "./gen/server/protocol.js";
 import { Connection, ConnectionLost, type Endpoint, type Welcome } from "./connection.js";
 import { LedgerConnectionError } from "./errors.js";
@@ -86,7 +84,7 @@ export interface Page {
 // the server refuses, with LedgerConnectionError when it cannot be reached on any try.
 export async function connect(options: ConnectOptions = {}): Promise<LedgerClient> {
   const client = new LedgerClient(options);
-  await client.connection();
+  await client.open();
   return client;
 }
 
@@ -316,8 +314,14 @@ export class LedgerClient {
     await Promise.all(closing);
   }
 
-  // The open connection, or a new one (one at a time, shared by every caller). Internal.
-  async connection(): Promise<Connection> {
+  // Connects and says hello now, with retries, rather than at the first call. connect() does
+  // this; a client made with `new` connects at its first call.
+  async open(): Promise<void> {
+    await this.withRetries(() => this.connection(), undefined);
+  }
+
+  // The open connection, or a new one (one at a time, shared by every caller).
+  private async connection(): Promise<Connection> {
     if (this.closed) throw new LedgerConnectionError("the client is closed", { attempts: 0 });
     if (this.current?.isOpen) return this.current;
     if (!this.connecting) {
@@ -340,48 +344,34 @@ export class LedgerClient {
   }
 
   private command<T>(key: string, fill: (r: Request) => void, decode: (r: Response) => T): Promise<T> {
-    return this.withRetries(
-      (r) => {
-        setKey(r, key);
-        fill(r);
-      },
-      decode,
-      key,
-    );
+    const keyed = (r: Request) => {
+      setKey(r, key);
+      fill(r);
+    };
+    return this.withRetries(async () => (await this.connection()).request(keyed, decode), key);
   }
 
   private read<T>(fill: (r: Request) => void, decode: (r: Response) => T): Promise<T> {
-    return this.withRetries(fill, decode, undefined);
+    return this.withRetries(async () => (await this.connection()).request(fill, decode), undefined);
   }
 
-  // Sends the request until it is answered, or a try fails for a reason another try would not
-  // change, or no try is left. The request is built anew for each try from the same arguments
-  // and key, so a retried command is the same command.
-  private async withRetries<T>(
-    fill: (r: Request) => void,
-    decode: (r: Response) => T,
-    requestKey: string | undefined,
-  ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  // Runs `attempt` (connect if need be, send, await the answer) until it succeeds, or fails for
+  // a reason another try would not change, or no try is left. A command's request is built anew
+  // for each try from the same arguments and key, so a retried command is the same command.
+  private async withRetries<T>(attempt: () => Promise<T>, requestKey: string | undefined): Promise<T> {
+    for (let tries = 1; ; tries++) {
       try {
-        const connection = await this.connection();
-        return await connection.request(fill, decode);
+        return await attempt();
       } catch (error) {
-        const delay = isRetryable(error) && !this.closed ? this.backoff.delayAfter(attempt) : undefined;
-        if (delay !== undefined) {
-          await sleep(delay);
-          continue;
-        }
-        if (error instanceof ConnectionLost && isRetryable(error)) {
-          throw new LedgerConnectionError(
-            `no answer after ${attempt} tries: ${error.message}` +
-              (requestKey ? `; send the command again with request key ${requestKey}` : ""),
-            { attempts: attempt, requestKey, cause: error },
-          );
-        }
+        if (!this.closed && (await this.backoff.again(tries, error, requestKey))) continue;
         const final = finalError(error);
         if (final instanceof ConnectionLost) {
-          throw new LedgerConnectionError(final.message, { attempts: attempt, requestKey, cause: final });
+          const advice = requestKey ? `; send the command again with request key ${requestKey}` : "";
+          throw new LedgerConnectionError(`no answer after ${tries} tries: ${final.message}${advice}`, {
+            attempts: tries,
+            requestKey,
+            cause: final,
+          });
         }
         throw final;
       }

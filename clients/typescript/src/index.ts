@@ -24,6 +24,6 @@ export type {
   Written,
 } from "./model.js";
 export type { ErrorCodeName, FieldName, RoleName, StatusName } from "./names.js";
-export type { RetryOptions } from "./retry.js";
+export type { RetryEvent, RetryOptions } from "./retry.js";
 export { Subscription, type SubscribeOptions } from "./subscription.js";
 export type { Welcome } from "./connection.js";

@@ -1,5 +1,7 @@
 // When a call is sent again, and after how long. docs/protocol.md: a broken connection, `busy`
 // and `shuttingDown` mean "send the same command again, with the same key"; a refusal is final.
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { LedgerError } from "./errors.js";
 import { ConnectionLost } from "./connection.js";
 import type { ErrorCodeName } from "./names.js";
@@ -12,6 +14,18 @@ export interface RetryOptions {
   backoffMs?: number;
   // The longest wait between two tries; default 5000 ms.
   maxBackoffMs?: number;
+  // Told before each wait for another try (to log it, say).
+  onRetry?: (retry: RetryEvent) => void;
+}
+
+export interface RetryEvent {
+  // Tries so far (1 before the first retry).
+  attempt: number;
+  delayMs: number;
+  // Why the try failed: a LedgerError (busy, shuttingDown) or the connection's failure.
+  error: unknown;
+  // The command's request key, sent again unchanged; undefined for reads.
+  requestKey: string | undefined;
 }
 
 // Answers that say "not done, try again".
@@ -66,17 +80,22 @@ export class Backoff {
   private readonly retries: number;
   private readonly firstMs: number;
   private readonly maxMs: number;
+  private readonly onRetry: ((retry: RetryEvent) => void) | undefined;
 
   constructor(options: RetryOptions) {
     this.retries = options.retries ?? 4;
     this.firstMs = options.backoffMs ?? 250;
     this.maxMs = options.maxBackoffMs ?? 5_000;
+    this.onRetry = options.onRetry;
   }
 
-  // The wait before try `attempt` + 1 after `attempt` tries failed, or undefined when no try
-  // is left.
-  delayAfter(attempt: number): number | undefined {
-    if (attempt > this.retries) return undefined;
-    return Math.min(this.maxMs, this.firstMs * 2 ** (attempt - 1));
+  // After try `attempt` failed with `error`: when another try is due, tells onRetry, waits and
+  // returns true; else returns false at once.
+  async again(attempt: number, error: unknown, requestKey?: string): Promise<boolean> {
+    if (!isRetryable(error) || attempt > this.retries) return false;
+    const delayMs = Math.min(this.maxMs, this.firstMs * 2 ** (attempt - 1));
+    this.onRetry?.({ attempt, delayMs, error, requestKey });
+    await sleep(delayMs);
+    return true;
   }
 }

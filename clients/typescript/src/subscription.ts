@@ -3,8 +3,6 @@
 // entries the socket is paused and the server, its outbox full, stops reading the log for it
 // (docs/protocol.md, "subscribe"). When the connection breaks, or the server answers
 // `shuttingDown` or `tooSlow`, it subscribes again from the entry after the last one delivered.
-import { setTimeout as sleep } from "node:timers/promises";
-
 import { Request, Response } from "./gen/server/protocol.js";
 import { Connection, ConnectionLost, type Closure, type Endpoint } from "./connection.js";
 import { LedgerConnectionError } from "./errors.js";
@@ -165,8 +163,7 @@ export class Subscription implements AsyncIterableIterator<Entry, undefined, und
   // with the error and returns false.
   private async retry(error: unknown): Promise<boolean> {
     if (this.ended) return false;
-    const delay = isRetryable(error) ? this.backoff.delayAfter(this.attempt) : undefined;
-    if (delay === undefined) {
+    if (!(await this.backoff.again(this.attempt, error))) {
       const final = finalError(error);
       this.finish(
         final instanceof ConnectionLost
@@ -178,7 +175,6 @@ export class Subscription implements AsyncIterableIterator<Entry, undefined, und
       );
       return false;
     }
-    await sleep(delay);
     return !this.ended;
   }
 
