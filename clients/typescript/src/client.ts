@@ -15,6 +15,7 @@ import {
   decodePurged,
   decodeStats,
   decodeWritten,
+  safeNumber,
   wireNumber,
   type Changed,
   type Customer,
@@ -243,7 +244,7 @@ export class LedgerClient {
         const page = expect(response, Response.PAGE).page;
         const customers: Customer[] = [];
         for (let i = 0; i < page.customers.length; i++) customers.push(decodeCustomer(page.customers.get(i)));
-        return { customers, next: Number(page.next) };
+        return { customers, next: safeNumber(page.next, "next") };
       },
     );
   }

@@ -46,7 +46,7 @@ export class Subscription implements AsyncIterableIterator<Entry, undefined, und
       this.rejectStarted = reject;
     });
     this.started.catch(() => undefined);
-    void this.run();
+    this.run().catch((error: unknown) => this.finish(error));
   }
 
   // Resolves once the server has answered the (first) subscribe; rejects as the iterator does
