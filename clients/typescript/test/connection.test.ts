@@ -66,6 +66,7 @@ describe("one connection", () => {
       const second = new LedgerClient({
         host: full.host,
         port: full.port,
+        retries: 8,
         backoffMs: 20,
         onRetry: (retry) => {
           retries.push(retry);
