@@ -2,7 +2,7 @@
 // its request by id; `busy` from a full server is retried; TLS.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -109,6 +109,7 @@ describe("one connection", () => {
       });
     } finally {
       await secure.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,7 +3,8 @@
 // HOST:PORT" line it prints. The binary is $LEDGERD, else the repository's build/server/ledgerd.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, openSync, closeSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { createInterface } from "node:readline";
@@ -20,6 +21,8 @@ export interface StartOptions {
   listen?: string;
   // Use this data directory (to start again on the data of a stopped server).
   dataDir?: string;
+  // Principals for a tokens file (--tokens), written beside the data directory.
+  tokens?: { name: string; role: "clerk" | "auditor" | "admin"; token: string }[];
 }
 
 export class Ledgerd {
@@ -32,21 +35,28 @@ export class Ledgerd {
     private readonly ownDir: string | undefined,
   ) {}
 
-  // Starts ledgerd; rejects when it exits or prints no listening line within 20 s (its stderr is
-  // in logPath).
+  // Starts ledgerd; rejects when it exits or prints no listening line within 20 s, with the end
+  // of its stderr (kept in logPath while it runs).
   static async start(options: StartOptions = {}): Promise<Ledgerd> {
     const ownDir = options.dataDir ? undefined : mkdtempSync(join(tmpdir(), "ledger-ts-"));
     const dataDir = options.dataDir ?? join(ownDir as string, "data");
     const logPath = `${dataDir}.log`;
+    const args = [...(options.args ?? [])];
+    if (options.tokens) {
+      const path = `${dataDir}.tokens`;
+      const lines = options.tokens.map((t) => `${t.name} ${t.role} ${createHash("sha256").update(t.token).digest("hex")}\n`);
+      writeFileSync(path, lines.join(""), { mode: 0o600 });
+      args.push("--tokens", path);
+    }
     const log = openSync(logPath, "a");
     const child = spawn(
       ledgerdPath,
-      ["--data", dataDir, "--listen", options.listen ?? "127.0.0.1:0", "--threads", "2", ...(options.args ?? [])],
+      ["--data", dataDir, "--listen", options.listen ?? "127.0.0.1:0", "--threads", "2", ...args],
       { stdio: ["ignore", "pipe", log] },
     );
     closeSync(log);
     const lines = createInterface({ input: child.stdout! });
-    const port = await new Promise<number>((resolvePort, reject) => {
+    const listening = new Promise<number>((resolvePort, reject) => {
       const timer = setTimeout(() => reject(new Error(`ledgerd printed no listening line in 20 s (${logPath})`)), 20_000);
       child.once("error", (error) => {
         clearTimeout(timer);
@@ -64,6 +74,21 @@ export class Ledgerd {
         }
       });
     });
+    let port: number;
+    try {
+      port = await listening;
+    } catch (error) {
+      // The log goes with the directory, so its end goes into the error.
+      child.kill("SIGKILL");
+      let log = "";
+      try {
+        log = readFileSync(logPath, "utf8").split("\n").slice(-10).join("\n");
+      } catch {
+        // no log
+      }
+      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+      throw new Error(`${(error as Error).message}\n${log}`, { cause: error });
+    }
     child.removeAllListeners("exit");
     return new Ledgerd(child, port, dataDir, logPath, ownDir);
   }

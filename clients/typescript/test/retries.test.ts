@@ -141,7 +141,7 @@ describe("request keys and retries", () => {
   });
 
   it("refuses a wrong token at once, without retries", async () => {
-    const guarded = await Ledgerd.start({ args: ["--tokens", await tokensFile()] });
+    const guarded = await Ledgerd.start({ tokens: [{ name: "anna", role: "clerk", token: "clerk-secret" }] });
     try {
       await assert.rejects(connect({ host: guarded.host, port: guarded.port, token: "wrong", ...fast }), (error: unknown) => {
         assert.ok(error instanceof LedgerError);
@@ -161,16 +161,3 @@ describe("request keys and retries", () => {
     }
   });
 });
-
-// A tokens file with one clerk, "anna", whose token is "clerk-secret".
-async function tokensFile(): Promise<string> {
-  const { createHash } = await import("node:crypto");
-  const { mkdtempSync, writeFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const dir = mkdtempSync(join(tmpdir(), "ledger-ts-tokens-"));
-  const path = join(dir, "tokens");
-  const hash = createHash("sha256").update("clerk-secret").digest("hex");
-  writeFileSync(path, `anna clerk ${hash}\n`, { mode: 0o600 });
-  return path;
-}

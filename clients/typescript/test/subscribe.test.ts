@@ -128,13 +128,7 @@ describe("subscribe", () => {
   });
 
   it("ends with a LedgerError when the role may not subscribe", async () => {
-    const { createHash } = await import("node:crypto");
-    const { mkdtempSync, writeFileSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const tokens = join(mkdtempSync(join(tmpdir(), "ledger-ts-tokens-")), "tokens");
-    writeFileSync(tokens, `anna clerk ${createHash("sha256").update("clerk-secret").digest("hex")}\n`, { mode: 0o600 });
-    const guarded = await Ledgerd.start({ args: ["--tokens", tokens] });
+    const guarded = await Ledgerd.start({ tokens: [{ name: "anna", role: "clerk", token: "clerk-secret" }] });
     const clerk = await connect({ host: guarded.host, port: guarded.port, token: "clerk-secret" });
     try {
       const subscription = clerk.subscribe();
