@@ -22,7 +22,8 @@ export interface RetryEvent {
   // Tries so far (1 before the first retry).
   attempt: number;
   delayMs: number;
-  // Why the try failed: a LedgerError (busy, shuttingDown) or the connection's failure.
+  // Why the try failed: the server's LedgerError (busy, shuttingDown, tooSlow, timeout) or
+  // an Error saying how the connection failed.
   error: unknown;
   // The command's request key, sent again unchanged; undefined for reads.
   requestKey: string | undefined;
@@ -94,7 +95,9 @@ export class Backoff {
   async again(attempt: number, error: unknown, requestKey?: string): Promise<boolean> {
     if (!isRetryable(error) || attempt > this.retries) return false;
     const delayMs = Math.min(this.maxMs, this.firstMs * 2 ** (attempt - 1));
-    this.onRetry?.({ attempt, delayMs, error, requestKey });
+    // The server's own word when it ended the connection with one (shuttingDown, tooSlow, busy).
+    const reported = error instanceof ConnectionLost && error.closure.error ? error.closure.error : error;
+    this.onRetry?.({ attempt, delayMs, error: reported, requestKey });
     await sleep(delayMs);
     return true;
   }

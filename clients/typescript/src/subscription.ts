@@ -124,7 +124,9 @@ export class Subscription implements AsyncIterableIterator<Entry, undefined, und
   private follow(connection: Connection): Promise<Closure> {
     return new Promise<Closure>((resolve) => {
       const fromSeq = BigInt(this.nextSeq);
-      connection.onClosed(resolve);
+      // shuttingDown for a subscriber comes with its id, not as the connection's error.
+      let ended: ReturnType<typeof decodeError> | undefined;
+      connection.onClosed((closure) => resolve(ended && !closure.error ? { ...closure, error: ended } : closure));
       connection.send(
         (r: Request) => {
           r._initSubscribe().fromSeq = fromSeq;
@@ -143,8 +145,8 @@ export class Subscription implements AsyncIterableIterator<Entry, undefined, und
               return false;
             }
             if (response._isError) {
-              // shuttingDown for a subscriber comes with its id; the close follows.
               const error = decodeError(response.error);
+              ended = error;
               if (!isRetryable(error)) {
                 this.finish(error);
                 void connection.close();

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { connect, LedgerError, type Entry, type LedgerClient, type Subscription } from "../src/index.js";
+import { connect, LedgerError, type Entry, type LedgerClient, type RetryEvent, type Subscription } from "../src/index.js";
 import { Request_Which } from "../src/gen/server/protocol.js";
 import { Ledgerd } from "./ledgerd.js";
 import { Proxy } from "./proxy.js";
@@ -124,6 +124,42 @@ describe("subscribe", () => {
     } finally {
       await viaProxy.close();
       await proxy.close();
+    }
+  });
+
+  it("follows the log across a server restart (shuttingDown, then a new server on the port)", async () => {
+    const first = await Ledgerd.start();
+    let second: Ledgerd | undefined;
+    const writer = await connect({ host: first.host, port: first.port });
+    const retries: RetryEvent[] = [];
+    const reader = await connect({
+      host: first.host,
+      port: first.port,
+      retries: 10,
+      backoffMs: 50,
+      maxBackoffMs: 1000,
+      onRetry: (retry) => retries.push(retry),
+    });
+    try {
+      await writer.create({ name: "Before Stop" });
+      const subscription = reader.subscribe();
+      assert.equal((await take(subscription, 1))[0].event?.type, "created");
+      await writer.close();
+      assert.equal(await first.stop("SIGTERM"), 0);
+      second = await Ledgerd.start({ dataDir: first.dataDir, listen: `127.0.0.1:${first.port}` });
+      const again = await connect({ host: second.host, port: second.port });
+      await again.create({ name: "After Restart" });
+      await again.close();
+      const [next] = await take(subscription, 1);
+      assert.equal(next.seq, 2);
+      assert.ok(next.event?.type === "created" && next.event.fields.name === "After Restart");
+      await subscription.close();
+      assert.ok(retries[0].error instanceof LedgerError, String(retries[0].error));
+      assert.equal(retries[0].error.code, "shuttingDown");
+    } finally {
+      await reader.close();
+      await second?.stop();
+      await first.dispose();
     }
   });
 
