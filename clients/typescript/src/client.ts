@@ -145,7 +145,7 @@ export class LedgerClient {
 
   // Creates a customer. Refusals: numberHeldByActive, numberHeldByDeleted, invalidField (with
   // `field`), requestKeyReused.
-  create(fields: CustomerFields, options: CreateOptions = {}): Promise<Written> {
+  async create(fields: CustomerFields, options: CreateOptions = {}): Promise<Written> {
     const key = checkedKey(options.requestKey);
     const number = wireNumber(options.number ?? 0, "number");
     return this.command(
@@ -162,7 +162,7 @@ export class LedgerClient {
   // Changes the fields present in `changes` ("" clears one), of an active or a deleted
   // customer (a deleted one stays deleted). An edit that changes nothing is answered with the
   // current revision.
-  edit(number: number, changes: CustomerFields, options: EditOptions = {}): Promise<Written> {
+  async edit(number: number, changes: CustomerFields, options: EditOptions = {}): Promise<Written> {
     const key = checkedKey(options.requestKey);
     const wire = wireNumber(number, "number");
     const expectRevision = wireNumber(options.expectRevision ?? 0, "expectRevision");
@@ -185,18 +185,18 @@ export class LedgerClient {
   }
 
   // Deletes customers, all or none: a refusal lists every offending number in `numbers`.
-  delete(numbers: number | number[], options: CommandOptions = {}): Promise<Changed> {
+  async delete(numbers: number | number[], options: CommandOptions = {}): Promise<Changed> {
     return this.changeNumbers("delete", numbers, options);
   }
 
   // Undeletes customers, all or none.
-  undelete(numbers: number | number[], options: CommandOptions = {}): Promise<Changed> {
+  async undelete(numbers: number | number[], options: CommandOptions = {}): Promise<Changed> {
     return this.changeNumbers("undelete", numbers, options);
   }
 
   // Cleanup old customers: erases every deleted customer and frees their numbers. Cannot be
   // undone; needs `confirm: true` and an admin's token.
-  purge(options: PurgeOptions): Promise<Purged> {
+  async purge(options: PurgeOptions): Promise<Purged> {
     const key = checkedKey(options.requestKey);
     const expectCount = options.expectCount ?? -1;
     if (!Number.isSafeInteger(expectCount) || expectCount < -1) {
@@ -215,7 +215,7 @@ export class LedgerClient {
   }
 
   // The customer with `number`, active or deleted. Refusal: notFound.
-  get(number: number): Promise<Customer> {
+  async get(number: number): Promise<Customer> {
     const wire = wireNumber(number, "number");
     return this.read(
       (r) => {
@@ -226,7 +226,7 @@ export class LedgerClient {
   }
 
   // One page of a list.
-  listPage(options: ListOptions = {}): Promise<Page> {
+  async listPage(options: ListOptions = {}): Promise<Page> {
     const after = wireNumber(options.after ?? 0, "after");
     const limit = options.pageSize ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
@@ -262,7 +262,7 @@ export class LedgerClient {
   }
 
   // The customer's history, oldest first. Refusal: notFound (also after a purge).
-  history(number: number): Promise<HistoryEvent[]> {
+  async history(number: number): Promise<HistoryEvent[]> {
     const wire = wireNumber(number, "number");
     return this.read(
       (r) => {
@@ -273,7 +273,7 @@ export class LedgerClient {
   }
 
   // The server's counters (auditor or admin).
-  stats(): Promise<Stats> {
+  async stats(): Promise<Stats> {
     return this.read(
       (r) => {
         r.stats = true;
@@ -283,7 +283,7 @@ export class LedgerClient {
   }
 
   // What the erasure pass reported for the purge at `seq` (auditor or admin).
-  erasureReport(seq: number): Promise<Erasure> {
+  async erasureReport(seq: number): Promise<Erasure> {
     const wire = wireNumber(seq, "seq");
     return this.read(
       (r) => {
@@ -379,7 +379,7 @@ export class LedgerClient {
     }
   }
 
-  private changeNumbers(kind: "delete" | "undelete", numbers: number | number[], options: CommandOptions) {
+  private async changeNumbers(kind: "delete" | "undelete", numbers: number | number[], options: CommandOptions) {
     const key = checkedKey(options.requestKey);
     const wire = (Array.isArray(numbers) ? numbers : [numbers]).map((n) => wireNumber(n, "number"));
     return this.command(

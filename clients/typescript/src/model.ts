@@ -3,13 +3,12 @@
 // ids, revisions and seqs are UInt64 on the wire; every value the ledger hands out is far below
 // 2^53 (numbers end at 999,999,999,999), so they are JS numbers here, and a value that is not
 // a safe integer is refused with a RangeError rather than rounded.
-import type { Data, List } from "capnp-es";
+import { Message, type Data, type List } from "capnp-es";
 
 import * as events from "./gen/domain/events.js";
 import type * as protocol from "./gen/server/protocol.js";
 import { LedgerError, type NumberProblem } from "./errors.js";
 import { errorCodes, fields as fieldNames, statuses, type FieldName, type StatusName } from "./names.js";
-import { Message } from "capnp-es";
 
 export type { FieldName, StatusName } from "./names.js";
 

@@ -116,7 +116,7 @@ describe("request keys and retries", () => {
       return true;
     });
     assert.equal((await direct.get(first.number)).status, "active");
-    assert.throws(() => direct.create({ name: "x" }, { requestKey: "k".repeat(65) }), RangeError);
+    await assert.rejects(direct.create({ name: "x" }, { requestKey: "k".repeat(65) }), RangeError);
   });
 
   it("connects again to a restarted server, on its next call", async () => {

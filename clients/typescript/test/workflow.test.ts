@@ -107,6 +107,12 @@ describe("the help page's workflow", () => {
     const phone = await refusal(() => client.edit(1, { phone: "call me" }));
     assert.equal(phone.field, "phone");
     assert.equal((await client.get(1)).fields.phone, "");
+    // Numbers are plain JS numbers; one that is not a non-negative safe integer is refused
+    // before anything is sent.
+    await assert.rejects(client.get(2 ** 53), RangeError);
+    await assert.rejects(client.delete([1, 2.5]), RangeError);
+    await assert.rejects(client.create({ name: "Ada" }, { number: -1 }), RangeError);
+    assert.equal((await client.get(1)).status, "active");
     // The global Error is untouched by the generated schema's struct Error.
     assert.equal(globalThis.Error.name, "Error");
   });
