@@ -1,5 +1,7 @@
 #include "ledger/client/connection.h"
 
+#include <vector>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -90,12 +92,19 @@ void Connection::send(capnp::MessageBuilder& request) {
   table[0] = static_cast<std::uint32_t>(segments.size() - 1);  // little-endian hosts only, as the server
   for (std::size_t i = 0; i < segments.size(); ++i) table[i + 1] = static_cast<std::uint32_t>(segments[i].size());
   if (segments.size() % 2 == 0) table[segments.size() + 1] = 0;
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(segments.size() + 1);
-  buffers.emplace_back(table, table_words * sizeof(capnp::word));
-  for (auto segment : segments) buffers.emplace_back(segment.begin(), segment.size() * sizeof(capnp::word));
   boost::system::error_code ec;
-  asio::write(stream_.next_layer(), buffers, ec);
+  const asio::const_buffer head(table, table_words * sizeof(capnp::word));
+  if (segments.size() == 1) {  // the usual request: no allocation for the buffer list
+    const std::array<asio::const_buffer, 2> buffers{head, asio::buffer(segments[0].asBytes().begin(),
+                                                                       segments[0].asBytes().size())};
+    asio::write(stream_.next_layer(), buffers, ec);
+  } else {
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(segments.size() + 1);
+    buffers.push_back(head);
+    for (auto segment : segments) buffers.emplace_back(segment.begin(), segment.size() * sizeof(capnp::word));
+    asio::write(stream_.next_layer(), buffers, ec);
+  }
   if (ec) throw ConnectionError("the connection to the server broke: " + ec.message());
 }
 
