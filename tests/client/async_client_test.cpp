@@ -62,6 +62,15 @@ asio::awaitable<void> tls_and_refusals(asio::any_io_executor executor, client::O
   CHECK(invalid.refusal()->code == protocol::ErrorCode::INVALID_FIELD);
   CHECK(invalid.refusal()->field == "name");
   ledger.close();
+  // Closed is closed: a command neither connects again nor is retried.
+  bool failed = false;
+  try {
+    co_await ledger.async_command(client::new_request_key(), create("Late"), asio::use_awaitable);
+  } catch (const client::RetriesExhausted&) {
+  } catch (const client::ConnectionError&) {
+    failed = true;
+  }
+  CHECK(failed);
 }
 
 asio::awaitable<void> create_through_breaking_proxy(asio::any_io_executor executor, client::Options options) {

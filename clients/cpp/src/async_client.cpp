@@ -156,6 +156,7 @@ struct AsyncClient::State {
   std::shared_ptr<Waiter> connecting;  // while a connection is being made
   std::uint64_t next_id = 1;
   std::string principal;
+  bool closed = false;  // by close(): nothing connects again
 };
 
 namespace {
@@ -202,6 +203,10 @@ asio::awaitable<Reply> open_link(std::shared_ptr<AsyncClient::State> state) {
   capnp::MallocMessageBuilder message;
   new_request(message).initHello().setToken(state->options.token);
   auto reply = co_await exchange(*state, link, message);
+  if (state->closed) {
+    link->fail("the client was closed");
+    throw ConnectionError("the client was closed");
+  }
   if (reply.get().isWelcome()) {
     auto principal = reply.get().getWelcome().getPrincipal();
     state->principal.assign(principal.cStr(), principal.size());
@@ -215,10 +220,12 @@ asio::awaitable<Reply> open_link(std::shared_ptr<AsyncClient::State> state) {
 // The state's connection, made (and said hello on) when there is none; one at a time. Returns
 // the hello's refusal when the server refused it.
 asio::awaitable<std::optional<Reply>> ensure_link(std::shared_ptr<AsyncClient::State> state) {
+  if (state->closed) throw ConnectionError("the client was closed");
   while (state->connecting) {
     auto other = state->connecting;
     co_await wait_for(*other);
   }
+  if (state->closed) throw ConnectionError("the client was closed");
   if (state->link && !state->link->closed) co_return std::nullopt;
   state->link.reset();
   auto mine = std::make_shared<Waiter>(state->executor);
@@ -245,6 +252,7 @@ AsyncClient::AsyncClient(asio::any_io_executor executor, Options options)
 AsyncClient::~AsyncClient() { close(); }
 
 void AsyncClient::close() {
+  state_->closed = true;
   if (state_->link) state_->link->fail("the client closed the connection");
   state_->link.reset();
 }
@@ -258,6 +266,7 @@ std::shared_ptr<capnp::MallocMessageBuilder> AsyncClient::build(const RequestFil
 }
 
 asio::awaitable<Reply> AsyncClient::connect_op(std::shared_ptr<State> state) {
+  if (state->closed) throw ConnectionError("the client was closed");
   if (state->link && !state->link->closed) throw ConnectionError("already connected");
   co_return co_await open_link(state);
 }
@@ -292,6 +301,7 @@ asio::awaitable<Reply> AsyncClient::command_op(std::shared_ptr<State> state, std
         notice = RetryNotice{RetryNotice::Why::kRefused, attempt + 1, reply.get().getError().getMessage().cStr()};
       }
     } catch (const ConnectionError& e) {
+      if (state->closed) throw ConnectionError(e.what());
       if (last) throw RetriesExhausted(e.what(), attempts);
       notice = RetryNotice{RetryNotice::Why::kConnectionBroke, attempt + 1, e.what()};
     }

@@ -9,16 +9,16 @@
 // throw the exception (ConnectionError, RetriesExhausted). A refusal is a Reply, not an
 // exception (Reply::refusal()).
 //
-//   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-//     ledger::client::AsyncClient ledger(io.get_executor(), options);
-//     co_await ledger.async_connect(asio::use_awaitable);
-//     auto a = ledger.async_call([](auto r) { r.initGet().setNumber(1); }, asio::use_awaitable);
-//     ...
-//   }, asio::detached);
+//   ledger::client::AsyncClient ledger(io.get_executor(), options);   // in a coroutine:
+//   co_await ledger.async_connect(asio::use_awaitable);
+//   auto reply = co_await ledger.async_call([](auto r) { r.initGet().setNumber(1); }, asio::use_awaitable);
+//
+// An operation awaited with use_awaitable starts when it is awaited; to have many in flight
+// at once, start them with a callback each (or asio::use_future).
 //
 // Not thread-safe: use it from one thread (the executor's) or a strand. Operations in flight
 // hold the session's state, so the client may be destroyed before they complete: they then
-// fail with ConnectionError.
+// fail with ConnectionError, and a command is not tried again.
 #pragma once
 
 #include <exception>
@@ -66,7 +66,8 @@ class AsyncClient {
 
   // From the welcome; empty before it.
   const std::string& principal() const;
-  // Closes the connection now; operations in flight fail with ConnectionError.
+  // Ends the session: closes the connection now; operations in flight and later ones fail with
+  // ConnectionError, and commands are not tried again.
   void close();
 
   struct State;
