@@ -201,3 +201,18 @@ TEST_CASE("Client: a command refused busy (too many connections) is sent again o
   }
   CHECK(server.stop() == 0);
 }
+
+TEST_CASE("RetryPolicy: the pause doubles from the first up to the cap, and what is retried", "[client][retry]") {
+  using std::chrono::milliseconds;
+  const client::RetryPolicy policy;  // the defaults docs/clients.md gives
+  CHECK(policy.attempts == 5);
+  CHECK(policy.pause_before(2) == milliseconds(250));
+  CHECK(policy.pause_before(3) == milliseconds(500));
+  CHECK(policy.pause_before(5) == milliseconds(2000));
+  CHECK(policy.pause_before(30) == milliseconds(8000));
+  CHECK(client::is_retryable(protocol::ErrorCode::BUSY));
+  CHECK(client::is_retryable(protocol::ErrorCode::SHUTTING_DOWN));
+  CHECK_FALSE(client::is_retryable(protocol::ErrorCode::INVALID_FIELD));
+  CHECK_FALSE(client::is_retryable(protocol::ErrorCode::REQUEST_KEY_REUSED));
+  CHECK_FALSE(client::is_retryable(protocol::ErrorCode::TIMEOUT));
+}
