@@ -18,7 +18,6 @@
 #include <thread>
 #include <vector>
 
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -31,7 +30,7 @@
 #include "server/tokens.h"
 #include "tools/common/history_format.h"
 #include "tools/common/log_json.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/client.h"
 
 using namespace ledger;
 namespace json = boost::json;
@@ -45,7 +44,7 @@ constexpr int kUsage = 2;
 constexpr int kNoAccess = 3;
 
 struct Globals {
-  tools::ClientOptions client;
+  client::ConnectOptions client;
   std::string token;
   bool json = false;
 };
@@ -156,111 +155,27 @@ bool confirm(const std::string& question) {
   return answer == "y" || answer == "Y" || answer == "yes" || answer == "YES" || answer == "Yes";
 }
 
-// How often a command is sent again after the connection broke or the server said busy or
-// shutting down, and the pause before the first retry (doubled for each next one).
-constexpr int kRetries = 4;
-constexpr std::chrono::milliseconds kFirstRetryPause{250};
 constexpr std::size_t kMaxRequestKeyBytes = 64;
 
-// 16 random bytes from OpenSSL's generator, as 32 hex digits: a key a person can copy into
-// --request-key. nullopt when the generator fails.
-std::optional<std::string> new_request_key() {
-  std::array<unsigned char, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) return std::nullopt;
-  std::string hex;
-  for (auto b : bytes) hex += fmt::format("{:02x}", b);
-  return hex;
+// What a retry looks like to the person at the terminal.
+void tell_retry(const client::RetryNotice& notice) {
+  switch (notice.why) {
+    case client::RetryNotice::Why::kHelloRefused:
+      std::cerr << "ledgerctl: the server is busy or stopping; sending the command again\n";
+      break;
+    case client::RetryNotice::Why::kRefused:
+      std::cerr << "ledgerctl: " << notice.message << "; sending the command again\n";
+      break;
+    case client::RetryNotice::Why::kConnectionBroke:
+      std::cerr << "ledgerctl: " << notice.message << "; sending the command again with the same request key\n";
+      break;
+  }
 }
-
-// Worth sending again with the same key: the command was not done, and may be later.
-bool retryable(const tools::Reply& reply) {
-  if (!reply.get().isError()) return false;
-  const auto code = reply.get().getError().getCode();
-  return code == ErrorCode::BUSY || code == ErrorCode::SHUTTING_DOWN;
-}
-
-// One conversation with ledgerd; connects again when a command has to be retried.
-class Session {
- public:
-  explicit Session(const Globals& globals) : g_(globals) {}
-
-  // Connects and says hello; throws tools::ConnectionError. Returns the server's refusal (a bad
-  // token, too many connections) when there is one.
-  std::optional<tools::Reply> open() {
-    client_.reset();
-    auto client = std::make_unique<tools::LedgerClient>(g_.client);
-    capnp::MallocMessageBuilder message;
-    auto request = tools::new_request(message, next_id_++);
-    request.initHello().setToken(g_.token);
-    auto reply = client->call(message);
-    if (reply.get().isError()) return reply;
-    client_ = std::move(client);
-    return std::nullopt;
-  }
-
-  // Sends a request built by `fill` and returns the reply. Throws tools::ConnectionError.
-  template <typename Fill>
-  tools::Reply call(Fill fill) {
-    if (!client_) throw tools::ConnectionError("not connected to the server");
-    capnp::MallocMessageBuilder message;
-    auto request = tools::new_request(message, next_id_++);
-    fill(request);
-    return client_->call(message);
-  }
-
-  // Sends a command carrying `key`. When the connection breaks before the answer comes, or the
-  // server answers busy or shutting down, waits, connects again and sends the same command with
-  // the same key, up to kRetries times. Throws tools::ConnectionError when the last try fails.
-  template <typename Fill>
-  tools::Reply command(const std::string& key, Fill fill) {
-    auto pause = kFirstRetryPause;
-    for (int attempt = 0;; ++attempt) {
-      const bool last = attempt == kRetries;
-      try {
-        if (!client_) {
-          if (auto refused = open()) {
-            if (last || !retryable(*refused)) return std::move(*refused);
-            std::cerr << "ledgerctl: the server is busy or stopping; sending the command again\n";
-            std::this_thread::sleep_for(pause);  // back off before the next try
-            pause *= 2;
-            continue;
-          }
-        }
-        auto reply = call([&](protocol::Request::Builder r) {
-          r.setRequestKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
-          fill(r);
-        });
-        if (last || !retryable(reply)) return reply;
-        // Busy about the connection itself (id 0) or shutting down: the server closes this one.
-        if (reply.get().getId() == 0 || reply.get().getError().getCode() == ErrorCode::SHUTTING_DOWN) client_.reset();
-        std::cerr << "ledgerctl: " << reply.get().getError().getMessage().cStr() << "; sending the command again\n";
-      } catch (const tools::ConnectionError& e) {
-        client_.reset();
-        if (last) {
-          throw tools::ConnectionError(fmt::format(
-              "{}; gave up after {} tries. The command may or may not have been done: run it again with "
-              "--request-key {} to find out without doing it twice",
-              e.what(), kRetries + 1, key));
-        }
-        std::cerr << "ledgerctl: " << e.what() << "; sending the command again with the same request key\n";
-      }
-      std::this_thread::sleep_for(pause);  // back off before the next try
-      pause *= 2;
-    }
-  }
-
-  tools::LedgerClient& client() { return *client_; }
-
- private:
-  const Globals& g_;
-  std::unique_ptr<tools::LedgerClient> client_;  // null after the connection broke
-  std::uint64_t next_id_ = 1;
-};
 
 // Printed after the outcome of a command whose key the ledger had seen before.
 constexpr std::string_view kReplayedNote = " (already done earlier with this request key)";
 
-int show_written(const Globals& g, tools::Reply& reply, const char* verb) {
+int show_written(const Globals& g, client::Reply& reply, const char* verb) {
   auto r = reply.get();
   if (r.isError()) return report_error(g, r.getError());
   auto w = r.getWritten();
@@ -293,7 +208,7 @@ void print_table(const std::vector<protocol::Customer::Reader>& customers) {
 }
 
 // Counts the deleted customers, page by page.
-std::optional<std::uint64_t> count_deleted(const Globals& g, Session& session, int& code) {
+std::optional<std::uint64_t> count_deleted(const Globals& g, client::Client& session, int& code) {
   std::uint64_t count = 0, after = 0;
   for (int pages = 0; pages < 1'000'000; ++pages) {
     auto reply = session.call([&](auto r) {
@@ -424,7 +339,12 @@ int main(int argc, char** argv) {
               << request_key->size() << "\n";
     return kUsage;
   }
-  if (!request_key) request_key = new_request_key();
+  if (!request_key) {
+    try {
+      request_key = client::new_request_key();
+    } catch (const std::runtime_error&) {
+    }
+  }
   if (!request_key) {
     std::cerr << "ledgerctl: the random generator failed to make a request key; pass --request-key KEY\n";
     return kUsage;
@@ -439,8 +359,14 @@ int main(int argc, char** argv) {
   }
 
   try {
-    Session session(g);
-    if (auto refused = session.open()) return report_error(g, refused->get().getError());
+    // Commands are sent again, with the same key, up to 5 tries, 0.25 s before the second and
+    // doubling (the library's default RetryPolicy).
+    client::Options options;
+    options.connect = g.client;
+    options.token = g.token;
+    options.on_retry = tell_retry;
+    client::Client session(options);
+    if (session.refused()) return report_error(g, session.refused()->get().getError());
     const std::string& key = *request_key;
 
     if (*create) {
@@ -636,11 +562,11 @@ int main(int argc, char** argv) {
     }
     if (*watch) {
       capnp::MallocMessageBuilder message;
-      auto request = tools::new_request(message, 1000);
+      auto request = client::new_request(message, 1000);
       request.initSubscribe().setFromSeq(from_seq);
-      session.client().send(message);
+      session.connection().send(message);
       for (;;) {
-        auto reply = session.client().receive();
+        auto reply = session.connection().receive();
         auto r = reply.get();
         if (r.isError()) return report_error(g, r.getError());
         if (!r.isEntry()) continue;
@@ -677,7 +603,11 @@ int main(int argc, char** argv) {
         std::cout.flush();
       }
     }
-  } catch (const tools::ConnectionError& e) {
+  } catch (const client::RetriesExhausted& e) {
+    std::cerr << "ledgerctl: " << e.what() << ". The command may or may not have been done: run it again with "
+              << "--request-key " << *request_key << " to find out without doing it twice\n";
+    return kNoAccess;
+  } catch (const client::ConnectionError& e) {
     std::cerr << "ledgerctl: " << e.what() << "\n";
     return kNoAccess;
   }

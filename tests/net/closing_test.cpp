@@ -168,7 +168,7 @@ TEST_CASE("closing: every pipelined create before the bad frame is answered, the
   check_clean_end(raw);
 
   // Each answered create is there.
-  tools::LedgerClient client({server.address(), false, {}});
+  client::Connection client({server.address(), false, {}});
   testing::hello(client);
   auto stats = client.call(*request_message(3, [](auto r) { r.setStats(); }));
   REQUIRE(stats.get().isStats());
@@ -185,10 +185,10 @@ TEST_CASE("closing: with TLS too, the answers before bad bytes and the error fra
   LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key});
   constexpr std::uint64_t kGets = 5000;  // their answers are more than the client's kernel holds
   const auto bytes = gets_then_bad_bytes(kGets);
-  tools::LedgerClient client({server.address(), true, cert});
+  client::Connection client({server.address(), true, cert});
   try {
     client.send_bytes(bytes.data(), bytes.size());
-  } catch (const tools::ConnectionError&) {
+  } catch (const client::ConnectionError&) {
     // The server closed before reading everything; what it answered is what counts.
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // lets the close happen first, not a condition
@@ -202,7 +202,7 @@ TEST_CASE("closing: with TLS too, the answers before bad bytes and the error fra
       not_found += r.isError() && r.getError().getCode() == ErrorCode::NOT_FOUND;
       too_large += r.isError() && r.getError().getCode() == ErrorCode::TOO_LARGE && r.getId() == 0;
     }
-  } catch (const tools::ConnectionError&) {
+  } catch (const client::ConnectionError&) {
     // The end of the connection.
   }
   CHECK(welcomed == 1);
@@ -214,7 +214,7 @@ TEST_CASE("closing: with TLS too, the answers before bad bytes and the error fra
 TEST_CASE("closing: beyond the connection limit a client that sent its hello still reads busy", "[ledgerd][closing]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--max-connections", "1"});
-  tools::LedgerClient holder({server.address(), false, {}});
+  client::Connection holder({server.address(), false, {}});
   testing::hello(holder);
 
   std::vector<std::uint8_t> bytes;

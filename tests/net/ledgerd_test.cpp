@@ -16,7 +16,7 @@
 #include "support/temp_dir.h"
 #include "net/ledgerd_process.h"
 #include "net/raw_connection.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
@@ -26,7 +26,7 @@ using protocol::ErrorCode;
 
 namespace {
 
-tools::ClientOptions at(const LedgerdProcess& server) { return {server.address(), false, {}}; }
+client::ConnectOptions at(const LedgerdProcess& server) { return {server.address(), false, {}}; }
 
 // Builds a request with `id`; `fill` sets the union.
 template <typename Fill>
@@ -38,18 +38,18 @@ std::unique_ptr<capnp::MallocMessageBuilder> request(std::uint64_t id, Fill fill
   return message;
 }
 
-tools::Reply call(tools::LedgerClient& client, std::uint64_t id, auto fill) {
+client::Reply call(client::Connection& client, std::uint64_t id, auto fill) {
   auto message = request(id, fill);
   return client.call(*message);
 }
 
-void say_hello(tools::LedgerClient& client, const std::string& token = "") {
+void say_hello(client::Connection& client, const std::string& token = "") {
   auto reply = call(client, 1, [&](auto r) { r.initHello().setToken(token); });
   INFO((reply.get().isError() ? reply.get().getError().getMessage().cStr() : "welcome"));
   REQUIRE(reply.get().isWelcome());
 }
 
-std::uint64_t create(tools::LedgerClient& client, const std::string& name, std::uint64_t id = 2) {
+std::uint64_t create(client::Connection& client, const std::string& name, std::uint64_t id = 2) {
   auto reply = call(client, id, [&](auto r) { r.initCreate().initFields().setName(name); });
   REQUIRE(reply.get().isWritten());
   return reply.get().getWritten().getNumber();
@@ -77,7 +77,7 @@ ErrorCode connection_error(RawConnection& raw) {
 }
 
 // A client that keeps working while others misbehave.
-void check_still_served(tools::LedgerClient& bystander, std::uint64_t& id) {
+void check_still_served(client::Connection& bystander, std::uint64_t& id) {
   auto reply = call(bystander, ++id, [](auto r) { r.initList().setLimit(1); });
   CHECK(reply.get().isPage());
 }
@@ -87,7 +87,7 @@ void check_still_served(tools::LedgerClient& bystander, std::uint64_t& id) {
 TEST_CASE("hello, create and get over TCP, with responses carrying the request id", "[ledgerd]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  tools::LedgerClient client(at(server));
+  client::Connection client(at(server));
   say_hello(client);
   CHECK(create(client, "Ada", 41) == 1);
   auto reply = call(client, 42, [](auto r) { r.initGet().setNumber(1); });
@@ -104,7 +104,7 @@ TEST_CASE("search over TCP: each answer's change is in the next search, case fol
           "[ledgerd][search]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  tools::LedgerClient client(at(server));
+  client::Connection client(at(server));
   say_hello(client);
   std::uint64_t id = 10;
   auto search = [&](const std::string& fragment) {
@@ -148,7 +148,7 @@ TEST_CASE("auth: each role may send exactly its commands", "[ledgerd][auth]") {
 
   for (const auto& [token, may] : allowed) {
     for (auto kind : kinds) {
-      tools::LedgerClient client(at(server));
+      client::Connection client(at(server));
       say_hello(client, token);
       auto reply = call(client, 7, [&](protocol::Request::Builder r) {
         switch (kind) {
@@ -204,7 +204,7 @@ TEST_CASE("auth: each role may send exactly its commands", "[ledgerd][auth]") {
 TEST_CASE("bad bytes close only their own connection", "[ledgerd][bad-input]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--frame-timeout-ms", "300", "--hello-timeout-ms", "2000"});
-  tools::LedgerClient bystander(at(server));
+  client::Connection bystander(at(server));
   say_hello(bystander);
   std::uint64_t id = 100;
 
@@ -267,7 +267,7 @@ TEST_CASE("bad bytes close only their own connection", "[ledgerd][bad-input]") {
 TEST_CASE("1,000 pipelined requests on one connection are all answered by id", "[ledgerd][load]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--max-in-flight", "64"});
-  tools::LedgerClient client(at(server));
+  client::Connection client(at(server));
   say_hello(client);
   std::vector<std::uint8_t> all;
   for (std::uint64_t id = 1; id <= 1000; ++id) {
@@ -302,7 +302,7 @@ TEST_CASE("500 creates pipelined on one connection share group commits: fewer th
   constexpr std::uint64_t kCreates = 500;
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  tools::LedgerClient client(at(server));
+  client::Connection client(at(server));
   say_hello(client);
   auto before = call(client, 2, [](auto r) { r.setStats(); });
   REQUIRE(before.get().isStats());
@@ -334,9 +334,9 @@ TEST_CASE("500 creates pipelined on one connection share group commits: fewer th
 TEST_CASE("200 connections at once, and beyond the limit a client is told busy", "[ledgerd][load]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--max-connections", "200"});
-  std::vector<std::unique_ptr<tools::LedgerClient>> clients;
+  std::vector<std::unique_ptr<client::Connection>> clients;
   for (int i = 0; i < 200; ++i) {
-    clients.push_back(std::make_unique<tools::LedgerClient>(at(server)));
+    clients.push_back(std::make_unique<client::Connection>(at(server)));
     say_hello(*clients.back());
   }
   RawConnection extra(server.port());
@@ -354,7 +354,7 @@ TEST_CASE("restart: everything acknowledged before SIGTERM is there after", "[le
   std::vector<std::uint64_t> acknowledged;
   {
     LedgerdProcess server(dir.path() / "data");
-    tools::LedgerClient client(at(server));
+    client::Connection client(at(server));
     say_hello(client);
     for (int i = 0; i < 50; ++i) acknowledged.push_back(create(client, "Kept " + std::to_string(i), 10 + i));
     auto deleted = call(client, 99, [](auto r) { r.initDelete().initNumbers(1).set(0, 7); });
@@ -362,7 +362,7 @@ TEST_CASE("restart: everything acknowledged before SIGTERM is there after", "[le
     CHECK(server.stop(SIGTERM) == 0);
   }
   LedgerdProcess server(dir.path() / "data");
-  tools::LedgerClient client(at(server));
+  client::Connection client(at(server));
   say_hello(client);
   for (auto number : acknowledged) {
     auto reply = call(client, 5, [&](auto r) { r.initGet().setNumber(number); });
@@ -382,12 +382,12 @@ TEST_CASE("without tokens ledgerd refuses to listen beyond loopback", "[ledgerd]
 TEST_CASE("subscribe: the log from a seq, then live, and a purge delivers stubs and itself", "[ledgerd][subscribe]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  tools::LedgerClient writer(at(server));
+  client::Connection writer(at(server));
   say_hello(writer);
   create(writer, "Ada");
   create(writer, "Brook");
 
-  tools::LedgerClient subscriber(at(server));
+  client::Connection subscriber(at(server));
   say_hello(subscriber);
   auto subscribe = request(77, [](auto r) { r.initSubscribe().setFromSeq(2); });
   subscriber.send(*subscribe);
@@ -420,7 +420,7 @@ TEST_CASE("subscribe: the log from a seq, then live, and a purge delivers stubs 
   CHECK(seqs.front() == 3);
 
   // A new subscriber from the start sees Brook's entries as stubs.
-  tools::LedgerClient auditor(at(server));
+  client::Connection auditor(at(server));
   say_hello(auditor);
   auditor.send(*request(5, [](auto r) { r.initSubscribe().setFromSeq(1); }));
   REQUIRE(auditor.receive().get().isSubscribed());
@@ -483,7 +483,7 @@ TEST_CASE("an idle connection is closed with a timeout error while another clien
   REQUIRE(welcome->get().isWelcome());
 
   // The bystander keeps asking while the idle client, having said hello, sends nothing.
-  tools::LedgerClient bystander(at(server));
+  client::Connection bystander(at(server));
   say_hello(bystander);
   std::uint64_t id = 10;
   std::optional<RawConnection::Decoded> closing;
@@ -517,7 +517,7 @@ TEST_CASE("a subscriber that stops reading is cut off with tooSlow and does not 
   REQUIRE(subscribed->get().isSubscribed());
   // From here the subscriber reads nothing until the server has given up on it.
 
-  tools::LedgerClient writer(at(server));
+  client::Connection writer(at(server));
   say_hello(writer);
   auto cut_off = [&] {
     std::ifstream log(server.log_path());
@@ -574,7 +574,7 @@ TEST_CASE("SIGTERM with creates in flight: each is answered, told shuttingDown o
   std::uint64_t shutting_down = 0;
   {
     LedgerdProcess server(dir.path() / "data", {"--max-in-flight", "64"});
-    tools::LedgerClient client(at(server));
+    client::Connection client(at(server));
     say_hello(client);
     std::vector<std::uint8_t> all;
     for (std::uint64_t id = 1; id <= kCreates; ++id) {
@@ -584,7 +584,7 @@ TEST_CASE("SIGTERM with creates in flight: each is answered, told shuttingDown o
     std::thread sender([&] {
       try {
         client.send_bytes(all.data(), all.size());
-      } catch (const tools::ConnectionError&) {
+      } catch (const client::ConnectionError&) {
         // The server stopped reading and closed; what it did not read it did not do.
       }
     });
@@ -602,7 +602,7 @@ TEST_CASE("SIGTERM with creates in flight: each is answered, told shuttingDown o
         }
         if (answered.size() == 100) server.send_signal(SIGTERM);
       }
-    } catch (const tools::ConnectionError&) {
+    } catch (const client::ConnectionError&) {
       // The server closed the connection once it had answered what was in flight.
     }
     sender.join();
@@ -613,7 +613,7 @@ TEST_CASE("SIGTERM with creates in flight: each is answered, told shuttingDown o
   CHECK(answered.size() < kCreates);  // the signal came while requests were in flight
 
   LedgerdProcess server(dir.path() / "data");
-  tools::LedgerClient client(at(server));
+  client::Connection client(at(server));
   say_hello(client);
   for (const auto& [number, name] : acknowledged) {
     auto reply = call(client, 5, [&](auto r) { r.initGet().setNumber(number); });

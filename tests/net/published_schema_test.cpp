@@ -18,7 +18,7 @@
 #include "domain/events.capnp.h"
 #include "support/temp_dir.h"
 #include "net/ledgerd_process.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
@@ -150,18 +150,18 @@ unsigned framed_event_kind(capnp::Data::Reader payload) {
 // A client that has said hello.
 class Client {
  public:
-  explicit Client(const LedgerdProcess& server) : client_(tools::ClientOptions{server.address(), false, {}}) {
+  explicit Client(const LedgerdProcess& server) : client_(client::ConnectOptions{server.address(), false, {}}) {
     REQUIRE(call([](auto r) { r.initHello().setToken(""); }).get().isWelcome());
   }
-  tools::Reply call(const std::function<void(protocol::Request::Builder)>& fill) {
+  client::Reply call(const std::function<void(protocol::Request::Builder)>& fill) {
     capnp::MallocMessageBuilder message;
-    fill(tools::new_request(message, ++id_));
+    fill(client::new_request(message, ++id_));
     return client_.call(message);
   }
-  tools::LedgerClient& raw() { return client_; }
+  client::Connection& raw() { return client_; }
 
  private:
-  tools::LedgerClient client_;
+  client::Connection client_;
   std::uint64_t id_ = 0;
 };
 
@@ -289,7 +289,7 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
   auto stats = client.call([](auto r) { r.setStats(); });
   const auto last_seq = stats.get().getStats().getNextSeq() - 1;
   capnp::MallocMessageBuilder subscribe;
-  tools::new_request(subscribe, 1000).initSubscribe().setFromSeq(1);
+  client::new_request(subscribe, 1000).initSubscribe().setFromSeq(1);
   client.raw().send(subscribe);
   REQUIRE(client.raw().receive().get().isSubscribed());
   std::set<std::string> kinds, typed_kinds;

@@ -14,7 +14,7 @@
 
 #include "support/temp_dir.h"
 #include "net/ledgerd_process.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
@@ -28,13 +28,13 @@ using Fill = std::function<void(protocol::Request::Builder)>;
 // A client that has said hello, numbering its requests.
 class Client {
  public:
-  explicit Client(const LedgerdProcess& server) : client_(tools::ClientOptions{server.address(), false, {}}) {
+  explicit Client(const LedgerdProcess& server) : client_(client::ConnectOptions{server.address(), false, {}}) {
     auto welcome = call("", [](auto r) { r.initHello().setToken(""); });
     REQUIRE(welcome.get().isWelcome());
   }
 
   // Sends the request `fill` builds, with `key` (none when empty), and waits for its answer.
-  tools::Reply call(const std::string& key, const Fill& fill) {
+  client::Reply call(const std::string& key, const Fill& fill) {
     auto message = build(key, fill);
     return client_.call(*message);
   }
@@ -49,10 +49,10 @@ class Client {
   }
 
   std::uint64_t last_id() const { return last_id_; }
-  tools::LedgerClient& raw() { return client_; }
+  client::Connection& raw() { return client_; }
 
  private:
-  tools::LedgerClient client_;
+  client::Connection client_;
   std::uint64_t last_id_ = 0;
 };
 
@@ -98,7 +98,7 @@ std::string text(Reader reader) {
 
 // The answer `first` as a replay sent as request `id` must be: every field the same, but
 // replayed = true.
-std::string as_replay(const tools::Reply& first, std::uint64_t id) {
+std::string as_replay(const client::Reply& first, std::uint64_t id) {
   capnp::MallocMessageBuilder message;
   message.setRoot(first.get());
   auto response = message.getRoot<protocol::Response>();
@@ -217,7 +217,7 @@ TEST_CASE("over TCP, pipelined with one key: the same create is done once, anoth
     bytes.insert(bytes.end(), b.begin(), b.end());
   }
   client.raw().send_bytes(bytes.data(), bytes.size());
-  std::map<std::uint64_t, tools::Reply> answers;  // by request id
+  std::map<std::uint64_t, client::Reply> answers;  // by request id
   const auto first_id = client.last_id() - sent.size() + 1;
   while (answers.size() < sent.size()) {
     auto reply = client.raw().receive();

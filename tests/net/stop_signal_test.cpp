@@ -19,7 +19,7 @@
 #include "server/outcome.h"
 #include "support/temp_dir.h"
 #include "net/ledgerd_process.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
@@ -51,9 +51,9 @@ TEST_CASE("SIGTERM twice and again until it exits: ledgerd finishes its clean st
   std::uint64_t signals_sent = 0;
   {
     LedgerdProcess server(dir.path() / "data");
-    tools::LedgerClient client({server.address(), false, {}});
+    client::Connection client({server.address(), false, {}});
     capnp::MallocMessageBuilder hello;
-    tools::new_request(hello, 1).initHello().setToken("");
+    client::new_request(hello, 1).initHello().setToken("");
     REQUIRE(client.call(hello).get().isWelcome());
     for (std::uint64_t id = 2; id < 12; ++id) {
       auto reply = client.call(*create_request(id, "Before " + std::to_string(id)));
@@ -71,7 +71,7 @@ TEST_CASE("SIGTERM twice and again until it exits: ledgerd finishes its clean st
     std::thread sender([&] {
       try {
         client.send_bytes(pipelined.data(), pipelined.size());
-      } catch (const tools::ConnectionError&) {
+      } catch (const client::ConnectionError&) {
         // The server stopped reading and closed: what it did not read it did not do.
       }
     });
@@ -109,7 +109,7 @@ TEST_CASE("SIGTERM twice and again until it exits: ledgerd finishes its clean st
           });
         }
       }
-    } catch (const tools::ConnectionError&) {
+    } catch (const client::ConnectionError&) {
       // ledgerd answered what it had read and closed the connection.
     }
     sender.join();
@@ -133,13 +133,13 @@ TEST_CASE("SIGTERM twice and again until it exits: ledgerd finishes its clean st
     CHECK(report.customers >= acknowledged.size());
   }
   LedgerdProcess server(dir.path() / "data");
-  tools::LedgerClient client({server.address(), false, {}});
+  client::Connection client({server.address(), false, {}});
   capnp::MallocMessageBuilder hello;
-  tools::new_request(hello, 1).initHello().setToken("");
+  client::new_request(hello, 1).initHello().setToken("");
   REQUIRE(client.call(hello).get().isWelcome());
   for (const auto& [number, name] : acknowledged) {
     capnp::MallocMessageBuilder get;
-    tools::new_request(get, 2).initGet().setNumber(number);
+    client::new_request(get, 2).initGet().setNumber(number);
     auto reply = client.call(get);
     REQUIRE(reply.get().isCustomer());
     CHECK(std::string(reply.get().getCustomer().getFields().getName().cStr()) == name);

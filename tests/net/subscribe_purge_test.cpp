@@ -15,7 +15,7 @@
 #include "net/raw_connection.h"
 #include "server/connection.h"
 #include "support/temp_dir.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
@@ -38,13 +38,13 @@ std::vector<std::uint8_t> request_bytes(std::uint64_t id, Fill fill) {
   return {bytes.begin(), bytes.end()};
 }
 
-tools::Reply call(tools::LedgerClient& client, const std::vector<std::uint8_t>& bytes) {
+client::Reply call(client::Connection& client, const std::vector<std::uint8_t>& bytes) {
   client.send_bytes(bytes.data(), bytes.size());
   return client.receive();
 }
 
 // Sends every request at once (pipelined: they share group commits) and returns the numbers.
-std::vector<std::uint64_t> create_all(tools::LedgerClient& writer, const std::vector<std::vector<std::uint8_t>>& creates) {
+std::vector<std::uint64_t> create_all(client::Connection& writer, const std::vector<std::vector<std::uint8_t>>& creates) {
   std::vector<std::uint8_t> all;
   for (const auto& c : creates) all.insert(all.end(), c.begin(), c.end());
   std::thread sender([&] { writer.send_bytes(all.data(), all.size()); });
@@ -58,7 +58,7 @@ std::vector<std::uint64_t> create_all(tools::LedgerClient& writer, const std::ve
   return numbers;
 }
 
-std::uint64_t next_seq(tools::LedgerClient& writer) {
+std::uint64_t next_seq(client::Connection& writer) {
   auto reply = call(writer, request_bytes(1'000'000, [](auto r) { r.setStats(); }));
   REQUIRE(reply.get().isStats());
   return reply.get().getStats().getNextSeq();
@@ -124,7 +124,7 @@ TEST_CASE("a purge turns the entries queued for a slow subscriber into stubs, as
 
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--max-outbox-bytes", std::to_string(max_outbox)});
-  tools::LedgerClient writer({server.address(), false, {}});
+  client::Connection writer({server.address(), false, {}});
   REQUIRE(call(writer, request_bytes(1, [](auto r) { r.initHello(); })).get().isWelcome());
   // A subscriber that reads everything: it measures how many bytes each entry's frame takes.
   RawConnection meter(server.port());

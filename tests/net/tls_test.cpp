@@ -15,7 +15,7 @@
 #include "net/ledgerd_process.h"
 #include "net/raw_connection.h"
 #include "support/temp_dir.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 using ledger::testing::LedgerdProcess;
 using ledger::testing::make_certificate;
@@ -54,10 +54,10 @@ TEST_CASE("TLS: a verified client is served, a plain client is not", "[ledgerd][
   CHECK(out == "{\"number\":1,\"id\":1,\"revision\":1}\n");
 
   // A client without TLS gets no answer it can read, and the server goes on.
-  ledger::tools::LedgerClient plain({server.address(), false, {}});
+  ledger::client::Connection plain({server.address(), false, {}});
   capnp::MallocMessageBuilder hello;
-  ledger::tools::new_request(hello).initHello();
-  CHECK_THROWS_AS(plain.call(hello), ledger::tools::ConnectionError);
+  ledger::client::new_request(hello).initHello();
+  CHECK_THROWS_AS(plain.call(hello), ledger::client::ConnectionError);
   CHECK(server.running());
   CHECK(server.stop() == 0);
 }
@@ -68,21 +68,21 @@ TEST_CASE("TLS: beyond the connection limit a client completes the handshake and
   const auto& cert = tls.cert;
 
   {
-    ledger::tools::LedgerClient held({server.address(), true, cert});
+    ledger::client::Connection held({server.address(), true, cert});
     capnp::MallocMessageBuilder hello;
-    ledger::tools::new_request(hello).initHello();
+    ledger::client::new_request(hello).initHello();
     REQUIRE(held.call(hello).get().isWelcome());
 
-    ledger::tools::LedgerClient extra({server.address(), true, cert});  // the handshake succeeds
+    ledger::client::Connection extra({server.address(), true, cert});  // the handshake succeeds
     auto refused = extra.receive();
     REQUIRE(refused.get().isError());
     CHECK(refused.get().getId() == 0);
     CHECK(refused.get().getError().getCode() == ledger::protocol::ErrorCode::BUSY);
-    CHECK_THROWS_AS(extra.receive(), ledger::tools::ConnectionError);  // then it is closed
+    CHECK_THROWS_AS(extra.receive(), ledger::client::ConnectionError);  // then it is closed
 
     // The held connection is still served.
     capnp::MallocMessageBuilder list;
-    ledger::tools::new_request(list, 2).initList();
+    ledger::client::new_request(list, 2).initList();
     CHECK(held.call(list).get().isPage());
   }
   CHECK(server.stop() == 0);
@@ -103,9 +103,9 @@ TEST_CASE("TLS: a client silent in the handshake is closed at the hello deadline
   CHECK(silent.closed_by_server(std::chrono::seconds(3)));
   CHECK(partial.closed_by_server(std::chrono::seconds(3)));
 
-  ledger::tools::LedgerClient client({server.address(), true, cert});
+  ledger::client::Connection client({server.address(), true, cert});
   capnp::MallocMessageBuilder hello;
-  ledger::tools::new_request(hello).initHello();
+  ledger::client::new_request(hello).initHello();
   CHECK(client.call(hello).get().isWelcome());
   CHECK(server.running());
   CHECK(server.stop() == 0);

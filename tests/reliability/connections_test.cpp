@@ -54,7 +54,7 @@ std::vector<std::uint8_t> hello_bytes() {
   return bytes_of(*testing::request_message(1, [](auto r) { r.initHello().setToken(""); }));
 }
 
-std::uint32_t open_connections(tools::LedgerClient& client) {
+std::uint32_t open_connections(client::Connection& client) {
   auto reply = client.call(*testing::request_message(3, [](auto r) { r.setStats(); }));
   REQUIRE(reply.get().isStats());
   return reply.get().getStats().getConnections();
@@ -74,7 +74,7 @@ std::size_t resident_kib(pid_t pid) {
 }
 
 // Waits until the server counts `expected` open connections (the watcher's own included).
-std::uint32_t await_connections(tools::LedgerClient& watcher, std::uint32_t expected, milliseconds timeout) {
+std::uint32_t await_connections(client::Connection& watcher, std::uint32_t expected, milliseconds timeout) {
   std::uint32_t open = 0;
   const auto deadline = Clock::now() + timeout;
   while ((open = open_connections(watcher)) != expected && Clock::now() < deadline) {
@@ -90,7 +90,7 @@ struct Bystander {
   milliseconds worst{0};
 
   void run(const std::string& address, milliseconds max_duration) {
-    tools::LedgerClient client({address, false, {}});
+    client::Connection client({address, false, {}});
     testing::hello(client);
     const auto end = Clock::now() + max_duration;
     for (std::uint64_t i = 0; !stop.load() && Clock::now() < end && i < 100'000; ++i) {
@@ -128,7 +128,7 @@ TEST_CASE("1,000 connections held at once are all served", "[reliability][connec
   }
   CHECK(welcomed == 1000);
 
-  tools::LedgerClient watcher({server.address(), false, {}});
+  client::Connection watcher({server.address(), false, {}});
   testing::hello(watcher);
   CHECK(open_connections(watcher) == 1001);
 
@@ -245,7 +245,7 @@ TEST_CASE("a flood of connections that never say hello is shed at the hello dead
   CHECK(bystander.worst < kHelloTimeout + kSlack);
 
   // Shed: the server is back to its one watcher.
-  tools::LedgerClient watcher({server.address(), false, {}});
+  client::Connection watcher({server.address(), false, {}});
   testing::hello(watcher);
   std::uint32_t open = 0;
   const auto deadline = Clock::now() + std::chrono::seconds(10);
@@ -278,7 +278,7 @@ TEST_CASE("out of file descriptors, ledgerd waits for connections to end instead
   }
   REQUIRE(setrlimit(RLIMIT_NOFILE, &mine) == 0);
   auto& server = *started;
-  tools::LedgerClient watcher({server.address(), false, {}});
+  client::Connection watcher({server.address(), false, {}});
   testing::hello(watcher);
 
   // More connections than ledgerd has descriptors: the rest wait in the listen backlog.
@@ -338,7 +338,7 @@ TEST_CASE("after 10 bursts of 1,000 connections ledgerd gives the memory back", 
   raise_open_files(4096);
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--max-connections", "1100", "--hello-timeout-ms", "20000"});
-  tools::LedgerClient watcher({server.address(), false, {}});
+  client::Connection watcher({server.address(), false, {}});
   testing::hello(watcher);
   const auto hello = hello_bytes();
   const auto get = bytes_of(*testing::request_message(5, [](auto r) { r.initGet().setNumber(424242); }));

@@ -88,7 +88,7 @@ TEST_CASE("disk full: commands are refused clearly, nothing acknowledged is lost
   }
   const auto data = dir.path() / "small" / "data";
   LedgerdProcess server(data, {"--min-free-disk-mb", std::to_string(kMinFreeMiB)});
-  tools::LedgerClient client({server.address(), false, {}});
+  client::Connection client({server.address(), false, {}});
   testing::hello(client);
 
   // Leave the ledger a few MiB above its reserve: a ballast file takes the rest.
@@ -139,7 +139,7 @@ TEST_CASE("disk full: commands are refused clearly, nothing acknowledged is lost
   };
   try {
     fill();
-  } catch (const tools::ConnectionError& e) {
+  } catch (const client::ConnectionError& e) {
     FAIL(e.what() << "; running: " << server.running() << "; server log:\n" << log_tail(server.log_path()));
   }
   INFO("first refusal: " << first_refusal);
@@ -170,7 +170,7 @@ TEST_CASE("disk full: commands are refused clearly, nothing acknowledged is lost
   CHECK(server.running());
 
   // Nothing acknowledged is lost, across a restart too, and the ledger verifies.
-  auto check_all = [&](tools::LedgerClient& c) {
+  auto check_all = [&](client::Connection& c) {
     const auto active = testing::list_active(c);
     std::size_t missing = 0;
     for (const auto& w : acknowledged) {
@@ -183,7 +183,7 @@ TEST_CASE("disk full: commands are refused clearly, nothing acknowledged is lost
   CHECK(server.stop() == 0);
   {
     LedgerdProcess restarted(data, {"--min-free-disk-mb", std::to_string(kMinFreeMiB)});
-    tools::LedgerClient c({restarted.address(), false, {}});
+    client::Connection c({restarted.address(), false, {}});
     testing::hello(c);
     check_all(c);
     CHECK(restarted.stop() == 0);

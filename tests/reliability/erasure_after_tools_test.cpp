@@ -33,7 +33,7 @@ std::set<std::string> data_files(const std::filesystem::path& dir) {
   return out;
 }
 
-std::uint64_t create(tools::LedgerClient& client, const std::string& name) {
+std::uint64_t create(client::Connection& client, const std::string& name) {
   auto reply = client.call(*testing::create_message(3, "create-" + name, name));
   REQUIRE(reply.get().isWritten());
   return reply.get().getWritten().getNumber();
@@ -66,7 +66,7 @@ TEST_CASE("after any tool ran on the stopped server's directory, the next purge'
     std::uint64_t doomed = 0;
     {
       LedgerdProcess server(data);
-      tools::LedgerClient client({server.address(), false, {}});
+      client::Connection client({server.address(), false, {}});
       testing::hello(client);
       for (int i = 0; i < 10; ++i) {
         const auto number = create(client, "Round " + std::to_string(round) + " customer " + std::to_string(i));
@@ -81,7 +81,7 @@ TEST_CASE("after any tool ran on the stopped server's directory, the next purge'
     if (tool.reads_only) CHECK(data_files(data) == before);
 
     LedgerdProcess server(data);
-    tools::LedgerClient client({server.address(), false, {}});
+    client::Connection client({server.address(), false, {}});
     testing::hello(client);
     auto deleted = client.call(*testing::request_message(4, [&](auto r) { r.initDelete().initNumbers(1).set(0, doomed); }));
     REQUIRE(deleted.get().isChanged());

@@ -39,7 +39,7 @@ bool long_mode() {
 
 // Creates marked customers [first, first + count) with at most kWindow in flight; returns their
 // numbers by index, and adds their ids to `ids`.
-std::map<int, std::uint64_t> create_marked(tools::LedgerClient& client, int first, int count,
+std::map<int, std::uint64_t> create_marked(client::Connection& client, int first, int count,
                                            std::map<int, std::uint64_t>& ids) {
   std::map<int, std::uint64_t> numbers;
   int sent = 0, answered = 0;
@@ -128,7 +128,7 @@ TEST_CASE("kill -9 during the erasure pass: the restart finishes it, residue 0",
       break;
     }
 
-    tools::LedgerClient client({server.address(), false, {}});
+    client::Connection client({server.address(), false, {}});
     testing::hello(client);
     const int first = cycle * kCustomersPerCycle;
     auto numbers = create_marked(client, first, kCustomersPerCycle, ids);

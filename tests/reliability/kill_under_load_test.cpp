@@ -55,7 +55,7 @@ void write_until_killed(const std::string& address, int writer, int cycle, Cycle
   std::vector<Attempt> unacknowledged;
   std::vector<std::string> unexpected;
   try {
-    tools::LedgerClient client({address, false, {}});
+    client::Connection client({address, false, {}});
     testing::hello(client);
     std::uint64_t id = 10;
     int sent = 0;
@@ -85,7 +85,7 @@ void write_until_killed(const std::string& address, int writer, int cycle, Cycle
       }
       in_flight.erase(it);
     }
-  } catch (const tools::ConnectionError&) {
+  } catch (const client::ConnectionError&) {
     // The kill: whatever is in flight may or may not be durable.
   }
   for (auto& [id, a] : in_flight) unacknowledged.push_back(a);
@@ -110,7 +110,7 @@ TEST_CASE("kill -9 under load: every acknowledged create survives exactly once, 
 
   for (int cycle = 0; cycle <= cycles; ++cycle) {
     LedgerdProcess server(data, {"--max-in-flight", "64"});
-    tools::LedgerClient checker({server.address(), false, {}});
+    client::Connection checker({server.address(), false, {}});
     testing::hello(checker);
 
     // Retries of what the last kill left unanswered: same key, so at most one customer each.

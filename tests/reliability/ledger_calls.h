@@ -1,6 +1,6 @@
 // Requests the reliability tests send to a real ledgerd, built on the ledger's own client
-// (tools/ledgerctl_client.h): hello, create with a request key, and the whole active list.
-// Throw tools::ConnectionError when the server goes away; callers that kill it expect that.
+// (ledger/client/connection.h): hello, create with a request key, and the whole active list.
+// Throw client::ConnectionError when the server goes away; callers that kill it expect that.
 // For tests only; not thread-safe (one client per thread).
 #pragma once
 
@@ -12,7 +12,7 @@
 
 #include <capnp/message.h>
 
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 namespace ledger::testing {
 
@@ -27,7 +27,7 @@ std::unique_ptr<capnp::MallocMessageBuilder> request_message(std::uint64_t id, F
 }
 
 // Says hello with an empty token (a ledgerd without --tokens accepts it); throws when refused.
-inline void hello(tools::LedgerClient& client) {
+inline void hello(client::Connection& client) {
   auto message = request_message(1, [](auto r) { r.initHello().setToken(""); });
   auto reply = client.call(*message);
   if (!reply.get().isWelcome()) throw std::runtime_error("hello refused");
@@ -53,7 +53,7 @@ struct ActiveList {
 };
 
 // Pages through the whole active list (1,000 a page, at most `max_pages`).
-inline ActiveList list_active(tools::LedgerClient& client, std::size_t max_pages = 10'000) {
+inline ActiveList list_active(client::Connection& client, std::size_t max_pages = 10'000) {
   ActiveList out;
   std::uint64_t after = 0;
   for (std::size_t page = 0; page < max_pages; ++page) {

@@ -77,7 +77,7 @@ TEST_CASE("ledgerd refuses a tokens file anyone may write, and warns of one anyo
 
   write_tokens(tokens, text, kOwnerOnly | fs::perms::others_read);
   LedgerdProcess server(dir.path() / "readable", {"--tokens", tokens.string()});
-  tools::LedgerClient client({server.address(), false, {}});
+  client::Connection client({server.address(), false, {}});
   auto hello = testing::request_message(1, [](auto r) { r.initHello().setToken("till-token"); });
   auto welcome = client.call(*hello);
   REQUIRE(welcome.get().isWelcome());

@@ -90,7 +90,7 @@ TEST_CASE("ledger-bench write against a running ledgerd writes anew on every run
   CHECK(number(first, "refused") == 0);
   CHECK(number(second, "refused") == 0);
 
-  ledger::tools::LedgerClient client({server.address(), false, {}});
+  ledger::client::Connection client({server.address(), false, {}});
   ledger::testing::hello(client);
   auto stats = client.call(*ledger::testing::request_message(3, [](auto r) { r.setStats(); }));
   REQUIRE(stats.get().isStats());

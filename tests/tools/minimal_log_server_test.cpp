@@ -13,11 +13,11 @@
 #include "eventstore/database.h"
 #include "eventstore/encoding.h"
 #include "tools/bench/minimal_log_server.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 namespace fs = std::filesystem;
 using ledger::bench::MinimalLogServer;
-using ledger::tools::LedgerClient;
+using ledger::client::Connection;
 
 namespace {
 
@@ -27,10 +27,10 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-LedgerClient connect(const MinimalLogServer& server) {
-  ledger::tools::ClientOptions options;
+Connection connect(const MinimalLogServer& server) {
+  ledger::client::ConnectOptions options;
   options.server = server.address();
-  return LedgerClient(options);
+  return Connection(options);
 }
 
 std::string bytes_of(capnp::MessageBuilder& message) {
@@ -50,12 +50,12 @@ TEST_CASE("the minimal log answers pipelined creates and keeps each one after it
     auto client = connect(server);
     {
       capnp::MallocMessageBuilder hello;
-      ledger::tools::new_request(hello, 1).initHello().setToken("bench");
+      ledger::client::new_request(hello, 1).initHello().setToken("bench");
       CHECK(client.call(hello).get().isWelcome());
     }
     for (unsigned i = 0; i < kCreates; ++i) {
       capnp::MallocMessageBuilder message;
-      auto request = ledger::tools::new_request(message, 100 + i);
+      auto request = ledger::client::new_request(message, 100 + i);
       request.initCreate().initFields().setName("Customer " + std::to_string(i));
       sent[i] = bytes_of(message);
       client.send(message);
@@ -99,12 +99,12 @@ TEST_CASE("the minimal log answers edits, deletes and undeletes as ledgerd answe
   auto client = connect(server);
   {
     capnp::MallocMessageBuilder hello;
-    ledger::tools::new_request(hello, 1).initHello().setToken("bench");
+    ledger::client::new_request(hello, 1).initHello().setToken("bench");
     REQUIRE(client.call(hello).get().isWelcome());
   }
   {
     capnp::MallocMessageBuilder message;
-    auto edit = ledger::tools::new_request(message, 2).initEdit();
+    auto edit = ledger::client::new_request(message, 2).initEdit();
     edit.setNumber(7);
     edit.initChanges(1)[0].setValue("new name");
     auto reply = client.call(message);
@@ -113,7 +113,7 @@ TEST_CASE("the minimal log answers edits, deletes and undeletes as ledgerd answe
   }
   {
     capnp::MallocMessageBuilder message;
-    auto numbers = ledger::tools::new_request(message, 3).initDelete().initNumbers(2);
+    auto numbers = ledger::client::new_request(message, 3).initDelete().initNumbers(2);
     numbers.set(0, 7);
     numbers.set(1, 9);
     auto reply = client.call(message);
@@ -123,14 +123,14 @@ TEST_CASE("the minimal log answers edits, deletes and undeletes as ledgerd answe
   }
   {
     capnp::MallocMessageBuilder message;
-    ledger::tools::new_request(message, 4).initUndelete().initNumbers(1).set(0, 7);
+    ledger::client::new_request(message, 4).initUndelete().initNumbers(1).set(0, 7);
     auto reply = client.call(message);
     REQUIRE(reply.get().isChanged());
     CHECK(reply.get().getChanged().getNumbers()[0] == 7);
   }
   {
     capnp::MallocMessageBuilder message;
-    ledger::tools::new_request(message, 5).initGet().setNumber(7);
+    ledger::client::new_request(message, 5).initGet().setNumber(7);
     auto reply = client.call(message);
     REQUIRE(reply.get().isError());
     CHECK(reply.get().getError().getCode() == ledger::protocol::ErrorCode::BAD_REQUEST);

@@ -12,10 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <capnp/message.h>
-
+#include "ledger/client/client.h"
 #include "tools/bench/process_memory.h"
-#include "tools/ledgerctl_client.h"
 
 extern char** environ;
 
@@ -23,10 +21,13 @@ namespace ledger::bench {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-void say_hello(tools::LedgerClient& client) {
-  capnp::MallocMessageBuilder message;
-  tools::new_request(message, 1).initHello().setToken("bench");
-  if (!client.call(message).get().isWelcome()) throw std::runtime_error("ledgerd refused hello");
+std::unique_ptr<client::Client> bench_session(const std::string& server) {
+  client::Options options;
+  options.connect.server = server;
+  options.token = "bench";
+  auto session = std::make_unique<client::Client>(options);
+  if (session->refused()) throw std::runtime_error("ledgerd refused hello");
+  return session;
 }
 
 fs::path default_ledgerd_path() {

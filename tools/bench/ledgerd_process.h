@@ -1,5 +1,5 @@
 // LedgerdProcess: a ledgerd child process on a data directory, listening on a free loopback
-// port. The benchmark talks to it over TCP like any client (say_hello first), and reads its
+// port. The benchmark talks to it over TCP like any client (bench_session), and reads its
 // peak resident memory from /proc.
 //
 // Not thread-safe. The destructor stops the process (SIGTERM, then waits for it).
@@ -7,19 +7,22 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <sys/types.h>
 
-namespace ledger::tools {
-class LedgerClient;
+namespace ledger::client {
+class Client;
 }
 
 namespace ledger::bench {
 
-// Says hello as the benchmark (a ledgerd without --tokens accepts it); throws
-// std::runtime_error when ledgerd refuses.
-void say_hello(tools::LedgerClient& client);
+// A session with `server` (HOST:PORT) that said hello as the benchmark (a ledgerd without
+// --tokens accepts it); its requests go through session->connection() with the benchmark's own
+// ids (from 2). Throws client::ConnectionError when it cannot connect, std::runtime_error when
+// ledgerd refuses.
+std::unique_ptr<client::Client> bench_session(const std::string& server);
 
 class LedgerdProcess {
  public:

@@ -43,7 +43,7 @@ class MinimalLogServer {
   MinimalLogServer(const MinimalLogServer&) = delete;
   MinimalLogServer& operator=(const MinimalLogServer&) = delete;
 
-  // "127.0.0.1:PORT", for tools::ClientOptions::server.
+  // "127.0.0.1:PORT", for client::ConnectOptions::server.
   const std::string& address() const { return address_; }
   // Commands written durably so far.
   std::uint64_t appended() const;

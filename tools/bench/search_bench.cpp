@@ -16,7 +16,7 @@
 #include "tools/bench/ledgerd_process.h"
 #include "tools/bench/raw_store.h"
 #include "tools/bench/varied_customers.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/client.h"
 
 namespace ledger::bench {
 namespace fs = std::filesystem;
@@ -97,13 +97,13 @@ struct SearchAnswer {
 };
 
 // The first page of the active list filtered by `fragment`.
-SearchAnswer search(tools::LedgerClient& client, std::uint64_t id, const std::string& fragment) {
+SearchAnswer search(client::Connection& connection, std::uint64_t id, const std::string& fragment) {
   capnp::MallocMessageBuilder message;
-  auto list = tools::new_request(message, id).initList();
+  auto list = client::new_request(message, id).initList();
   list.setLimit(kFirstPage);
   list.setSearch(fragment);
   const auto sent = Clock::now();
-  auto reply = client.call(message);
+  auto reply = connection.call(message);
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent).count();
   const auto response = reply.get();
   if (!response.isPage()) {
@@ -134,22 +134,20 @@ BenchReport run_search_bench(const SearchBenchOptions& options) {
   {
     LedgerdProcess ledgerd(options.ledgerd, dir, options.work_dir / "search-ledgerd.log");
     report.add("open_ms", ledgerd.startup_seconds() * 1000);
-    tools::ClientOptions client_options;
-    client_options.server = ledgerd.address();
-    tools::LedgerClient client(client_options);
-    say_hello(client);
+    auto session = bench_session(ledgerd.address());
+    auto& connection = session->connection();
     std::uint64_t id = 2;
     std::vector<std::uint32_t> latencies;
     std::uint64_t matched = 0, full_pages = 0;
     for (const auto& fragment : fragments) {
-      const auto answer = search(client, id++, fragment);
+      const auto answer = search(connection, id++, fragment);
       latencies.push_back(answer.latency_us);
       if (answer.customers > 0) ++matched;
       if (answer.customers == kFirstPage) ++full_pages;
     }
     std::vector<std::uint32_t> absent;
     for (unsigned k = 0; k < kAbsentSearches; ++k) {
-      const auto answer = search(client, id++, std::string(kAbsentFragment));
+      const auto answer = search(connection, id++, std::string(kAbsentFragment));
       if (answer.customers != 0) throw std::runtime_error(fmt::format("\"{}\" found customers", kAbsentFragment));
       absent.push_back(answer.latency_us);
     }

@@ -17,7 +17,7 @@
 #include "tools/bench/process_cpu.h"
 #include "tools/bench/process_memory.h"
 #include "tools/bench/raw_store.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/client.h"
 
 namespace ledger::bench {
 namespace fs = std::filesystem;
@@ -26,12 +26,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-tools::ClientOptions client_options(const LedgerdProcess& ledgerd) {
-  tools::ClientOptions options;
-  options.server = ledgerd.address();
-  return options;
-}
 
 double json_number(const boost::json::object& object, const char* name) {
   const auto* value = object.if_contains(name);
@@ -117,17 +111,17 @@ BenchReport run_purge_bench(const StoreBenchOptions& options) {
 
   {
     LedgerdProcess ledgerd(options.ledgerd, dir, options.work_dir / "purge-ledgerd.log");
-    tools::LedgerClient client(client_options(ledgerd));
-    say_hello(client);
+    auto session = bench_session(ledgerd.address());
+    auto& connection = session->connection();
     capnp::MallocMessageBuilder message;
-    auto purge = tools::new_request(message, 2).initPurge();
+    auto purge = client::new_request(message, 2).initPurge();
     purge.setConfirm(true);
     purge.setWait(true);
     const auto start = Clock::now();
     const auto start_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
-    auto reply = client.call(message);
+    auto reply = connection.call(message);
     const double round_trip = seconds_since(start);
     auto response = reply.get();
     if (!response.isPurged()) throw std::runtime_error("ledgerd did not purge");
@@ -206,15 +200,15 @@ BenchReport run_open_bench(const StoreBenchOptions& options) {
     report.add("seconds", ledgerd.startup_seconds());
     report.add("ratio", *report.number("raw_seconds") / ledgerd.startup_seconds());
     // Some reads across the whole ledger, so that the figure includes a working block cache.
-    tools::LedgerClient client(client_options(ledgerd));
-    say_hello(client);
+    auto session = bench_session(ledgerd.address());
+    auto& connection = session->connection();
     std::mt19937_64 random(7);
     std::uniform_int_distribution<std::uint64_t> pick(1, std::max<std::uint64_t>(options.customers, 1));
     std::uint64_t found = 0;
     for (std::uint64_t id = 2; id < 10'002; ++id) {
       capnp::MallocMessageBuilder message;
-      tools::new_request(message, id).initGet().setNumber(pick(random));
-      if (client.call(message).get().isCustomer()) ++found;
+      client::new_request(message, id).initGet().setNumber(pick(random));
+      if (connection.call(message).get().isCustomer()) ++found;
     }
     report.add("reads", 10'000);
     report.add("reads_found", static_cast<double>(found));

@@ -24,7 +24,7 @@
 #include "tools/bench/cpu_time.h"
 #include "tools/bench/ledgerd_process.h"
 #include "tools/bench/minimal_log_server.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/client.h"
 
 namespace ledger::bench {
 namespace fs = std::filesystem;
@@ -66,10 +66,8 @@ void run_connection(const std::string& server, unsigned writer, const WriteBench
                     std::atomic<unsigned>& ready, Clock::time_point& start_at, std::atomic<bool>& go,
                     ConnectionResult& result) {
   try {
-    tools::ClientOptions client_options;
-    client_options.server = server;
-    tools::LedgerClient client(client_options);
-    say_hello(client);
+    auto session = bench_session(server);
+    auto& connection = session->connection();
     MixedWorkload workload(options.mix, writer, 42);
     struct InFlight {
       Clock::time_point sent;
@@ -84,18 +82,18 @@ void run_connection(const std::string& server, unsigned writer, const WriteBench
     auto send_one = [&] {
       auto next = workload.next();
       capnp::MallocMessageBuilder message(256);
-      auto request = tools::new_request(message, next_id);
+      auto request = client::new_request(message, next_id);
       const auto key = workload.next_request_key();
       request.setRequestKey(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(key.data()), key.size()));
       fill_request(request, next.command);
       in_flight.emplace(next_id, InFlight{Clock::now(), std::move(next)});
       ++next_id;
-      client.send(message);
+      connection.send(message);
     };
     for (unsigned i = 0; i < options.pipeline; ++i) send_one();
     result.latencies_us.reserve(1 << 16);
     while (!in_flight.empty()) {
-      auto reply = client.receive();
+      auto reply = connection.receive();
       auto response = reply.get();
       auto it = in_flight.find(response.getId());
       if (it == in_flight.end()) {
@@ -147,10 +145,8 @@ double run_protocol_path(const std::string& server, const WriteBenchOptions& opt
   for (unsigned c = 0; c < options.connections; ++c) {
     clients.emplace_back([&, c] {
       try {
-        tools::ClientOptions client_options;
-        client_options.server = server;
-        tools::LedgerClient client(client_options);
-        say_hello(client);
+        auto session = bench_session(server);
+        auto& connection = session->connection();
         ready.fetch_add(1);
         while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
         const auto deadline =
@@ -158,13 +154,13 @@ double run_protocol_path(const std::string& server, const WriteBenchOptions& opt
         std::uint64_t next_id = 2;
         auto send_one = [&] {
           capnp::MallocMessageBuilder message(64);
-          tools::new_request(message, next_id++).initGet().setNumber(kNobody);
-          client.send(message);
+          client::new_request(message, next_id++).initGet().setNumber(kNobody);
+          connection.send(message);
         };
         for (unsigned i = 0; i < options.pipeline; ++i) send_one();
         std::uint64_t in_flight = options.pipeline, count = 0;
         while (in_flight > 0) {
-          client.receive();
+          connection.receive();
           --in_flight;
           const auto now = Clock::now();
           if (now <= deadline) ++count;
@@ -198,10 +194,10 @@ struct WriterSample {
   std::uint64_t write_cpu_ns = 0;
 };
 
-WriterSample writer_sample(tools::LedgerClient& client) {
+WriterSample writer_sample(client::Connection& connection) {
   capnp::MallocMessageBuilder message;
-  tools::new_request(message).setStats();
-  auto reply = client.call(message);
+  client::new_request(message, 2).setStats();
+  auto reply = connection.call(message);
   if (!reply.get().isStats()) throw std::runtime_error("ledgerd did not answer stats");
   auto stats = reply.get().getStats();
   return {stats.getBatches(), stats.getCommands(), stats.getDecideCpuNs(), stats.getWriteCpuNs()};
@@ -413,10 +409,8 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
 
   // The writer's counters before and after the load, on a connection of their own: its CPU
   // time per command is the part of a command's cost that is the ledger's own code.
-  tools::ClientOptions stats_options;
-  stats_options.server = server;
-  tools::LedgerClient stats_client(stats_options);
-  say_hello(stats_client);
+  auto stats_session = bench_session(server);
+  auto& stats_client = stats_session->connection();
   // And who used the cores meanwhile: ledgerd (when this run started it), the clients (this
   // process), the machine as a whole.
   const pid_t ledgerd_pid = ledgerd ? ledgerd->pid() : 0;

@@ -13,71 +13,59 @@ using protocol::ErrorCode;
 // The server's list pages hold at most this many customers.
 constexpr std::uint32_t kPageSize = 1000;
 
-std::string code_name(ErrorCode code) {
-  for (auto e : capnp::Schema::from<ErrorCode>().getEnumerants()) {
-    if (e.getOrdinal() == static_cast<std::uint16_t>(code)) return e.getProto().getName();
-  }
-  return "unknown";
-}
-
 std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
 std::string bytes(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
 
+// Runs `io` on the session, a broken connection becoming AccessError.
+template <typename Io>
+auto guarded(Io io) {
+  try {
+    return io();
+  } catch (const client::ConnectionError& error) {
+    throw AccessError(error.what());
+  }
+}
+
 }  // namespace
 
-std::string describe_error(protocol::Error::Reader error) {
-  std::string line = text(error.getMessage());
-  if (error.getField().size() > 0) line += fmt::format(" (field: {})", text(error.getField()));
-  for (auto problem : error.getNumbers()) line += fmt::format("; {}: {}", problem.getNumber(), code_name(problem.getCode()));
-  return line;
-}
+std::string describe_error(protocol::Error::Reader error) { return client::Refusal::from(error).describe(); }
 
 ServerSession::ServerSession(const ClientOptions& server, const std::string& token, std::string role_needed)
-    : role_needed_(std::move(role_needed)), client_([&] {
-        try {
-          return std::make_unique<LedgerClient>(server);
-        } catch (const ConnectionError& error) {
-          throw AccessError(error.what());
-        }
-      }()) {
-  auto hello = [&] {
-    capnp::MallocMessageBuilder message;
-    new_request(message, next_id_++).initHello().setToken(token);
-    try {
-      return checked(client_->call(message));
-    } catch (const ConnectionError& error) {
-      // A TLS-only server closes a plain connection without a word.
-      throw AccessError(std::string(error.what()) + (server.tls ? "" : "; if it speaks TLS, pass --tls or --tls-ca CERT"));
-    }
-  };
-  auto reply = hello();
-  if (reply.get().isError()) throw AccessError("the server refused the hello: " + describe_error(reply.get().getError()));
-  principal_ = text(reply.get().getWelcome().getPrincipal());
-}
-
-Reply ServerSession::call_message(capnp::MessageBuilder& message) {
+    : role_needed_(std::move(role_needed)) {
+  client::Options options;
+  options.connect = server;
+  options.token = token;
   try {
-    return client_->call(message);
-  } catch (const ConnectionError& error) {
+    client_ = std::make_unique<client::Client>(options);
+  } catch (const client::CannotConnect& error) {
     throw AccessError(error.what());
+  } catch (const client::ConnectionError& error) {
+    // Connected, then closed before the hello's answer: a TLS-only server closes a plain
+    // connection without a word.
+    throw AccessError(std::string(error.what()) + (server.tls ? "" : "; if it speaks TLS, pass --tls or --tls-ca CERT"));
+  }
+  if (const auto& refused = client_->refused()) {
+    const auto error = refused->get().getError();
+    if (error.getCode() == ErrorCode::UNAUTHENTICATED) throw AccessError("the server refused the token: " + describe_error(error));
+    if (error.getCode() == ErrorCode::FORBIDDEN) throw AccessError(role_needed_ + ": " + describe_error(error));
+    throw AccessError("the server refused the hello: " + describe_error(error));
   }
 }
 
-void ServerSession::send_message(capnp::MessageBuilder& message) {
-  try {
-    client_->send(message);
-  } catch (const ConnectionError& error) {
-    throw AccessError(error.what());
-  }
+ServerSession::ServerSession(ServerSession&&) noexcept = default;
+ServerSession::~ServerSession() = default;
+
+Reply ServerSession::call(const client::RequestFill& fill) {
+  return checked(guarded([&] { return client_->call(fill); }));
+}
+
+std::uint64_t ServerSession::send(const client::RequestFill& fill) {
+  return guarded([&] { return client_->send(fill); });
 }
 
 Reply ServerSession::receive() {
-  try {
-    return checked(client_->receive());
-  } catch (const ConnectionError& error) {
-    throw AccessError(error.what());
-  }
+  return checked(guarded([&] { return client_->receive(); }));
 }
 
 Reply ServerSession::checked(Reply reply) {

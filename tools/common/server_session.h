@@ -1,7 +1,8 @@
-// ServerSession: ledger-audit's and ledger-admin's connection to ledgerd for their --server
-// mode: connect, say hello with the token, send requests one at a time. Access problems (no
-// connection, an unknown token, a role that may not send a request) become AccessError, which
-// the tools report with exit status 3, as ledgerctl does.
+// ServerSession: ledger-audit's and ledger-admin's session with ledgerd for their --server
+// mode, on the C++ client (ledger::client::Client, clients/cpp): say hello with the token,
+// send requests. What it adds is the tools' view of access: no connection, an unknown token,
+// or a role that may not send a request becomes AccessError, which the tools report with exit
+// status 3, as ledgerctl does; and the ledger's own types for what the server sends.
 //
 // Not thread-safe: one thread uses a session.
 #pragma once
@@ -14,9 +15,12 @@
 
 #include "domain/customer.h"
 #include "eventstore/envelope.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/client.h"
 
 namespace ledger::tools {
+
+using ClientOptions = client::ConnectOptions;
+using client::Reply;
 
 // The server cannot be reached, refused the token, or refused a request to this role.
 class AccessError : public std::runtime_error {
@@ -30,28 +34,15 @@ class ServerSession {
   // Throws AccessError when it cannot connect or the token is refused. `role_needed` begins the
   // message of a forbidden request ("purge through --server needs an admin token").
   ServerSession(const ClientOptions& server, const std::string& token, std::string role_needed);
+  ServerSession(ServerSession&&) noexcept;
+  ~ServerSession();
 
   // Sends a request that `fill(Request::Builder)` fills, waits for its reply and returns it.
   // Throws AccessError when the connection breaks or the server answers forbidden or
   // unauthenticated; other errors are returned for the caller to report.
-  template <typename Fill>
-  Reply call(Fill fill) {
-    capnp::MallocMessageBuilder message;
-    auto request = new_request(message, next_id_++);
-    fill(request);
-    return checked(call_message(message));
-  }
-
+  Reply call(const client::RequestFill& fill);
   // Sends without waiting; the caller receives the replies (matched by the id returned).
-  template <typename Fill>
-  std::uint64_t send(Fill fill) {
-    capnp::MallocMessageBuilder message;
-    const auto id = next_id_++;
-    auto request = new_request(message, id);
-    fill(request);
-    send_message(message);
-    return id;
-  }
+  std::uint64_t send(const client::RequestFill& fill);
   // The next response, checked as call() checks it.
   Reply receive();
 
@@ -60,17 +51,13 @@ class ServerSession {
   // The server's next log seq (stats).
   std::uint64_t next_seq();
 
-  const std::string& principal() const { return principal_; }
+  const std::string& principal() const { return client_->principal(); }
 
  private:
-  Reply call_message(capnp::MessageBuilder& message);
-  void send_message(capnp::MessageBuilder& message);
   Reply checked(Reply reply);
 
   std::string role_needed_;
-  std::unique_ptr<LedgerClient> client_;
-  std::uint64_t next_id_ = 1;
-  std::string principal_;
+  std::unique_ptr<client::Client> client_;
 };
 
 // One line: the error's message, the field it names and each number's problem.

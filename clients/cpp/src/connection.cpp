@@ -1,0 +1,150 @@
+#include "ledger/client/connection.h"
+
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <kj/exception.h>
+
+namespace ledger::client {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Reply::Reply(kj::Array<capnp::word> frame) : frame_(std::move(frame)) {
+  try {
+    reader_ = std::make_unique<capnp::FlatArrayMessageReader>(frame_, frame_reader_options(frame_.size()));
+    root_ = reader_->getRoot<protocol::Response>();
+    (void)root_.totalSize();  // walks every pointer once: a bad one throws here, not later
+  } catch (const kj::Exception&) {
+    throw ConnectionError("the server sent a frame that is not a response");
+  }
+}
+
+std::optional<Refusal> Reply::refusal() const {
+  if (empty() || !root_.isError()) return std::nullopt;
+  return Refusal::from(root_.getError());
+}
+
+std::pair<std::string, std::string> split_host_port(const std::string& server) {
+  const auto colon = server.rfind(':');
+  if (colon == std::string::npos) throw CannotConnect("--server must be HOST:PORT, got " + server);
+  auto host = server.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return {host, server.substr(colon + 1)};
+}
+
+Connection::Connection(const ConnectOptions& options)
+    : context_(asio::ssl::context::tls_client), stream_(io_, context_), tls_(options.tls) {
+  const auto [host, port] = split_host_port(options.server);
+  boost::system::error_code ec;
+  tcp::resolver resolver(io_);
+  auto endpoints = resolver.resolve(host, port, ec);
+  if (ec) throw CannotConnect("cannot resolve " + options.server + ": " + ec.message());
+  asio::connect(stream_.next_layer(), endpoints, ec);
+  if (ec) throw CannotConnect("cannot connect to " + options.server + ": " + ec.message());
+  stream_.next_layer().set_option(tcp::no_delay(true), ec);
+  if (tls_) {
+    if (!options.tls_ca.empty()) {
+      context_.load_verify_file(options.tls_ca, ec);
+      if (ec) throw CannotConnect("cannot read " + options.tls_ca + ": " + ec.message());
+      stream_.set_verify_mode(asio::ssl::verify_peer);
+    } else {
+      stream_.set_verify_mode(asio::ssl::verify_none);
+    }
+    stream_.handshake(asio::ssl::stream_base::client, ec);
+    if (ec) throw CannotConnect("TLS handshake with " + options.server + " failed: " + ec.message());
+  }
+}
+
+Connection::~Connection() {
+  boost::system::error_code ignored;
+  stream_.next_layer().close(ignored);
+}
+
+void Connection::send_bytes(const void* data, std::size_t size) {
+  boost::system::error_code ec;
+  if (tls_) {
+    asio::write(stream_, asio::buffer(data, size), ec);
+  } else {
+    asio::write(stream_.next_layer(), asio::buffer(data, size), ec);
+  }
+  if (ec) throw ConnectionError("the connection to the server broke: " + ec.message());
+}
+
+void Connection::send(capnp::MessageBuilder& request) {
+  if (tls_) {
+    // One TLS record for the frame, not one per segment.
+    auto words = capnp::messageToFlatArray(request);
+    send_bytes(words.begin(), words.size() * sizeof(capnp::word));
+    return;
+  }
+  // Plain TCP: the segments go out as they are, table first, in one gathered write.
+  auto segments = request.getSegmentsForOutput();
+  const std::size_t table_words = (segments.size() + 2) / 2;
+  std::array<std::uint32_t, 64> small{};
+  std::vector<std::uint32_t> large;
+  std::uint32_t* table = small.data();
+  if (table_words * 2 > small.size()) {
+    large.resize(table_words * 2);
+    table = large.data();
+  }
+  table[0] = static_cast<std::uint32_t>(segments.size() - 1);  // little-endian hosts only, as the server
+  for (std::size_t i = 0; i < segments.size(); ++i) table[i + 1] = static_cast<std::uint32_t>(segments[i].size());
+  if (segments.size() % 2 == 0) table[segments.size() + 1] = 0;
+  boost::system::error_code ec;
+  const asio::const_buffer head(table, table_words * sizeof(capnp::word));
+  if (segments.size() == 1) {  // the usual request: no allocation for the buffer list
+    const std::array<asio::const_buffer, 2> buffers{head, asio::buffer(segments[0].asBytes().begin(),
+                                                                       segments[0].asBytes().size())};
+    asio::write(stream_.next_layer(), buffers, ec);
+  } else {
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(segments.size() + 1);
+    buffers.push_back(head);
+    for (auto segment : segments) buffers.emplace_back(segment.begin(), segment.size() * sizeof(capnp::word));
+    asio::write(stream_.next_layer(), buffers, ec);
+  }
+  if (ec) throw ConnectionError("the connection to the server broke: " + ec.message());
+}
+
+std::size_t Connection::read_some(void* data, std::size_t size) {
+  boost::system::error_code ec;
+  auto n = tls_ ? stream_.read_some(asio::buffer(data, size), ec)
+                : stream_.next_layer().read_some(asio::buffer(data, size), ec);
+  if (ec) throw ConnectionError("the server closed the connection");
+  return n;
+}
+
+Reply Connection::receive() {
+  for (;;) {
+    if (pos_ == len_) {
+      len_ = read_some(buffer_.data(), buffer_.size());
+      pos_ = 0;
+    }
+    std::size_t consumed = 0;
+    auto result = frames_.parse(buffer_.data() + pos_, len_ - pos_, consumed);
+    pos_ += consumed;
+    if (result == FrameReader::Result::kGood) return Reply(frames_.take_frame());
+    if (result == FrameReader::Result::kBad) throw ConnectionError("bad frame from the server: " + frames_.error());
+  }
+}
+
+Reply Connection::call(capnp::MessageBuilder& request) {
+  const auto id = request.getRoot<protocol::Request>().getId();
+  send(request);
+  for (;;) {
+    auto reply = receive();
+    auto response = reply.get();
+    if (response.getId() == id) return reply;
+    if (response.getId() == 0 && response.isError()) return reply;  // about the connection itself
+  }
+}
+
+protocol::Request::Builder new_request(capnp::MallocMessageBuilder& message, std::uint64_t id) {
+  auto request = message.initRoot<protocol::Request>();
+  request.setId(id);
+  return request;
+}
+
+}  // namespace ledger::client

@@ -1,0 +1,218 @@
+// The C++ client (clients/cpp) against a real ledgerd on a loopback port: pipelining on one
+// connection, refusals as values, TLS, and commands sent again with their request key after a
+// broken connection or busy.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "ledger/client/client.h"
+#include "net/breaking_proxy.h"
+#include "net/certificate.h"
+#include "net/ledgerd_process.h"
+#include "support/temp_dir.h"
+
+using namespace ledger;
+using ledger::testing::BreakingProxy;
+using ledger::testing::LedgerdProcess;
+using ledger::testing::TempDir;
+
+namespace {
+
+client::Options at(const std::string& address) {
+  client::Options options;
+  options.connect.server = address;
+  options.retry.first_pause = std::chrono::milliseconds(10);
+  return options;
+}
+
+client::RequestFill create(const std::string& name) {
+  return [name](protocol::Request::Builder r) { r.initCreate().initFields().setName(name); };
+}
+
+std::uint64_t open_connections(client::Client& ledger) {
+  auto reply = ledger.call([](auto r) { r.setStats(); });
+  REQUIRE(reply.get().isStats());
+  return reply.get().getStats().getConnections();
+}
+
+}  // namespace
+
+TEST_CASE("Client: many requests in flight on one connection, each answer matched by its id", "[client]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  client::Client ledger(at(server.address()));
+  REQUIRE_FALSE(ledger.refused());
+  CHECK(ledger.principal() == "local");
+
+  constexpr int kRequests = 200;
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < kRequests; ++i) {
+    const auto key = client::new_request_key();
+    ids.push_back(ledger.send([&](protocol::Request::Builder r) {
+      r.setRequestKey(kj::arrayPtr(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
+      r.initCreate().initFields().setName("Customer " + std::to_string(i));
+    }));
+  }
+  CHECK(std::set<std::uint64_t>(ids.begin(), ids.end()).size() == kRequests);
+  std::set<std::uint64_t> answered, numbers;
+  for (int i = 0; i < kRequests; ++i) {
+    auto reply = ledger.receive();
+    REQUIRE(reply.get().isWritten());
+    answered.insert(reply.get().getId());
+    numbers.insert(reply.get().getWritten().getNumber());
+  }
+  CHECK(answered == std::set<std::uint64_t>(ids.begin(), ids.end()));
+  CHECK(numbers.size() == kRequests);
+  CHECK(open_connections(ledger) == 1);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("Client: a field the ledger refuses comes back as a typed refusal naming the field", "[client]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  client::Client ledger(at(server.address()));
+  auto reply = ledger.command(client::new_request_key(), [](protocol::Request::Builder r) {
+    auto fields = r.initCreate().initFields();
+    fields.setName("Ada");
+    fields.setEmail("not an address");
+  });
+  const auto refusal = reply.refusal();
+  REQUIRE(refusal);
+  CHECK(refusal->code == protocol::ErrorCode::INVALID_FIELD);
+  CHECK(refusal->field == "email");
+  CHECK(client::code_name(refusal->code) == "invalidField");
+  CHECK_THAT(refusal->describe(), Catch::Contains("(field: email)"));
+
+  auto missing = ledger.call([](auto r) { r.initDelete().initNumbers(1).set(0, 7); });
+  REQUIRE(missing.refusal());
+  REQUIRE(missing.refusal()->numbers.size() == 1);
+  CHECK(missing.refusal()->numbers[0].number == 7);
+  CHECK(missing.refusal()->numbers[0].code == protocol::ErrorCode::NOT_FOUND);
+  CHECK_FALSE(ledger.call([](auto r) { r.setStats(); }).refusal());
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("Client: over TLS, verifying the server with its certificate", "[client][tls]") {
+  TempDir dir;
+  const auto cert = (dir.path() / "cert.pem").string();
+  const auto key = (dir.path() / "key.pem").string();
+  REQUIRE(testing::make_certificate(cert, key));
+  LedgerdProcess server(dir.path() / "data", {"--tls-cert", cert, "--tls-key", key});
+
+  auto options = at(server.address());
+  options.connect.tls = true;
+  options.connect.tls_ca = cert;
+  client::Client ledger(options);
+  REQUIRE_FALSE(ledger.refused());
+  auto reply = ledger.command(client::new_request_key(), create("Secure"));
+  REQUIRE(reply.get().isWritten());
+  CHECK(reply.get().getWritten().getNumber() == 1);
+
+  // Verifying against a certificate the server does not hold fails before anything is sent.
+  const auto other_cert = (dir.path() / "other.pem").string();
+  REQUIRE(testing::make_certificate(other_cert, (dir.path() / "other-key.pem").string()));
+  options.connect.tls_ca = other_cert;
+  CHECK_THROWS_AS(client::Client(options), client::CannotConnect);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("Client: a command whose answer is lost with the connection is sent again with the same key",
+          "[client][retry]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+
+  SECTION("the retry gets the first outcome, and the command was done once") {
+    BreakingProxy proxy(server.port(), 1);  // the welcome passes; the create's answer is lost
+    auto options = at(proxy.address());
+    std::vector<client::RetryNotice> notices;
+    options.on_retry = [&](const client::RetryNotice& notice) { notices.push_back(notice); };
+    client::Client ledger(options);
+    const auto key = client::new_request_key();
+    auto reply = ledger.command(key, create("Ada"));
+    CHECK(proxy.broke());
+    CHECK(proxy.connections() == 2);
+    REQUIRE(reply.get().isWritten());
+    CHECK(reply.get().getWritten().getNumber() == 1);
+    CHECK(reply.get().getWritten().getReplayed());  // the server had seen this key
+    REQUIRE(notices.size() == 1);
+    CHECK(notices[0].why == client::RetryNotice::Why::kConnectionBroke);
+    CHECK(notices[0].next_attempt == 2);
+
+    client::Client direct(at(server.address()));
+    auto list = direct.call([](auto r) { r.initList(); });
+    CHECK(list.get().getPage().getCustomers().size() == 1);
+  }
+  SECTION("every try breaks: the tries are bounded, and the key finishes the job once") {
+    BreakingProxy proxy(server.port(), 1, /*every_connection=*/true);
+    auto options = at(proxy.address());
+    options.retry.attempts = 3;
+    client::Client ledger(options);
+    const auto key = client::new_request_key();
+    try {
+      ledger.command(key, create("Ada"));
+      FAIL("no exception");
+    } catch (const client::RetriesExhausted& e) {
+      CHECK(e.attempts() == 3);
+      CHECK_THAT(e.what(), Catch::Contains("gave up after 3 tries"));
+    }
+    CHECK(proxy.connections() == 3);
+    client::Client direct(at(server.address()));
+    auto finished = direct.command(key, create("Ada"));
+    REQUIRE(finished.get().isWritten());
+    CHECK(finished.get().getWritten().getReplayed());
+  }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("Client: a command refused busy (too many connections) is sent again once there is room",
+          "[client][retry]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data", {"--max-connections", "1"});
+  auto holder = std::make_unique<client::Client>(at(server.address()));
+  REQUIRE_FALSE(holder->refused());
+
+  SECTION("the hello is refused busy") {
+    client::Client refused(at(server.address()));
+    REQUIRE(refused.refused());
+    CHECK(refused.refused()->refusal()->code == protocol::ErrorCode::BUSY);
+  }
+  SECTION("command() waits it out, with bounded tries") {
+    // The first try is refused busy; the holder then leaves, and a later try gets in.
+    auto options = at(server.address());
+    options.retry.attempts = 10;
+    options.retry.max_pause = std::chrono::milliseconds(200);
+    std::vector<client::RetryNotice> notices;
+    options.on_retry = [&](const client::RetryNotice& notice) {
+      notices.push_back(notice);
+      holder.reset();
+    };
+    client::Client ledger(options);
+    REQUIRE(ledger.refused());
+    auto reply = ledger.command(client::new_request_key(), create("Ada"));
+    REQUIRE(reply.get().isWritten());
+    CHECK_FALSE(reply.get().getWritten().getReplayed());
+    REQUIRE_FALSE(notices.empty());
+    CHECK(notices[0].why == client::RetryNotice::Why::kHelloRefused);
+  }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("RetryPolicy: the pause doubles from the first up to the cap, and what is retried", "[client][retry]") {
+  using std::chrono::milliseconds;
+  const client::RetryPolicy policy;  // the defaults docs/clients.md gives
+  CHECK(policy.attempts == 5);
+  CHECK(policy.pause_before(2) == milliseconds(250));
+  CHECK(policy.pause_before(3) == milliseconds(500));
+  CHECK(policy.pause_before(5) == milliseconds(2000));
+  CHECK(policy.pause_before(30) == milliseconds(8000));
+  CHECK(client::is_retryable(protocol::ErrorCode::BUSY));
+  CHECK(client::is_retryable(protocol::ErrorCode::SHUTTING_DOWN));
+  CHECK_FALSE(client::is_retryable(protocol::ErrorCode::INVALID_FIELD));
+  CHECK_FALSE(client::is_retryable(protocol::ErrorCode::REQUEST_KEY_REUSED));
+  CHECK_FALSE(client::is_retryable(protocol::ErrorCode::TIMEOUT));
+}
