@@ -8,7 +8,7 @@
 
 #include "support/temp_dir.h"
 #include "net/ledgerd_process.h"
-#include "tools/ledgerctl_client.h"
+#include "ledger/client/connection.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
@@ -22,12 +22,12 @@ using Changes = std::vector<std::pair<Field, std::string>>;               // fie
 
 class Client {
  public:
-  explicit Client(const LedgerdProcess& server) : client_(tools::ClientOptions{server.address(), false, {}}) {
+  explicit Client(const LedgerdProcess& server) : client_(client::ConnectOptions{server.address(), false, {}}) {
     REQUIRE(call([](auto r) { r.initHello().setToken(""); }).get().isWelcome());
   }
-  tools::Reply call(const std::function<void(protocol::Request::Builder)>& fill) {
+  client::Reply call(const std::function<void(protocol::Request::Builder)>& fill) {
     capnp::MallocMessageBuilder message;
-    fill(tools::new_request(message, ++id_));
+    fill(client::new_request(message, ++id_));
     return client_.call(message);
   }
   void edit(std::uint64_t number, const Changes& changes) {
@@ -44,7 +44,7 @@ class Client {
   }
 
  private:
-  tools::LedgerClient client_;
+  client::Connection client_;
   std::uint64_t id_ = 0;
 };
 

@@ -350,7 +350,7 @@ TEST_CASE("the number range and the list's limits the schema's comments give are
   std::vector<std::uint8_t> creates;
   for (std::uint64_t i = 0; i < cap; ++i) {
     capnp::MallocMessageBuilder message;
-    tools::new_request(message, 10'000 + i).initCreate().initFields().setName("Paged " + std::to_string(i));
+    client::new_request(message, 10'000 + i).initCreate().initFields().setName("Paged " + std::to_string(i));
     auto frame = capnp::messageToFlatArray(message);
     creates.insert(creates.end(), frame.asBytes().begin(), frame.asBytes().end());
   }
