@@ -72,8 +72,15 @@ void store_head(Database& database, rocksdb::WriteBatchBase& batch, const LogHea
   put(database, batch, Family::kMeta, kHeadChainKey, as_bytes(head.chain));
 }
 
-void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const Envelope& entry) {
-  put(database, batch, Family::kLog, u64_key(entry.seq), encode_envelope(entry));
+void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const Envelope& entry,
+                         const DataKey* seal_with) {
+  if (seal_with && !entry.payload.empty() && !is_sealed(entry.payload)) {
+    Envelope stored = entry;
+    stored.payload = seal(*seal_with, {SealedIn::kLog, entry.customer, entry.seq}, entry.payload);
+    put(database, batch, Family::kLog, u64_key(entry.seq), encode_envelope(stored));
+  } else {
+    put(database, batch, Family::kLog, u64_key(entry.seq), encode_envelope(entry));
+  }
   // A purge deletes its customers' stream rows, so a stub has none.
   if (entry.customer != 0 && !entry.redacted()) put(database, batch, Family::kStreams, u64_pair_key(entry.customer, entry.seq), {});
   head.next_seq = entry.seq + 1;

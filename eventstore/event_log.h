@@ -55,8 +55,10 @@ void store_head(Database& database, rocksdb::WriteBatchBase& batch, const LogHea
 
 // Appends `entry`, made by another ledger (a copy received through a subscription), as it is:
 // log row, stream index row (unless it is a stub or a purge) and the head after it (its seq + 1
-// and its chain). Checks nothing; verify_ledger does.
-void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const Envelope& entry);
+// and its chain). Checks nothing; verify_ledger does. With `seal_with` (the customer's data key in
+// the copy's own key store) a plaintext payload is stored sealed, as append_entry stores one.
+void append_copied_entry(Database& database, rocksdb::WriteBatchBase& batch, LogHead& head, const Envelope& entry,
+                         const DataKey* seal_with = nullptr);
 
 // The entry at `seq`, nullopt when there is none, its payload opened when sealed. Throws
 // CorruptionError when unreadable (or sealed and its customer's keys are gone).

@@ -1,12 +1,17 @@
 // LogMirror against a real ledgerd: a purge that arrives after the copy took its customers'
 // entries redacts them in the copy as on the server, and a stub that names a purge beyond the
 // bound makes the copy read up to that purge, so the copy verifies as a whole prefix.
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 #include <catch2/catch.hpp>
 
+#include "domain/events.h"
+#include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
+#include "eventstore/sealing.h"
 #include "net/ledgerd_process.h"
 #include "projections/verify.h"
 #include "support/ledger_fixture.h"
@@ -92,4 +97,43 @@ TEST_CASE("a stub that names a later purge makes the copy read up to that purge"
   INFO(report.problem);
   CHECK(report.ok);
   CHECK(report.purges == 1);
+}
+
+TEST_CASE("the log's copy stores payloads sealed under keys of its own: no customer value in its files", "[audit][server]") {
+  Ledger ledger;
+  ledger.create("Quorbly Plaintextmarker");  // seq 1, id 1
+  accepted(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kNotes, "Vexlow Notemarker"}}, {}}));
+  ledger.close();
+  LedgerdProcess server(ledger.dir() / "data");
+
+  tools::LogMirror mirror(at(server), "any", "test");
+  mirror.follow_to(2);
+  mirror.rebuild();
+  // Read through the copy, the values open.
+  eventstore::DatabaseReader reader(mirror.database());
+  const auto first = eventstore::read_entry(reader, 1);
+  REQUIRE(first);
+  auto event = domain::decode_event(first->payload);
+  REQUIRE(event.ok());
+  CHECK(std::get<domain::CustomerCreated>(event.value()).fields.name == "Quorbly Plaintextmarker");
+  // On disk, every payload is sealed and neither value appears in any file.
+  eventstore::EnvelopeDecoder raw;  // no keys: payloads as stored
+  for (std::uint64_t seq = 1; seq <= 2; ++seq) {
+    const auto stored = reader.get(eventstore::Family::kLog, eventstore::u64_key(seq));
+    REQUIRE(stored);
+    CHECK(eventstore::is_sealed(raw.decode(*stored, seq).payload));
+  }
+  auto& db = mirror.database();
+  REQUIRE(db.db().Flush(rocksdb::FlushOptions(), db.all_families()).ok());
+  std::size_t files = 0;
+  for (const auto& file : std::filesystem::recursive_directory_iterator(db.dir())) {
+    if (!file.is_regular_file()) continue;
+    ++files;
+    std::ifstream in(file.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(file.path());
+    CHECK(bytes.find("Plaintextmarker") == std::string::npos);
+    CHECK(bytes.find("Notemarker") == std::string::npos);
+  }
+  CHECK(files > 0);
 }

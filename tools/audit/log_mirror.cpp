@@ -122,10 +122,11 @@ void LogMirror::follow_to(std::uint64_t last_seq) {
     if (entry.kind == kPurgedKind && !entry.redacted()) {
       apply_purge(entry);
     } else {
-      // The copy's projections store states sealed, as the ledger's do: under keys of the
+      // The copy seals what it stores, as the ledger does: payloads and states under keys of the
       // copy's own (the server's never leave it; digests are not checked against them here).
-      if (entry.customer != 0 && !entry.redacted()) database_->key_store().for_new_customer(entry.customer);
-      eventstore::append_copied_entry(*database_, pending_, head_, entry);
+      std::optional<eventstore::CustomerKeys> keys;
+      if (entry.customer != 0 && !entry.redacted()) keys = database_->key_store().for_new_customer(entry.customer);
+      eventstore::append_copied_entry(*database_, pending_, head_, entry, keys ? &keys->data : nullptr);
       if (++pending_entries_ >= kEntriesPerBatch) write_pending();
     }
     progress.update(entry.seq);
