@@ -60,11 +60,12 @@ void ErasureWorker::await_report(std::uint64_t purge_seq, std::chrono::milliseco
   bool now = false, pending = false;
   {
     std::lock_guard lock(mutex_);
-    // Checked under the lock the worker takes to record a pass's end: no end is missed.
-    if (waits_ended_) {
-      pending = true;
-    } else if (settled(eventstore::DatabaseReader(database_), purge_seq)) {
+    // Checked under the lock the worker takes to record a pass's end: no end is missed. A
+    // report already stored is answered even after the waits have ended.
+    if (settled(eventstore::DatabaseReader(database_), purge_seq)) {
       now = true;
+    } else if (waits_ended_) {
+      pending = true;
     } else {
       waits_.push_back({purge_seq, Clock::now() + timeout, std::move(done)});
     }

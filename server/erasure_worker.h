@@ -59,7 +59,7 @@ class ErasureWorker {
   // verified (in this process or an earlier one) or a pass of this worker covering it has ended
   // unverified; with a pending report (state kPending, nothing else set) when `timeout` passes
   // first (noticed between passes: at the latest when the pass running then ends) or waits end
-  // (end_waits, stop). `done` runs on the calling thread when the answer is known at once, else
+  // (end_waits, stop) before the report is there. `done` runs on the calling thread when the answer is known at once, else
   // on the worker's thread or the one ending the waits: it must not block or call the worker.
   void await_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout,
                     std::function<void(eventstore::ErasureReport)> done);
