@@ -33,18 +33,11 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kReportPrefix = "erasure.report.";
 constexpr std::size_t kSliceEntries = 10'000;
 constexpr std::size_t kReadChunk = 4 << 20;
 constexpr std::size_t kReadahead = 2 << 20;
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
 constexpr std::size_t kScanThreads = 4;
-
-std::string report_key(std::uint64_t purge_seq) {
-  std::string key(kReportPrefix);
-  put_u64(key, purge_seq);
-  return key;
-}
 
 std::uint64_t ms_since(Clock::time_point start) {
   return static_cast<std::uint64_t>(
@@ -449,41 +442,13 @@ void verify_files(Database& database, const ProbeMatcher& matcher, ErasureReport
 
 void store(Database& database, const ErasureReport& report) {
   rocksdb::WriteBatch batch;
-  const auto json = report.to_json();
-  for (auto seq : report.purge_seqs) {
-    Database::check(batch.Put(database.family(Family::kMeta), report_key(seq), json), "adding to batch");
-    if (report.verified()) clear_pending_erasure(database, batch, seq);
+  put_erasure_report(database, batch, report);
+  if (report.verified()) {
+    for (auto seq : report.purge_seqs) clear_pending_erasure(database, batch, seq);
   }
   rocksdb::WriteOptions sync;
   sync.sync = true;
   Database::check(database.db().Write(sync, &batch), "storing the erasure report");
-}
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
-template <typename T, typename F>
-std::string json_array(const std::vector<T>& items, F each) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out.push_back(',');
-    out += each(items[i]);
-  }
-  out.push_back(']');
-  return out;
 }
 
 }  // namespace
@@ -498,50 +463,6 @@ std::string_view stage_name(ErasureStage stage) {
     case ErasureStage::kVerified: return "verified";
   }
   return "unknown";
-}
-
-bool ErasureReport::verified() const {
-  return !stopped && error.empty() && quiescent && residue == 0 && stray_files.empty() && unverifiable_files.empty() &&
-         unredacted_entries.empty() && (!keys || keys->verified());
-}
-
-std::string_view ErasureReport::check() const {
-  if (probes == 0) return "nothing to probe";
-  if (entries_probed < purged_entries) return "partly probed";
-  return "probed";
-}
-
-std::string ErasureReport::to_json() const {
-  const auto number = [](std::uint64_t v) { return std::to_string(v); };
-  const auto text = [](const std::string& s) { return json_string(s); };
-  const auto residue_file = [](const ResidueFile& r) {
-    return fmt::format("{{\"file\":{},\"hits\":{}}}", json_string(r.file), r.hits);
-  };
-  std::string unreadable = "null";
-  if (keys) {
-    unreadable = fmt::format(
-        "{{\"verified\":{},\"at_us\":{},\"ms\":{},\"customers\":{},\"keys_deleted\":{},\"keys_probed\":{},"
-        "\"files_scanned\":{},\"bytes_scanned\":{},\"residue_files\":{}}}",
-        keys->verified() ? "true" : "false", keys->finished_at_us, static_cast<std::uint64_t>(keys->seconds * 1000),
-        keys->customers, keys->keys_deleted, keys->keys_probed, keys->files_scanned, keys->bytes_scanned,
-        json_array(keys->residue_files, text));
-  }
-  return fmt::format(
-      "{{\"purge_seqs\":{},\"verified\":{},\"unreadable\":{},\"started_at_us\":{},\"duration_ms\":{},\"probe_filter_ms\":{},\"flush_ms\":{},"
-      "\"compaction_ms\":{},\"compaction_ranges\":{},\"compacted_files\":{},\"compacted_file_bytes\":{},"
-      "\"live_sst_bytes\":{},\"verify_ms\":{},\"check\":{},\"probes\":{},\"probes_shared\":{},\"purged_entries\":{},"
-      "\"entries_probed\":{},\"files_scanned\":{},"
-      "\"bytes_scanned\":{},\"sst_files\":{},\"sst_entries\":{},\"versions_scanned\":{},\"residue\":{},"
-      "\"residue_files\":{},\"stray_files\":{},\"unverifiable_files\":{},\"unredacted_entries\":{},\"quiescent\":{},"
-      "\"bytes_before\":{},\"bytes_after\":{},\"bytes_reclaimed\":{},\"stopped\":{},\"error\":{}}}",
-      json_array(purge_seqs, number), verified() ? "true" : "false", unreadable, started_at_us, duration_ms, probe_filter_ms, flush_ms,
-      compaction_ms, compaction_ranges, compacted_files, compacted_file_bytes, live_sst_bytes, verify_ms, json_string(check()), probes, probes_shared, purged_entries, entries_probed,
-      files_scanned, bytes_scanned, sst_files, sst_entries,
-      versions_scanned, residue, json_array(residue_files, residue_file), json_array(stray_files, text),
-      json_array(unverifiable_files, text), json_array(unredacted_entries, number), quiescent ? "true" : "false",
-      bytes_before, bytes_after,
-      static_cast<std::int64_t>(bytes_before) - static_cast<std::int64_t>(bytes_after), stopped ? "true" : "false",
-      json_string(error));
 }
 
 ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64_t>& purge_seqs,
@@ -645,7 +566,7 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
       std::this_thread::sleep_for(kPollInterval);
     }
     if (stopping(options)) {
-      report.stopped = true;
+      report.state = ErasureState::kStopped;
       spdlog::info("erasure pass for purge(s) {} stopped before verification; it runs again at the next start",
                    seqs_text);
       return report;
@@ -669,14 +590,14 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
       if (report.error.empty()) report.error = std::string("destroying the purged customers' keys: ") + error.what();
     }
   }
+  report.state = report.findings();
   store(database, report);
   if (report.verified()) {
     spdlog::info("erasure verified for purge(s) {}: {} ({} probes from {} of {} purged entries), {} files / {} "
                  "bytes scanned, residue 0, {} bytes reclaimed, {} ms",
-                 seqs_text, report.check(), report.probes, report.entries_probed, report.purged_entries,
+                 seqs_text, check_name(report.check()), report.probes, report.entries_probed, report.purged_entries,
                  report.files_scanned, report.bytes_scanned,
-                 static_cast<std::int64_t>(report.bytes_before) - static_cast<std::int64_t>(report.bytes_after),
-                 report.duration_ms);
+                 report.bytes_reclaimed(), report.duration_ms);
   } else {
     std::vector<std::string> holders;
     for (const auto& r : report.residue_files) holders.push_back(fmt::format("{} ({} hits)", r.file, r.hits));
@@ -689,10 +610,6 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
         report.error);
   }
   return report;
-}
-
-std::optional<std::string> erasure_report(const Reader& reader, std::uint64_t purge_seq) {
-  return reader.get(Family::kMeta, report_key(purge_seq));
 }
 
 std::vector<std::string> stored_versions(Database& database, Family family, std::string_view key) {

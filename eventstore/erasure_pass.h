@@ -9,10 +9,10 @@
 // scan of the log also finds any entry of a purged customer that is not a stub (a purge that
 // missed it took no probes from it). The verification scans files on up to four threads.
 //
-// The report (counts, times, file names; never probe bytes) is stored in `meta` under
-// "erasure.report." ‖ u64(purge seq) for each purge the pass covered. Only a verified pass clears
-// the purges' pending-erasure records; otherwise they stay, and the pass runs again later (at the
-// next purge or start-up). Running it again after success changes nothing: it is idempotent.
+// The report (eventstore/erasure_report.h: counts, times, file names; never probe bytes) is
+// stored in `meta` under "erasure.report." ‖ u64(purge seq) for each purge the pass covered.
+// Only a verified pass clears the purges' pending-erasure records; otherwise they stay, and the
+// pass runs again later (at the next purge or start-up). Running it again after success changes nothing: it is idempotent.
 //
 // Thread-safety: one pass at a time per database; the writer may keep writing meanwhile (the pass
 // holds no lock of the writer, no snapshot, and only short-lived iterators before verification).
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "eventstore/database.h"
+#include "eventstore/erasure_report.h"
 #include "eventstore/key_store.h"
 #include "eventstore/reader.h"
 
@@ -51,7 +52,7 @@ struct ErasurePassOptions {
   // Called on the pass's thread at each stage; must not call back into the pass.
   std::function<void(ErasureStage)> on_stage;
   // When it becomes true the pass stops at the next step (a running compaction is cancelled),
-  // stores nothing and returns a report with stopped = true. May be null.
+  // stores nothing and returns a report in state kStopped. May be null.
   std::atomic<bool>* stop = nullptr;
   // The customers the purges erased (their ids). Every entry of theirs must be a stub: while the
   // pass reads the log it reports any that is not (ErasureReport::unredacted_entries), since a
@@ -70,66 +71,12 @@ struct ErasurePassOptions {
   std::function<KeyShred()> destroy_keys;
 };
 
-// A file (or "rocksdb:<family>" for versions only the database can still return) where probe
-// bytes were found, and how many times.
-struct ResidueFile {
-  std::string file;
-  std::uint64_t hits = 0;
-};
-
 // What the probes were taken from: the entries the purges redacted (their stubs), and how many
 // of those the probes were read from. All of them when the purging process hands its probes to
 // the pass; after a restart, only those whose old versions RocksDB still held.
 struct ProbeCoverage {
   std::uint64_t purged_entries = 0;
   std::uint64_t entries_read = 0;
-};
-
-struct ErasureReport {
-  std::vector<std::uint64_t> purge_seqs;  // the purges this pass covered, ascending
-  // The purged customers' keys destroyed before the pass, when that ran: from then on their
-  // sealed values are unreadable everywhere ("unreadable" in the JSON).
-  std::optional<KeyShred> keys;
-  std::int64_t started_at_us = 0;
-  std::uint64_t probes = 0;          // probes searched for
-  std::uint64_t purged_entries = 0;  // entries the purges redacted
-  std::uint64_t entries_probed = 0;  // ... whose content the probes were taken from
-  std::uint64_t probes_shared = 0;   // dropped before compaction: also in surviving data
-  std::uint64_t files_scanned = 0;
-  std::uint64_t bytes_scanned = 0;   // file bytes read, plus decoded SST keys and values
-  std::uint64_t sst_files = 0;
-  std::uint64_t sst_entries = 0;     // decoded entries
-  std::uint64_t versions_scanned = 0;  // entries read through the database for SSTs holding hidden versions
-  std::uint64_t residue = 0;         // probe hits, all files together
-  std::vector<ResidueFile> residue_files;
-  std::vector<std::string> stray_files;         // .sst/.log/.blob/.trash outside the live set
-  std::vector<std::string> unverifiable_files;  // could not be decoded
-  std::vector<std::uint64_t> unredacted_entries;  // seqs of log entries of a purged customer still whole
-  bool quiescent = false;            // one live version, no snapshot, no stray file before the scan
-  std::uint64_t bytes_before = 0;    // data directory size when the pass started
-  std::uint64_t bytes_after = 0;     // ... and when it finished
-  std::uint64_t probe_filter_ms = 0;  // dropping probes shared with surviving data
-  std::uint64_t flush_ms = 0;
-  std::uint64_t compaction_ms = 0;
-  std::uint64_t compaction_ranges = 0;     // CompactRange calls, whole families included
-  std::uint64_t compacted_files = 0;       // live SST files holding a purged key (all, in a family compacted whole)
-  std::uint64_t compacted_file_bytes = 0;  // ... their size
-  std::uint64_t live_sst_bytes = 0;        // every live SST file's size when the compaction started
-  std::uint64_t verify_ms = 0;       // waiting for quiescence and scanning
-  std::uint64_t duration_ms = 0;
-  bool stopped = false;
-  std::string error;                 // an I/O failure that ended the pass early
-
-  // Residue zero, nothing stray or undecodable, no entry of a purged customer left unredacted,
-  // quiescent, the pass ran to the end, and the destroyed keys (if any) left no byte behind.
-  bool verified() const;
-  // What the scan could look for: "probed" (probes from every purged entry), "partly probed"
-  // (probes from some: the others' old versions were gone before they could be read, after a
-  // restart) or "nothing to probe" (no probe at all). A verified pass that probed nothing
-  // shows only that nothing stray or undecodable is left, not that a purged value is absent.
-  std::string_view check() const;
-  // One JSON object; no personal data (file names and counts only).
-  std::string to_json() const;
 };
 
 // Runs the pass for `purge_seqs` (usually every pending erasure) with `probes` from the purged
@@ -139,9 +86,6 @@ struct ErasureReport {
 ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64_t>& purge_seqs,
                                std::vector<std::string> probes, ProbeCoverage coverage = {},
                                const ErasurePassOptions& options = {});
-
-// The stored report JSON of the last pass that covered `purge_seq`; nullopt when none ran yet.
-std::optional<std::string> erasure_report(const Reader& reader, std::uint64_t purge_seq);
 
 // Every value RocksDB still holds for `key` in `family` (memtables and live SST files, older
 // versions included), newest first. Deletions are skipped. For recovering probes after a crash.

@@ -353,11 +353,19 @@ std::vector<projections::HistoryEntry> CommandService::history(domain::CustomerN
   return projections::customer_history(eventstore::DatabaseReader(database_), number);
 }
 
-std::optional<std::string> CommandService::wait_for_erasure(std::uint64_t purge_seq, std::chrono::milliseconds timeout) {
+std::optional<eventstore::ErasureReport> CommandService::wait_for_erasure(std::uint64_t purge_seq,
+                                                                         std::chrono::milliseconds timeout) {
   return erasure_->wait_for_report(purge_seq, timeout);
 }
 
-std::optional<std::string> CommandService::erasure_report(std::uint64_t purge_seq) const {
+void CommandService::await_erasure(std::uint64_t purge_seq, std::chrono::milliseconds timeout,
+                                   std::function<void(eventstore::ErasureReport)> done) {
+  erasure_->await_report(purge_seq, timeout, std::move(done));
+}
+
+void CommandService::end_erasure_waits() { erasure_->end_waits(); }
+
+std::optional<eventstore::ErasureReport> CommandService::erasure_report(std::uint64_t purge_seq) const {
   return eventstore::erasure_report(eventstore::DatabaseReader(database_), purge_seq);
 }
 

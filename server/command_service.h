@@ -155,12 +155,18 @@ class CommandService {
   using CommitListener = std::function<void(std::uint64_t next_seq, std::uint64_t purge_seq)>;
   void on_commit(CommitListener listener) { commit_listener_ = std::move(listener); }
 
-  // The report of the erasure pass for the purge at `purge_seq` (JSON, no personal data),
-  // waiting up to `timeout` for the pass to store it; nullopt on timeout. The report says
-  // whether the erasure was verified ("verified": true, "residue": 0).
-  std::optional<std::string> wait_for_erasure(std::uint64_t purge_seq, std::chrono::milliseconds timeout);
+  // The report of the erasure pass for the purge at `purge_seq` (no personal data; its state
+  // says whether the erasure was verified), waiting up to `timeout` for the pass to store it;
+  // nullopt on timeout (ErasureWorker::wait_for_report).
+  std::optional<eventstore::ErasureReport> wait_for_erasure(std::uint64_t purge_seq, std::chrono::milliseconds timeout);
+  // The same without blocking: `done` gets the report, or a pending one on timeout or after
+  // end_erasure_waits (ErasureWorker::await_report; it must not block).
+  void await_erasure(std::uint64_t purge_seq, std::chrono::milliseconds timeout,
+                     std::function<void(eventstore::ErasureReport)> done);
+  // Answers every erasure wait now and later as pending; the passes go on (shutdown).
+  void end_erasure_waits();
   // The stored report for the purge at `purge_seq`, nullopt when no pass has covered it yet.
-  std::optional<std::string> erasure_report(std::uint64_t purge_seq) const;
+  std::optional<eventstore::ErasureReport> erasure_report(std::uint64_t purge_seq) const;
 
   WriterStats stats() const;
   eventstore::Database& database() const { return database_; }

@@ -1,6 +1,7 @@
 #include "server/erasure_worker.h"
 
 #include <algorithm>
+#include <future>
 #include <optional>
 
 #include <fmt/ranges.h>
@@ -27,6 +28,7 @@ void ErasureWorker::stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  end_waits();
 }
 
 void ErasureWorker::purge_committed(std::uint64_t purge_seq, std::vector<std::string> probes) {
@@ -38,28 +40,96 @@ void ErasureWorker::purge_committed(std::uint64_t purge_seq, std::vector<std::st
   wake_.notify_one();
 }
 
-std::optional<std::string> ErasureWorker::wait_for_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const eventstore::DatabaseReader reader(database_);
-  const auto settled = [&] {
-    if (passed_.contains(purge_seq)) return true;
-    const auto pending = eventstore::pending_erasures(reader);
-    return std::find(pending.begin(), pending.end(), purge_seq) == pending.end();
-  };
-  std::unique_lock lock(mutex_);
-  // Checked under the lock the worker takes before it signals: no wake-up is missed.
-  while (!settled()) {
-    if (finished_.wait_until(lock, deadline) == std::cv_status::timeout) break;
+bool ErasureWorker::settled(const eventstore::Reader& reader, std::uint64_t purge_seq) const {
+  if (passed_.contains(purge_seq)) return true;
+  const auto pending = eventstore::pending_erasures(reader);
+  return std::find(pending.begin(), pending.end(), purge_seq) == pending.end();
+}
+
+eventstore::ErasureReport ErasureWorker::report_of(std::uint64_t purge_seq) const {
+  try {
+    return eventstore::erasure_report(eventstore::DatabaseReader(database_), purge_seq).value_or(eventstore::ErasureReport{});
+  } catch (const std::exception& error) {
+    spdlog::error("reading the erasure report of purge {}: {}", purge_seq, error.what());
+    return {};
   }
-  if (!settled()) return std::nullopt;
-  return eventstore::erasure_report(reader, purge_seq);
+}
+
+void ErasureWorker::await_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout,
+                                 std::function<void(eventstore::ErasureReport)> done) {
+  bool now = false, pending = false;
+  {
+    std::lock_guard lock(mutex_);
+    // Checked under the lock the worker takes to record a pass's end: no end is missed. A
+    // report already stored is answered even after the waits have ended.
+    if (settled(eventstore::DatabaseReader(database_), purge_seq)) {
+      now = true;
+    } else if (waits_ended_) {
+      pending = true;
+    } else {
+      waits_.push_back({purge_seq, Clock::now() + timeout, std::move(done)});
+    }
+  }
+  if (pending) done(eventstore::ErasureReport{});
+  else if (now) done(report_of(purge_seq));
+  else wake_.notify_all();  // the worker sleeps until the earliest deadline
+}
+
+std::optional<eventstore::ErasureReport> ErasureWorker::wait_for_report(std::uint64_t purge_seq,
+                                                                        std::chrono::milliseconds timeout) {
+  std::promise<eventstore::ErasureReport> answered;
+  auto answer = answered.get_future();
+  await_report(purge_seq, timeout, [&answered](eventstore::ErasureReport report) { answered.set_value(std::move(report)); });
+  auto report = answer.get();
+  if (report.state == eventstore::ErasureState::kPending) return std::nullopt;
+  return report;
+}
+
+void ErasureWorker::end_waits() {
+  std::vector<Wait> ended;
+  {
+    std::lock_guard lock(mutex_);
+    waits_ended_ = true;
+    ended.swap(waits_);
+  }
+  for (auto& wait : ended) wait.done(eventstore::ErasureReport{});
+}
+
+void ErasureWorker::answer_waits() {
+  std::vector<Wait> settled_waits, timed_out;
+  {
+    std::lock_guard lock(mutex_);
+    if (waits_.empty()) return;
+    const eventstore::DatabaseReader reader(database_);
+    const auto now = Clock::now();
+    std::vector<Wait> still;
+    for (auto& wait : waits_) {
+      if (settled(reader, wait.purge_seq)) settled_waits.push_back(std::move(wait));
+      else if (now >= wait.deadline) timed_out.push_back(std::move(wait));
+      else still.push_back(std::move(wait));
+    }
+    waits_.swap(still);
+  }
+  for (auto& wait : settled_waits) wait.done(report_of(wait.purge_seq));
+  for (auto& wait : timed_out) wait.done(eventstore::ErasureReport{});
 }
 
 void ErasureWorker::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stop_ || work_; });
+      while (!stop_ && !work_) {
+        if (waits_.empty()) {
+          wake_.wait(lock);
+        } else {
+          auto earliest = waits_.front().deadline;
+          for (const auto& wait : waits_) earliest = std::min(earliest, wait.deadline);
+          wake_.wait_until(lock, earliest);
+        }
+        lock.unlock();
+        answer_waits();
+        lock.lock();
+      }
       if (stop_) return;
       work_ = false;
     }
@@ -69,8 +139,7 @@ void ErasureWorker::run() {
       spdlog::error("ERASURE PASS FAILED: {}; the erasure stays pending and runs again at the next purge or start-up",
                     error.what());
     }
-    { std::lock_guard lock(mutex_); }
-    finished_.notify_all();
+    answer_waits();
   }
 }
 
@@ -173,7 +242,7 @@ void ErasureWorker::run_pass() {
   }
   const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes.values), probes.coverage, pass);
   std::lock_guard lock(mutex_);
-  if (!report.stopped) passed_.insert(pending.begin(), pending.end());
+  if (report.state != eventstore::ErasureState::kStopped) passed_.insert(pending.begin(), pending.end());
   if (report.verified()) {
     for (auto seq : pending) {
       probes_.erase(seq);

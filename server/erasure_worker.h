@@ -6,7 +6,11 @@
 // Each pass destroys the purged customers' keys (KeyStore::shred), which makes their sealed values
 // unreadable everywhere, beside the compaction that removes them from the live files. Probes handed in by the writer stay in memory until their erasure is verified; for a pending
 // erasure without them (after a restart) they are recovered from the old versions RocksDB still
-// holds. Thread-safe: purge_committed and wait_for_report may be called from any thread.
+// holds.
+//
+// Waiting for a purge's report is the worker's too: it knows when a pass ends, so a wait is
+// answered then (or at its deadline, or when waits end at shutdown) without polling or a thread
+// of its own. Thread-safe: every public function may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -51,17 +55,41 @@ class ErasureWorker {
   // Only takes a short lock: the writer calls it.
   void purge_committed(std::uint64_t purge_seq, std::vector<std::string> probes);
 
-  // The stored report for `purge_seq` once its erasure is verified (in this process or an
-  // earlier one) or a pass of this worker covering it has ended unverified; waits up to
-  // `timeout` for that. nullopt on timeout.
-  std::optional<std::string> wait_for_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout);
+  // Calls `done` exactly once with the stored report for `purge_seq` once its erasure is
+  // verified (in this process or an earlier one) or a pass of this worker covering it has ended
+  // unverified; with a pending report (state kPending, nothing else set) when `timeout` passes
+  // first (noticed between passes: at the latest when the pass running then ends) or waits end
+  // (end_waits, stop) before the report is there. `done` runs on the calling thread when the answer is known at once, else
+  // on the worker's thread or the one ending the waits: it must not block or call the worker.
+  void await_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout,
+                    std::function<void(eventstore::ErasureReport)> done);
+  // The same, blocking: the report, or nullopt when the answer is pending.
+  std::optional<eventstore::ErasureReport> wait_for_report(std::uint64_t purge_seq, std::chrono::milliseconds timeout);
+  // Answers every wait pending now and every later one at once (at shutdown, so that waiting
+  // clients are answered while their connections are open); passes go on. Idempotent.
+  void end_waits();
 
-  // Cancels a running pass (its erasure stays pending for the next start) and joins. Idempotent.
+  // Cancels a running pass (its erasure stays pending for the next start), joins, and ends the
+  // waits. Idempotent.
   void stop();
 
  private:
+  using Clock = std::chrono::steady_clock;
+  struct Wait {
+    std::uint64_t purge_seq = 0;
+    Clock::time_point deadline;
+    std::function<void(eventstore::ErasureReport)> done;
+  };
+
   void run();
   void run_pass();
+  // Whether `purge_seq`'s report is final: not pending on disk, or covered by a pass of this
+  // worker that ran to its end. Call with mutex_ held.
+  bool settled(const eventstore::Reader& reader, std::uint64_t purge_seq) const;
+  // Answers the waits whose purge is settled or whose deadline has passed.
+  void answer_waits();
+  // The stored report for a settled purge (pending if it cannot be read).
+  eventstore::ErasureReport report_of(std::uint64_t purge_seq) const;
   // A purge's probes and what they were taken from.
   struct Probes {
     std::vector<std::string> values;
@@ -78,11 +106,12 @@ class ErasureWorker {
 
   std::mutex mutex_;
   std::condition_variable wake_;      // work to do, or stop
-  std::condition_variable finished_;  // a pass ended (its report, if any, is stored)
   bool work_ = false;                 // guarded by mutex_
   std::map<std::uint64_t, std::vector<std::string>> probes_;  // guarded by mutex_; until verified
   std::map<std::uint64_t, eventstore::ProbeCoverage> coverage_;  // guarded by mutex_; of recovered probes
   std::set<std::uint64_t> passed_;  // guarded by mutex_; purges covered by a pass that ran to its end
+  std::vector<Wait> waits_;          // guarded by mutex_
+  bool waits_ended_ = false;         // guarded by mutex_
   std::thread thread_;
 };
 

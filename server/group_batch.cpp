@@ -5,16 +5,14 @@
 #include <map>
 #include <stdexcept>
 
-#include <fmt/format.h>
 #include <rocksdb/comparator.h>
 
 #include "domain/decide.h"
 #include "eventstore/encoding.h"
-#include "eventstore/pending_erasure.h"
-#include "projections/erasure_probes.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "server/command_service.h"
+#include "server/purge_batch.h"
 
 namespace ledger::server {
 namespace {
@@ -22,21 +20,6 @@ namespace {
 using eventstore::Family;
 
 std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::uint16_t>(domain::kind_of(event)); }
-
-// A purge finds a customer's entries through its stream index rows. A row that is missing
-// (removed by hand, lost to corruption) would leave its entry unredacted, the customer's data
-// in it, while the purge reported success. The customer's revision counts the events applied
-// to it, one log entry each (domain::Customer), so it is the length of the stream: when the
-// rows found fall short of it (or exceed it), the whole purge fails and nothing is written.
-void require_whole_stream(const domain::Customer& customer, std::uint32_t found) {
-  if (found == customer.revision) return;
-  throw eventstore::CorruptionError(fmt::format(
-      "cleanup refused, nothing was purged: customer {} (id {}) has {} log entries but the stream index lists {} "
-      "of them, so the purge would leave some of its data in the log. Stop ledgerd, run `ledger-admin check` to "
-      "see the missing row and `ledger-admin rebuild` to rebuild the stream index from the log, then run the "
-      "cleanup again",
-      customer.number, customer.id, customer.revision, found));
-}
 
 }  // namespace
 
@@ -149,36 +132,13 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
   }
   for (auto& event : events) {
     if (auto* purged = std::get_if<domain::CustomersPurged>(&event)) {
+      // Its own unit (server/purge_batch.h): redaction, receipt, projections, pending erasure.
       const auto purge_seq = state_.head.next_seq;
-      // Receipt leaves ordered by (customer id, seq), whatever order the ids came in.
-      std::map<domain::CustomerId, eventstore::Redaction> redactions;
-      std::vector<std::optional<domain::Customer>> before;
-      // Probes come from every payload of the stream, old values included, so they are taken
-      // before redaction clears the payloads.
-      projections::ProbeSet probes;
-      for (auto id : purged->ids) {
-        auto customer = projections::customer_by_id(overlay_, id);
-        if (!customer) throw eventstore::CorruptionError("customer id " + std::to_string(id) + " is deleted but has no state");
-        probes.merge(projections::stream_probes(overlay_, id));
-        auto redaction = eventstore::redact_stream(overlay_, batch_, id, purge_seq);
-        require_whole_stream(*customer, redaction.entries);
-        redactions[id] = std::move(redaction);
-        before.push_back(std::move(customer));
-      }
-      purge_probes_[purge_seq].assign(std::make_move_iterator(probes.begin()), std::make_move_iterator(probes.end()));
-      std::vector<eventstore::Digest> leaves;
-      for (const auto& [id, redaction] : redactions) leaves.insert(leaves.end(), redaction.digests.begin(), redaction.digests.end());
-      for (auto id : purged->ids) purged->entries_redacted.push_back(redactions[id].entries);
-      purged->merkle_root = eventstore::merkle_root(leaves);
-      accepted.seqs.push_back(append(context, event, nullptr));
-      for (auto& customer : before) {
-        projections::project(overlay_, batch_, customer, std::nullopt, &state_.lowest_free);
-        changes_.push_back({std::move(customer), std::nullopt});
-      }
-      std::vector<std::uint64_t> redacted;
-      for (const auto& [id, redaction] : redactions) redacted.insert(redacted.end(), redaction.seqs.begin(), redaction.seqs.end());
-      std::sort(redacted.begin(), redacted.end());
-      eventstore::record_pending_erasure(database_, batch_, purge_seq, redacted);
+      auto writes = add_purge(database_, overlay_, batch_, purge_seq, *purged, state_.lowest_free,
+                              [&] { accepted.seqs.push_back(append(context, event, nullptr)); });
+      purge_probes_[purge_seq] = std::move(writes.probes);
+      changes_.insert(changes_.end(), std::make_move_iterator(writes.changes.begin()),
+                      std::make_move_iterator(writes.changes.end()));
       accepted.numbers = purged->numbers;
       accepted.purged = purged->ids.size();
       continue;

@@ -25,7 +25,6 @@
 #include "server/command_service.h"
 #include "server/commit_feed.h"
 #include "server/connection_manager.h"
-#include "server/erasure_waiter.h"
 #include "server/open_ledger.h"
 #include "server/request_handler.h"
 #include "server/stop_signals.h"
@@ -142,8 +141,11 @@ int main(int argc, char** argv) {
     // glibc keeps freed memory in per-thread arenas for reuse; after a burst of connections,
     // malloc_trim hands the free pages back to the system.
     server::ConnectionManager manager([] { malloc_trim(0); });
-    server::ErasureWaiter erasure_waiter(service, std::chrono::minutes(30));
-    server::RequestHandler handler(service, *tokens, erasure_waiter.callback(),
+    // A purge with `wait` is answered when its erasure pass reports, or pending after this long.
+    const server::ErasureWait erasure_wait = [&service](std::uint64_t purge_seq, auto done) {
+      service.await_erasure(purge_seq, std::chrono::minutes(30), std::move(done));
+    };
+    server::RequestHandler handler(service, *tokens, erasure_wait,
                                    [&manager] { return static_cast<std::uint32_t>(manager.size()); });
 
     asio::io_context io(static_cast<int>(threads));
@@ -192,7 +194,7 @@ int main(int argc, char** argv) {
     const std::function<void(int)> begin_stop = [&](int signal) {
       spdlog::info("signal {}: stopping; answering requests in flight", signal);
       server.stop();
-      erasure_waiter.stop();  // waiting clients get "pending"; the pass resumes at the next start
+      service.end_erasure_waits();  // waiting clients get "pending"; the pass goes on, or resumes at the next start
       grace.expires_after(std::chrono::seconds(10));
       grace.async_wait([&](boost::system::error_code wait_ec) {
         if (wait_ec) return;
@@ -214,7 +216,6 @@ int main(int argc, char** argv) {
     io.run();
     for (auto& t : pool) t.join();
 
-    erasure_waiter.stop();
     service.stop();
     database->close();
     spdlog::info("ledgerd stopped");

@@ -163,8 +163,86 @@ struct Changed {
 }
 
 struct Erasure {
-  state @0 :Text;   # "pending", "done" or "failed"
-  report @1 :Text;  # the erasure pass's report as JSON, "{}" while pending
+  state @0 :Text;   # deprecated, read erasureState (still sent): "pending", "done" or "failed"
+  report @1 :Text;  # deprecated, read erasureReport (still sent): the erasure pass's report as
+                    # JSON (docs/storage.md names its fields), "{}" while pending
+  erasureState @2 :ErasureState;    # state, typed
+  erasureReport @3 :ErasureReport;  # report, typed; not set while pending
+}
+
+# Where a purge's erasure stands (docs/erasure.md). A client that does not know an enumerant
+# (one added later) treats it as not verified.
+enum ErasureState {
+  pending @0;      # no erasure pass has reported on the purge yet, or the wait ended first
+  verified @1;     # a pass ran to its end and found nothing of the purged customers left
+  notVerified @2;  # a pass reported without verifying: residue, stray or undecodable files, an
+                   # unredacted entry, no quiescence, key bytes left or an error (see the
+                   # report); the purge stays pending and the next pass covers it
+}
+
+# What the scan could look for: probes from every purged entry, from some of them (after a
+# restart, old versions were gone before they could be read), or no probe at all.
+enum ErasureCheck {
+  probed @0;
+  partlyProbed @1;
+  nothingToProbe @2;
+}
+
+struct ResidueFile {
+  file @0 :Text;   # relative to the data directory, or rocksdb:<family> for hidden versions
+  hits @1 :UInt64;
+}
+
+# The purged customers' keys destroyed beside the pass (unreadable in the JSON): from then on
+# no copy of their sealed values opens anywhere.
+struct KeyDestruction {
+  verified @0 :Bool;        # no byte of a destroyed key left in the key store's files
+  atUs @1 :Int64;           # when that check ended, microseconds since the Unix epoch
+  ms @2 :UInt64;            # the delete, flush, compaction and check
+  customers @3 :UInt64;     # customers whose keys were to be destroyed
+  keysDeleted @4 :UInt64;   # of them, those whose keys were still stored
+  keysProbed @5 :UInt64;    # whose key bytes were searched for afterwards
+  filesScanned @6 :UInt64;
+  bytesScanned @7 :UInt64;
+  residueFiles @8 :List(Text);  # key store files still holding a destroyed key's bytes
+}
+
+# The erasure pass's report: the JSON report's fields, typed (docs/storage.md, Meta keys).
+# Counts, times and file names; never data.
+struct ErasureReport {
+  purgeSeqs @0 :List(UInt64);   # the purges the pass covered, ascending
+  verified @1 :Bool;
+  check @2 :ErasureCheck;
+  startedAtUs @3 :Int64;        # microseconds since the Unix epoch
+  durationMs @4 :UInt64;
+  probeFilterMs @5 :UInt64;
+  flushMs @6 :UInt64;
+  compactionMs @7 :UInt64;
+  verifyMs @8 :UInt64;
+  probes @9 :UInt64;            # probes searched for
+  probesShared @10 :UInt64;     # dropped: also in surviving data
+  purgedEntries @11 :UInt64;    # log entries the purges redacted
+  entriesProbed @12 :UInt64;    # of them, those the probes were taken from
+  filesScanned @13 :UInt64;
+  bytesScanned @14 :UInt64;
+  sstFiles @15 :UInt64;
+  sstEntries @16 :UInt64;
+  versionsScanned @17 :UInt64;
+  residue @18 :UInt64;          # probe hits, all files together
+  residueFiles @19 :List(ResidueFile);
+  strayFiles @20 :List(Text);   # SST, WAL, blob or trash files outside the live set
+  unverifiableFiles @21 :List(Text);  # files that could not be decoded
+  unredactedEntries @22 :List(UInt64);  # seqs of entries of a purged customer left whole
+  quiescent @23 :Bool;
+  bytesBefore @24 :UInt64;      # the data directory's size when the pass started
+  bytesAfter @25 :UInt64;       # and when it finished
+  bytesReclaimed @26 :Int64;    # before minus after; negative when commands kept writing
+  compactionRanges @27 :UInt64;    # CompactRange calls, whole families included
+  compactedFiles @28 :UInt64;      # live SST files that held a purged key
+  compactedFileBytes @29 :UInt64;  # their size
+  liveSstBytes @30 :UInt64;        # every live SST file's size when the compaction started
+  unreadable @31 :KeyDestruction;  # not set in reports from before the key store
+  error @32 :Text;              # an I/O failure that ended the pass early; empty if none
 }
 
 struct Purged {

@@ -5,11 +5,11 @@
 
 #include "domain/changed_fields.h"
 #include "domain/events.h"
-#include "eventstore/erasure_pass.h"
+#include "eventstore/erasure_report.h"
 #include "eventstore/event_log.h"
 #include "eventstore/reader.h"
 #include "projections/queries.h"
-#include "server/erasure_waiter.h"
+#include "server/erasure_wire.h"
 #include "server/wire_fields.h"
 
 namespace ledger::server {
@@ -137,7 +137,7 @@ domain::Command to_command(const protocol::Request::Reader& request) {
 }
 
 Frame outcome_frame(std::uint64_t id, protocol::Request::Which kind, const Outcome& outcome,
-                    const ErasureReport& erasure) {
+                    const eventstore::ErasureReport& erasure) {
   capnp::MallocMessageBuilder message(256);
   auto response = message.initRoot<protocol::Response>();
   response.setId(id);
@@ -185,9 +185,7 @@ Frame outcome_frame(std::uint64_t id, protocol::Request::Which kind, const Outco
       auto numbers = purged.initNumbersFreed(static_cast<unsigned>(accepted.numbers.size()));
       for (unsigned i = 0; i < accepted.numbers.size(); ++i) numbers.set(i, accepted.numbers[i]);
       purged.setSeq(accepted.seqs.empty() ? 0 : accepted.seqs.back());
-      auto report = purged.initErasure();
-      report.setState(erasure.state);
-      report.setReport(erasure.json);
+      set_erasure(purged.initErasure(), erasure);
       purged.setReplayed(accepted.replayed);
       break;
     }
@@ -205,7 +203,7 @@ std::uint64_t count_rows(eventstore::Reader& reader, eventstore::Family family) 
 }  // namespace
 
 ErasureWait erasure_not_awaited() {
-  return [](std::uint64_t, std::function<void(ErasureReport)> done) { done(ErasureReport{}); };
+  return [](std::uint64_t, std::function<void(eventstore::ErasureReport)> done) { done(eventstore::ErasureReport{}); };
 }
 
 RequestHandler::RequestHandler(CommandService& service, const TokenTable& tokens, ErasureWait erasure_wait,
@@ -393,11 +391,7 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
         return {error_frame(id, ErrorCode::NOT_FOUND,
                             "entry " + std::to_string(purge_seq) + " is not a purge; ledger-audit purges lists them")};
       }
-      ErasureReport report;
-      if (auto json = eventstore::erasure_report(reader, purge_seq)) report = report_from_json(std::move(*json));
-      auto out = response.initErasure();
-      out.setState(report.state);
-      out.setReport(report.json);
+      set_erasure(response.initErasure(), eventstore::erasure_report(reader, purge_seq).value_or(eventstore::ErasureReport{}));
       break;
     }
     default: {  // stats
@@ -439,7 +433,7 @@ Handled RequestHandler::command(const protocol::Request::Reader& request, const 
                     if (wait && accepted && !accepted->seqs.empty()) {
                       const auto purge_seq = accepted->seqs.back();
                       erasure_wait(purge_seq, [id, kind, dispatch, send, outcome = std::move(outcome)](
-                                                  ErasureReport report) mutable {
+                                                  eventstore::ErasureReport report) mutable {
                         dispatch([id, kind, send, outcome = std::move(outcome), report = std::move(report)] {
                           send(outcome_frame(id, kind, outcome, report));
                         });
@@ -447,7 +441,7 @@ Handled RequestHandler::command(const protocol::Request::Reader& request, const 
                       return;
                     }
                     dispatch([id, kind, send = std::move(send), outcome = std::move(outcome)] {
-                      send(outcome_frame(id, kind, outcome, ErasureReport{}));
+                      send(outcome_frame(id, kind, outcome, eventstore::ErasureReport{}));
                     });
                   },
                   // Written alone, a command would hold up the requests behind it until its

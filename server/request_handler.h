@@ -17,6 +17,7 @@
 #include <kj/array.h>
 
 #include "eventstore/envelope.h"
+#include "eventstore/erasure_report.h"
 #include "server/command_service.h"
 #include "server/protocol.capnp.h"
 #include "server/tokens.h"
@@ -31,16 +32,11 @@ struct Session {
   std::optional<Principal> principal;
 };
 
-// What the erasure pass reported for a purge: state "pending", "done" or "failed", and the
-// report as a JSON object.
-struct ErasureReport {
-  std::string state = "pending";
-  std::string json = "{}";
-};
-
 // Asked for the report of the purge at `purge_seq` when a client waits for it; calls `done`
-// exactly once, from any thread, with the report. The default answers "pending" at once.
-using ErasureWait = std::function<void(std::uint64_t purge_seq, std::function<void(ErasureReport)> done)>;
+// exactly once, from any thread, with the report (state kPending when the wait ended first).
+// ledgerd's is CommandService::await_erasure; the default answers pending at once.
+using ErasureWait =
+    std::function<void(std::uint64_t purge_seq, std::function<void(eventstore::ErasureReport)> done)>;
 ErasureWait erasure_not_awaited();
 
 struct Handled {

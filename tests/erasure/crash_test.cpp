@@ -62,10 +62,11 @@ void crash_and_recover(const std::string& point, bool probes_must_survive, bool 
 
   auto opened = server::open_ledger(*db);
   auto& service = *opened;
-  auto text = service.wait_for_erasure(pending[0], std::chrono::seconds(120));
-  REQUIRE(text);
-  INFO(*text);
-  auto report = boost::json::parse(*text).as_object();
+  auto typed = service.wait_for_erasure(pending[0], std::chrono::seconds(120));
+  REQUIRE(typed);
+  const auto text = eventstore::to_json(*typed);
+  INFO(text);
+  auto report = boost::json::parse(text).as_object();
   CHECK(report.at("verified").as_bool());
   CHECK(report.at("residue").to_number<std::uint64_t>() == 0);
   // The report says how many of the entries the purge redacted its probes came from, and a

@@ -61,6 +61,17 @@ class Compiled {
   }
   capnp::schema::CodeGeneratorRequest::Reader get() { return reader_->getRoot<capnp::schema::CodeGeneratorRequest>(); }
 
+  // The names of enum `name`'s enumerants, in ordinal order.
+  std::vector<std::string> enumerants(const std::string& name) {
+    std::vector<std::string> out;
+    for (auto node : get().getNodes()) {
+      std::string display = node.getDisplayName().cStr();
+      if (!node.isEnum() || display.substr(display.rfind(':') + 1) != name) continue;
+      for (auto e : node.getEnum().getEnumerants()) out.emplace_back(e.getName().cStr());
+    }
+    return out;
+  }
+
   // The doc comment of every field of every struct, by "Struct.field".
   std::map<std::string, std::string> field_comments() {
     std::map<std::uint64_t, capnp::schema::Node::SourceInfo::Reader> info;
@@ -244,6 +255,18 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
     CHECK(kind_names.at(event.getEventKind()) == event.getKind().cStr());
   }
 
+  // Erasure.erasureState is state, typed: each enumerant stands for one documented text.
+  const std::map<protocol::ErasureState, std::string> state_texts = {{protocol::ErasureState::PENDING, "pending"},
+                                                                     {protocol::ErasureState::VERIFIED, "done"},
+                                                                     {protocol::ErasureState::NOT_VERIFIED, "failed"}};
+  std::set<protocol::ErasureState> typed_states;
+  const auto typed_state = [&](protocol::Erasure::Reader erasure) {
+    typed_states.insert(erasure.getErasureState());
+    REQUIRE(state_texts.contains(erasure.getErasureState()));
+    CHECK(state_texts.at(erasure.getErasureState()) == erasure.getState().cStr());
+    // The typed report is there exactly when the text one is not "{}".
+    CHECK(erasure.hasErasureReport() == (std::string(erasure.getReport().cStr()) != "{}"));
+  };
   auto purge = [&](bool wait) {
     auto reply = client.call([&](auto r) {
       auto p = r.initPurge();
@@ -255,6 +278,7 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
     auto erasure = reply.get().getPurged().getErasure();
     sent["Erasure.state"].insert(erasure.getState().cStr());
     sent["Erasure.report"].insert(erasure.getReport().cStr());
+    typed_state(erasure);
     return reply.get().getPurged().getSeq();
   };
   // An erasure that verifies.
@@ -273,6 +297,10 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
   auto report = client.call([&](auto r) { r.setErasureReport(verified_purge); });
   REQUIRE(report.get().isErasure());
   sent["Erasure.state"].insert(report.get().getErasure().getState().cStr());
+  typed_state(report.get().getErasure());
+  // Every enumerant of the typed state was sent, and the schema has no other.
+  CHECK(typed_states.size() == state_texts.size());
+  CHECK(compiled.enumerants("ErasureState") == std::vector<std::string>{"pending", "verified", "notVerified"});
 
   for (const auto& [field, values] : promised) {
     CAPTURE(field);

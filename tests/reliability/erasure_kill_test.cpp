@@ -82,7 +82,9 @@ Reports wait_for_reports(const std::filesystem::path& data, const std::filesyste
     eventstore::DatabaseReader reader(*follower);
     out.by_seq.clear();
     for (auto seq : seqs) {
-      if (auto text = eventstore::erasure_report(reader, seq)) out.by_seq[seq] = boost::json::parse(*text).as_object();
+      if (auto report = eventstore::erasure_report(reader, seq)) {
+        out.by_seq[seq] = boost::json::parse(eventstore::to_json(*report)).as_object();
+      }
     }
     if (out.by_seq.size() == seqs.size() && eventstore::pending_erasures(reader).empty()) {
       out.all_present = true;

@@ -164,7 +164,7 @@ TEST_CASE("cleanup destroys the purged customers' keys: a copy of the data taken
   const auto purge = accepted(ledger.service().execute(domain::PurgeDeletedCustomers{true, 1}));
   const auto report = ledger.service().wait_for_erasure(purge.seqs.front(), std::chrono::seconds(60));
   REQUIRE(report);
-  CHECK_THAT(*report, Catch::Contains("\"unreadable\":{\"verified\":true") &&
+  CHECK_THAT(eventstore::to_json(*report), Catch::Contains("\"unreadable\":{\"verified\":true") &&
                           Catch::Contains("\"keys_deleted\":1,\"keys_probed\":1,"));
   CHECK_FALSE(ledger.database().key_store().get(2));
   CHECK(ledger.database().key_store().get(1));

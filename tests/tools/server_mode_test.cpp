@@ -106,7 +106,7 @@ void wait_for_erasures(Ledger& ledger) {
   for (auto seq : purges) {
     auto report = ledger.service().wait_for_erasure(seq, std::chrono::minutes(2));
     REQUIRE(report);
-    REQUIRE_THAT(*report, Catch::Contains("\"verified\":true"));
+    REQUIRE_THAT(eventstore::to_json(*report), Catch::Contains("\"verified\":true"));
   }
 }
 

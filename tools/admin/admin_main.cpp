@@ -213,7 +213,7 @@ void print_purged_checkpoints(const eventstore::Reader& reader) {
 void print_erasure(server::CommandService& service, std::uint64_t purge_seq) {
   std::cout << "waiting for the erasure compaction pass of purge " << purge_seq << "...\n";
   if (auto report = service.wait_for_erasure(purge_seq, kErasureWait)) {
-    std::cout << "erasure report: " << *report << "\n";
+    std::cout << "erasure report: " << eventstore::to_json(*report) << "\n";
   } else {
     std::cout << "the erasure pass has not reported yet; it stays pending and finishes at the next start\n";
   }

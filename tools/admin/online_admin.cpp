@@ -51,8 +51,7 @@ int online_purge(ServerSession& session, bool yes, std::optional<std::uint64_t> 
   std::vector<std::uint64_t> freed;
   for (auto n : purged.getNumbersFreed()) freed.push_back(n);
   std::cout << fmt::format("purged {} customers at seq {}; numbers freed: {}\n", purged.getPurged(), purged.getSeq(), fmt::join(freed, ", "));
-  const std::string state = purged.getErasure().getState().cStr();
-  if (state == "pending") {
+  if (purged.getErasure().getErasureState() == protocol::ErasureState::PENDING) {
     std::cout << "the erasure pass has not reported yet; ledgerd goes on with it (and resumes it after a restart); "
                  "`ledger-audit --server HOST:PORT purges` shows its report\n";
   } else {

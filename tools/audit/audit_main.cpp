@@ -318,7 +318,8 @@ ErasureLookup erasure_in(eventstore::Database& database) {
   return [&database](std::uint64_t purge_seq) {
     eventstore::DatabaseReader reader(database);
     const auto pending = eventstore::pending_erasures(reader);
-    return ErasureState{eventstore::erasure_report(reader, purge_seq),
+    const auto report = eventstore::erasure_report(reader, purge_seq);
+    return ErasureState{report ? std::optional(eventstore::to_json(*report)) : std::nullopt,
                         std::find(pending.begin(), pending.end(), purge_seq) != pending.end()};
   };
 }

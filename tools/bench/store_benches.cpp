@@ -5,7 +5,6 @@
 #include <random>
 #include <stdexcept>
 
-#include <boost/json.hpp>
 #include <rocksdb/db.h>
 
 #include "eventstore/database.h"
@@ -26,16 +25,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-double json_number(const boost::json::object& object, const char* name) {
-  const auto* value = object.if_contains(name);
-  if (!value) return 0;
-  if (value->is_int64()) return static_cast<double>(value->as_int64());
-  if (value->is_uint64()) return static_cast<double>(value->as_uint64());
-  if (value->is_double()) return value->as_double();
-  if (value->is_bool()) return value->as_bool() ? 1 : 0;
-  return 0;
-}
 
 }  // namespace
 
@@ -127,33 +116,35 @@ BenchReport run_purge_bench(const StoreBenchOptions& options) {
     if (!response.isPurged()) throw std::runtime_error("ledgerd did not purge");
     auto purged = response.getPurged();
     const auto erasure = purged.getErasure();
-    if (std::string(erasure.getState().cStr()) != "done") {
+    if (erasure.getErasureState() != protocol::ErasureState::VERIFIED) {
       throw std::runtime_error("the erasure pass did not finish: " + std::string(erasure.getState().cStr()));
     }
-    const auto parsed = boost::json::parse(erasure.getReport().cStr()).as_object();
-    const double pass = json_number(parsed, "duration_ms") / 1000.0;
+    const auto typed = erasure.getErasureReport();
+    const auto number = [](auto value) { return static_cast<double>(value); };
+    const double pass = number(typed.getDurationMs()) / 1000.0;
     report.add("purged", static_cast<double>(purged.getPurged()));
     report.add("seconds", pass);
     report.add("command_seconds", round_trip);
     // Command to unreadable: the purged customers' keys destroyed and checked gone (the report's
     // wall-clock time of that check); command to absent: the answer, held until the pass verified.
-    const auto unreadable = parsed.if_contains("unreadable");
-    if (!unreadable || !unreadable->is_object()) throw std::runtime_error("the erasure report has no 'unreadable'");
-    report.add("unreadable_seconds", (json_number(unreadable->as_object(), "at_us") - static_cast<double>(start_us)) / 1e6);
+    if (!typed.hasUnreadable()) throw std::runtime_error("the erasure report has no 'unreadable'");
+    report.add("unreadable_seconds", (number(typed.getUnreadable().getAtUs()) - static_cast<double>(start_us)) / 1e6);
     report.add("absent_seconds", round_trip);
     // Command to the start of the compaction pass: the purge itself, then the worker waking.
-    report.add("start_seconds", (json_number(parsed, "started_at_us") - static_cast<double>(start_us)) / 1e6);
-    report.add("compaction_ms", json_number(parsed, "compaction_ms"));
-    report.add("flush_ms", json_number(parsed, "flush_ms"));
-    report.add("probes", json_number(parsed, "probes"));
-    report.add("files_scanned", json_number(parsed, "files_scanned"));
-    report.add("bytes_scanned", json_number(parsed, "bytes_scanned"));
-    report.add("probe_filter_ms", json_number(parsed, "probe_filter_ms"));
-    report.add("verify_ms", json_number(parsed, "verify_ms"));
-    report.add("bytes_before", json_number(parsed, "bytes_before"));
-    report.add("bytes_reclaimed", json_number(parsed, "bytes_reclaimed"));
-    report.add("residue", json_number(parsed, "residue"));
-    report.add("verified", json_number(parsed, "verified"));
+    report.add("start_seconds", (number(typed.getStartedAtUs()) - static_cast<double>(start_us)) / 1e6);
+    report.add("compaction_ms", number(typed.getCompactionMs()));
+    report.add("flush_ms", number(typed.getFlushMs()));
+    report.add("compacted_file_bytes", number(typed.getCompactedFileBytes()));
+    report.add("live_sst_bytes", number(typed.getLiveSstBytes()));
+    report.add("probes", number(typed.getProbes()));
+    report.add("files_scanned", number(typed.getFilesScanned()));
+    report.add("bytes_scanned", number(typed.getBytesScanned()));
+    report.add("probe_filter_ms", number(typed.getProbeFilterMs()));
+    report.add("verify_ms", number(typed.getVerifyMs()));
+    report.add("bytes_before", number(typed.getBytesBefore()));
+    report.add("bytes_reclaimed", number(typed.getBytesReclaimed()));
+    report.add("residue", number(typed.getResidue()));
+    report.add("verified", typed.getVerified() ? 1 : 0);
     report.add("rss_mb", ledgerd.peak_rss_mb());
   }
   {

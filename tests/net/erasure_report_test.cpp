@@ -1,0 +1,179 @@
+// The erasure report a client reads over TCP from a real ledgerd: the typed Erasure fields
+// (erasureState, erasureReport) and the deprecated text ones say the same.
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include <boost/json.hpp>
+#include <capnp/message.h>
+#include <catch2/catch.hpp>
+
+#include "net/ledgerd_process.h"
+#include "support/temp_dir.h"
+#include "ledger/client/connection.h"
+
+using namespace ledger;
+using ledger::testing::LedgerdProcess;
+using ledger::testing::TempDir;
+
+namespace {
+
+class Client {
+ public:
+  explicit Client(const LedgerdProcess& server) : client_(client::ConnectOptions{server.address(), false, {}}) {
+    REQUIRE(call([](auto r) { r.initHello().setToken(""); }).get().isWelcome());
+  }
+  template <typename Fill>
+  client::Reply call(Fill fill) {
+    capnp::MallocMessageBuilder message;
+    fill(client::new_request(message, ++id_));
+    return client_.call(message);
+  }
+  void create_and_delete(const std::string& name, const std::string& email) {
+    auto written = call([&](auto r) {
+      auto fields = r.initCreate().initFields();
+      fields.setName(name);
+      fields.setEmail(email);
+    });
+    REQUIRE(written.get().isWritten());
+    const auto number = written.get().getWritten().getNumber();
+    REQUIRE(call([&](auto r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
+  }
+  client::Reply purge(bool wait) {
+    auto reply = call([&](auto r) {
+      auto p = r.initPurge();
+      p.setConfirm(true);
+      p.setWait(wait);
+    });
+    INFO(kj::str(reply.get()).cStr());
+    REQUIRE(reply.get().isPurged());
+    return reply;
+  }
+
+ private:
+  client::Connection client_;
+  std::uint64_t id_ = 0;
+};
+
+std::uint64_t number(const boost::json::object& o, const char* name) { return o.at(name).to_number<std::uint64_t>(); }
+
+std::set<std::string> strings(const boost::json::object& o, const char* name) {
+  std::set<std::string> out;
+  for (const auto& v : o.at(name).as_array()) out.insert(std::string(v.as_string()));
+  return out;
+}
+
+template <typename List>
+std::set<std::string> strings(List list) {
+  std::set<std::string> out;
+  for (auto v : list) out.insert(v.cStr());
+  return out;
+}
+
+// Every typed field a client needs equals the JSON text field's.
+void same_as_text(protocol::Erasure::Reader erasure) {
+  const std::string text = erasure.getReport().cStr();
+  INFO(text);
+  const auto json = boost::json::parse(text).as_object();
+  REQUIRE(erasure.hasErasureReport());
+  const auto typed = erasure.getErasureReport();
+  CHECK(typed.getVerified() == json.at("verified").as_bool());
+  REQUIRE(typed.getPurgeSeqs().size() == json.at("purge_seqs").as_array().size());
+  for (unsigned i = 0; i < typed.getPurgeSeqs().size(); ++i) {
+    CHECK(typed.getPurgeSeqs()[i] == json.at("purge_seqs").as_array()[i].to_number<std::uint64_t>());
+  }
+  CHECK(typed.getStartedAtUs() == json.at("started_at_us").to_number<std::int64_t>());
+  CHECK(typed.getDurationMs() == number(json, "duration_ms"));
+  CHECK(typed.getVerifyMs() == number(json, "verify_ms"));
+  CHECK(typed.getProbes() == number(json, "probes"));
+  CHECK(typed.getPurgedEntries() == number(json, "purged_entries"));
+  CHECK(typed.getEntriesProbed() == number(json, "entries_probed"));
+  CHECK(typed.getFilesScanned() == number(json, "files_scanned"));
+  CHECK(typed.getResidue() == number(json, "residue"));
+  CHECK(typed.getCompactionRanges() == number(json, "compaction_ranges"));
+  CHECK(typed.getCompactedFiles() == number(json, "compacted_files"));
+  CHECK(typed.getCompactedFileBytes() == number(json, "compacted_file_bytes"));
+  CHECK(typed.getLiveSstBytes() == number(json, "live_sst_bytes"));
+  CHECK(typed.getBytesReclaimed() == json.at("bytes_reclaimed").to_number<std::int64_t>());
+  const std::map<protocol::ErasureCheck, std::string> checks = {{protocol::ErasureCheck::PROBED, "probed"},
+                                                                {protocol::ErasureCheck::PARTLY_PROBED, "partly probed"},
+                                                                {protocol::ErasureCheck::NOTHING_TO_PROBE, "nothing to probe"}};
+  CHECK(checks.at(typed.getCheck()) == json.at("check").as_string().c_str());
+  std::set<std::string> residue_files;
+  for (auto f : typed.getResidueFiles()) residue_files.insert(f.getFile().cStr());
+  std::set<std::string> residue_files_json;
+  for (const auto& f : json.at("residue_files").as_array()) residue_files_json.insert(std::string(f.at("file").as_string()));
+  CHECK(residue_files == residue_files_json);
+  CHECK(strings(typed.getStrayFiles()) == strings(json, "stray_files"));
+  CHECK(strings(typed.getUnverifiableFiles()) == strings(json, "unverifiable_files"));
+  CHECK(typed.getUnredactedEntries().size() == json.at("unredacted_entries").as_array().size());
+  REQUIRE(typed.hasUnreadable());
+  const auto& unreadable = json.at("unreadable").as_object();
+  CHECK(typed.getUnreadable().getVerified() == unreadable.at("verified").as_bool());
+  CHECK(typed.getUnreadable().getCustomers() == number(unreadable, "customers"));
+  CHECK(typed.getUnreadable().getKeysDeleted() == number(unreadable, "keys_deleted"));
+  CHECK(typed.getUnreadable().getAtUs() == unreadable.at("at_us").to_number<std::int64_t>());
+}
+
+}  // namespace
+
+TEST_CASE("a purge with wait answers the typed erasure report, the same as its JSON text", "[ledgerd][erasure]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  Client client(server);
+
+  client.create_and_delete("Bo", "bo.erased@example.org");
+  client.create_and_delete("Cy", "cy.erased@example.org");
+  auto verified = client.purge(true);
+  auto purged = verified.get().getPurged();
+  auto erasure = purged.getErasure();
+  CHECK(erasure.getErasureState() == protocol::ErasureState::VERIFIED);
+  CHECK(std::string(erasure.getState().cStr()) == "done");
+  same_as_text(erasure);
+  const auto typed = erasure.getErasureReport();
+  CHECK(typed.getVerified());
+  REQUIRE(typed.getPurgeSeqs().size() == 1);
+  CHECK(typed.getPurgeSeqs()[0] == purged.getSeq());
+  CHECK(typed.getCheck() == protocol::ErasureCheck::PROBED);
+  CHECK(typed.getPurgedEntries() == 4);  // two created and deleted
+  CHECK(typed.getEntriesProbed() == 4);
+  CHECK(typed.getProbes() > 0);
+  CHECK(typed.getResidue() == 0);
+  CHECK(typed.getQuiescent());
+  CHECK(typed.getUnreadable().getVerified());
+  CHECK(typed.getUnreadable().getCustomers() == 2);
+  CHECK(std::string(typed.getError().cStr()).empty());
+
+  // Asked for again, the stored report reads the same.
+  auto again = client.call([&](auto r) { r.setErasureReport(purged.getSeq()); });
+  REQUIRE(again.get().isErasure());
+  CHECK(again.get().getErasure().getErasureState() == protocol::ErasureState::VERIFIED);
+  CHECK(std::string(again.get().getErasure().getReport().cStr()) == erasure.getReport().cStr());
+  same_as_text(again.get().getErasure());
+
+  // One that does not verify: a copy of the purged customer's e-mail address left by hand.
+  client.create_and_delete("Di", "di.left-behind@example.org");
+  std::ofstream(dir.path() / "data" / "notes.txt") << "copied by hand: di.left-behind@example.org\n";
+  auto failed = client.purge(true);
+  auto failed_erasure = failed.get().getPurged().getErasure();
+  CHECK(failed_erasure.getErasureState() == protocol::ErasureState::NOT_VERIFIED);
+  CHECK(std::string(failed_erasure.getState().cStr()) == "failed");
+  same_as_text(failed_erasure);
+  CHECK_FALSE(failed_erasure.getErasureReport().getVerified());
+  CHECK(failed_erasure.getErasureReport().getResidue() > 0);
+  std::set<std::string> holders;
+  for (auto f : failed_erasure.getErasureReport().getResidueFiles()) holders.insert(f.getFile().cStr());
+  CHECK(holders.contains("notes.txt"));
+
+  // Not waited for: pending, with no typed report.
+  std::filesystem::remove(dir.path() / "data" / "notes.txt");
+  client.create_and_delete("Ed", "ed@example.org");
+  auto pending = client.purge(false);
+  auto pending_erasure = pending.get().getPurged().getErasure();
+  CHECK(pending_erasure.getErasureState() == protocol::ErasureState::PENDING);
+  CHECK(std::string(pending_erasure.getState().cStr()) == "pending");
+  CHECK(std::string(pending_erasure.getReport().cStr()) == "{}");
+  CHECK_FALSE(pending_erasure.hasErasureReport());
+  CHECK(server.stop() == 0);
+}
