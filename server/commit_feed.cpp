@@ -19,4 +19,9 @@ void CommitFeed::publish(std::uint64_t next_seq, std::uint64_t purge_seq) {
   for (auto& [id, wake] : wakes_) wake(next_seq, purge_seq);
 }
 
+std::size_t CommitFeed::size() {
+  std::lock_guard lock(mutex_);
+  return wakes_.size();
+}
+
 }  // namespace ledger::server

@@ -24,6 +24,8 @@ class CommitFeed {
   void remove(std::uint64_t id);
   // Every entry below `next_seq` is readable now; `purge_seq` as for Wake.
   void publish(std::uint64_t next_seq, std::uint64_t purge_seq = 0);
+  // Registered wake functions: the live subscriptions.
+  std::size_t size();
 
  private:
   std::mutex mutex_;

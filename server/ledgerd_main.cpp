@@ -25,6 +25,9 @@
 #include "server/command_service.h"
 #include "server/commit_feed.h"
 #include "server/connection_manager.h"
+#include "server/http_api.h"
+#include "server/http_server.h"
+#include "server/ledger_metrics.h"
 #include "server/open_ledger.h"
 #include "server/request_handler.h"
 #include "server/stop_signals.h"
@@ -60,6 +63,9 @@ int main(int argc, char** argv) {
   std::string data = "./ledger-data";
   std::string listen = "127.0.0.1:7400";
   std::string tokens_file, tls_cert, tls_key;
+  std::string http_listen;
+  std::vector<std::string> http_hosts;
+  server::HttpOptions http_options;
   unsigned threads = std::max(2u, std::thread::hardware_concurrency());
   server::ServerOptions options;
   std::size_t max_frame_bytes = options.limits.frame.max_bytes;
@@ -98,6 +104,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--min-free-disk-mb", min_free_disk_mb,
                  "commands are refused while the data directory's disk has less free space (MiB)")
+      ->capture_default_str();
+  app.add_option("--http", http_listen,
+                 "HOST:PORT (loopback only) for the web console's server: the JSON API, /healthz, /metrics; "
+                 "port 0 picks a free port; off when not given");
+  app.add_option("--http-host", http_hosts,
+                 "a further name the HTTP server answers for (Host header), besides its address; repeatable");
+  app.add_option("--http-max-connections", http_options.max_connections, "open HTTP connections at most")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   service_options.min_free_disk_bytes = min_free_disk_mb << 20;
@@ -169,12 +183,54 @@ int main(int argc, char** argv) {
       tls->use_private_key_file(tls_key, asio::ssl::context::pem);
     }
 
+    std::optional<tcp::endpoint> http_endpoint;
+    if (!http_listen.empty()) {
+      http_endpoint = parse_listen(io, http_listen);
+      if (!http_endpoint) {
+        std::cerr << "ledgerd: --http must be HOST:PORT, got " << http_listen << "\n";
+        return 2;
+      }
+      if (!http_endpoint->address().is_loopback()) {
+        std::cerr << "ledgerd: refusing --http " << http_listen
+                  << ": the HTTP server speaks plain HTTP only, so it listens on loopback only\n";
+        return 2;
+      }
+    }
+
     server::Server server(io, *endpoint, manager, handler, feed, tls ? &*tls : nullptr, options);
     auto bound = server.local_endpoint();
     std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                 : bound.address().to_string();
     shown += ":" + std::to_string(bound.port());
     server.start();
+
+    // The console's server: the same handler, the same io_context.
+    server::HttpSessions http_sessions(std::chrono::hours(8), 10'000);
+    server::ApiMetrics api_metrics;
+    std::unique_ptr<server::HttpServer> http_server;
+    server::LedgerMetricsSources metric_sources{&service, database.get(), &feed,
+                                                [&manager] { return manager.size(); },
+                                                [&http_server] { return http_server ? http_server->size() : 0; }};
+    server::HttpApi http_api(handler, *tokens, http_sessions, api_metrics,
+                             [&metric_sources](server::PrometheusText& out) {
+                               server::write_ledger_metrics(metric_sources, out);
+                             },
+                             options.limits.frame);
+    std::string http_shown;
+    if (http_endpoint) {
+      http_server = std::make_unique<server::HttpServer>(io, *http_endpoint, http_api, http_options);
+      const auto http_bound = http_server->local_endpoint();
+      const auto port = std::to_string(http_bound.port());
+      const auto address = http_bound.address();
+      http_shown = (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" + port;
+      std::vector<std::string> hosts = {http_shown, "localhost:" + port};
+      for (const auto& name : http_hosts) {
+        hosts.push_back(name);
+        hosts.push_back(name + ":" + port);
+      }
+      http_api.allow_hosts(std::move(hosts));
+      http_server->start();
+    }
 
     // Shutdown: stop accepting, let connections answer what is in flight, and after a grace
     // period close whatever is left.
@@ -184,7 +240,7 @@ int main(int argc, char** argv) {
       poll.expires_after(std::chrono::milliseconds(20));
       poll.async_wait([&](boost::system::error_code ec) {
         if (ec) return;
-        if (manager.size() == 0) {
+        if (manager.size() == 0 && (!http_server || http_server->size() == 0)) {
           grace.cancel();  // nothing left to wait for: let io.run() return
           return;
         }
@@ -194,6 +250,7 @@ int main(int argc, char** argv) {
     const std::function<void(int)> begin_stop = [&](int signal) {
       spdlog::info("signal {}: stopping; answering requests in flight", signal);
       server.stop();
+      if (http_server) http_server->stop();
       service.end_erasure_waits();  // waiting clients get "pending"; the pass goes on, or resumes at the next start
       grace.expires_after(std::chrono::seconds(10));
       grace.async_wait([&](boost::system::error_code wait_ec) {
@@ -210,6 +267,7 @@ int main(int argc, char** argv) {
     spdlog::info("ledgerd started: data {}, {} threads, {}{}", data, threads, tls ? "TLS, " : "",
                  tokens->open() ? "no tokens (loopback only, every client is admin)" : "tokens required");
     std::cout << "listening on " << shown << std::endl;
+    if (http_server) std::cout << "console on http://" << http_shown << "/" << std::endl;
 
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });

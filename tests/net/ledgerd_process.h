@@ -1,8 +1,10 @@
 // A real ledgerd child process on 127.0.0.1 port 0, for integration tests: start it, learn its
-// port from the "listening on HOST:PORT" line, stop it with a signal and collect its exit code.
+// port from the "listening on HOST:PORT" line (and with --http, its HTTP port from the "console on
+// http://HOST:PORT/" line after it), stop it with a signal and collect its exit code.
 // Every wait polls with a deadline. For tests only.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -55,6 +57,16 @@ class LedgerdProcess {
     }
     address_ = line->substr(prefix.size());
     port_ = static_cast<std::uint16_t>(std::stoi(address_.substr(address_.rfind(':') + 1)));
+    if (std::find(extra.begin(), extra.end(), "--http") != extra.end()) {
+      const auto console = read_line(std::chrono::seconds(20));
+      const std::string console_prefix = "console on http://";
+      if (!console || console->rfind(console_prefix, 0) != 0 || console->back() != '/') {
+        stop(SIGKILL);
+        throw std::runtime_error("ledgerd did not serve HTTP: " + (console ? *console : std::string("no line")));
+      }
+      http_address_ = console->substr(console_prefix.size(), console->size() - console_prefix.size() - 1);
+      http_port_ = static_cast<std::uint16_t>(std::stoi(http_address_.substr(http_address_.rfind(':') + 1)));
+    }
   }
 
   ~LedgerdProcess() {
@@ -66,6 +78,9 @@ class LedgerdProcess {
 
   const std::string& address() const { return address_; }
   std::uint16_t port() const { return port_; }
+  // With --http: the console's HOST:PORT and port, as its "console on" line gave them.
+  const std::string& http_address() const { return http_address_; }
+  std::uint16_t http_port() const { return http_port_; }
   const std::string& log_path() const { return log_; }
   // The process id while it runs (for reading /proc/PID); -1 once it has exited and been reaped.
   pid_t pid() const { return pid_; }
@@ -134,6 +149,8 @@ class LedgerdProcess {
   std::string log_;
   std::string address_;
   std::uint16_t port_ = 0;
+  std::string http_address_;
+  std::uint16_t http_port_ = 0;
 };
 
 }  // namespace ledger::testing

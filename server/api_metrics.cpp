@@ -1,0 +1,56 @@
+#include "server/api_metrics.h"
+
+#include <capnp/schema.h>
+
+namespace ledger::server {
+
+void ApiMetrics::record(protocol::Request::Which kind, const protocol::ErrorCode* refusal,
+                        std::chrono::nanoseconds took) {
+  const auto k = static_cast<std::size_t>(kind);
+  if (k < kKinds) requests_[k].fetch_add(1, std::memory_order_relaxed);
+  if (refusal) {
+    const auto c = static_cast<std::size_t>(*refusal);
+    if (c < kCodes) refusals_[c].fetch_add(1, std::memory_order_relaxed);
+  }
+  const double seconds = std::chrono::duration<double>(took).count();
+  for (std::size_t i = 0; i < kLatencyBounds.size(); ++i) {
+    if (seconds <= kLatencyBounds[i]) {
+      buckets_[i].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  }
+  sum_ns_.fetch_add(static_cast<std::uint64_t>(took.count()), std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ApiMetrics::write(PrometheusText& out) const {
+  // The names are the schema's own, as the JSON API spells them.
+  const auto kinds = capnp::Schema::from<protocol::Request>().getUnionFields();
+  out.family("ledger_api_requests_total", "counter", "requests the JSON API answered, by kind");
+  for (auto field : kinds) {
+    const auto k = field.getProto().getDiscriminantValue();
+    if (k >= kKinds) continue;
+    out.sample("ledger_api_requests_total", static_cast<double>(requests_[k].load(std::memory_order_relaxed)),
+               {{"kind", field.getProto().getName().cStr()}});
+  }
+  out.family("ledger_api_refusals_total", "counter", "requests the JSON API answered with an error, by code");
+  for (auto enumerant : capnp::Schema::from<protocol::ErrorCode>().getEnumerants()) {
+    const auto c = enumerant.getOrdinal();
+    if (c >= kCodes) continue;
+    out.sample("ledger_api_refusals_total", static_cast<double>(refusals_[c].load(std::memory_order_relaxed)),
+               {{"code", enumerant.getProto().getName().cStr()}});
+  }
+  out.family("ledger_api_request_duration_seconds", "histogram",
+             "time from a decoded JSON request to its encoded answer (a command's includes its group commit)");
+  std::array<std::uint64_t, kLatencyBounds.size()> cumulative{};
+  std::uint64_t running = 0;
+  for (std::size_t i = 0; i < kLatencyBounds.size(); ++i) {
+    running += buckets_[i].load(std::memory_order_relaxed);
+    cumulative[i] = running;
+  }
+  const auto count = std::max(running, count_.load(std::memory_order_relaxed));
+  out.histogram("ledger_api_request_duration_seconds", kLatencyBounds, cumulative, count,
+                static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
+}
+
+}  // namespace ledger::server

@@ -1,0 +1,40 @@
+// ApiMetrics: what the JSON API answered — requests by kind, refusals by error code, and how long
+// each took from decoding to the encoded answer (a command's includes its group commit) — for
+// GET /metrics. Counts only requests that reached the RequestHandler through HTTP.
+//
+// Thread-safe: lock-free counters.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "server/metrics_text.h"
+#include "server/protocol.capnp.h"
+
+namespace ledger::server {
+
+class ApiMetrics {
+ public:
+  // Upper bounds of the latency buckets, in seconds.
+  static constexpr std::array<double, 13> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1,    0.25,  0.5,    1,     2.5,   10};
+
+  // One answered request of kind `kind`; `refusal` is its error code, if it was one.
+  void record(protocol::Request::Which kind, const protocol::ErrorCode* refusal, std::chrono::nanoseconds took);
+  // The families ledger_api_requests_total, ledger_api_refusals_total and
+  // ledger_api_request_duration_seconds.
+  void write(PrometheusText& out) const;
+
+ private:
+  static constexpr std::size_t kKinds = 16;  // Request's union has 12 members today
+  static constexpr std::size_t kCodes = 32;  // ErrorCode has 20 today
+  std::array<std::atomic<std::uint64_t>, kKinds> requests_{};
+  std::array<std::atomic<std::uint64_t>, kCodes> refusals_{};
+  std::array<std::atomic<std::uint64_t>, kLatencyBounds.size()> buckets_{};  // not cumulative
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> sum_ns_{0};
+};
+
+}  // namespace ledger::server
