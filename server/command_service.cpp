@@ -283,6 +283,7 @@ CommandService::Publication CommandService::write_group(Group& group, std::strin
         std::lock_guard guard(mutex_);
         durable_ = group.batch->state();
       }
+      if (options_.crash_at == CrashPoint::kAfterFirstGroup) crash_now(options_.crash_at);
       batches_.fetch_add(1, std::memory_order_relaxed);
       publication.changes = group.batch->take_changes();
       publication.purge_probes = group.batch->take_purge_probes();

@@ -15,6 +15,7 @@ CrashPoint crash_point_from_environment() {
   if (name == "after_flush") return CrashPoint::kAfterFlush;
   if (name == "during_compaction") return CrashPoint::kDuringCompaction;
   if (name == "before_verify") return CrashPoint::kBeforeVerify;
+  if (name == "after_first_group") return CrashPoint::kAfterFirstGroup;
   throw std::invalid_argument("LEDGER_CRASH_AT names no crash point: " + std::string(name));
 }
 

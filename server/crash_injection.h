@@ -1,5 +1,6 @@
 // Crash injection for tests of crash safety: the process dies (std::_Exit, no destructors, no
-// RocksDB close, nothing flushed) at a named point of a purge and its erasure pass. The point
+// RocksDB close, nothing flushed) at a named point of a purge and its erasure pass, or after the
+// first group written. The point
 // comes from the environment variable LEDGER_CRASH_AT, read once when a CommandService starts;
 // unset (production) means never. Pure apart from reading the environment.
 #pragma once
@@ -17,6 +18,8 @@ enum class CrashPoint {
   kAfterFlush,         // "after_flush": the pass flushed every memtable
   kDuringCompaction,   // "during_compaction": the first column family is compacted, the rest not
   kBeforeVerify,       // "before_verify": compaction done and quiet, no file scanned yet
+  kAfterFirstGroup,    // "after_first_group": the first group the service writes is durable,
+                       // none of its commands answered (an import cut off part-way)
 };
 
 // The exit status of a process that died at an injected point.

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "eventstore/crypto.h"
 #include "eventstore/encoding.h"
@@ -12,6 +13,7 @@
 #include "eventstore/key_store.h"
 #include "projections/customer_codec.h"
 #include "projections/queries.h"
+#include "server/crash_injection.h"
 #include "support/ledger_fixture.h"
 #include "tools/import_file.h"
 #include "tools/run_tool.h"
@@ -283,6 +285,32 @@ TEST_CASE("admin import of thousands of rows creates each customer once, a re-ru
   const auto next = testing::check_imported(ledger.service(), file.good, 1);
   testing::check_imported(ledger.service(), with_bad.good, next);
   CHECK(testing::count_active(ledger.service()) == 5999);
+}
+
+TEST_CASE("admin import cut off after its first group: a re-run creates exactly the rows it had not written", "[admin]") {
+  Ledger ledger;
+  ledger.close();
+  const auto file = testing::many_customers(3000, 100'000);
+  const auto csv = write_file(ledger, "many.csv", file.csv);
+  // The process dies once its first group is durable, before any row is answered.
+  auto crashed = testing::run_tool("env", "LEDGER_CRASH_AT=after_first_group " + quoted(LEDGER_ADMIN_PATH) + " --data " +
+                                              quoted((ledger.dir() / "data").string()) + " import " + quoted(csv));
+  INFO(crashed.output);
+  REQUIRE(crashed.status == server::kInjectedCrashExitStatus);
+  ledger.open();
+  const auto done = testing::count_active(ledger.service());
+  ledger.close();
+  REQUIRE(done > 0);
+  REQUIRE(done < 3000);
+
+  auto again = admin(ledger, "import " + quoted(csv));
+  INFO(again.output);
+  CHECK(again.status == 0);
+  CHECK_THAT(again.output, Catch::Contains(fmt::format("imported {} customers, {} already imported by an earlier run, 0 refused",
+                                                       3000 - done, done)));
+  ledger.open();
+  testing::check_imported(ledger.service(), file.good, 1);
+  CHECK(testing::count_active(ledger.service()) == 3000);
 }
 
 TEST_CASE("admin export lists deleted customers as JSON lines, and compact runs", "[admin]") {

@@ -286,7 +286,7 @@ int import(eventstore::Database& database, const std::string& file, bool skip_ba
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto opened = server::open_ledger(database, tool_service_options());
   auto& service = *opened;
-  const auto plan = plan_import(eventstore::DatabaseReader(database), text, actor);
+  auto plan = plan_import(eventstore::DatabaseReader(database), text, actor);
   for (const auto& p : plan.problems) {
     std::cerr << (p.line ? fmt::format("{}:{}: {}\n", file, p.line, p.reason) : fmt::format("{}: {}\n", file, p.reason));
   }
@@ -297,7 +297,8 @@ int import(eventstore::Database& database, const std::string& file, bool skip_ba
     return 1;
   }
   Progress progress("importing", plan.rows.size());
-  const auto result = run_import(service, plan, actor, batch, [&](std::uint64_t done) { progress.update(done); });
+  const auto result =
+      run_import(service, std::move(plan.rows), actor, batch, [&](std::uint64_t done) { progress.update(done); });
   for (const auto& r : result.refused) std::cerr << fmt::format("{}:{}: {}\n", file, r.line, r.reason);
   std::cout << fmt::format("imported {} customers, {} already imported by an earlier run, {} refused, {} bad rows skipped\n",
                            result.created, result.already_imported, result.refused.size(), plan.problems.size());

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
-#include <map>
+#include <unordered_map>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -89,7 +89,7 @@ ImportPlan plan(const eventstore::Reader* reader, std::string_view csv, std::str
     plan.problems.push_back({0, "the file is empty; it needs the header number,name,company,email,phone,address,notes"});
     return plan;
   }
-  const auto& header = parsed.records.front();
+  auto& header = parsed.records.front();
   bool header_ok = header.fields.size() == kHeader.size();
   for (std::size_t i = 0; header_ok && i < kHeader.size(); ++i) header_ok = lower_trimmed(header.fields[i]) == kHeader[i];
   if (!header_ok) {
@@ -97,10 +97,13 @@ ImportPlan plan(const eventstore::Reader* reader, std::string_view csv, std::str
     return plan;
   }
 
-  const auto file_hash = eventstore::sha256(csv);
-  std::map<domain::CustomerNumber, std::size_t> numbers_seen;
+  // Every row's key starts the same: made once, not hex-encoded again per row.
+  const auto key_prefix = import_request_key(eventstore::sha256(csv), 0);
+  const auto key_stem = std::string_view(key_prefix).substr(0, key_prefix.size() - 1);
+  std::unordered_map<domain::CustomerNumber, std::size_t> numbers_seen;
+  plan.rows.reserve(parsed.records.size() - 1);
   for (std::size_t r = 1; r < parsed.records.size(); ++r) {
-    const auto& record = parsed.records[r];
+    auto& record = parsed.records[r];
     auto bad = [&](std::string reason) { plan.problems.push_back({record.line, std::move(reason)}); };
     if (record.fields.size() != kHeader.size()) {
       bad(fmt::format("{} fields, expected {}", record.fields.size(), kHeader.size()));
@@ -108,8 +111,11 @@ ImportPlan plan(const eventstore::Reader* reader, std::string_view csv, std::str
     }
     ImportRow row;
     row.line = record.line;
-    row.request_key = import_request_key(file_hash, record.line);
-    for (std::size_t f = 0; f < domain::kAllFields.size(); ++f) row.command.fields.get(domain::kAllFields[f]) = record.fields[f + 1];
+    row.request_key = fmt::format("{}{}", key_stem, record.line);
+    // The parsed fields are not needed again: moved, not copied.
+    for (std::size_t f = 0; f < domain::kAllFields.size(); ++f) {
+      row.command.fields.get(domain::kAllFields[f]) = std::move(record.fields[f + 1]);
+    }
     if (auto refusal = domain::validate_fields(row.command.fields)) {
       bad(refusal->message);
       continue;
@@ -158,19 +164,20 @@ ImportPlan plan_import(const eventstore::Reader& reader, std::string_view csv, s
 
 ImportPlan plan_import(std::string_view csv) { return plan(nullptr, csv, {}); }
 
-ImportResult run_import(server::CommandService& service, const ImportPlan& plan, const std::string& actor,
+ImportResult run_import(server::CommandService& service, std::vector<ImportRow> rows, const std::string& actor,
                         std::size_t window, const std::function<void(std::uint64_t)>& progress) {
   window = std::max<std::size_t>(window, 1);
   ImportAnswers answers;
   std::uint64_t reported = 0;
-  for (const auto& row : plan.rows) {
+  for (auto& row : rows) {
     const auto answered = answers.wait_for_room(window);
     if (answered != reported) progress(reported = answered);
-    service.submit(row.command, server::RequestContext{actor, row.request_key},
+    // Moved: a copy of each row's fields on this thread costs CPU the writer thread needs.
+    service.submit(std::move(row.command), server::RequestContext{actor, std::move(row.request_key)},
                    [&answers, line = row.line](server::Outcome outcome) { answers.record(line, outcome); });
   }
   auto result = answers.wait_for_all();
-  if (reported != plan.rows.size()) progress(plan.rows.size());
+  if (reported != rows.size()) progress(rows.size());
   std::stable_sort(result.refused.begin(), result.refused.end(),
                    [](const RowProblem& a, const RowProblem& b) { return a.line < b.line; });
   return result;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,11 +53,11 @@ struct ImportResult {
   std::vector<RowProblem> refused;     // refusals and failures, by line
 };
 
-// Submits `plan.rows` in file order without waiting for their answers, at most `window` (at
+// Submits `rows` (a plan's, which they are moved from) in file order without waiting for their answers, at most `window` (at
 // least 1) unanswered at a time, so that the writer always has a full group queued; returns once
 // every row is answered, `refused` in line order. `progress` runs on the calling thread with the
 // rows answered so far, whenever that count has grown.
-ImportResult run_import(server::CommandService& service, const ImportPlan& plan, const std::string& actor,
+ImportResult run_import(server::CommandService& service, std::vector<ImportRow> rows, const std::string& actor,
                         std::size_t window, const std::function<void(std::uint64_t)>& progress);
 
 }  // namespace ledger::tools
