@@ -479,9 +479,6 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   const auto seqs_text = fmt::format("{}", fmt::join(report.purge_seqs, ","));
-  // Waited for on every way out (a std::async future's destructor waits).
-  std::future<KeyShred> destroyed;
-  if (options.destroy_keys) destroyed = std::async(std::launch::async, options.destroy_keys);
   try {
     report.bytes_before = directory_bytes(database.dir());
     // Dropping the shared probes reads the surviving data through the database (what it reads
@@ -583,13 +580,6 @@ ErasureReport run_erasure_pass(Database& database, const std::vector<std::uint64
     report.duration_ms = ms_since(start);
   }
 
-  if (destroyed.valid()) {
-    try {
-      report.keys = destroyed.get();
-    } catch (const std::exception& error) {
-      if (report.error.empty()) report.error = std::string("destroying the purged customers' keys: ") + error.what();
-    }
-  }
   report.state = report.findings();
   store(database, report);
   if (report.verified()) {

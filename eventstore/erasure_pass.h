@@ -65,10 +65,6 @@ struct ErasurePassOptions {
   std::optional<std::vector<std::uint64_t>> redacted_seqs;
   // The purged customers' keys destroyed just before (KeyStore::shred), to report with the pass.
   std::optional<KeyShred> keys;
-  // Or the destruction itself (KeyStore::shred), run on a thread of its own from the start of
-  // the pass, beside its flush and compaction (the key store is a database of its own); the pass
-  // waits for it before the report is stored and reports it as `keys`.
-  std::function<KeyShred()> destroy_keys;
 };
 
 // What the probes were taken from: the entries the purges redacted (their stubs), and how many

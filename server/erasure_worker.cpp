@@ -204,19 +204,19 @@ void ErasureWorker::run_pass() {
   database_.release_compactions();
 
   eventstore::ErasurePassOptions pass;
-  // The keys go first in effect: once they are gone, every copy of the purged customers' sealed
-  // values is unreadable, wherever it lies. Their destruction (a small database of its own) runs
-  // beside the pass's flush and compaction, which then remove the ciphertext from the live files.
-  std::vector<std::uint64_t> purged;
-  for (const auto& receipt : receipts) purged.insert(purged.end(), receipt.ids.begin(), receipt.ids.end());
-  pass.destroy_keys = [this, purged, pending] {
-    auto keys = database_.key_store().shred(purged);
+  {
+    // First the keys: once they are gone, every copy of the purged customers' sealed values is
+    // unreadable, wherever it lies; the pass then removes the ciphertext from the live files.
+    // Alone, not beside the pass: on two cores the pass's flush, probe filter and compaction
+    // slowed the destruction from about 0.25 to 0.5 s and gained the pass less than that.
+    std::vector<std::uint64_t> purged;
+    for (const auto& receipt : receipts) purged.insert(purged.end(), receipt.ids.begin(), receipt.ids.end());
+    pass.keys = database_.key_store().shred(purged);
     spdlog::info("erasure of purge(s) {}: keys of {} customers destroyed in {:.0f} ms ({} still stored, {} probed), {}",
-                 fmt::join(pending, ","), keys.customers, keys.seconds * 1000, keys.keys_deleted, keys.keys_probed,
-                 keys.verified() ? "no key byte left in the key store" : "KEY BYTES LEFT");
+                 fmt::join(pending, ","), pass.keys->customers, pass.keys->seconds * 1000, pass.keys->keys_deleted,
+                 pass.keys->keys_probed, pass.keys->verified() ? "no key byte left in the key store" : "KEY BYTES LEFT");
     if (options_.on_keys_destroyed) options_.on_keys_destroyed();
-    return keys;
-  };
+  }
   pass.quiescence_timeout = options_.quiescence_timeout;
   pass.on_stage = options_.on_stage;
   pass.stop = &stop_;

@@ -3,8 +3,8 @@
 // is committed and, at start, when pending-erasure records are on disk (a pass that a crash or a
 // shutdown cut short is finished then). A pass covers every pending erasure at once.
 //
-// Each pass destroys the purged customers' keys (KeyStore::shred), which makes their sealed values
-// unreadable everywhere, beside the compaction that removes them from the live files. Probes handed in by the writer stay in memory until their erasure is verified; for a pending
+// Each pass first destroys the purged customers' keys (KeyStore::shred), which makes their sealed
+// values unreadable everywhere, then compacts them away. Probes handed in by the writer stay in memory until their erasure is verified; for a pending
 // erasure without them (after a restart) they are recovered from the old versions RocksDB still
 // holds.
 //
@@ -36,8 +36,8 @@ struct ErasureWorkerOptions {
   std::chrono::milliseconds quiescence_timeout{60'000};
   // Runs on the worker thread at each stage of every pass (tests; crash injection).
   std::function<void(eventstore::ErasureStage)> on_stage;
-  // Runs once a pass has destroyed the purged customers' keys, on the thread that destroyed them
-  // (beside the pass's flush and compaction).
+  // Runs on the worker thread once a pass has destroyed the purged customers' keys, before the
+  // compaction (tests; crash injection).
   std::function<void()> on_keys_destroyed;
 };
 
