@@ -1,5 +1,7 @@
 #include "eventstore/reader.h"
 
+#include <stdexcept>
+
 namespace ledger::eventstore {
 
 rocksdb::ReadOptions scan_options() {
@@ -28,44 +30,17 @@ std::unique_ptr<rocksdb::Iterator> DatabaseReader::scan(Family family) const {
   return std::unique_ptr<rocksdb::Iterator>(database_.db().NewIterator(scan_options(), database_.family(family)));
 }
 
-namespace {
-
-enum class InBatch { kAbsent, kPut, kDeleted };
-
-// What `batch` (overwrite_key = true: one index entry per key, its last write) holds for `key`.
-InBatch find_in(rocksdb::WriteBatchWithIndex& batch, rocksdb::ColumnFamilyHandle* family, const rocksdb::Slice& key,
-                std::string& value) {
-  std::unique_ptr<rocksdb::WBWIIterator> it(batch.NewIterator(family));
-  it->Seek(key);
-  if (!it->Valid() || it->Entry().key != key) return InBatch::kAbsent;
-  const auto entry = it->Entry();
-  switch (entry.type) {
-    case rocksdb::kPutRecord: value.assign(entry.value.data(), entry.value.size()); return InBatch::kPut;
-    case rocksdb::kDeleteRecord:
-    case rocksdb::kSingleDeleteRecord: return InBatch::kDeleted;
-    default: throw StorageError("a batch being read holds a write other than put and delete");
-  }
-}
-
-}  // namespace
-
 std::optional<std::string> OverlayReader::get(Family family, std::string_view key) const {
   std::string value;
-  const rocksdb::Slice slice(key.data(), key.size());
-  if (below_) {
-    for (auto* batch : {&batch_, below_}) {
-      switch (find_in(*batch, database_.family(family), slice, value)) {
-        case InBatch::kPut: return value;
-        case InBatch::kDeleted: return std::nullopt;
-        case InBatch::kAbsent: break;
-      }
+  for (const PendingBatch* batch : {static_cast<const PendingBatch*>(&batch_), static_cast<const PendingBatch*>(below_)}) {
+    if (!batch) continue;
+    switch (batch->find(family, key, value)) {
+      case PendingBatch::Found::kPut: return value;
+      case PendingBatch::Found::kDeleted: return std::nullopt;
+      case PendingBatch::Found::kAbsent: break;
     }
-    return DatabaseReader(database_).get(family, key);
   }
-  auto status = batch_.GetFromBatchAndDB(&database_.db(), rocksdb::ReadOptions(), database_.family(family), slice, &value);
-  if (status.IsNotFound()) return std::nullopt;
-  Database::check(status, std::string("reading ") + family_name(family));
-  return value;
+  return DatabaseReader(database_).get(family, key);
 }
 
 std::unique_ptr<rocksdb::Iterator> OverlayReader::iterate(Family family) const {
@@ -75,10 +50,14 @@ std::unique_ptr<rocksdb::Iterator> OverlayReader::iterate(Family family) const {
 std::unique_ptr<rocksdb::Iterator> OverlayReader::scan(Family family) const { return overlay(family, scan_options()); }
 
 std::unique_ptr<rocksdb::Iterator> OverlayReader::overlay(Family family, const rocksdb::ReadOptions& options) const {
+  if (is_point_family(family) && (batch_.holds_point_writes(family) || (below_ && below_->holds_point_writes(family)))) {
+    throw std::logic_error(std::string("the ") + family_name(family) +
+                           " rows of a pending batch are read by key only, not iterated");
+  }
   auto* handle = database_.family(family);
   rocksdb::Iterator* base = database_.db().NewIterator(options, handle);
-  if (below_) base = below_->NewIteratorWithBase(handle, base);
-  return std::unique_ptr<rocksdb::Iterator>(batch_.NewIteratorWithBase(handle, base));
+  if (below_) base = below_->ordered().NewIteratorWithBase(handle, base);
+  return std::unique_ptr<rocksdb::Iterator>(batch_.ordered().NewIteratorWithBase(handle, base));
 }
 
 std::optional<std::string_view> find_ascending(rocksdb::Iterator& it, std::string_view key, const std::string& what) {

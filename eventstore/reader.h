@@ -1,5 +1,5 @@
 // Reader: reads column families either straight from the database or through the batch the
-// writer is building (RocksDB's WriteBatchWithIndex), so that decisions see pending writes.
+// writer is building (PendingBatch), so that decisions see pending writes.
 // A Reader is used by one thread at a time; iterators it returns are short-lived and must not
 // outlive it.
 #pragma once
@@ -10,9 +10,8 @@
 #include <string_view>
 
 #include <rocksdb/iterator.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
-
 #include "eventstore/database.h"
+#include "eventstore/pending_batch.h"
 
 namespace ledger::eventstore {
 
@@ -54,12 +53,13 @@ class DatabaseReader final : public Reader {
 };
 
 // Reads the database overlaid with `batch` and, between the two when given, with `below`: a
-// batch written before `batch` that may not be durable yet. Both must outlive this reader and
-// must have been built with overwrite_key = true; `below` must not change meanwhile (another
-// thread may write it to the database).
+// batch written before `batch` that may not be durable yet. Both must outlive this reader;
+// `below` must not change meanwhile (another thread may write it to the database). iterate()
+// and scan() of a point family (is_point_family) throw std::logic_error while either batch
+// holds writes of it, which an iterator would not see.
 class OverlayReader final : public Reader {
  public:
-  OverlayReader(Database& database, rocksdb::WriteBatchWithIndex& batch, rocksdb::WriteBatchWithIndex* below = nullptr)
+  OverlayReader(Database& database, PendingBatch& batch, PendingBatch* below = nullptr)
       : Reader(database), batch_(batch), below_(below) {}
   std::optional<std::string> get(Family family, std::string_view key) const override;
   std::unique_ptr<rocksdb::Iterator> iterate(Family family) const override;
@@ -67,8 +67,8 @@ class OverlayReader final : public Reader {
 
  private:
   std::unique_ptr<rocksdb::Iterator> overlay(Family family, const rocksdb::ReadOptions& options) const;
-  rocksdb::WriteBatchWithIndex& batch_;
-  rocksdb::WriteBatchWithIndex* below_;
+  PendingBatch& batch_;
+  PendingBatch* below_;
 };
 
 }  // namespace ledger::eventstore

@@ -5,8 +5,6 @@
 #include <map>
 #include <stdexcept>
 
-#include <rocksdb/comparator.h>
-
 #include "domain/decide.h"
 #include "eventstore/encoding.h"
 #include "projections/projector.h"
@@ -25,7 +23,7 @@ std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::ui
 
 GroupBatch::GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below)
     : database_(database),
-      batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true),
+      batch_(database),
       below_(below),
       overlay_(database, batch_, below ? &below->batch_ : nullptr),
       start_(state),

@@ -3,10 +3,10 @@
 // projection changes. Nothing is durable until the owner writes finish() with sync = true and
 // then takes state() to go on from. Single-threaded (the writer).
 //
-// The batch indexes (WriteBatchWithIndex) only the rows a later command of the group may read
-// back: state, views, free numbers, idempotency outcomes. The log and stream rows and the
-// stream index rows go into it unindexed, since indexing a row costs about as much as deciding
-// a command. Customers' keys live in the key store (eventstore/key_store.h); those of the
+// The batch (eventstore::PendingBatch) indexes only the rows a later command of the group may
+// read back: state, views and idempotency outcomes by key in a hash map, free numbers in
+// order. The log and stream rows and the stream index rows go into it unindexed, since
+// indexing a row costs about as much as deciding a command. Customers' keys live in the key store (eventstore/key_store.h); those of the
 // customers created in the group are also kept in memory. Only a purge reads log
 // and stream rows, so it must be the first command that writes in its batch.
 //
@@ -18,8 +18,6 @@
 #include <map>
 #include <string>
 #include <vector>
-
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "domain/commands.h"
 #include "eventstore/event_log.h"
@@ -88,7 +86,7 @@ class GroupBatch {
   std::int64_t now_us();
 
   eventstore::Database& database_;
-  rocksdb::WriteBatchWithIndex batch_;
+  eventstore::PendingBatch batch_;
   GroupBatch* below_;  // read only (its index and created keys), while another thread writes it
   eventstore::OverlayReader overlay_;
   const WriterState start_;

@@ -35,7 +35,7 @@ void require_whole_stream(const domain::Customer& customer, std::uint32_t found)
 }  // namespace
 
 PurgeWrites add_purge(eventstore::Database& database, const eventstore::OverlayReader& overlay,
-                      rocksdb::WriteBatchWithIndex& batch, std::uint64_t purge_seq, domain::CustomersPurged& purged,
+                      eventstore::PendingBatch& batch, std::uint64_t purge_seq, domain::CustomersPurged& purged,
                       projections::LowestFreeInterval& lowest_free, const std::function<void()>& append_receipt) {
   PurgeWrites writes;
   // Receipt leaves ordered by (customer id, seq), whatever order the ids came in.

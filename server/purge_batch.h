@@ -13,8 +13,6 @@
 #include <string>
 #include <vector>
 
-#include <rocksdb/utilities/write_batch_with_index.h>
-
 #include "domain/events.h"
 #include "eventstore/database.h"
 #include "eventstore/reader.h"
@@ -38,7 +36,7 @@ struct PurgeWrites {
 // stream index does not list every entry of its stream: the caller must roll the batch back.
 // "*database", "*overlay" and "*batch" are only used during the call.
 PurgeWrites add_purge(eventstore::Database& database, const eventstore::OverlayReader& overlay,
-                      rocksdb::WriteBatchWithIndex& batch, std::uint64_t purge_seq, domain::CustomersPurged& purged,
+                      eventstore::PendingBatch& batch, std::uint64_t purge_seq, domain::CustomersPurged& purged,
                       projections::LowestFreeInterval& lowest_free, const std::function<void()>& append_receipt);
 
 }  // namespace ledger::server

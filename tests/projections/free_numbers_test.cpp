@@ -23,7 +23,7 @@ namespace {
 // Applies `change` through FreeNumbers and writes it.
 template <typename Change>
 void write(eventstore::Database& database, Change change, projections::LowestFreeInterval* lowest = nullptr) {
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  eventstore::PendingBatch batch(database);
   eventstore::OverlayReader overlay(database, batch);
   projections::FreeNumbers numbers(overlay, batch, lowest);
   change(numbers);

@@ -1,5 +1,5 @@
 // ledger-bench: measures the ledger against raw RocksDB doing the same work, side by side in
-// one run (docs/performance.md). Modes: write, replay, purge, open, search, audit. Prints
+// one run (docs/performance.md). Modes: write, replay, purge, open, search, audit, import. Prints
 // aligned text, or with --json one JSON object per run; `table` turns such objects into the
 // Markdown table of docs/performance.md. Exit codes: 0 done; 1 the run failed; 2 usage.
 #include <cstdio>
@@ -16,6 +16,7 @@
 
 #include "tools/bench/audit_bench.h"
 #include "tools/bench/bench_table.h"
+#include "tools/bench/import_bench.h"
 #include "tools/bench/search_bench.h"
 #include "tools/bench/store_benches.h"
 #include "tools/bench/write_bench.h"
@@ -80,6 +81,13 @@ int main(int argc, char** argv) {
   audit_cmd->add_option("--events", audit.events, "log entries")->check(CLI::Range(2ull, 1'000'000'000ull))
       ->capture_default_str();
 
+  bench::ImportBenchOptions import;
+  std::string admin = bench::default_admin_path().string();
+  auto* import_cmd = app.add_subcommand("import", "ledger-admin import of a generated file against a bulk event-log append");
+  import_cmd->add_option("--customers", import.customers, "rows in the file")->check(CLI::Range(1ull, 100'000'000ull))
+      ->capture_default_str();
+  import_cmd->add_option("--admin", admin, "the ledger-admin executable to run")->capture_default_str();
+
   std::vector<std::string> table_files;
   auto* table_cmd = app.add_subcommand("table", "a Markdown table from --json results (one object per line)");
   table_cmd->add_option("files", table_files, "files of --json results")->required()->check(CLI::ExistingFile);
@@ -117,6 +125,10 @@ int main(int argc, char** argv) {
       search.work_dir = work;
       search.ledgerd = ledgerd;
       report = bench::run_search_bench(search);
+    } else if (*import_cmd) {
+      import.work_dir = work;
+      import.admin = admin;
+      report = bench::run_import_bench(import);
     } else if (*audit_cmd) {
       audit.work_dir = work;
       report = bench::run_audit_bench(audit);

@@ -93,6 +93,12 @@ std::string row(const boost::json::object& o) {
                        count(num(o, "scan_ms")), num(o, "fold_ratio"), num(o, "verify_ratio"), rss, per_s("fold_ms"),
                        per_s("verify_ms"), per_s("scan_ms"));
   }
+  if (mode == "import") {
+    return fmt::format("| import {} customers (`ledger-admin --data`) | {} customers/s ({:.2f} s) | – | – | {} rows/s (one 300-byte "
+                       "value per row, synced groups of 1,024) | {:.3g} | – | – | – | – | {:.1f} µs of CPU per row; file {:.1f} MB |",
+                       count(num(o, "customers")), count(num(o, "per_s")), num(o, "seconds"), count(num(o, "limit_per_s")),
+                       num(o, "limit_ratio"), num(o, "cpu_us_per_row"), num(o, "file_mb"));
+  }
   return "| " + mode + " | | | | | | | | | | |";
 }
 
