@@ -26,8 +26,12 @@ export function field(id, label, attributes = {}) {
   return { wrapper, input, problem };
 }
 
-// Shows a short message; `action` ({label, run}) adds a button (Undo). Stays `ms` milliseconds.
-export function toast(message, action, ms = 10000) {
+// At most this many toasts show at once; a new one pushes out the oldest.
+const kMaxToasts = 3;
+
+// Shows a short message; `action` ({label, run}) adds a button (Undo). Stays `ms` milliseconds:
+// by default 5 s, 15 s with an action (time to reach it by keyboard).
+export function toast(message, action, ms = action ? 15000 : 5000) {
   const box = el("div", { class: "toast" }, el("span", {}, message));
   if (action) {
     box.append(
@@ -40,7 +44,9 @@ export function toast(message, action, ms = 10000) {
       }, action.label),
     );
   }
-  document.getElementById("toasts").append(box);
+  const toasts = document.getElementById("toasts");
+  toasts.append(box);
+  while (toasts.children.length > kMaxToasts) toasts.firstChild.remove();
   setTimeout(() => box.remove(), ms);
   return box;
 }
@@ -87,7 +93,7 @@ export function confirmDialog({ title, message, confirmLabel }) {
 export function showPage(title, ...content) {
   const main = document.getElementById("main");
   const heading = el("h1", { tabindex: "-1" }, title);
-  main.replaceChildren(heading, ...content);
+  main.replaceChildren(heading, ...content.filter((part) => part !== null && part !== undefined && part !== false));
   document.title = `${title} · Customer Ledger`;
   heading.focus();
   return main;

@@ -32,7 +32,7 @@ export function customerTable(customers, { selectable, editable, extraColumns = 
       extraColumns.map((column) => el("td", {}, column.cell(customer))),
       el(
         "td",
-        { class: "actions" },
+        { class: "row-actions" },
         editable ? el("a", { href: `#/edit/${customer.number}`, "aria-label": `Edit customer ${customer.number}` }, "Edit") : null,
         el("a", { href: `#/history/${customer.number}`, "aria-label": `History of customer ${customer.number}` }, "History"),
       ),
