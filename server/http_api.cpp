@@ -73,6 +73,12 @@ std::optional<std::string> cookie(const HttpRequest& request, std::string_view n
   return std::nullopt;
 }
 
+// Scripts, styles, images and connections from this server only; no inline script or style, no
+// framing, no form posting elsewhere.
+constexpr std::string_view kConsolePolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 HttpResponse json_response(unsigned status, std::string body, unsigned version) {
   HttpResponse response{static_cast<http::status>(status), version};
   response.set(http::field::content_type, "application/json");
@@ -180,9 +186,8 @@ asio::awaitable<HttpResponse> HttpApi::answer(const HttpRequest& request) const 
       }
       co_return co_await api_request(request, *principal);
     }
-    if (target == "/") {
-      co_return error(404, "notFound", "the console is not built yet; the JSON API is under /api/v1 (docs/http.md)",
-                      v);
+    if (get || request.method() == http::verb::head) {
+      if (const auto* asset = console_.find(target)) co_return console_file(request, *asset);
     }
     co_return error(404, "notFound", "no such endpoint; see docs/http.md", v);
   }();
@@ -268,6 +273,28 @@ HttpResponse HttpApi::logout(const HttpRequest& request) const {
                std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
   response.set(http::field::cache_control, "no-store");
   response.prepare_payload();
+  return response;
+}
+
+HttpResponse HttpApi::console_file(const HttpRequest& request, const ConsoleAsset& asset) const {
+  const bool unchanged = ConsoleAssets::matches(request[http::field::if_none_match], asset.etag);
+  HttpResponse response{unchanged ? http::status::not_modified : http::status::ok, request.version()};
+  response.set(http::field::etag, asset.etag);
+  // Revalidated on every load (a cheap 304), so a new ledgerd's console is never mixed with an
+  // old one's cached modules.
+  response.set(http::field::cache_control, "no-cache");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("Content-Security-Policy", std::string(kConsolePolicy));
+  response.set("X-Frame-Options", "DENY");
+  response.set("Referrer-Policy", "no-referrer");
+  if (unchanged) return response;
+  response.set(http::field::content_type, asset.content_type);
+  if (request.method() == http::verb::head) {
+    response.content_length(asset.body.size());
+  } else {
+    response.body() = std::string(asset.body);
+    response.prepare_payload();
+  }
   return response;
 }
 

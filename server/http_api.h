@@ -1,5 +1,6 @@
 // HttpApi: answers one HTTP request of the console's server — the JSON API, the login, /healthz
 // and /metrics — and knows no sockets: HttpServer reads a request, awaits the answer, writes it.
+// GET and HEAD of "/" and "/console/..." serve the web console's embedded files (console_assets.h).
 // A JSON request is decoded into a protocol Request (http_json.h) and handed to the same
 // RequestHandler as the TCP protocol, with a Session whose principal is the bearer token's or
 // the session cookie's; so every rule, role check included, is the TCP protocol's.
@@ -24,6 +25,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "server/api_metrics.h"
+#include "server/console_assets.h"
 #include "server/frame_parser.h"
 #include "server/http_sessions.h"
 #include "server/metrics_text.h"
@@ -66,6 +68,8 @@ class HttpApi {
   HttpResponse login(const HttpRequest& request) const;
   HttpResponse logout(const HttpRequest& request) const;
   HttpResponse metrics(const HttpRequest& request) const;
+  // A console file (GET or HEAD): 200, or 304 when If-None-Match names its ETag.
+  HttpResponse console_file(const HttpRequest& request, const ConsoleAsset& asset) const;
   // Who sent the request: the bearer token's principal, else the session cookie's.
   std::optional<Principal> principal_of(const HttpRequest& request) const;
   // A refusal when Host, Origin or the custom header is wrong; nullopt when they pass.
@@ -77,6 +81,7 @@ class HttpApi {
   ApiMetrics& metrics_;
   const MetricsSource ledger_metrics_;
   const FrameLimits frame_limits_;
+  const ConsoleAssets console_;
   std::set<std::string> hosts_;    // lower case
   std::set<std::string> origins_;  // "http://" + each host
   std::atomic<bool> stopping_{false};
