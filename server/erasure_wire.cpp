@@ -102,4 +102,13 @@ void set_erasure(protocol::Erasure::Builder out, const eventstore::ErasureReport
   set_report(out.initErasureReport(), report);
 }
 
+void set_receipt(protocol::PurgeReceipt::Builder out, const domain::CustomersPurged& receipt) {
+  out.setPurged(receipt.ids.size());
+  fill(out.initNumbersFreed(static_cast<unsigned>(receipt.numbers.size())), receipt.numbers);
+  std::uint64_t redacted = 0;
+  for (auto n : receipt.entries_redacted) redacted += n;
+  out.setEntriesRedacted(redacted);
+  out.setMerkleRoot(kj::arrayPtr(receipt.merkle_root.data(), receipt.merkle_root.size()));
+}
+
 }  // namespace ledger::server

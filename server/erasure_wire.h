@@ -4,6 +4,7 @@
 // report's JSON, "{}" while pending). Stateless; thread-safe.
 #pragma once
 
+#include "domain/events.h"
 #include "eventstore/erasure_report.h"
 #include "server/protocol.capnp.h"
 
@@ -12,5 +13,8 @@ namespace ledger::server {
 // A report in state kPending (or kStopped: nothing stored, the erasure stays pending) fills
 // only the states.
 void set_erasure(protocol::Erasure::Builder out, const eventstore::ErasureReport& report);
+
+// The purge's receipt, as its log entry holds it (projections::purge_receipt).
+void set_receipt(protocol::PurgeReceipt::Builder out, const domain::CustomersPurged& receipt);
 
 }  // namespace ledger::server

@@ -168,6 +168,16 @@ struct Erasure {
                     # JSON (docs/storage.md names its fields), "{}" while pending
   erasureState @2 :ErasureState;    # state, typed
   erasureReport @3 :ErasureReport;  # report, typed; not set while pending
+  receipt @4 :PurgeReceipt;         # what the purge erased, from its log entry
+}
+
+# A purge's receipt as its log entry records it (domain/events.capnp CustomersPurged;
+# docs/erasure.md): ledger-audit checks the Merkle root against an export.
+struct PurgeReceipt {
+  purged @0 :UInt64;                # customers erased
+  numbersFreed @1 :List(UInt64);
+  entriesRedacted @2 :UInt64;       # log entries of theirs replaced by stubs, all customers
+  merkleRoot @3 :Data;              # SHA-256 Merkle root over the redacted entries' digests
 }
 
 # Where a purge's erasure stands (docs/erasure.md). A client that does not know an enumerant
@@ -304,6 +314,8 @@ struct Stats {
   deleted @5 :UInt64;     # deleted customers (counted up to 1,000,000)
   decideCpuNs @6 :UInt64; # writer CPU time spent deciding, projecting and encoding commands
   writeCpuNs @7 :UInt64;  # writer CPU time spent writing batches and answering (not the fsync wait)
+  chainHead @8 :Data;     # the hash chain's head: the chain digest of entry nextSeq - 1 (32 zero
+                          # bytes for an empty log)
 }
 
 # What a log entry records. Each ordinal is the number Entry.kind carries for it (the ordinal

@@ -8,6 +8,7 @@
 #include "eventstore/erasure_report.h"
 #include "eventstore/event_log.h"
 #include "eventstore/reader.h"
+#include "projections/erasure_probes.h"
 #include "projections/queries.h"
 #include "server/erasure_wire.h"
 #include "server/wire_fields.h"
@@ -136,7 +137,7 @@ domain::Command to_command(const protocol::Request::Reader& request) {
   throw BadRequest{ErrorCode::BAD_REQUEST, "not a command", ""};
 }
 
-Frame outcome_frame(std::uint64_t id, protocol::Request::Which kind, const Outcome& outcome,
+Frame outcome_frame(eventstore::Database& database, std::uint64_t id, protocol::Request::Which kind, const Outcome& outcome,
                     const eventstore::ErasureReport& erasure) {
   capnp::MallocMessageBuilder message(256);
   auto response = message.initRoot<protocol::Response>();
@@ -185,7 +186,11 @@ Frame outcome_frame(std::uint64_t id, protocol::Request::Which kind, const Outco
       auto numbers = purged.initNumbersFreed(static_cast<unsigned>(accepted.numbers.size()));
       for (unsigned i = 0; i < accepted.numbers.size(); ++i) numbers.set(i, accepted.numbers[i]);
       purged.setSeq(accepted.seqs.empty() ? 0 : accepted.seqs.back());
-      set_erasure(purged.initErasure(), erasure);
+      auto erasure_out = purged.initErasure();
+      set_erasure(erasure_out, erasure);
+      if (auto receipt = projections::purge_receipt(eventstore::DatabaseReader(database), purged.getSeq())) {
+        set_receipt(erasure_out.initReceipt(), *receipt);
+      }
       purged.setReplayed(accepted.replayed);
       break;
     }
@@ -391,14 +396,18 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
         return {error_frame(id, ErrorCode::NOT_FOUND,
                             "entry " + std::to_string(purge_seq) + " is not a purge; ledger-audit purges lists them")};
       }
-      set_erasure(response.initErasure(), eventstore::erasure_report(reader, purge_seq).value_or(eventstore::ErasureReport{}));
+      auto erasure = response.initErasure();
+      set_erasure(erasure, eventstore::erasure_report(reader, purge_seq).value_or(eventstore::ErasureReport{}));
+      if (auto receipt = projections::purge_receipt(reader, purge_seq)) set_receipt(erasure.initReceipt(), *receipt);
       break;
     }
     default: {  // stats
       eventstore::DatabaseReader reader(service_.database());
       auto stats = response.initStats();
       auto writer = service_.stats();
-      stats.setNextSeq(eventstore::load_head(reader).next_seq);
+      const auto head = eventstore::load_head(reader);
+      stats.setNextSeq(head.next_seq);
+      stats.setChainHead(kj::arrayPtr(head.chain.data(), head.chain.size()));
       stats.setBatches(writer.batches);
       stats.setCommands(writer.commands);
       stats.setDecideCpuNs(writer.decide_cpu_ns);
@@ -424,24 +433,25 @@ Handled RequestHandler::command(const protocol::Request::Reader& request, const 
   const bool wait = kind == protocol::Request::Which::PURGE && request.getPurge().getWait();
   auto command = to_command(request);
   auto erasure_wait = erasure_wait_;
+  auto* database = &service_.database();
   service_.submit(std::move(command), std::move(context),
-                  [id, kind, wait, dispatch, send = std::move(send), erasure_wait](Outcome outcome) mutable {
+                  [id, kind, wait, dispatch, send = std::move(send), erasure_wait, database](Outcome outcome) mutable {
                     // On the writer thread (or this one, when it wrote the command itself): hand
                     // the outcome to the connection and return. A replayed purge waits too: its
                     // answer is the first one's, report included (stored, it comes at once).
                     auto* accepted = std::get_if<Accepted>(&outcome);
                     if (wait && accepted && !accepted->seqs.empty()) {
                       const auto purge_seq = accepted->seqs.back();
-                      erasure_wait(purge_seq, [id, kind, dispatch, send, outcome = std::move(outcome)](
+                      erasure_wait(purge_seq, [id, kind, dispatch, send, database, outcome = std::move(outcome)](
                                                   eventstore::ErasureReport report) mutable {
-                        dispatch([id, kind, send, outcome = std::move(outcome), report = std::move(report)] {
-                          send(outcome_frame(id, kind, outcome, report));
+                        dispatch([id, kind, send, database, outcome = std::move(outcome), report = std::move(report)] {
+                          send(outcome_frame(*database, id, kind, outcome, report));
                         });
                       });
                       return;
                     }
-                    dispatch([id, kind, send = std::move(send), outcome = std::move(outcome)] {
-                      send(outcome_frame(id, kind, outcome, eventstore::ErasureReport{}));
+                    dispatch([id, kind, send = std::move(send), database, outcome = std::move(outcome)] {
+                      send(outcome_frame(*database, id, kind, outcome, eventstore::ErasureReport{}));
                     });
                   },
                   // Written alone, a command would hold up the requests behind it until its

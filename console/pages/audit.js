@@ -3,7 +3,7 @@
 import { call, formatTime } from "../api.js";
 import { openFeed } from "../feed.js";
 import { el, field, notice, showPage } from "../ui.js";
-import { erasureReceipt } from "./erasure_receipt.js";
+import { erasureReceipt, hex } from "./erasure_receipt.js";
 
 const kKinds = { created: "created", edited: "edited", deleted: "deleted", undeleted: "undeleted", purged: "purged" };
 const kShownEntries = 200;
@@ -16,7 +16,7 @@ export async function renderAudit() {
   const purgesSeen = el("ul", { class: "purges", "aria-label": "Purges seen on the live feed" });
   const indicator = el("span", { class: "indicator", role: "status" }, "connecting");
   const pause = el("button", { type: "button", "aria-pressed": "false" }, "Pause");
-  const chainHead = el("p", { class: "chain" }, "Chain head: shown once the live feed delivers an entry.");
+  const chainHead = el("p", { class: "chain" }, "Chain head: loading.");
   const entries = el("ol", { class: "feed", "aria-label": "Log entries, newest first" });
   showPage(
     "Audit",
@@ -46,6 +46,8 @@ export async function renderAudit() {
       card("group commits", s.batches),
       card("open connections", s.connections),
     );
+    const last = BigInt(s.nextSeq) - 1n;
+    chainHead.textContent = last > 0n ? `Chain head: seq ${last}, ${hex(s.chainHead)}` : "Chain head: the log is empty.";
   }
 
   async function showReceipt(seq) {
@@ -82,8 +84,7 @@ export async function renderAudit() {
         const who = entry.number && entry.number !== "0" ? ` customer ${entry.number}` : "";
         entries.prepend(el("li", {}, `seq ${entry.seq}: ${kind}${who} by ${entry.actor}, ${formatTime(entry.at)}`));
         while (entries.children.length > kShownEntries) entries.lastChild.remove();
-        const chain = (entry.chain ?? []).map((b) => b.toString(16).padStart(2, "0")).join("");
-        chainHead.textContent = `Chain head: seq ${entry.seq}, ${chain}`;
+        chainHead.textContent = `Chain head: seq ${entry.seq}, ${hex(entry.chain)}`;
         if (entry.eventKind === "purged") {
           purgesSeen.append(el("li", {}, el("button", { type: "button", onclick: () => showReceipt(entry.seq) }, `Receipt of purge ${entry.seq}`)));
         }

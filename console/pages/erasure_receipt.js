@@ -25,9 +25,17 @@ export function erasureReceipt(seq, purged, erasure) {
     row("Purges the pass covered", (report.purgeSeqs ?? []).join(", "));
     if (report.error) row("Error", report.error);
   }
-  // The receipt's Merkle root is in the purge's log entry (CustomersPurged.merkleRoot), which the
-  // JSON API does not return; tools/audit proves it against an export.
-  row("Merkle root", "in the purge's log entry; check it with ledger-audit (docs/tools.md)");
+  // The purge's receipt, as its log entry records it; ledger-audit proves the root against an
+  // export (docs/tools.md).
+  const receipt = erasure.receipt;
+  if (receipt) {
+    if (!purged) {
+      row("Customers erased", receipt.purged);
+      row("Numbers freed", (receipt.numbersFreed ?? []).join(", ") || "none");
+    }
+    row("Log entries replaced by stubs", receipt.entriesRedacted);
+    row("Merkle root", hex(receipt.merkleRoot));
+  }
   return el("dl", { class: "receipt", "aria-label": `Receipt of purge ${seq}` }, rows);
 }
 
@@ -38,4 +46,9 @@ export function stateInWords(state) {
     case "pending": return "pending: the erasure pass has not reported yet";
     default: return `not verified (${state})`;
   }
+}
+
+// Data arrives from the JSON API as an array of byte values.
+export function hex(bytes) {
+  return (bytes ?? []).map((b) => Number(b).toString(16).padStart(2, "0")).join("");
 }

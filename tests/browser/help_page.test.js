@@ -143,6 +143,8 @@ test("the help page's flow in the console", async () => {
     assert.match(said["State"], /^verified/);
     assert.ok(Number(said["Entries redacted"]) >= 3, said["Entries redacted"]);
     assert.ok(Number(said["Files scanned"]) > 0, said["Files scanned"]);
+    assert.equal(said["Log entries replaced by stubs"], said["Entries redacted"]);
+    assert.match(said["Merkle root"], /^[0-9a-f]{64}$/);
     assert.doesNotMatch(await page.locator("main").textContent(), /\b(null|undefined|NaN)\b/);
     await screenshot(page, "receipt");
 
@@ -168,6 +170,7 @@ test("the help page's flow in the console", async () => {
     await page.getByRole("link", { name: "Audit" }).click();
     await page.getByText("active customers").waitFor();
     await page.locator(".indicator").filter({ hasText: /unavailable|live/ }).waitFor();
+    await page.locator(".chain").filter({ hasText: /^Chain head: seq \d+, [0-9a-f]{64}$/ }).waitFor();
     await screenshot(page, "audit");
     assert.deepEqual(page.errors, []);
   } finally {

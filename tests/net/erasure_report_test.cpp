@@ -9,12 +9,15 @@
 #include <capnp/message.h>
 #include <catch2/catch.hpp>
 
+#include "eventstore/crypto.h"
 #include "net/ledgerd_process.h"
+#include "net/raw_connection.h"
 #include "support/temp_dir.h"
 #include "ledger/client/connection.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
+using ledger::testing::RawConnection;
 using ledger::testing::TempDir;
 
 namespace {
@@ -177,3 +180,81 @@ TEST_CASE("a purge with wait answers the typed erasure report, the same as its J
   CHECK_FALSE(pending_erasure.hasErasureReport());
   CHECK(server.stop() == 0);
 }
+
+namespace {
+
+std::string bytes_of(capnp::Data::Reader data) { return std::string(data.asChars().begin(), data.asChars().end()); }
+
+}  // namespace
+
+TEST_CASE("a purge's answer and its stored report carry its receipt, whose Merkle root is over its stubs' digests",
+          "[ledgerd][erasure]") {
+  TempDir dir;
+  LedgerdProcess server(dir.path() / "data");
+  Client client(server);
+  client.create_and_delete("Bo", "bo.erased@example.org");
+  client.create_and_delete("Cy", "cy.erased@example.org");
+  auto answer = client.purge(true);
+  const auto purged = answer.get().getPurged();
+  REQUIRE(purged.getErasure().hasReceipt());
+  const auto receipt = purged.getErasure().getReceipt();
+  CHECK(receipt.getPurged() == 2);
+  REQUIRE(receipt.getNumbersFreed().size() == 2);
+  CHECK(receipt.getNumbersFreed()[0] == 1);
+  CHECK(receipt.getNumbersFreed()[1] == 2);
+  CHECK(receipt.getEntriesRedacted() == 4);
+  REQUIRE(receipt.getMerkleRoot().size() == 32);
+
+  // The root is over the redacted entries' digests, which their stubs keep, ordered by
+  // (customer, seq): read them from the log as any subscriber would.
+  RawConnection reader(server.port());
+  capnp::MallocMessageBuilder hello, subscribe;
+  auto h = hello.initRoot<protocol::Request>();
+  h.setId(1);
+  h.initHello();
+  auto s = subscribe.initRoot<protocol::Request>();
+  s.setId(2);
+  s.initSubscribe().setFromSeq(1);
+  REQUIRE(reader.send(hello));
+  REQUIRE(reader.send(subscribe));
+  REQUIRE(reader.response()->get().isWelcome());
+  REQUIRE(reader.response()->get().isSubscribed());
+  std::map<std::pair<std::uint64_t, std::uint64_t>, eventstore::Digest> stubs;
+  std::string purge_chain;
+  for (;;) {
+    auto response = reader.response();
+    REQUIRE(response);
+    REQUIRE(response->get().isEntry());
+    const auto entry = response->get().getEntry();
+    if (entry.getRedactedBy() == purged.getSeq()) {
+      eventstore::Digest digest{};
+      REQUIRE(entry.getDigest().size() == digest.size());
+      std::copy(entry.getDigest().begin(), entry.getDigest().end(), digest.begin());
+      stubs[{entry.getCustomer(), entry.getSeq()}] = digest;
+    }
+    if (entry.getSeq() == purged.getSeq()) {
+      purge_chain = bytes_of(entry.getChain());
+      break;
+    }
+  }
+  REQUIRE(stubs.size() == 4);
+  std::vector<eventstore::Digest> leaves;
+  for (const auto& [key, digest] : stubs) leaves.push_back(digest);
+  const auto root = eventstore::merkle_root(leaves);
+  CHECK(bytes_of(receipt.getMerkleRoot()) == std::string(root.begin(), root.end()));
+
+  // The stored report answers the same receipt.
+  auto again = client.call([&](auto r) { r.setErasureReport(purged.getSeq()); });
+  REQUIRE(again.get().getErasure().hasReceipt());
+  CHECK(bytes_of(again.get().getErasure().getReceipt().getMerkleRoot()) == bytes_of(receipt.getMerkleRoot()));
+  CHECK(again.get().getErasure().getReceipt().getEntriesRedacted() == 4);
+
+  // stats names the chain head: the chain of the last entry, the purge's.
+  auto stats = client.call([](auto r) { r.setStats(); });
+  REQUIRE(stats.get().isStats());
+  CHECK(stats.get().getStats().getNextSeq() == purged.getSeq() + 1);
+  CHECK(purge_chain.size() == 32);
+  CHECK(bytes_of(stats.get().getStats().getChainHead()) == purge_chain);
+  CHECK(server.stop() == 0);
+}
+
