@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include <boost/sort/spreadsort/integer_sort.hpp>
 #include <roaring/roaring.hh>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
@@ -171,7 +172,8 @@ struct SearchIndex::Tables {
   // each chunk of the load.
   void post() {
     if (unposted.empty()) return;
-    std::sort(unposted.begin(), unposted.end());
+    // A radix sort: on a group's few thousand pairs std::sort took most of the publisher's time.
+    boost::sort::spreadsort::integer_sort(unposted.begin(), unposted.end());
     std::vector<std::uint32_t> numbers;
     for (std::size_t i = 0; i < unposted.size();) {
       const auto t = static_cast<std::uint32_t>(unposted[i] >> 32);
