@@ -325,7 +325,7 @@ std::string_view PayloadOpener::open(std::uint64_t seq, std::uint64_t customer, 
   const SealPlace place{SealedIn::kLog, customer, seq};
   auto found = cache_.find(customer);
   if (found == cache_.end()) {
-    auto keys = keys_.get(customer);
+    auto keys = cursor_.find(customer);
     if (!keys) throw CorruptionError(describe(place) + " is sealed, but its customer has no key (destroyed by a purge?)");
     if (cache_.size() >= kCachedKeys) forget();
     found = cache_.emplace(customer, keys->data).first;

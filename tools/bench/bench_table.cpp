@@ -88,10 +88,11 @@ std::string row(const boost::json::object& o) {
   if (mode == "audit") {
     const auto per_s = [&](const char* ms) { return num(o, ms) > 0 ? count(num(o, "events") / num(o, ms) * 1000) : "–"; };
     return fmt::format("| audit {} events | fold {} ms, verify {} ms | {} ms (scan) | fold {:.3g}, verify {:.3g} | – | – | – | – | – | "
-                       "{} (in process) | as-of fold (`replay --at`) {} events/s, verify {} events/s, scan {} events/s |",
+                       "{} (in process) | as-of fold (`replay --at`) {} events/s, verify {} events/s, scan {} events/s; "
+                       "scan opening every payload {} ms (fold {:.3g} of it) |",
                        count(num(o, "events")), count(num(o, "fold_ms")), count(num(o, "verify_ms")),
                        count(num(o, "scan_ms")), num(o, "fold_ratio"), num(o, "verify_ratio"), rss, per_s("fold_ms"),
-                       per_s("verify_ms"), per_s("scan_ms"));
+                       per_s("verify_ms"), per_s("scan_ms"), count(num(o, "open_scan_ms")), num(o, "fold_open_ratio"));
   }
   if (mode == "import") {
     return fmt::format("| import {} customers (`ledger-admin --data`) | {} customers/s ({:.2f} s) | – | – | {} rows/s (one 300-byte "
