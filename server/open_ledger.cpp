@@ -6,7 +6,7 @@
 #include "eventstore/seal_existing.h"
 #include "projections/free_numbers.h"
 #include "projections/projector.h"
-#include "projections/replay.h"
+#include "projections/rebuild.h"
 
 namespace ledger::server {
 
