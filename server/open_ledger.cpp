@@ -40,7 +40,6 @@ WriterState prepare_ledger(eventstore::Database& database) {
 }
 
 std::unique_ptr<CommandService> open_ledger(eventstore::Database& database, CommandServiceOptions options) {
-  if (const auto point = crash_point_from_environment(); point != CrashPoint::kNever) options.crash_at = point;
   auto service = std::make_unique<CommandService>(database, prepare_ledger(database), std::move(options));
   service->start();
   return service;
