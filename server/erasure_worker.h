@@ -4,8 +4,8 @@
 // shutdown cut short is finished then). A pass covers every pending erasure at once.
 //
 // Each pass first destroys the purged customers' keys (KeyStore::shred), which makes their sealed
-// values unreadable everywhere, then compacts them away. Probes handed in by the writer stay in memory until their erasure is verified; for a pending
-// erasure without them (after a restart) they are recovered from the old versions RocksDB still
+// values unreadable everywhere, then compacts them away. Probes handed in by the writer stay in
+// memory until their erasure is verified; for a pending erasure without them (after a restart) they are recovered from the old versions RocksDB still
 // holds.
 //
 // Waiting for a purge's report is the worker's too: it knows when a pass ends, so a wait is
@@ -52,7 +52,9 @@ class ErasureWorker {
   ErasureWorker& operator=(const ErasureWorker&) = delete;
 
   // The purge at `purge_seq` is durable; its probes join the next pass, which is started.
-  // Only takes a short lock: the writer calls it.
+  // Takes mutex_, which await_report and the worker's answering of waits also hold while they
+  // read the pending-erasure records from RocksDB: the writer, which calls this, may wait for
+  // such a read (a prefix scan of `meta`), never for a pass.
   void purge_committed(std::uint64_t purge_seq, std::vector<std::string> probes);
 
   // Calls `done` exactly once with the stored report for `purge_seq` once its erasure is
