@@ -14,6 +14,11 @@
 // Only a verified pass clears the purges' pending-erasure records; otherwise they stay, and the
 // pass runs again later (at the next purge or start-up). Running it again after success changes nothing: it is idempotent.
 //
+// The pass's parts: the data directory's inventory, live set and stray files
+// (eventstore/data_directory.h), the dropping of shared probes (eventstore/shared_probes.h), the
+// targeted compaction (eventstore/erasure_compaction.h), the verification on several threads
+// (eventstore/erasure_verification.h) and its search for probes (eventstore/residue_scan.h).
+//
 // Thread-safety: one pass at a time per database; the writer may keep writing meanwhile (the pass
 // holds no lock of the writer, no snapshot, and only short-lived iterators before verification).
 #pragma once

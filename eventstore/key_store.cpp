@@ -163,7 +163,7 @@ std::unique_ptr<rocksdb::Iterator> KeyStore::scan() const {
 }
 
 CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
-  std::lock_guard lock(reserve_mutex_);
+  MutexLock lock(reserve_mutex_);
   if (customer >= reserved_first_ && customer - reserved_first_ < reserved_.size()) {
     return reserved_[customer - reserved_first_];
   }
@@ -218,7 +218,7 @@ KeyShred KeyStore::shred(const std::vector<std::uint64_t>& customers, std::chron
   report.keys_probed = report.keys_deleted;
   {
     // Nor in this process's memory: a reserved block may hold keys of customers created from it.
-    std::lock_guard lock(reserve_mutex_);
+    MutexLock lock(reserve_mutex_);
     for (auto customer : customers) {
       if (customer >= reserved_first_ && customer - reserved_first_ < reserved_.size()) {
         OPENSSL_cleanse(&reserved_[customer - reserved_first_], sizeof(CustomerKeys));

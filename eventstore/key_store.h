@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +30,7 @@
 
 #include "eventstore/crypto.h"
 #include "eventstore/sealing.h"
+#include "eventstore/thread_annotations.h"
 
 namespace ledger::eventstore {
 
@@ -82,7 +82,7 @@ class KeyStore {
   std::optional<CustomerKeys> get(std::uint64_t customer) const;
   // The keys of customer `customer`, about to be created: when it has none yet, keys for it and
   // the next kReservedKeys − 1 ids are made and written, synced, first. Writable stores only.
-  CustomerKeys for_new_customer(std::uint64_t customer);
+  CustomerKeys for_new_customer(std::uint64_t customer) EXCLUDES(reserve_mutex_);
   // An iterator over the store's rows (u64 customer id → hmac key ‖ data key), for passes that
   // need many customers' keys in id order; nullptr when there is no store. Must not outlive it.
   std::unique_ptr<rocksdb::Iterator> scan() const;
@@ -92,7 +92,7 @@ class KeyStore {
   // searched again until they are gone, up to `unpin_timeout`; any left then are residue.
   // Idempotent.
   KeyShred shred(const std::vector<std::uint64_t>& customers,
-                 std::chrono::milliseconds unpin_timeout = std::chrono::milliseconds(10'000));
+                 std::chrono::milliseconds unpin_timeout = std::chrono::milliseconds(10'000)) EXCLUDES(reserve_mutex_);
   // Every file of the store that is not one RocksDB uses now: SST files outside its live set,
   // WAL files it no longer needs. Relative to the data directory.
   std::vector<std::string> stray_files();
@@ -106,12 +106,12 @@ class KeyStore {
   std::filesystem::path dir_;
   std::filesystem::path data_dir_;
   Mode mode_ = Mode::kReadOnly;
-  std::mutex reserve_mutex_;
-  RandomKeys random_;  // guarded by reserve_mutex_
+  Mutex reserve_mutex_;
+  RandomKeys random_ GUARDED_BY(reserve_mutex_);
   // The block reserved last, kept so that a create needs no read: keys of ids
-  // [reserved_first_, reserved_first_ + reserved_.size()). Guarded by reserve_mutex_.
-  std::uint64_t reserved_first_ = 0;
-  std::vector<CustomerKeys> reserved_;
+  // [reserved_first_, reserved_first_ + reserved_.size()).
+  std::uint64_t reserved_first_ GUARDED_BY(reserve_mutex_) = 0;
+  std::vector<CustomerKeys> reserved_ GUARDED_BY(reserve_mutex_);
   std::unique_ptr<rocksdb::DB> db_;
 };
 

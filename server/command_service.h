@@ -90,7 +90,8 @@ struct CommandServiceOptions {
   std::chrono::milliseconds search_load_wait{30'000};
   // For tests: run on the index's loading thread and when a search starts waiting for it.
   projections::SearchIndex::Hooks search_hooks;
-  // For crash tests: where the process dies (open_ledger takes it from LEDGER_CRASH_AT).
+  // For crash tests: where the process dies. A main that runs crash tests reads it from
+  // LEDGER_CRASH_AT (crash_point_from_environment); nothing else reads the environment.
   CrashPoint crash_at = CrashPoint::kNever;
   // For tests of failed writes: runs on the writing thread before each group is written; a
   // status other than OK is taken as the write's, and nothing of the group is written.

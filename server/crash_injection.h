@@ -1,8 +1,9 @@
 // Crash injection for tests of crash safety: the process dies (std::_Exit, no destructors, no
 // RocksDB close, nothing flushed) at a named point of a purge and its erasure pass, or after the
-// first group written. The point
-// comes from the environment variable LEDGER_CRASH_AT, read once when a CommandService starts;
-// unset (production) means never. Pure apart from reading the environment.
+// first group written. The point is CommandServiceOptions::crash_at; the mains that crash tests
+// run (ledgerd, ledger-admin, tests/erasure/erasure_crash_child) read it from the environment
+// variable LEDGER_CRASH_AT with crash_point_from_environment; unset (production) means never.
+// Pure apart from that one read of the environment.
 #pragma once
 
 #include <optional>

@@ -23,7 +23,7 @@ ErasureWorker::~ErasureWorker() { stop(); }
 
 void ErasureWorker::stop() {
   {
-    std::lock_guard lock(mutex_);
+    eventstore::MutexLock lock(mutex_);
     stop_ = true;
   }
   wake_.notify_all();
@@ -33,7 +33,7 @@ void ErasureWorker::stop() {
 
 void ErasureWorker::purge_committed(std::uint64_t purge_seq, std::vector<std::string> probes) {
   {
-    std::lock_guard lock(mutex_);
+    eventstore::MutexLock lock(mutex_);
     probes_[purge_seq] = std::move(probes);
     work_ = true;
   }
@@ -59,7 +59,7 @@ void ErasureWorker::await_report(std::uint64_t purge_seq, std::chrono::milliseco
                                  std::function<void(eventstore::ErasureReport)> done) {
   bool now = false, pending = false;
   {
-    std::lock_guard lock(mutex_);
+    eventstore::MutexLock lock(mutex_);
     // Checked under the lock the worker takes to record a pass's end: no end is missed. A
     // report already stored is answered even after the waits have ended.
     if (settled(eventstore::DatabaseReader(database_), purge_seq)) {
@@ -88,7 +88,7 @@ std::optional<eventstore::ErasureReport> ErasureWorker::wait_for_report(std::uin
 void ErasureWorker::end_waits() {
   std::vector<Wait> ended;
   {
-    std::lock_guard lock(mutex_);
+    eventstore::MutexLock lock(mutex_);
     waits_ended_ = true;
     ended.swap(waits_);
   }
@@ -98,7 +98,7 @@ void ErasureWorker::end_waits() {
 void ErasureWorker::answer_waits() {
   std::vector<Wait> settled_waits, timed_out;
   {
-    std::lock_guard lock(mutex_);
+    eventstore::MutexLock lock(mutex_);
     if (waits_.empty()) return;
     const eventstore::DatabaseReader reader(database_);
     const auto now = Clock::now();
@@ -117,7 +117,7 @@ void ErasureWorker::answer_waits() {
 void ErasureWorker::run() {
   for (;;) {
     {
-      std::unique_lock lock(mutex_);
+      eventstore::MutexLock lock(mutex_);
       while (!stop_ && !work_) {
         if (waits_.empty()) {
           wake_.wait(lock);
@@ -152,7 +152,7 @@ ErasureWorker::Probes ErasureWorker::collect_probes(const std::vector<std::uint6
     std::optional<eventstore::ProbeCoverage> coverage;
     bool have = false;
     {
-      std::lock_guard lock(mutex_);
+      eventstore::MutexLock lock(mutex_);
       if (auto found = probes_.find(seq); found != probes_.end()) {
         known = found->second;
         have = true;
@@ -167,7 +167,7 @@ ErasureWorker::Probes ErasureWorker::collect_probes(const std::vector<std::uint6
       coverage = recovered.coverage;
       spdlog::info("erasure of purge {}: {} probes recovered after a restart, from {} of its {} redacted entries", seq,
                    known.size(), coverage->entries_read, coverage->purged_entries);
-      std::lock_guard lock(mutex_);
+      eventstore::MutexLock lock(mutex_);
       probes_[seq] = known;
       coverage_[seq] = *coverage;
     }
@@ -241,7 +241,7 @@ void ErasureWorker::run_pass() {
     }
   }
   const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes.values), probes.coverage, pass);
-  std::lock_guard lock(mutex_);
+  eventstore::MutexLock lock(mutex_);
   if (report.state != eventstore::ErasureState::kStopped) passed_.insert(pending.begin(), pending.end());
   if (report.verified()) {
     for (auto seq : pending) {

@@ -148,6 +148,8 @@ int main(int argc, char** argv) {
     // Before the io_context: connections and their pending handlers refer to these, and the
     // io_context destroys them.
     auto database = eventstore::Database::open(data, {});
+    // Crash tests name a point at which the process dies (server/crash_injection.h).
+    service_options.crash_at = server::crash_point_from_environment();
     auto opened = server::open_ledger(*database, service_options);
     auto& service = *opened;
     server::CommitFeed feed;

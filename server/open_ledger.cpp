@@ -6,7 +6,7 @@
 #include "eventstore/seal_existing.h"
 #include "projections/free_numbers.h"
 #include "projections/projector.h"
-#include "projections/replay.h"
+#include "projections/rebuild.h"
 
 namespace ledger::server {
 
@@ -40,7 +40,6 @@ WriterState prepare_ledger(eventstore::Database& database) {
 }
 
 std::unique_ptr<CommandService> open_ledger(eventstore::Database& database, CommandServiceOptions options) {
-  if (const auto point = crash_point_from_environment(); point != CrashPoint::kNever) options.crash_at = point;
   auto service = std::make_unique<CommandService>(database, prepare_ledger(database), std::move(options));
   service->start();
   return service;

@@ -19,10 +19,9 @@ namespace ledger::server {
 // replayed). Throws StorageError when the directory cannot be used.
 WriterState prepare_ledger(eventstore::Database& database);
 
-// prepare_ledger, then a CommandService on `database` (which must outlive it), started. The
-// crash point of crash tests comes from LEDGER_CRASH_AT when that is set
-// (server/crash_injection.h). Throws StorageError when the directory cannot be used, and
-// std::invalid_argument for an unknown crash point.
+// prepare_ledger, then a CommandService on `database` (which must outlive it), started with
+// `options` as given (a crash test's main puts LEDGER_CRASH_AT's point in options.crash_at).
+// Throws StorageError when the directory cannot be used.
 std::unique_ptr<CommandService> open_ledger(eventstore::Database& database, CommandServiceOptions options = {});
 
 }  // namespace ledger::server

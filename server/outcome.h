@@ -12,7 +12,7 @@
 #include "domain/customer.h"
 #include "domain/refusal.h"
 #include "eventstore/reader.h"
-#include "projections/replay.h"
+#include "projections/verify.h"
 #include "server/command_fingerprint.h"
 
 namespace ledger::server {

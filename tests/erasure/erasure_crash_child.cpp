@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "erasure/marked_ledger.h"
+#include "server/crash_injection.h"
 #include "server/open_ledger.h"
 
 int main(int argc, char** argv) {
@@ -18,7 +19,9 @@ int main(int argc, char** argv) {
   }
   try {
     auto db = eventstore::Database::open(argv[1], {});
-    auto opened = server::open_ledger(*db);
+    server::CommandServiceOptions options;
+    options.crash_at = server::crash_point_from_environment();
+    auto opened = server::open_ledger(*db, std::move(options));
     auto& service = *opened;
     testing::MarkedLedgerPlan plan;
     plan.customers = std::atoi(argv[2]);

@@ -223,6 +223,7 @@ void print_erasure(server::CommandService& service, std::uint64_t purge_seq) {
 // from the customers it finds when it starts).
 server::CommandServiceOptions tool_service_options() {
   server::CommandServiceOptions options;
+  options.crash_at = server::crash_point_from_environment();
   options.search_index = false;
   return options;
 }
