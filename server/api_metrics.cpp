@@ -51,6 +51,10 @@ void ApiMetrics::write(PrometheusText& out) const {
   const auto count = std::max(running, count_.load(std::memory_order_relaxed));
   out.histogram("ledger_api_request_duration_seconds", kLatencyBounds, cumulative, count,
                 static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
+  out.family("ledger_websocket_subscribers", "gauge", "open WebSocket feed sessions (GET /api/v1/feed)");
+  out.sample("ledger_websocket_subscribers", static_cast<double>(feeds_.load(std::memory_order_relaxed)));
+  out.family("ledger_websocket_cut_off_total", "counter", "WebSocket subscribers cut off with tooSlow");
+  out.sample("ledger_websocket_cut_off_total", static_cast<double>(feeds_cut_off_.load(std::memory_order_relaxed)));
 }
 
 }  // namespace ledger::server

@@ -1,6 +1,7 @@
 // ApiMetrics: what the JSON API answered — requests by kind, refusals by error code, and how long
 // each took from decoding to the encoded answer (a command's includes its group commit) — for
-// GET /metrics. Counts only requests that reached the RequestHandler through HTTP.
+// GET /metrics. Counts only requests that reached the RequestHandler through HTTP; and the
+// WebSocket feed's sessions.
 //
 // Thread-safe: lock-free counters.
 #pragma once
@@ -23,8 +24,13 @@ class ApiMetrics {
 
   // One answered request of kind `kind`; `refusal` is its error code, if it was one.
   void record(protocol::Request::Which kind, const protocol::ErrorCode* refusal, std::chrono::nanoseconds took);
-  // The families ledger_api_requests_total, ledger_api_refusals_total and
-  // ledger_api_request_duration_seconds.
+  // The WebSocket feed (server/feed_session.h): a session opened or ended, a subscriber cut off.
+  void feed_opened() { feeds_.fetch_add(1, std::memory_order_relaxed); }
+  void feed_closed() { feeds_.fetch_sub(1, std::memory_order_relaxed); }
+  void feed_cut_off() { feeds_cut_off_.fetch_add(1, std::memory_order_relaxed); }
+  // The families ledger_api_requests_total, ledger_api_refusals_total,
+  // ledger_api_request_duration_seconds, ledger_websocket_subscribers and
+  // ledger_websocket_cut_off_total.
   void write(PrometheusText& out) const;
 
  private:
@@ -35,6 +41,8 @@ class ApiMetrics {
   std::array<std::atomic<std::uint64_t>, kLatencyBounds.size()> buckets_{};  // not cumulative
   std::atomic<std::uint64_t> count_{0};
   std::atomic<std::uint64_t> sum_ns_{0};
+  std::atomic<std::int64_t> feeds_{0};
+  std::atomic<std::uint64_t> feeds_cut_off_{0};
 };
 
 }  // namespace ledger::server

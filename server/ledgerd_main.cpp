@@ -106,14 +106,20 @@ int main(int argc, char** argv) {
                  "commands are refused while the data directory's disk has less free space (MiB)")
       ->capture_default_str();
   app.add_option("--http", http_listen,
-                 "HOST:PORT (loopback only) for the web console's server: the JSON API, /healthz, /metrics; "
-                 "port 0 picks a free port; off when not given");
+                 "HOST:PORT for the web console's server: the JSON API, the WebSocket feed, /healthz, /metrics; "
+                 "HTTPS with --tls-cert/--tls-key, else loopback only; port 0 picks a free port; off when not given");
   app.add_option("--http-host", http_hosts,
                  "a further name the HTTP server answers for (Host header), besides its address; repeatable");
   app.add_option("--http-max-connections", http_options.max_connections, "open HTTP connections at most")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();
+  long http_request_ms = http_options.request_timeout.count();
+  app.add_option("--http-request-timeout-ms", http_request_ms,
+                 "time to read an HTTP request (or a TLS handshake) once begun")
+      ->check(CLI::Range(1L, 3'600'000L))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  http_options.request_timeout = std::chrono::milliseconds(http_request_ms);
   service_options.min_free_disk_bytes = min_free_disk_mb << 20;
 
   auto log = spdlog::stderr_color_mt("ledgerd");
@@ -190,9 +196,14 @@ int main(int argc, char** argv) {
         std::cerr << "ledgerd: --http must be HOST:PORT, got " << http_listen << "\n";
         return 2;
       }
-      if (!http_endpoint->address().is_loopback()) {
+      if (!tls && !http_endpoint->address().is_loopback()) {
         std::cerr << "ledgerd: refusing --http " << http_listen
-                  << ": the HTTP server speaks plain HTTP only, so it listens on loopback only\n";
+                  << " without TLS: plain HTTP is served on loopback only; give --tls-cert and --tls-key for HTTPS\n";
+        return 2;
+      }
+      if (tokens->open() && !http_endpoint->address().is_loopback()) {
+        std::cerr << "ledgerd: refusing --http " << http_listen
+                  << " without --tokens: without tokens every client is an admin, so only loopback is allowed\n";
         return 2;
       }
     }
@@ -218,7 +229,13 @@ int main(int argc, char** argv) {
                              options.limits.frame);
     std::string http_shown;
     if (http_endpoint) {
-      http_server = std::make_unique<server::HttpServer>(io, *http_endpoint, http_api, http_options);
+      // The feed follows the TCP subscription's limits (--max-outbox-bytes, --max-subscriber-lag).
+      server::FeedContext feed_context{&handler, &feed, &api_metrics, {}, options.limits.frame};
+      feed_context.options.max_queue_bytes = options.limits.max_outbox_bytes;
+      feed_context.options.max_lag = options.limits.max_subscriber_lag;
+      feed_context.options.linger = options.limits.linger;
+      http_server = std::make_unique<server::HttpServer>(io, *http_endpoint, http_api, http_options, feed_context,
+                                                         tls ? &*tls : nullptr);
       const auto http_bound = http_server->local_endpoint();
       const auto port = std::to_string(http_bound.port());
       const auto address = http_bound.address();
@@ -228,7 +245,7 @@ int main(int argc, char** argv) {
         hosts.push_back(name);
         hosts.push_back(name + ":" + port);
       }
-      http_api.allow_hosts(std::move(hosts));
+      http_api.allow_hosts(std::move(hosts), tls.has_value());
       http_server->start();
     }
 
@@ -267,7 +284,7 @@ int main(int argc, char** argv) {
     spdlog::info("ledgerd started: data {}, {} threads, {}{}", data, threads, tls ? "TLS, " : "",
                  tokens->open() ? "no tokens (loopback only, every client is admin)" : "tokens required");
     std::cout << "listening on " << shown << std::endl;
-    if (http_server) std::cout << "console on http://" << http_shown << "/" << std::endl;
+    if (http_server) std::cout << "console on " << (tls ? "https://" : "http://") << http_shown << "/" << std::endl;
 
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
