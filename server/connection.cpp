@@ -257,7 +257,11 @@ void Connection::pump_subscription() {
   if (outbox_.bytes < had) read_gate_.cancel();  // stubs are smaller: the outbox may have room again
   if (outbox_.bytes != had) write_signal_.cancel();
   if (failure) {
-    spdlog::warn("connection {}: subscription ended: {}", peer_, failure->message);
+    if (failure->code == protocol::ErrorCode::TOO_SLOW) {
+      spdlog::warn("connection {}: subscriber cut off: {}", peer_, failure->message);
+    } else {
+      spdlog::error("connection {}: subscription failed: {}", peer_, failure->message);
+    }
     fail(failure->code, failure->message);
   }
 }

@@ -234,11 +234,15 @@ asio::awaitable<void> HttpServer::serve_requests(std::shared_ptr<Client> client,
       if (co_await serve_feed(client, stream, request)) co_return;  // the feed ended the connection
       break;
     }
-    auto response = request.target() == kFeedPath
-                        ? HttpApi::error(426, "badRequest", "the feed is a WebSocket: open it with an upgrade",
-                                         request.version())
-                        : co_await api_.answer(request);
-    if (request.target() == kFeedPath) response.keep_alive(request.keep_alive());
+    HttpResponse response;
+    // Not a conditional expression: GCC 12 miscompiles a co_await in one.
+    if (request.target() == kFeedPath) {
+      response = HttpApi::error(426, "badRequest", "the feed is a WebSocket: open it with an upgrade",
+                                request.version());
+      response.keep_alive(request.keep_alive());
+    } else {
+      response = co_await api_.answer(request);
+    }
     if (client->stopping) response.keep_alive(false);
     client->lowest().expires_after(options_.write_timeout);
     auto [write_ec, written] = co_await http::async_write(stream, response, kAwait);

@@ -153,6 +153,15 @@ int main(int argc, char** argv) {
   try {
     // Before the io_context: connections and their pending handlers refer to these, and the
     // io_context destroys them.
+    // Fed by the writer's and the erasure worker's hooks: declared before the service they outlive.
+    server::WriterMetrics writer_metrics;
+    server::RequestMetrics request_metrics("ledger", "the server (TCP protocol and JSON API)");
+    service_options.group_written_hook = [&writer_metrics](std::size_t commands, std::chrono::nanoseconds write) {
+      writer_metrics.group_written(commands, write);
+    };
+    service_options.erasure_report_hook = [&writer_metrics](const eventstore::ErasureReport& report) {
+      writer_metrics.erasure_pass(report);
+    };
     auto database = eventstore::Database::open(data, {});
     auto opened = server::open_ledger(*database, service_options);
     auto& service = *opened;
@@ -166,7 +175,8 @@ int main(int argc, char** argv) {
       service.await_erasure(purge_seq, std::chrono::minutes(30), std::move(done));
     };
     server::RequestHandler handler(service, *tokens, erasure_wait,
-                                   [&manager] { return static_cast<std::uint32_t>(manager.size()); });
+                                   [&manager] { return static_cast<std::uint32_t>(manager.size()); },
+                                   &request_metrics);
 
     asio::io_context io(static_cast<int>(threads));
     auto endpoint = parse_listen(io, listen);
@@ -221,10 +231,12 @@ int main(int argc, char** argv) {
     std::unique_ptr<server::HttpServer> http_server;
     server::LedgerMetricsSources metric_sources{&service, database.get(), &feed,
                                                 [&manager] { return manager.size(); },
-                                                [&http_server] { return http_server ? http_server->size() : 0; }};
+                                                [&http_server] { return http_server ? http_server->size() : 0; },
+                                                &writer_metrics};
     server::HttpApi http_api(handler, *tokens, http_sessions, api_metrics,
-                             [&metric_sources](server::PrometheusText& out) {
+                             [&metric_sources, &request_metrics](server::PrometheusText& out) {
                                server::write_ledger_metrics(metric_sources, out);
+                               request_metrics.write(out);
                              },
                              options.limits.frame);
     std::string http_shown;
