@@ -200,11 +200,18 @@ asio::awaitable<void> HttpServer::serve_requests(std::shared_ptr<Client> client,
     http::request_parser<http::string_body> parser;
     parser.header_limit(options_.max_header_bytes);
     parser.body_limit(options_.max_body_bytes);
-    // Idle until the first byte: the keep-alive deadline; then the whole request's.
+    // Idle until the first byte: the keep-alive deadline; then the whole request's, from its
+    // first byte (a client that sends half a header and stalls is closed at the request deadline).
     client->idle = true;
-    client->lowest().expires_after(buffer.size() > 0 ? options_.request_timeout : options_.keep_alive_timeout);
-    auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, kAwait);
+    if (buffer.size() == 0) {
+      client->lowest().expires_after(options_.keep_alive_timeout);
+      auto [first_ec, first_n] = co_await stream.async_read_some(buffer.prepare(4096), kAwait);
+      if (first_ec) break;  // the client's end, the keep-alive deadline, a reset, or stop()
+      buffer.commit(first_n);
+    }
     client->idle = false;
+    client->lowest().expires_after(options_.request_timeout);
+    auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, kAwait);
     if (!header_ec && !parser.is_done()) {
       client->lowest().expires_after(options_.request_timeout);
       auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kAwait);
