@@ -2,6 +2,7 @@
 // server's deadlines and connection load, against a real ledgerd. The clients are Beast's.
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -330,6 +331,26 @@ TEST_CASE("feed: a WebSocket reader that stops reading is cut off, another goes 
   CHECK(next_seq <= written);
   auto metrics = exchange(port, http::verb::get, "/metrics", "", {}).body();
   CHECK(metric(metrics, "ledger_websocket_cut_off_total") == 1);
+}
+
+TEST_CASE("feed: when ledgerd stops, a subscriber gets shuttingDown and the close", "[http][feed]") {
+  TempDir dir;
+  LedgerdProcess ledgerd(dir.path() / "data", {"--http", "127.0.0.1:0"});
+  const auto port = ledgerd.http_port();
+  REQUIRE(create(port, "Ada") == 200);
+  FeedClient feed(port, bearer(port));
+  REQUIRE_FALSE(feed.error);
+  feed.send(R"({"id":"5","subscribe":{"fromSeq":"1"}})");
+  REQUIRE(feed.next());  // subscribed
+  REQUIRE(feed.next());  // the entry of Ada
+  ledgerd.send_signal(SIGTERM);
+  auto last = feed.next();
+  REQUIRE(last);
+  CHECK(last->at("id").as_string() == "5");
+  CHECK(last->at("error").at("code").as_string() == "shuttingDown");
+  CHECK_FALSE(feed.next());
+  CHECK(feed.ended == websocket::error::closed);
+  CHECK(ledgerd.wait_exit() == 0);
 }
 
 TEST_CASE("http: a client that sends half a header is closed at the request deadline", "[http]") {
