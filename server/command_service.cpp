@@ -39,6 +39,7 @@ void CommandService::start() {
     if (options_.erasure_stage_hook) options_.erasure_stage_hook(stage);
     if (crash_stage(options_.crash_at) == stage) crash_now(options_.crash_at);
   };
+  erasure.on_report = options_.erasure_report_hook;
   erasure_ = std::make_unique<ErasureWorker>(database_, std::move(erasure));
   // Changes committed while it loads are kept by the index and applied over what it read.
   if (options_.search_index) search_loader_ = std::thread([this] {
@@ -276,7 +277,11 @@ CommandService::Publication CommandService::write_group(Group& group, std::strin
       status = rocksdb::Status::NoSpace("fewer than " + std::to_string(options_.min_free_disk_bytes >> 20) +
                                         " MiB free on the ledger's disk; free space");
     }
+    const auto write_started = std::chrono::steady_clock::now();
     if (status.ok()) status = write_in_key_order(sync, *group.rows);
+    if (status.ok() && options_.group_written_hook) {
+      options_.group_written_hook(group.commands.size(), std::chrono::steady_clock::now() - write_started);
+    }
     if (status.ok()) {
       {
         // At once: whatever happens next, the writer must never go back before this group.

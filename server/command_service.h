@@ -96,6 +96,11 @@ struct CommandServiceOptions {
   // For tests of failed writes: runs on the writing thread before each group is written; a
   // status other than OK is taken as the write's, and nothing of the group is written.
   std::function<rocksdb::Status()> before_write;
+  // For metrics (server/ledger_metrics.h), both must not block: runs on the writing thread after
+  // each durable group write, with its commands and the time of its Write (the fsync included) ...
+  std::function<void(std::size_t commands, std::chrono::nanoseconds write)> group_written_hook;
+  // ... and on the erasure worker with the report of every pass that ran.
+  std::function<void(const eventstore::ErasureReport&)> erasure_report_hook;
 };
 
 struct WriterStats {

@@ -15,8 +15,6 @@
 #include <kj/exception.h>
 #include <spdlog/spdlog.h>
 
-#include "eventstore/event_log.h"
-#include "eventstore/reader.h"
 #include "server/connection_manager.h"
 
 namespace ledger::server {
@@ -26,8 +24,6 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
-// Entries a subscriber reads per slice, so that no iterator pins files for long.
-constexpr std::uint64_t kSubscriptionSlice = 256;
 
 }  // namespace
 
@@ -44,10 +40,7 @@ Connection::Connection(Stream stream, ConnectionManager& manager, const RequestH
       write_signal_(stream_.get_executor(), Clock::time_point::max()),
       watchdog_timer_(stream_.get_executor()),
       started_(Clock::now()),
-      last_activity_(started_),
-      published_(std::make_shared<std::atomic<std::uint64_t>>(0)),
-      wake_pending_(std::make_shared<std::atomic<bool>>(false)),
-      purged_(std::make_shared<std::atomic<std::uint64_t>>(0)) {
+      last_activity_(started_) {
   boost::system::error_code ec;
   auto endpoint = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown peer" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -104,8 +97,8 @@ void Connection::stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     if (self->closed_) return;
     self->close_after_flush();
-    if (self->subscription_id_) {
-      self->send(RequestHandler::error_frame(*self->subscription_id_, protocol::ErrorCode::SHUTTING_DOWN,
+    if (self->subscription_) {
+      self->send(RequestHandler::error_frame(self->subscription_->request_id(), protocol::ErrorCode::SHUTTING_DOWN,
                                              "the server is shutting down; subscribe again from the next seq"));
     }
   });
@@ -117,7 +110,7 @@ void Connection::abort() {
 
 void Connection::finished() {
   if (--running_ > 0) return;
-  if (subscription_id_) feed_.remove(feed_id_);
+  subscription_.reset();
   manager_.remove(shared_from_this());
 }
 
@@ -134,7 +127,7 @@ asio::awaitable<void> Connection::read_loop() {
   bool client_ended = false;  // the client closed or reset its side: nothing left to read
   while (!closing_) {
     // Backpressure: no new request while too many await the writer or the client.
-    while (!closing_ && (in_flight_ >= limits_.max_in_flight || outbox_bytes_ >= limits_.max_outbox_bytes)) {
+    while (!closing_ && (in_flight_ >= limits_.max_in_flight || outbox_.bytes >= limits_.max_outbox_bytes)) {
       co_await read_gate_.async_wait(kAwait);
     }
     if (closing_) break;
@@ -240,28 +233,12 @@ void Connection::handle_frame(Frame frame) {
     close_after_flush();
     return;
   }
-  if (handled.subscribe_from && !subscription_id_) {
-    subscription_id_ = request.getId();
-    cursor_ = *handled.subscribe_from;
+  if (handled.subscribe_from && !subscription_) {
     std::weak_ptr<Connection> weak = self;
-    auto published = published_;
-    auto purged = purged_;
-    auto pending = wake_pending_;
-    auto executor = stream_.get_executor();
-    // On the writer thread: remember the head and the last purge, and post at most one wake-up
-    // at a time (a wake-up already posted sees both).
-    feed_id_ = feed_.add([weak, published, purged, pending, executor](std::uint64_t next_seq, std::uint64_t purge_seq) {
-      published->store(next_seq);
-      if (purge_seq != 0) purged->store(purge_seq);
-      if (pending->exchange(true)) return;
-      asio::post(executor, [weak] {
-        if (auto c = weak.lock()) c->pump_subscription();
-      });
-    });
-    eventstore::DatabaseReader db(handler_.database());
-    head_ = eventstore::load_head(db).next_seq;
-    // Entries read from here on show every purge published before: none needs a second read.
-    stubbed_ = purged_->load();
+    subscription_ = std::make_unique<LogSubscription>(handler_, feed_, request.getId(), *handled.subscribe_from,
+                                                      limits_.max_subscriber_lag, stream_.get_executor(), [weak] {
+                                                        if (auto c = weak.lock()) c->pump_subscription();
+                                                      });
     pump_subscription();
   }
 }
@@ -274,77 +251,24 @@ bool Connection::more_readable() {
 }
 
 void Connection::pump_subscription() {
-  wake_pending_->store(false);
-  // Even while closing: the entries queued before a tooSlow or shuttingDown still go out.
-  if (subscription_id_ && !closed_ && purged_->load() > stubbed_) stub_purged_entries();
-  if (!subscription_id_ || closing_ || closed_) return;
-  head_ = std::max(head_, published_->load());
-  if (caught_up_ && head_ > cursor_ && head_ - cursor_ > limits_.max_subscriber_lag) {
-    spdlog::warn("connection {}: subscriber cut off, {} entries behind", peer_, head_ - cursor_);
-    fail(protocol::ErrorCode::TOO_SLOW, "the subscriber fell too far behind; subscribe again from seq " +
-                                            std::to_string(cursor_));
-    return;
-  }
-  eventstore::DatabaseReader reader(handler_.database());
-  while (cursor_ < head_ && outbox_bytes_ < limits_.max_outbox_bytes) {
-    const auto end = std::min(head_, cursor_ + kSubscriptionSlice);
-    try {
-      eventstore::scan_entries(reader, cursor_, [&](const eventstore::Envelope& envelope) {
-        if (envelope.seq >= end) return false;
-        send(RequestHandler::entry_frame(*subscription_id_, envelope), envelope.seq);
-        cursor_ = envelope.seq + 1;
-        return true;
-      });
-    } catch (const eventstore::StorageError& e) {
-      spdlog::error("connection {}: subscription read failed: {}", peer_, e.what());
-      fail(protocol::ErrorCode::INTERNAL, "the ledger could not read its log; see the server log");
-      return;
+  if (!subscription_ || closed_) return;
+  const auto had = outbox_.bytes;
+  auto failure = subscription_->pump(outbox_, limits_.max_outbox_bytes, !closing_);
+  if (outbox_.bytes < had) read_gate_.cancel();  // stubs are smaller: the outbox may have room again
+  if (outbox_.bytes != had) write_signal_.cancel();
+  if (failure) {
+    if (failure->code == protocol::ErrorCode::TOO_SLOW) {
+      spdlog::warn("connection {}: subscriber cut off: {}", peer_, failure->message);
+    } else {
+      spdlog::error("connection {}: subscription failed: {}", peer_, failure->message);
     }
-    if (cursor_ < end) break;  // the log has a gap below the head: wait for the next commit
+    fail(failure->code, failure->message);
   }
-  if (cursor_ >= head_) caught_up_ = true;
-}
-
-void Connection::stub_purged_entries() {
-  const auto purge_seq = purged_->load();
-  stubbed_ = purge_seq;
-  // Entry frames are queued in seq order, other responses between them.
-  auto first = std::find_if(outbox_.begin(), outbox_.end(), [&](const Outgoing& o) { return o.entry_seq != 0; });
-  if (first == outbox_.end() || first->entry_seq >= purge_seq) return;
-  auto next = first;
-  try {
-    eventstore::DatabaseReader reader(handler_.database());
-    eventstore::scan_entries(reader, first->entry_seq, [&](const eventstore::Envelope& envelope) {
-      while (next != outbox_.end() && (next->entry_seq == 0 || next->entry_seq < envelope.seq)) ++next;
-      if (next == outbox_.end() || next->entry_seq >= purge_seq) return false;
-      if (next->entry_seq == envelope.seq && envelope.redacted()) {
-        auto stub = RequestHandler::entry_frame(*subscription_id_, envelope);
-        outbox_bytes_ -= next->frame.size() * sizeof(capnp::word);
-        outbox_bytes_ += stub.size() * sizeof(capnp::word);
-        next->frame = std::move(stub);
-      }
-      return true;
-    });
-  } catch (const eventstore::StorageError& e) {
-    // What was not re-read may hold erased data: none of it goes out. The client subscribes again.
-    spdlog::error("connection {}: re-reading queued entries after a purge failed: {}", peer_, e.what());
-    const auto resume = first->entry_seq;
-    std::erase_if(outbox_, [&](const Outgoing& o) {
-      if (o.entry_seq == 0) return false;
-      outbox_bytes_ -= o.frame.size() * sizeof(capnp::word);
-      return true;
-    });
-    fail(protocol::ErrorCode::INTERNAL, "the ledger could not read its log; subscribe again from seq " +
-                                            std::to_string(resume));
-    return;
-  }
-  read_gate_.cancel();  // stubs are smaller: the outbox may have room again
 }
 
 void Connection::send(Frame frame, std::uint64_t entry_seq) {
   if (closed_ || writer_done_) return;
-  outbox_bytes_ += frame.size() * sizeof(capnp::word);
-  outbox_.push_back({std::move(frame), entry_seq});
+  outbox_.push(std::move(frame), entry_seq);
   write_signal_.cancel();
 }
 
@@ -379,8 +303,8 @@ asio::awaitable<void> Connection::write_loop() {
   std::vector<asio::const_buffer> buffers;
   while (!closed_) {
     // Nothing is written during the TLS handshake: an SSL stream takes one operation at a time.
-    if (outbox_.empty() || handshaking_) {
-      if (outbox_.empty() && closing_ && in_flight_ == 0) break;
+    if (outbox_.frames.empty() || handshaking_) {
+      if (outbox_.frames.empty() && closing_ && in_flight_ == 0) break;
       co_await write_signal_.async_wait(kAwait);
       continue;
     }
@@ -388,18 +312,18 @@ asio::awaitable<void> Connection::write_loop() {
     buffers.clear();
     std::size_t bytes = 0;
     // Bounded: a write cannot be changed once begun, and a slow client's write waits long.
-    while (!outbox_.empty() && batch.size() < 64) {
-      const auto size = outbox_.front().frame.size() * sizeof(capnp::word);
+    while (!outbox_.frames.empty() && batch.size() < 64) {
+      const auto size = outbox_.frames.front().frame.size() * sizeof(capnp::word);
       if (!batch.empty() && bytes + size > kMaxWriteBatchBytes) break;
-      auto frame = std::move(outbox_.front().frame);
-      outbox_.pop_front();
+      auto frame = std::move(outbox_.frames.front().frame);
+      outbox_.frames.pop_front();
       bytes += size;
       buffers.emplace_back(frame.begin(), frame.size() * sizeof(capnp::word));
       batch.push_back(std::move(frame));
     }
     auto [ec, n] = tls_ ? co_await asio::async_write(stream_.tls(), buffers, kAwait)
                         : co_await asio::async_write(stream_.socket(), buffers, kAwait);
-    outbox_bytes_ -= bytes;
+    outbox_.bytes -= bytes;
     batch.clear();  // written: an idle connection holds no response
     if (ec) {
       close_now();  // the client is gone: no answer is left to deliver
@@ -407,7 +331,7 @@ asio::awaitable<void> Connection::write_loop() {
     }
     last_activity_ = Clock::now();
     read_gate_.cancel();
-    if (subscription_id_ && outbox_bytes_ < limits_.max_outbox_bytes / 2) pump_subscription();
+    if (subscription_ && outbox_.bytes < limits_.max_outbox_bytes / 2) pump_subscription();
     update_deadline();
   }
   if (closed_) co_return;
@@ -432,7 +356,7 @@ void Connection::update_deadline() {
   } else if (parser_.in_progress()) {
     deadline_ = frame_started_ + limits_.frame_timeout;
     deadline_reason_ = "a frame was not completed within the frame deadline";
-  } else if (in_flight_ > 0 || subscription_id_) {
+  } else if (in_flight_ > 0 || subscription_) {
     deadline_ = Clock::time_point::max();
   } else {
     deadline_ = last_activity_ + limits_.idle_timeout;

@@ -13,11 +13,9 @@
 // Writing: one write at a time, of at most kMaxWriteBatchBytes of frames (one frame at least).
 // What a write has taken goes out as it is; what is still queued can yet be changed.
 //
-// Subscription: entries are read from the log in slices while the outbox has room and queued
-// as frames tagged with their seq. When a purge commits, the commit feed's wake-up tells the
-// strand, which re-reads every entry still queued below the purge's seq, so the entries it
-// redacted go out as stubs, as a fresh read gives them. Only frames already handed to a write
-// go out as they were.
+// Subscription: a LogSubscription (server/log_subscription.h) queues the log's entries into the
+// outbox while it has room, and re-reads the queued ones a purge redacted. Only frames already
+// handed to a write go out as they were.
 //
 // Closing: once closing, the reader drops whatever the client still sends while the writer
 // sends the last answers; then the reader ends the connection with close_lingering() below.
@@ -42,6 +40,7 @@
 #include "server/client_stream.h"
 #include "server/commit_feed.h"
 #include "server/frame_parser.h"
+#include "server/log_subscription.h"
 #include "server/request_handler.h"
 
 namespace ledger::server {
@@ -99,14 +98,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool more_readable();
   // Queues `frame`; `entry_seq`: the log entry it carries, 0 for any other response.
   void send(Frame frame, std::uint64_t entry_seq = 0);
-  // Re-reads the queued entries below the last purge's seq, so that those it redacted go out as
-  // stubs. On a read failure drops them instead and fails the connection.
-  void stub_purged_entries();
   void fail(protocol::ErrorCode code, const std::string& message);
   void close_after_flush();
   void close_now();
   void update_deadline();
-  void wake_subscription(std::uint64_t next_seq);
   void pump_subscription();
   void finished();
 
@@ -125,12 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t buffer_len_ = 0;
 
   std::size_t in_flight_ = 0;
-  struct Outgoing {
-    Frame frame;
-    std::uint64_t entry_seq = 0;  // the log entry it carries, 0 for any other response
-  };
-  std::deque<Outgoing> outbox_;  // not yet handed to a write
-  std::size_t outbox_bytes_ = 0;
+  SubscriberQueue outbox_;  // not yet handed to a write
 
   boost::asio::steady_timer read_gate_;     // wakes the reader when backpressure eases
   boost::asio::steady_timer write_signal_;  // wakes the writer when the outbox fills
@@ -149,16 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t drained_ = 0;   // bytes read and dropped since closing
   int running_ = 0;           // coroutines still running
 
-  // Subscription state.
-  std::optional<std::uint64_t> subscription_id_;  // the request id entries carry
-  std::uint64_t feed_id_ = 0;
-  std::uint64_t cursor_ = 0;         // next seq to send
-  std::uint64_t head_ = 0;           // every seq below is readable
-  bool caught_up_ = false;
-  std::shared_ptr<std::atomic<std::uint64_t>> published_;  // written by the writer thread
-  std::shared_ptr<std::atomic<bool>> wake_pending_;
-  std::shared_ptr<std::atomic<std::uint64_t>> purged_;  // the last purge's seq, by the writer thread
-  std::uint64_t stubbed_ = 0;        // the purge whose stubs the outbox holds
+  std::unique_ptr<LogSubscription> subscription_;
 };
 
 // The lingering close, for a connection whose last answer is written: ends the sending side

@@ -241,6 +241,7 @@ void ErasureWorker::run_pass() {
     }
   }
   const auto report = eventstore::run_erasure_pass(database_, pending, std::move(probes.values), probes.coverage, pass);
+  if (options_.on_report) options_.on_report(report);
   eventstore::MutexLock lock(mutex_);
   if (report.state != eventstore::ErasureState::kStopped) passed_.insert(pending.begin(), pending.end());
   if (report.verified()) {

@@ -39,6 +39,8 @@ struct ErasureWorkerOptions {
   // Runs on the worker thread once a pass has destroyed the purged customers' keys, before the
   // compaction (tests; crash injection).
   std::function<void()> on_keys_destroyed;
+  // Runs on the worker thread with the report of every pass that ran (metrics); must not block.
+  std::function<void(const eventstore::ErasureReport&)> on_report;
 };
 
 class ErasureWorker {

@@ -100,11 +100,32 @@ HttpApi::HttpApi(const RequestHandler& handler, const TokenTable& tokens, HttpSe
       ledger_metrics_(std::move(ledger_metrics)),
       frame_limits_(frame_limits) {}
 
-void HttpApi::allow_hosts(std::vector<std::string> hosts) {
+void HttpApi::allow_hosts(std::vector<std::string> hosts, bool tls) {
+  tls_ = tls;
   for (auto& host : hosts) {
     hosts_.insert(lower(host));
-    origins_.insert("http://" + lower(host));
+    origins_.insert((tls ? "https://" : "http://") + lower(host));
   }
+}
+
+std::variant<Principal, HttpResponse> HttpApi::authorize_feed(const HttpRequest& request) const {
+  const auto v = request.version();
+  if (!hosts_.contains(lower(request[http::field::host]))) {
+    return error(421, "misdirected",
+                 "this server does not answer for that Host; use the address it listens on (or a --http-host name)", v);
+  }
+  const auto origin = request.find(http::field::origin);
+  const auto site = request.find("Sec-Fetch-Site");
+  if (origin != request.end() ? !origins_.contains(lower(origin->value()))
+                              : site == request.end() || site->value() != "same-origin") {
+    return error(403, "forbidden", "the feed is open to this server's own pages only (Origin)", v);
+  }
+  auto principal = principal_of(request);
+  if (!principal) {
+    return error(401, "unauthenticated", "log in (POST /api/v1/session) or send Authorization: Bearer with a token",
+                 v);
+  }
+  return std::move(*principal);
 }
 
 HttpResponse HttpApi::error(unsigned status, std::string_view code, std::string_view message, unsigned version) {
@@ -206,7 +227,10 @@ asio::awaitable<HttpResponse> HttpApi::api_request(const HttpRequest& request, c
   const auto message = json_request->request();
   const auto kind = message.which();
   if (kind == protocol::Request::Which::SUBSCRIBE) {
-    co_return error(400, "badRequest", "subscriptions are not served over POST; use the TCP protocol", v);
+    co_return error(400, "badRequest",
+                    "subscriptions are not served over POST; use the WebSocket feed (GET /api/v1/feed) or the TCP "
+                    "protocol",
+                    v);
   }
 
   // The handler answers a command later, through `send`, dispatched to this strand.
@@ -259,10 +283,10 @@ HttpResponse HttpApi::login(const HttpRequest& request) const {
   auto body = welcome_json(*principal);
   const auto id = sessions_.open(std::move(*principal));
   auto response = json_response(200, std::move(body), v);
-  // Plain HTTP only (docs/http.md): no Secure attribute yet.
+  // Secure only over HTTPS: a browser drops a Secure cookie set over plain http://127.0.0.1.
   response.set(http::field::set_cookie, std::string(kSessionCookie) + "=" + id +
                                             "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                                            std::to_string(sessions_.lifetime().count()));
+                                            std::to_string(sessions_.lifetime().count()) + (tls_ ? "; Secure" : ""));
   return response;
 }
 

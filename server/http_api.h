@@ -18,6 +18,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -51,14 +52,22 @@ class HttpApi {
   HttpApi(const RequestHandler& handler, const TokenTable& tokens, HttpSessions& sessions, ApiMetrics& metrics,
           MetricsSource ledger_metrics, FrameLimits frame_limits);
 
-  // The Host values (host[:port]) the server answers for; call once, before serving.
-  void allow_hosts(std::vector<std::string> hosts);
+  // The Host values (host[:port]) the server answers for; call once, before serving. `tls`: the
+  // server speaks HTTPS (origins are https://, the session cookie is Secure).
+  void allow_hosts(std::vector<std::string> hosts, bool tls = false);
   // /healthz answers 503 from now on.
   void set_stopping() { stopping_ = true; }
 
   // The answer to `request`; never throws for bad input. Sets keep-alive from the request.
   // Runs on the connection's strand: the handler's answers are dispatched to it.
   boost::asio::awaitable<HttpResponse> answer(const HttpRequest& request) const;
+
+  // Whether `request`, a WebSocket upgrade to the feed, may be accepted: Host as always; Origin
+  // must be present and this server's own, or Sec-Fetch-Site same-origin (a browser cannot add
+  // a custom header to a WebSocket); and the bearer token or session cookie must name a live
+  // principal. Returns the principal, or the refusal to answer instead of the upgrade (421, 403,
+  // 401).
+  std::variant<Principal, HttpResponse> authorize_feed(const HttpRequest& request) const;
 
   // A response with a JSON error body ({"error":{"code","message"}}).
   static HttpResponse error(unsigned status, std::string_view code, std::string_view message, unsigned version = 11);
@@ -83,7 +92,8 @@ class HttpApi {
   const FrameLimits frame_limits_;
   const ConsoleAssets console_;
   std::set<std::string> hosts_;    // lower case
-  std::set<std::string> origins_;  // "http://" + each host
+  std::set<std::string> origins_;  // "http://" (or "https://") + each host
+  bool tls_ = false;
   std::atomic<bool> stopping_{false};
 };
 

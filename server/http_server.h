@@ -4,7 +4,9 @@
 // HttpApi answer, write the answer. Bad bytes, an oversized header or body, a deadline: a JSON
 // error where the client can still read one, then the close; other clients are not affected.
 //
-// Plain HTTP only (no TLS yet): main() allows it on loopback addresses only.
+// With a TLS context every connection speaks HTTPS (main() then allows any address; without,
+// loopback only). A GET of /api/v1/feed that asks for a WebSocket upgrade is checked by
+// HttpApi::authorize_feed and then handed over to a FeedSession on the same strand.
 //
 // Thread-safety: construct, then run the io_context from any number of threads; stop() and
 // size() may be called from any thread.
@@ -20,7 +22,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
+#include "server/feed_session.h"
 #include "server/http_api.h"
 
 namespace ledger::server {
@@ -39,10 +43,10 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  // Binds and listens on `endpoint`; throws boost::system::system_error when it cannot. "*api"
-  // must outlive the server.
+  // Binds and listens on `endpoint`; throws boost::system::system_error when it cannot. "*api",
+  // what `feed` points to and "*tls" (nullptr: plain HTTP) must outlive the server.
   HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, HttpApi& api,
-             HttpOptions options);
+             HttpOptions options, FeedContext feed = {}, boost::asio::ssl::context* tls = nullptr);
 
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start();
@@ -56,12 +60,18 @@ class HttpServer {
   struct Client;
   void accept();
   boost::asio::awaitable<void> serve(std::shared_ptr<Client> client);
+  template <class Stream>
+  boost::asio::awaitable<void> serve_requests(std::shared_ptr<Client> client, Stream& stream);
+  template <class Stream>
+  boost::asio::awaitable<bool> serve_feed(std::shared_ptr<Client> client, Stream& stream, HttpRequest& request);
   boost::asio::awaitable<void> refuse(std::shared_ptr<Client> client);
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   HttpApi& api_;
   const HttpOptions options_;
+  const FeedContext feed_;
+  boost::asio::ssl::context* tls_;
   std::atomic<bool> stopped_{false};
   mutable std::mutex mutex_;
   std::map<std::uint64_t, std::weak_ptr<Client>> clients_;  // guarded by mutex_

@@ -4,6 +4,37 @@
 
 namespace ledger::server {
 
+void WriterMetrics::erasure_pass(const eventstore::ErasureReport& report) {
+  switch (report.state) {
+    case eventstore::ErasureState::kVerified: passes_verified_.fetch_add(1, std::memory_order_relaxed); break;
+    case eventstore::ErasureState::kStopped: passes_stopped_.fetch_add(1, std::memory_order_relaxed); break;
+    default: passes_not_verified_.fetch_add(1, std::memory_order_relaxed); break;
+  }
+  erasure_seconds_.observe(static_cast<double>(report.duration_ms) / 1e3);
+  residue_total_.fetch_add(report.residue, std::memory_order_relaxed);
+  last_residue_.store(report.residue, std::memory_order_relaxed);
+}
+
+void WriterMetrics::write(PrometheusText& out) const {
+  out.family("ledger_group_size", "histogram", "commands per durable group commit (one Write, one fsync)");
+  group_sizes_.write(out, "ledger_group_size");
+  out.family("ledger_group_write_seconds", "histogram", "time of each group commit's Write, its fsync included");
+  write_seconds_.write(out, "ledger_group_write_seconds");
+  out.family("ledger_erasure_passes_total", "counter", "erasure passes that ran, by the state of their report");
+  out.sample("ledger_erasure_passes_total", static_cast<double>(passes_verified_.load(std::memory_order_relaxed)),
+             {{"state", "verified"}});
+  out.sample("ledger_erasure_passes_total", static_cast<double>(passes_not_verified_.load(std::memory_order_relaxed)),
+             {{"state", "notVerified"}});
+  out.sample("ledger_erasure_passes_total", static_cast<double>(passes_stopped_.load(std::memory_order_relaxed)),
+             {{"state", "stopped"}});
+  out.family("ledger_erasure_pass_duration_seconds", "histogram", "duration of each erasure pass");
+  erasure_seconds_.write(out, "ledger_erasure_pass_duration_seconds");
+  out.family("ledger_erasure_residue_total", "counter", "probe hits found by erasure passes (residue), summed");
+  out.sample("ledger_erasure_residue_total", static_cast<double>(residue_total_.load(std::memory_order_relaxed)));
+  out.family("ledger_erasure_last_residue", "gauge", "probe hits found by the last erasure pass (0: none left)");
+  out.sample("ledger_erasure_last_residue", static_cast<double>(last_residue_.load(std::memory_order_relaxed)));
+}
+
 void write_ledger_metrics(const LedgerMetricsSources& sources, PrometheusText& out) {
   if (sources.service) {
     const auto stats = sources.service->stats();
@@ -18,6 +49,7 @@ void write_ledger_metrics(const LedgerMetricsSources& sources, PrometheusText& o
     out.sample("ledger_writer_cpu_seconds_total", static_cast<double>(stats.decide_cpu_ns) / 1e9, {{"phase", "decide"}});
     out.sample("ledger_writer_cpu_seconds_total", static_cast<double>(stats.write_cpu_ns) / 1e9, {{"phase", "write"}});
   }
+  if (sources.writer) sources.writer->write(out);
   out.family("ledger_connections", "gauge", "open connections, by transport");
   if (sources.tcp_connections) {
     out.sample("ledger_connections", static_cast<double>(sources.tcp_connections()), {{"transport", "tcp"}});

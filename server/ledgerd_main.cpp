@@ -106,14 +106,20 @@ int main(int argc, char** argv) {
                  "commands are refused while the data directory's disk has less free space (MiB)")
       ->capture_default_str();
   app.add_option("--http", http_listen,
-                 "HOST:PORT (loopback only) for the web console's server: the JSON API, /healthz, /metrics; "
-                 "port 0 picks a free port; off when not given");
+                 "HOST:PORT for the web console's server: the JSON API, the WebSocket feed, /healthz, /metrics; "
+                 "HTTPS with --tls-cert/--tls-key, else loopback only; port 0 picks a free port; off when not given");
   app.add_option("--http-host", http_hosts,
                  "a further name the HTTP server answers for (Host header), besides its address; repeatable");
   app.add_option("--http-max-connections", http_options.max_connections, "open HTTP connections at most")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();
+  long http_request_ms = http_options.request_timeout.count();
+  app.add_option("--http-request-timeout-ms", http_request_ms,
+                 "time to read an HTTP request (or a TLS handshake) once begun")
+      ->check(CLI::Range(1L, 3'600'000L))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  http_options.request_timeout = std::chrono::milliseconds(http_request_ms);
   service_options.min_free_disk_bytes = min_free_disk_mb << 20;
 
   auto log = spdlog::stderr_color_mt("ledgerd");
@@ -147,6 +153,15 @@ int main(int argc, char** argv) {
   try {
     // Before the io_context: connections and their pending handlers refer to these, and the
     // io_context destroys them.
+    // Fed by the writer's and the erasure worker's hooks: declared before the service they outlive.
+    server::WriterMetrics writer_metrics;
+    server::RequestMetrics request_metrics("ledger", "the server (TCP protocol and JSON API)");
+    service_options.group_written_hook = [&writer_metrics](std::size_t commands, std::chrono::nanoseconds write) {
+      writer_metrics.group_written(commands, write);
+    };
+    service_options.erasure_report_hook = [&writer_metrics](const eventstore::ErasureReport& report) {
+      writer_metrics.erasure_pass(report);
+    };
     auto database = eventstore::Database::open(data, {});
     // Crash tests name a point at which the process dies (server/crash_injection.h).
     service_options.crash_at = server::crash_point_from_environment();
@@ -162,7 +177,8 @@ int main(int argc, char** argv) {
       service.await_erasure(purge_seq, std::chrono::minutes(30), std::move(done));
     };
     server::RequestHandler handler(service, *tokens, erasure_wait,
-                                   [&manager] { return static_cast<std::uint32_t>(manager.size()); });
+                                   [&manager] { return static_cast<std::uint32_t>(manager.size()); },
+                                   &request_metrics);
 
     asio::io_context io(static_cast<int>(threads));
     auto endpoint = parse_listen(io, listen);
@@ -192,9 +208,14 @@ int main(int argc, char** argv) {
         std::cerr << "ledgerd: --http must be HOST:PORT, got " << http_listen << "\n";
         return 2;
       }
-      if (!http_endpoint->address().is_loopback()) {
+      if (!tls && !http_endpoint->address().is_loopback()) {
         std::cerr << "ledgerd: refusing --http " << http_listen
-                  << ": the HTTP server speaks plain HTTP only, so it listens on loopback only\n";
+                  << " without TLS: plain HTTP is served on loopback only; give --tls-cert and --tls-key for HTTPS\n";
+        return 2;
+      }
+      if (tokens->open() && !http_endpoint->address().is_loopback()) {
+        std::cerr << "ledgerd: refusing --http " << http_listen
+                  << " without --tokens: without tokens every client is an admin, so only loopback is allowed\n";
         return 2;
       }
     }
@@ -212,15 +233,23 @@ int main(int argc, char** argv) {
     std::unique_ptr<server::HttpServer> http_server;
     server::LedgerMetricsSources metric_sources{&service, database.get(), &feed,
                                                 [&manager] { return manager.size(); },
-                                                [&http_server] { return http_server ? http_server->size() : 0; }};
+                                                [&http_server] { return http_server ? http_server->size() : 0; },
+                                                &writer_metrics};
     server::HttpApi http_api(handler, *tokens, http_sessions, api_metrics,
-                             [&metric_sources](server::PrometheusText& out) {
+                             [&metric_sources, &request_metrics](server::PrometheusText& out) {
                                server::write_ledger_metrics(metric_sources, out);
+                               request_metrics.write(out);
                              },
                              options.limits.frame);
     std::string http_shown;
     if (http_endpoint) {
-      http_server = std::make_unique<server::HttpServer>(io, *http_endpoint, http_api, http_options);
+      // The feed follows the TCP subscription's limits (--max-outbox-bytes, --max-subscriber-lag).
+      server::FeedContext feed_context{&handler, &feed, &api_metrics, {}, options.limits.frame};
+      feed_context.options.max_queue_bytes = options.limits.max_outbox_bytes;
+      feed_context.options.max_lag = options.limits.max_subscriber_lag;
+      feed_context.options.linger = options.limits.linger;
+      http_server = std::make_unique<server::HttpServer>(io, *http_endpoint, http_api, http_options, feed_context,
+                                                         tls ? &*tls : nullptr);
       const auto http_bound = http_server->local_endpoint();
       const auto port = std::to_string(http_bound.port());
       const auto address = http_bound.address();
@@ -230,7 +259,7 @@ int main(int argc, char** argv) {
         hosts.push_back(name);
         hosts.push_back(name + ":" + port);
       }
-      http_api.allow_hosts(std::move(hosts));
+      http_api.allow_hosts(std::move(hosts), tls.has_value());
       http_server->start();
     }
 
@@ -269,7 +298,7 @@ int main(int argc, char** argv) {
     spdlog::info("ledgerd started: data {}, {} threads, {}{}", data, threads, tls ? "TLS, " : "",
                  tokens->open() ? "no tokens (loopback only, every client is admin)" : "tokens required");
     std::cout << "listening on " << shown << std::endl;
-    if (http_server) std::cout << "console on http://" << http_shown << "/" << std::endl;
+    if (http_server) std::cout << "console on " << (tls ? "https://" : "http://") << http_shown << "/" << std::endl;
 
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });

@@ -212,11 +212,12 @@ ErasureWait erasure_not_awaited() {
 }
 
 RequestHandler::RequestHandler(CommandService& service, const TokenTable& tokens, ErasureWait erasure_wait,
-                               std::function<std::uint32_t()> connections)
+                               std::function<std::uint32_t()> connections, RequestMetrics* metrics)
     : service_(service),
       tokens_(tokens),
       erasure_wait_(erasure_wait ? std::move(erasure_wait) : erasure_not_awaited()),
-      connections_(std::move(connections)) {}
+      connections_(std::move(connections)),
+      metrics_(metrics) {}
 
 Frame RequestHandler::error_frame(std::uint64_t id, ErrorCode code, std::string_view message_text) {
   capnp::MallocMessageBuilder message(128);
@@ -248,7 +249,35 @@ Frame RequestHandler::entry_frame(std::uint64_t id, const eventstore::Envelope& 
   return to_frame(message);
 }
 
+namespace {
+// The error code of a response frame the handler built, if it is an error.
+std::optional<ErrorCode> refusal_of(const Frame& frame) {
+  capnp::FlatArrayMessageReader reader(frame);
+  auto response = reader.getRoot<protocol::Response>();
+  if (!response.isError()) return std::nullopt;
+  return response.getError().getCode();
+}
+}  // namespace
+
 Handled RequestHandler::handle(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch,
+                               Send send, Arrival arrival) const {
+  if (!metrics_) return answer(request, session, dispatch, std::move(send), arrival);
+  const auto kind = request.which();
+  const auto started = std::chrono::steady_clock::now();
+  auto record = [metrics = metrics_, kind, started](const Frame& frame) {
+    const auto refusal = refusal_of(frame);
+    metrics->record(kind, refusal ? &*refusal : nullptr, std::chrono::steady_clock::now() - started);
+  };
+  Send metered = [record, send = std::move(send)](Frame frame) {
+    record(frame);
+    send(std::move(frame));
+  };
+  auto handled = answer(request, session, dispatch, std::move(metered), arrival);
+  if (handled.response.size() > 0) record(handled.response);
+  return handled;
+}
+
+Handled RequestHandler::answer(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch,
                                Send send, Arrival arrival) const {
   const auto id = request.getId();
   using W = protocol::Request::Which;

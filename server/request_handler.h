@@ -18,6 +18,7 @@
 
 #include "eventstore/envelope.h"
 #include "eventstore/erasure_report.h"
+#include "server/api_metrics.h"
 #include "server/command_service.h"
 #include "server/protocol.capnp.h"
 #include "server/tokens.h"
@@ -60,9 +61,10 @@ class RequestHandler {
   using Send = std::function<void(Frame)>;
 
   // "*service" and "*tokens" must outlive the handler. `connections` reports how many are
-  // open, for stats.
+  // open, for stats. "*metrics" (optional) counts every request answered, TCP and HTTP alike,
+  // and must outlive the handler.
   RequestHandler(CommandService& service, const TokenTable& tokens, ErasureWait erasure_wait,
-                 std::function<std::uint32_t()> connections = {});
+                 std::function<std::uint32_t()> connections = {}, RequestMetrics* metrics = nullptr);
 
   // Whether the connection holds more of the client's requests when it hands over one.
   enum class Arrival {
@@ -85,6 +87,8 @@ class RequestHandler {
   static Frame entry_frame(std::uint64_t id, const eventstore::Envelope& envelope);
 
  private:
+  Handled answer(const protocol::Request::Reader& request, Session& session, const Dispatch& dispatch, Send send,
+                 Arrival arrival) const;
   Handled hello(std::uint64_t id, protocol::Hello::Reader hello, Session& session) const;
   Handled read(const protocol::Request::Reader& request) const;
   Handled command(const protocol::Request::Reader& request, const Session& session, const Dispatch& dispatch,
@@ -94,6 +98,7 @@ class RequestHandler {
   const TokenTable& tokens_;
   ErasureWait erasure_wait_;
   std::function<std::uint32_t()> connections_;
+  RequestMetrics* metrics_;
 };
 
 }  // namespace ledger::server

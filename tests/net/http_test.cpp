@@ -334,3 +334,39 @@ TEST_CASE("http: ledgerd refuses --http off loopback, since it speaks plain HTTP
   TempDir dir;
   CHECK_THROWS(LedgerdProcess(dir.path() / "data", {"--http", "0.0.0.0:0"}));
 }
+
+TEST_CASE("http: /metrics shows requests over TCP, group sizes, write latency and an erasure pass", "[http]") {
+  TempDir dir;
+  LedgerdProcess ledgerd(dir.path() / "data", {"--http", "127.0.0.1:0"});
+  const auto port = ledgerd.http_port();
+  client::ConnectOptions options;
+  options.server = ledgerd.address();
+  client::Connection tcp(options);
+  REQUIRE(tcp_json(tcp, R"({"id":1,"hello":{"token":""}})").find("welcome") != std::string::npos);
+  REQUIRE(tcp_json(tcp, R"({"id":2,"create":{"fields":{"name":"Ada"}}})").find("written") != std::string::npos);
+  REQUIRE(tcp_json(tcp, R"({"id":3,"create":{"fields":{"name":""}}})").find("invalidField") != std::string::npos);
+  REQUIRE(tcp_json(tcp, R"({"id":4,"delete":{"numbers":[1]}})").find("error") == std::string::npos);
+  REQUIRE(api(port, R"({"id":5,"purge":{"confirm":true,"expectCount":1,"wait":true}})").status == 200);
+
+  auto text = get(port, "/metrics").body;
+  for (const char* name : {"ledger_requests_total", "ledger_refusals_total", "ledger_request_duration_seconds",
+                           "ledger_group_size", "ledger_group_write_seconds", "ledger_erasure_passes_total",
+                           "ledger_erasure_pass_duration_seconds", "ledger_erasure_residue_total",
+                           "ledger_erasure_last_residue", "ledger_websocket_subscribers",
+                           "ledger_websocket_cut_off_total"}) {
+    INFO(name);
+    CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
+  }
+  // Over both transports: two creates and a delete over TCP, a purge over HTTP.
+  CHECK(metric(text, R"(ledger_requests_total{kind="create"})") == 2);
+  CHECK(metric(text, R"(ledger_requests_total{kind="purge"})") == 1);
+  CHECK(metric(text, R"(ledger_refusals_total{code="invalidField"})") == 1);
+  CHECK(metric(text, R"(ledger_api_requests_total{kind="create"})") == 0);
+  // Three durable groups at least (create, delete, purge), each of at least one command.
+  CHECK(metric(text, "ledger_group_size_count") >= 3);
+  CHECK(metric(text, R"(ledger_group_size_bucket{le="+Inf"})") == metric(text, "ledger_group_size_count"));
+  CHECK(metric(text, "ledger_group_write_seconds_count") == metric(text, "ledger_group_size_count"));
+  CHECK(metric(text, R"(ledger_erasure_passes_total{state="verified"})") == 1);
+  CHECK(metric(text, "ledger_erasure_pass_duration_seconds_count") == 1);
+  CHECK(metric(text, "ledger_erasure_last_residue") == 0);
+}

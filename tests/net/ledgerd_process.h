@@ -1,6 +1,6 @@
 // A real ledgerd child process on 127.0.0.1 port 0, for integration tests: start it, learn its
 // port from the "listening on HOST:PORT" line (and with --http, its HTTP port from the "console on
-// http://HOST:PORT/" line after it), stop it with a signal and collect its exit code.
+// http://HOST:PORT/" or "https://" line after it), stop it with a signal and collect its exit code.
 // Every wait polls with a deadline. For tests only.
 #pragma once
 
@@ -59,7 +59,8 @@ class LedgerdProcess {
     port_ = static_cast<std::uint16_t>(std::stoi(address_.substr(address_.rfind(':') + 1)));
     if (std::find(extra.begin(), extra.end(), "--http") != extra.end()) {
       const auto console = read_line(std::chrono::seconds(20));
-      const std::string console_prefix = "console on http://";
+      const std::string console_prefix =
+          console && console->rfind("console on https://", 0) == 0 ? "console on https://" : "console on http://";
       if (!console || console->rfind(console_prefix, 0) != 0 || console->back() != '/') {
         stop(SIGKILL);
         throw std::runtime_error("ledgerd did not serve HTTP: " + (console ? *console : std::string("no line")));
