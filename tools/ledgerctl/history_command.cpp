@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/customer.h"
+#include "server/wire_fields.h"
 #include "tools/common/history_format.h"
 #include "tools/ledgerctl/command.h"
 #include "tools/ledgerctl/replies.h"
@@ -16,15 +18,8 @@ namespace json = boost::json;
 namespace {
 
 std::string_view field_key(protocol::Field field) {
-  switch (field) {
-    case protocol::Field::NAME: return "name";
-    case protocol::Field::COMPANY: return "company";
-    case protocol::Field::EMAIL: return "email";
-    case protocol::Field::PHONE: return "phone";
-    case protocol::Field::ADDRESS: return "address";
-    case protocol::Field::NOTES: return "notes";
-  }
-  return "unknown";
+  const auto known = server::domain_field(field);
+  return known ? domain::field_name(*known) : "unknown";
 }
 
 class HistoryCommand : public Command {
