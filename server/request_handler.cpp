@@ -62,18 +62,6 @@ ErrorCode code_of(FailureCode code) {
   return ErrorCode::INTERNAL;
 }
 
-std::optional<domain::Field> field_of(protocol::Field field) {
-  switch (field) {
-    case protocol::Field::NAME: return domain::Field::kName;
-    case protocol::Field::COMPANY: return domain::Field::kCompany;
-    case protocol::Field::EMAIL: return domain::Field::kEmail;
-    case protocol::Field::PHONE: return domain::Field::kPhone;
-    case protocol::Field::ADDRESS: return domain::Field::kAddress;
-    case protocol::Field::NOTES: return domain::Field::kNotes;
-  }
-  return std::nullopt;
-}
-
 void set_customer(protocol::Customer::Builder out, const domain::Customer& c) {
   out.setNumber(c.number);
   out.setId(c.id);
@@ -113,7 +101,7 @@ domain::Command to_command(const protocol::Request::Reader& request) {
         throw BadRequest{ErrorCode::TOO_LARGE, "too many changes in one edit", "changes"};
       }
       for (auto change : changes) {
-        auto field = field_of(change.getField());
+        auto field = domain_field(change.getField());
         if (!field) throw BadRequest{ErrorCode::INVALID_FIELD, "unknown field in an edit", "field"};
         command.changes.push_back({*field, text(change.getValue())});
       }

@@ -54,8 +54,6 @@ bool role_allows(Role role, protocol::Request::Which request) {
   }
 }
 
-std::string token_hash_hex(std::string_view token) { return eventstore::to_hex(eventstore::sha256(token)); }
-
 TokenTable TokenTable::open_access() {
   TokenTable table;
   table.open_ = true;

@@ -15,6 +15,7 @@
 
 #include "domain/result.h"
 #include "server/protocol.capnp.h"
+#include "server/token_hash.h"
 
 namespace ledger::server {
 
@@ -30,9 +31,6 @@ struct Principal {
 
 // Whether `role` may send a request of this kind (hello is always allowed).
 bool role_allows(Role role, protocol::Request::Which request);
-
-// Hex SHA-256 of a token, lowercase: the form the tokens file stores.
-std::string token_hash_hex(std::string_view token);
 
 class TokenTable {
  public:

@@ -3,7 +3,9 @@
 // the server, the tools and the tests. Pure; thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 
 #include "domain/customer.h"
 #include "domain/events.h"
@@ -11,9 +13,36 @@
 
 namespace ledger::server {
 
-// protocol::Field and domain::Field list the fields in the same order (the enums' ordinals).
+// The one table between the domain's fields and the protocol's, read both ways below.
+struct WireField {
+  domain::Field domain;
+  protocol::Field wire;
+};
+inline constexpr std::array<WireField, 6> kWireFields = {{
+    {domain::Field::kName, protocol::Field::NAME},
+    {domain::Field::kCompany, protocol::Field::COMPANY},
+    {domain::Field::kEmail, protocol::Field::EMAIL},
+    {domain::Field::kPhone, protocol::Field::PHONE},
+    {domain::Field::kAddress, protocol::Field::ADDRESS},
+    {domain::Field::kNotes, protocol::Field::NOTES},
+}};
+
+// Every domain::Field is in the table: the fallback answers only a value cast from an unchecked
+// integer.
 inline protocol::Field wire_field(domain::Field field) {
-  return static_cast<protocol::Field>(static_cast<std::uint16_t>(field));
+  for (const auto& entry : kWireFields) {
+    if (entry.domain == field) return entry.wire;
+  }
+  return kWireFields.front().wire;
+}
+
+// The domain's field for a field the protocol sent; nullopt for one this server does not know
+// (a newer client's).
+inline std::optional<domain::Field> domain_field(protocol::Field field) {
+  for (const auto& entry : kWireFields) {
+    if (entry.wire == field) return entry.domain;
+  }
+  return std::nullopt;
 }
 
 // protocol::EventKind's ordinals are the stored kind numbers (domain::EventKind); a number no

@@ -14,7 +14,7 @@
 #include "ledger/client/async_client.h"
 #include "net/breaking_proxy.h"
 #include "net/certificate.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "support/temp_dir.h"
 
 using namespace ledger;

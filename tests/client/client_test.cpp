@@ -13,7 +13,7 @@
 #include "ledger/client/client.h"
 #include "net/breaking_proxy.h"
 #include "net/certificate.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "support/temp_dir.h"
 
 using namespace ledger;

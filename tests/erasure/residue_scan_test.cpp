@@ -9,7 +9,7 @@
 #include "eventstore/erasure_pass.h"
 #include "server/open_ledger.h"
 #include "support/ledger_fixture.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
 
 using namespace ledger;
 using namespace ledger::testing;

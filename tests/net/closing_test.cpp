@@ -15,9 +15,9 @@
 #include <catch2/catch.hpp>
 
 #include "net/certificate.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "net/raw_connection.h"
-#include "reliability/ledger_calls.h"
+#include "support/ledger_calls.h"
 #include "support/temp_dir.h"
 
 using namespace ledger;

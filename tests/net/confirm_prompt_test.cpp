@@ -6,9 +6,9 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "support/temp_dir.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
 
 using ledger::testing::LedgerdProcess;
 using ledger::testing::run_tool;

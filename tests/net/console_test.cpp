@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "server/console_assets.h"
 #include "support/temp_dir.h"
 

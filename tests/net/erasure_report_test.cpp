@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "eventstore/crypto.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "net/raw_connection.h"
 #include "support/temp_dir.h"
 #include "ledger/client/connection.h"

@@ -31,7 +31,7 @@
 
 #include "ledger/client/connection.h"
 #include "net/certificate.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "server/protocol.capnp.h"
 #include "support/temp_dir.h"
 

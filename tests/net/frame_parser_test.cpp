@@ -8,9 +8,11 @@
 
 #include "server/frame_parser.h"
 #include "server/protocol.capnp.h"
+#include "support/frame_bytes.h"
 
 using ledger::server::FrameLimits;
 using ledger::server::FrameParser;
+using ledger::testing::u32s;
 
 namespace {
 
@@ -22,14 +24,6 @@ std::vector<std::uint8_t> create_frame(const std::string& name) {
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return {bytes.begin(), bytes.end()};
-}
-
-std::vector<std::uint8_t> u32s(std::initializer_list<std::uint32_t> values) {
-  std::vector<std::uint8_t> out;
-  for (auto v : values) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  }
-  return out;
 }
 
 FrameParser::Result feed(FrameParser& parser, const std::vector<std::uint8_t>& bytes) {

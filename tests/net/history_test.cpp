@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "ledger/client/connection.h"
 
 using namespace ledger;

@@ -20,7 +20,7 @@
 #include <sys/time.h>
 
 #include "ledger/client/connection.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "server/protocol.capnp.h"
 #include "server/tokens.h"
 #include "support/temp_dir.h"

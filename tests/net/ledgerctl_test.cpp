@@ -10,7 +10,7 @@
 
 #include "support/temp_dir.h"
 #include "net/breaking_proxy.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 
 using ledger::testing::BreakingProxy;
 using ledger::testing::LedgerdProcess;

@@ -14,13 +14,18 @@
 
 #include "server/tokens.h"
 #include "support/temp_dir.h"
-#include "net/ledgerd_process.h"
+#include "support/frame_bytes.h"
+#include "support/ledger_calls.h"
+#include "support/ledgerd_process.h"
 #include "net/raw_connection.h"
 #include "ledger/client/connection.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
+using ledger::testing::bytes_of;
 using ledger::testing::RawConnection;
+using ledger::testing::request_message;
+using ledger::testing::u32s;
 using ledger::testing::TempDir;
 using protocol::ErrorCode;
 
@@ -28,18 +33,8 @@ namespace {
 
 client::ConnectOptions at(const LedgerdProcess& server) { return {server.address(), false, {}}; }
 
-// Builds a request with `id`; `fill` sets the union.
-template <typename Fill>
-std::unique_ptr<capnp::MallocMessageBuilder> request(std::uint64_t id, Fill fill) {
-  auto message = std::make_unique<capnp::MallocMessageBuilder>();
-  auto r = message->initRoot<protocol::Request>();
-  r.setId(id);
-  fill(r);
-  return message;
-}
-
 client::Reply call(client::Connection& client, std::uint64_t id, auto fill) {
-  auto message = request(id, fill);
+  auto message = request_message(id, fill);
   return client.call(*message);
 }
 
@@ -53,20 +48,6 @@ std::uint64_t create(client::Connection& client, const std::string& name, std::u
   auto reply = call(client, id, [&](auto r) { r.initCreate().initFields().setName(name); });
   REQUIRE(reply.get().isWritten());
   return reply.get().getWritten().getNumber();
-}
-
-std::vector<std::uint8_t> bytes_of(capnp::MessageBuilder& message) {
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return {bytes.begin(), bytes.end()};
-}
-
-std::vector<std::uint8_t> u32s(std::initializer_list<std::uint32_t> values) {
-  std::vector<std::uint8_t> out;
-  for (auto v : values) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  }
-  return out;
 }
 
 ErrorCode connection_error(RawConnection& raw) {
@@ -180,7 +161,7 @@ TEST_CASE("auth: each role may send exactly its commands", "[ledgerd][auth]") {
   // unauthenticated answers the request it refuses: its id comes back, not 0.
   SECTION("a wrong token is refused with the hello's id and the connection closed") {
     RawConnection raw(server.port());
-    raw.send(*request(41, [](auto r) { r.initHello().setToken("guess"); }));
+    raw.send(*request_message(41, [](auto r) { r.initHello().setToken("guess"); }));
     auto refused = raw.response();
     REQUIRE(refused);
     REQUIRE(refused->get().isError());
@@ -190,7 +171,7 @@ TEST_CASE("auth: each role may send exactly its commands", "[ledgerd][auth]") {
   }
   SECTION("a request before hello is refused with its id and the connection closed") {
     RawConnection raw(server.port());
-    raw.send(*request(42, [](auto r) { r.initGet().setNumber(1); }));
+    raw.send(*request_message(42, [](auto r) { r.initGet().setNumber(1); }));
     auto refused = raw.response();
     REQUIRE(refused);
     REQUIRE(refused->get().isError());
@@ -208,7 +189,7 @@ TEST_CASE("bad bytes close only their own connection", "[ledgerd][bad-input]") {
   say_hello(bystander);
   std::uint64_t id = 100;
 
-  auto hello = bytes_of(*request(1, [](auto r) { r.initHello(); }));
+  auto hello = bytes_of(*request_message(1, [](auto r) { r.initHello(); }));
 
   SECTION("random bytes") {
     std::mt19937 random(12345);
@@ -248,7 +229,7 @@ TEST_CASE("bad bytes close only their own connection", "[ledgerd][bad-input]") {
     RawConnection raw(server.port());
     raw.send(hello);
     REQUIRE(raw.response());
-    auto create = bytes_of(*request(2, [](auto r) { r.initCreate().initFields().setName("Never"); }));
+    auto create = bytes_of(*request_message(2, [](auto r) { r.initCreate().initFields().setName("Never"); }));
     create.resize(create.size() / 2);
     raw.send(create);
     CHECK(connection_error(raw) == ErrorCode::TIMEOUT);
@@ -271,7 +252,7 @@ TEST_CASE("1,000 pipelined requests on one connection are all answered by id", "
   say_hello(client);
   std::vector<std::uint8_t> all;
   for (std::uint64_t id = 1; id <= 1000; ++id) {
-    auto message = request(id, [&](auto r) { r.initCreate().initFields().setName("Pipelined " + std::to_string(id)); });
+    auto message = request_message(id, [&](auto r) { r.initCreate().initFields().setName("Pipelined " + std::to_string(id)); });
     auto bytes = bytes_of(*message);
     all.insert(all.end(), bytes.begin(), bytes.end());
   }
@@ -308,7 +289,7 @@ TEST_CASE("500 creates pipelined on one connection share group commits: fewer th
   REQUIRE(before.get().isStats());
   std::vector<std::uint8_t> all;
   for (std::uint64_t id = 100; id < 100 + kCreates; ++id) {
-    auto message = request(id, [&](auto r) { r.initCreate().initFields().setName("Imported " + std::to_string(id)); });
+    auto message = request_message(id, [&](auto r) { r.initCreate().initFields().setName("Imported " + std::to_string(id)); });
     auto bytes = bytes_of(*message);
     all.insert(all.end(), bytes.begin(), bytes.end());
   }
@@ -389,7 +370,7 @@ TEST_CASE("subscribe: the log from a seq, then live, and a purge delivers stubs 
 
   client::Connection subscriber(at(server));
   say_hello(subscriber);
-  auto subscribe = request(77, [](auto r) { r.initSubscribe().setFromSeq(2); });
+  auto subscribe = request_message(77, [](auto r) { r.initSubscribe().setFromSeq(2); });
   subscriber.send(*subscribe);
   auto first = subscriber.receive();
   REQUIRE(first.get().isSubscribed());
@@ -422,7 +403,7 @@ TEST_CASE("subscribe: the log from a seq, then live, and a purge delivers stubs 
   // A new subscriber from the start sees Brook's entries as stubs.
   client::Connection auditor(at(server));
   say_hello(auditor);
-  auditor.send(*request(5, [](auto r) { r.initSubscribe().setFromSeq(1); }));
+  auditor.send(*request_message(5, [](auto r) { r.initSubscribe().setFromSeq(1); }));
   REQUIRE(auditor.receive().get().isSubscribed());
   for (std::uint64_t seq = 1; seq <= purge_seq; ++seq) {
     auto e = auditor.receive();
@@ -477,7 +458,7 @@ TEST_CASE("an idle connection is closed with a timeout error while another clien
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--idle-timeout-ms", "500"});
   RawConnection idle(server.port());
-  idle.send(*request(1, [](auto r) { r.initHello(); }));
+  idle.send(*request_message(1, [](auto r) { r.initHello(); }));
   auto welcome = idle.response();
   REQUIRE(welcome);
   REQUIRE(welcome->get().isWelcome());
@@ -507,8 +488,8 @@ TEST_CASE("a subscriber that stops reading is cut off with tooSlow and does not 
   TempDir dir;
   LedgerdProcess server(dir.path() / "data", {"--max-subscriber-lag", "1000", "--max-outbox-bytes", "65536"});
   RawConnection subscriber(server.port(), 4096);
-  subscriber.send(*request(1, [](auto r) { r.initHello(); }));
-  subscriber.send(*request(7, [](auto r) { r.initSubscribe().setFromSeq(1); }));
+  subscriber.send(*request_message(1, [](auto r) { r.initHello(); }));
+  subscriber.send(*request_message(7, [](auto r) { r.initSubscribe().setFromSeq(1); }));
   auto welcome = subscriber.response();
   REQUIRE(welcome);
   REQUIRE(welcome->get().isWelcome());
@@ -529,7 +510,7 @@ TEST_CASE("a subscriber that stops reading is cut off with tooSlow and does not 
   for (int chunk = 0; chunk < 400 && !cut_off(); ++chunk) {
     std::vector<std::uint8_t> all;
     for (int i = 0; i < kChunk; ++i) {
-      auto bytes = bytes_of(*request(written + i + 1, [&](auto r) {
+      auto bytes = bytes_of(*request_message(written + i + 1, [&](auto r) {
         r.initCreate().initFields().setName("Busy " + std::to_string(written + i + 1));
       }));
       all.insert(all.end(), bytes.begin(), bytes.end());
@@ -578,7 +559,7 @@ TEST_CASE("SIGTERM with creates in flight: each is answered, told shuttingDown o
     say_hello(client);
     std::vector<std::uint8_t> all;
     for (std::uint64_t id = 1; id <= kCreates; ++id) {
-      auto bytes = bytes_of(*request(id, [&](auto r) { r.initCreate().initFields().setName("Flight " + std::to_string(id)); }));
+      auto bytes = bytes_of(*request_message(id, [&](auto r) { r.initCreate().initFields().setName("Flight " + std::to_string(id)); }));
       all.insert(all.end(), bytes.begin(), bytes.end());
     }
     std::thread sender([&] {

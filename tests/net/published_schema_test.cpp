@@ -17,7 +17,7 @@
 
 #include "domain/events.capnp.h"
 #include "support/temp_dir.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "ledger/client/connection.h"
 
 using namespace ledger;

@@ -13,7 +13,7 @@
 #include <kj/string.h>
 
 #include "support/temp_dir.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "ledger/client/connection.h"
 
 using namespace ledger;

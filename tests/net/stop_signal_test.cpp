@@ -18,7 +18,7 @@
 #include "projections/verify.h"
 #include "server/outcome.h"
 #include "support/temp_dir.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "ledger/client/connection.h"
 
 using namespace ledger;

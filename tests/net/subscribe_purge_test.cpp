@@ -11,7 +11,7 @@
 #include <capnp/serialize.h>
 #include <catch2/catch.hpp>
 
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "net/raw_connection.h"
 #include "server/connection.h"
 #include "support/temp_dir.h"

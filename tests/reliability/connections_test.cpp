@@ -15,13 +15,15 @@
 #include <capnp/serialize.h>
 #include <catch2/catch.hpp>
 
-#include "net/ledgerd_process.h"
+#include "support/frame_bytes.h"
+#include "support/ledgerd_process.h"
 #include "net/raw_connection.h"
-#include "reliability/ledger_calls.h"
+#include "support/ledger_calls.h"
 #include "support/temp_dir.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
+using ledger::testing::bytes_of;
 using ledger::testing::RawConnection;
 using ledger::testing::TempDir;
 using Clock = std::chrono::steady_clock;
@@ -42,12 +44,6 @@ void raise_open_files(rlim_t wanted) {
   limit.rlim_cur = std::min(wanted, limit.rlim_max);
   REQUIRE(setrlimit(RLIMIT_NOFILE, &limit) == 0);
   REQUIRE(limit.rlim_cur >= wanted);
-}
-
-std::vector<std::uint8_t> bytes_of(capnp::MessageBuilder& message) {
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return {bytes.begin(), bytes.end()};
 }
 
 std::vector<std::uint8_t> hello_bytes() {

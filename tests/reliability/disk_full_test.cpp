@@ -15,9 +15,9 @@
 
 #include "eventstore/database.h"
 #include "eventstore/reader.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "projections/verify.h"
-#include "reliability/ledger_calls.h"
+#include "support/ledger_calls.h"
 #include "support/temp_dir.h"
 
 using namespace ledger;

@@ -11,10 +11,10 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "net/ledgerd_process.h"
-#include "reliability/ledger_calls.h"
+#include "support/ledgerd_process.h"
+#include "support/ledger_calls.h"
 #include "support/temp_dir.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;

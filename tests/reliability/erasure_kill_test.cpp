@@ -17,9 +17,9 @@
 #include "eventstore/pending_erasure.h"
 #include "eventstore/reader.h"
 #include "server/wire_fields.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "projections/verify.h"
-#include "reliability/ledger_calls.h"
+#include "support/ledger_calls.h"
 #include "support/temp_dir.h"
 
 using namespace ledger;

@@ -16,22 +16,17 @@
 #include "eventstore/event_log.h"
 #include "support/forgery.h"
 #include "support/ledger_fixture.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
+#include "support/tool_runs.h"
 
 using namespace ledger;
 using ledger::testing::accepted;
+using ledger::testing::admin;
+using ledger::testing::audit;
 using ledger::testing::Ledger;
 using ledger::testing::quoted;
 
 namespace {
-
-testing::ToolRun audit(Ledger& ledger, const std::string& args) {
-  return testing::run_on_data(LEDGER_AUDIT_PATH, ledger.dir() / "data", args);
-}
-
-testing::ToolRun admin(Ledger& ledger, const std::string& args) {
-  return testing::run_on_data(LEDGER_ADMIN_PATH, ledger.dir() / "data", args);
-}
 
 void rebuild(Ledger& ledger) {
   auto run = admin(ledger, "rebuild");

@@ -9,8 +9,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "net/ledgerd_process.h"
-#include "reliability/ledger_calls.h"
+#include "support/ledgerd_process.h"
+#include "support/ledger_calls.h"
 #include "server/tokens.h"
 #include "support/temp_dir.h"
 

@@ -16,18 +16,16 @@
 #include "server/crash_injection.h"
 #include "support/ledger_fixture.h"
 #include "tools/import_file.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
+#include "support/tool_runs.h"
 
 using namespace ledger;
 using ledger::testing::accepted;
+using ledger::testing::admin;
 using ledger::testing::Ledger;
 using ledger::testing::quoted;
 
 namespace {
-
-testing::ToolRun admin(const Ledger& ledger, const std::string& args) {
-  return testing::run_on_data(LEDGER_ADMIN_PATH, ledger.dir() / "data", args);
-}
 
 std::string write_file(const Ledger& ledger, const std::string& name, const std::string& text) {
   const auto path = (ledger.dir() / name).string();

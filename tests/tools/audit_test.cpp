@@ -14,10 +14,12 @@
 #include "eventstore/event_log.h"
 #include "projections/customer_codec.h"
 #include "support/ledger_fixture.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
+#include "support/tool_runs.h"
 
 using namespace ledger;
 using ledger::testing::accepted;
+using ledger::testing::audit;
 using ledger::testing::Ledger;
 using ledger::testing::put_raw;
 using ledger::testing::fill_with_purge;
@@ -33,10 +35,6 @@ std::uint64_t purge_seq(eventstore::Database& database) {
     return true;
   });
   return found;
-}
-
-testing::ToolRun audit(Ledger& ledger, const std::string& args) {
-  return testing::run_on_data(LEDGER_AUDIT_PATH, ledger.dir() / "data", args);
 }
 
 }  // namespace

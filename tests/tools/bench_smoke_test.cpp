@@ -11,10 +11,10 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
-#include "net/ledgerd_process.h"
-#include "reliability/ledger_calls.h"
+#include "support/ledgerd_process.h"
+#include "support/ledger_calls.h"
 #include "support/temp_dir.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
 
 using ledger::testing::quoted;
 using ledger::testing::run_tool;

@@ -12,7 +12,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "eventstore/sealing.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "projections/verify.h"
 #include "support/ledger_fixture.h"
 #include "tools/audit/log_mirror.h"

@@ -5,24 +5,15 @@
 
 #include "eventstore/encoding.h"
 #include "support/ledger_fixture.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
+#include "support/tool_runs.h"
 
 using namespace ledger;
 using ledger::testing::accepted;
+using ledger::testing::admin;
+using ledger::testing::audit;
 using ledger::testing::Ledger;
 using ledger::testing::person;
-
-namespace {
-
-testing::ToolRun admin(const Ledger& ledger, const std::string& args) {
-  return testing::run_on_data(LEDGER_ADMIN_PATH, ledger.dir() / "data", args);
-}
-
-testing::ToolRun audit(const Ledger& ledger, const std::string& args) {
-  return testing::run_on_data(LEDGER_AUDIT_PATH, ledger.dir() / "data", args);
-}
-
-}  // namespace
 
 TEST_CASE("cleanup with a stream index row removed by hand is refused, and erases everything after rebuild",
           "[admin][audit][purge]") {

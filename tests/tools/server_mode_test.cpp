@@ -15,12 +15,12 @@
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "net/certificate.h"
-#include "net/ledgerd_process.h"
+#include "support/ledgerd_process.h"
 #include "projections/customer_codec.h"
 #include "support/ledger_fixture.h"
 #include "tools/common/server_session.h"
 #include "tools/import_file.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
 
 using namespace ledger;
 using ledger::testing::accepted;

@@ -14,18 +14,16 @@
 
 #include "eventstore/event_log.h"
 #include "support/ledger_fixture.h"
-#include "tools/run_tool.h"
+#include "support/run_tool.h"
+#include "support/tool_runs.h"
 
 using namespace ledger;
 using ledger::testing::accepted;
+using ledger::testing::audit;
 using ledger::testing::Ledger;
 using ledger::testing::quoted;
 
 namespace {
-
-testing::ToolRun audit(Ledger& ledger, const std::string& args) {
-  return testing::run_on_data(LEDGER_AUDIT_PATH, ledger.dir() / "data", args);
-}
 
 std::vector<std::string> lines_of(const std::filesystem::path& file) {
   std::ifstream in(file);

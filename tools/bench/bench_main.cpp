@@ -20,7 +20,7 @@
 #include "tools/bench/search_bench.h"
 #include "tools/bench/store_benches.h"
 #include "tools/bench/write_bench.h"
-#include "tools/bench/ledgerd_process.h"
+#include "tools/bench/bench_ledgerd.h"
 #include "tools/common/stderr_log.h"
 
 using namespace ledger;

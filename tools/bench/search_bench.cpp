@@ -13,7 +13,8 @@
 
 #include "eventstore/database.h"
 #include "tools/bench/ledger_fill.h"
-#include "tools/bench/ledgerd_process.h"
+#include "tools/bench/bench_ledgerd.h"
+#include "tools/bench/process_memory.h"
 #include "tools/bench/raw_store.h"
 #include "tools/bench/varied_customers.h"
 #include "ledger/client/client.h"
@@ -132,7 +133,7 @@ BenchReport run_search_bench(const SearchBenchOptions& options) {
   }
   const auto fragments = draw_fragments(options.customers, options.searches);
   {
-    LedgerdProcess ledgerd(options.ledgerd, dir, options.work_dir / "search-ledgerd.log");
+    LedgerdProcess ledgerd(bench_launch(options.ledgerd, dir, options.work_dir / "search-ledgerd.log"));
     report.add("open_ms", ledgerd.startup_seconds() * 1000);
     auto session = bench_session(ledgerd.address());
     auto& connection = session->connection();
@@ -158,7 +159,7 @@ BenchReport run_search_bench(const SearchBenchOptions& options) {
     report.add("p99_us", percentile(latencies, 0.99));
     report.add("max_us", percentile(latencies, 1.0));
     report.add("nomatch_us", percentile(absent, 0.5));
-    report.add("rss_mb", ledgerd.resident_mb());
+    report.add("rss_mb", resident_mb(ledgerd.pid()));
   }
   fs::remove_all(dir);
   return report;

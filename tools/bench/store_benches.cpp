@@ -12,7 +12,7 @@
 #include "projections/rebuild.h"
 #include "projections/replay.h"
 #include "tools/bench/ledger_fill.h"
-#include "tools/bench/ledgerd_process.h"
+#include "tools/bench/bench_ledgerd.h"
 #include "tools/bench/process_cpu.h"
 #include "tools/bench/process_memory.h"
 #include "tools/bench/raw_store.h"
@@ -99,7 +99,7 @@ BenchReport run_purge_bench(const StoreBenchOptions& options) {
   fs::copy(dir, bare_dir, fs::copy_options::recursive);
 
   {
-    LedgerdProcess ledgerd(options.ledgerd, dir, options.work_dir / "purge-ledgerd.log");
+    LedgerdProcess ledgerd(bench_launch(options.ledgerd, dir, options.work_dir / "purge-ledgerd.log"));
     auto session = bench_session(ledgerd.address());
     auto& connection = session->connection();
     capnp::MallocMessageBuilder message;
@@ -145,7 +145,7 @@ BenchReport run_purge_bench(const StoreBenchOptions& options) {
     report.add("bytes_reclaimed", number(typed.getBytesReclaimed()));
     report.add("residue", number(typed.getResidue()));
     report.add("verified", typed.getVerified() ? 1 : 0);
-    report.add("rss_mb", ledgerd.peak_rss_mb());
+    report.add("rss_mb", peak_rss_mb(ledgerd.pid()));
   }
   {
     auto db = eventstore::Database::open(bare_dir, {});
@@ -187,7 +187,7 @@ BenchReport run_open_bench(const StoreBenchOptions& options) {
     db->close();
   }
   {
-    LedgerdProcess ledgerd(options.ledgerd, dir, options.work_dir / "open-ledgerd.log");
+    LedgerdProcess ledgerd(bench_launch(options.ledgerd, dir, options.work_dir / "open-ledgerd.log"));
     report.add("seconds", ledgerd.startup_seconds());
     report.add("ratio", *report.number("raw_seconds") / ledgerd.startup_seconds());
     // Some reads across the whole ledger, so that the figure includes a working block cache.
@@ -203,7 +203,7 @@ BenchReport run_open_bench(const StoreBenchOptions& options) {
     }
     report.add("reads", 10'000);
     report.add("reads_found", static_cast<double>(found));
-    report.add("rss_mb", ledgerd.peak_rss_mb());
+    report.add("rss_mb", peak_rss_mb(ledgerd.pid()));
   }
   fs::remove_all(dir);
   return report;

@@ -22,7 +22,8 @@
 #include "server/open_ledger.h"
 #include "server/wire_fields.h"
 #include "tools/bench/cpu_time.h"
-#include "tools/bench/ledgerd_process.h"
+#include "tools/bench/bench_ledgerd.h"
+#include "tools/bench/process_memory.h"
 #include "tools/bench/minimal_log_server.h"
 #include "ledger/client/client.h"
 
@@ -403,7 +404,7 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
   std::string server = options.server;
   if (server.empty()) {
     fs::create_directories(options.work_dir);
-    ledgerd.emplace(options.ledgerd, options.work_dir / "ledgerd", options.work_dir / "ledgerd.log");
+    ledgerd.emplace(bench_launch(options.ledgerd, options.work_dir / "ledgerd", options.work_dir / "ledgerd.log"));
     server = ledgerd->address();
   }
 
@@ -464,7 +465,7 @@ BenchReport run_write_bench(const WriteBenchOptions& options) {
     report.add("protocol_ratio", protocol > 0 ? ours / protocol : 0);
   }
   if (ledgerd) {
-    report.add("rss_mb", ledgerd->peak_rss_mb());
+    report.add("rss_mb", peak_rss_mb(ledgerd->pid()));
     ledgerd->stop();
     fs::remove_all(options.work_dir / "ledgerd");
   }
