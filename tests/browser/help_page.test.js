@@ -166,10 +166,11 @@ test("the help page's flow in the console", async () => {
     assert.equal(await edited.locator(".changes li").textContent(), "name: Bob → Robert");
     await screenshot(page, "history");
 
-    // The audit page: the stats, and the feed said unavailable on this branch's server.
+    // The audit page: the stats, and ledgerd's live feed (GET /api/v1/feed) delivering the log.
     await page.getByRole("link", { name: "Audit" }).click();
     await page.getByText("active customers").waitFor();
-    await page.locator(".indicator").filter({ hasText: /unavailable|live/ }).waitFor();
+    await page.locator('.indicator[data-state="live"]').waitFor();
+    await page.locator(".feed li").first().waitFor();
     await page.locator(".chain").filter({ hasText: /^Chain head: seq \d+, [0-9a-f]{64}$/ }).waitFor();
     await screenshot(page, "audit");
     assert.deepEqual(page.errors, []);
