@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "support/http_exchange.h"
 #include "support/ledgerd_process.h"
 #include "server/console_assets.h"
 #include "support/temp_dir.h"
@@ -22,28 +23,13 @@ using ledger::testing::LedgerdProcess;
 using ledger::testing::TempDir;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using Headers = ledger::testing::HttpHeaders;
 using Response = http::response<http::string_body>;
 
 namespace {
 
-// One request on a connection of its own; reads fail after 30 s instead of hanging.
 Response exchange(std::uint16_t port, http::verb method, const std::string& target, const Headers& headers = {}) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::address_v4::loopback(), port});
-  timeval timeout{30, 0};
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  http::request<http::string_body> request{method, target, 11};
-  request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  for (const auto& [name, value] : headers) request.set(name, value);
-  request.prepare_payload();
-  http::write(socket, request);
-  boost::beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.skip(method == http::verb::head);  // a HEAD answer has a length but no body
-  http::read(socket, buffer, parser);
-  return parser.release();
+  return ledger::testing::http_exchange(port, method, target, "", headers);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 
 #include "ledger/client/connection.h"
 #include "net/certificate.h"
+#include "support/http_exchange.h"
 #include "support/ledgerd_process.h"
 #include "server/protocol.capnp.h"
 #include "support/temp_dir.h"
@@ -43,7 +44,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using Headers = ledger::testing::HttpHeaders;
 
 namespace {
 
@@ -57,23 +58,9 @@ std::string own_origin(std::uint16_t port, const char* scheme = "http") {
   return std::string(scheme) + "://127.0.0.1:" + std::to_string(port);
 }
 
-// One HTTP request on a connection of its own.
 http::response<http::string_body> exchange(std::uint16_t port, http::verb method, const std::string& target,
                                            const std::string& body, const Headers& headers) {
-  asio::io_context io;
-  tcp::socket socket(io);
-  socket.connect({asio::ip::address_v4::loopback(), port});
-  read_timeout(socket, 30);
-  http::request<http::string_body> request{method, target, 11};
-  request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  for (const auto& [name, value] : headers) request.set(name, value);
-  request.body() = body;
-  request.prepare_payload();
-  http::write(socket, request);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(socket, buffer, response);
-  return response;
+  return ledger::testing::http_exchange(port, method, target, body, headers);
 }
 
 unsigned create(std::uint16_t port, const std::string& name) {
@@ -126,12 +113,7 @@ std::string read_log(const LedgerdProcess& ledgerd) {
   return {std::istreambuf_iterator<char>(log), std::istreambuf_iterator<char>()};
 }
 
-// The value of the sample `name` in a /metrics text; -1 when absent.
-double metric(const std::string& text, const std::string& name) {
-  const auto at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + name.size() + 2));
-}
+double metric(const std::string& text, const std::string& name) { return ledger::testing::metric_sample(text, name); }
 
 }  // namespace
 

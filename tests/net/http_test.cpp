@@ -20,6 +20,7 @@
 #include <sys/time.h>
 
 #include "ledger/client/connection.h"
+#include "support/http_exchange.h"
 #include "support/ledgerd_process.h"
 #include "server/protocol.capnp.h"
 #include "server/tokens.h"
@@ -31,7 +32,7 @@ using ledger::testing::TempDir;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 namespace fs = std::filesystem;
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using Headers = ledger::testing::HttpHeaders;
 
 namespace {
 
@@ -44,27 +45,9 @@ struct HttpReply {
   std::string error_code() const { return std::string(json().at("error").at("code").as_string()); }
 };
 
-// One request on a connection of its own; `headers` are added to (or replace) Host and
-// Content-Length. Reads fail after 30 s instead of hanging.
 HttpReply exchange(std::uint16_t port, http::verb method, const std::string& target, const std::string& body,
                    const Headers& headers) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::address_v4::loopback(), port});
-  timeval timeout{30, 0};
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  http::request<http::string_body> request{method, target, 11};
-  request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  for (const auto& [name, value] : headers) request.set(name, value);
-  request.body() = body;
-  request.prepare_payload();
-  boost::system::error_code ec;
-  http::write(socket, request, ec);  // an oversized body may be cut short by the answer
-  boost::beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 << 20);
-  http::read(socket, buffer, parser);
-  auto response = parser.release();
+  auto response = ledger::testing::http_exchange(port, method, target, body, headers);
   return {response.result_int(), response.body(), std::string(response[http::field::set_cookie]),
           std::string(response[http::field::content_type])};
 }
@@ -111,12 +94,7 @@ void write_tokens(const fs::path& file, const std::vector<std::string>& lines) {
   fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
 }
 
-// The value of the sample `name` (labels included) in a /metrics text; -1 when absent.
-double metric(const std::string& text, const std::string& name) {
-  const auto at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + name.size() + 2));
-}
+double metric(const std::string& text, const std::string& name) { return ledger::testing::metric_sample(text, name); }
 
 }  // namespace
 
