@@ -1,6 +1,7 @@
 #include "ledger/client/async_client.h"
 
 #include <array>
+#include <cstring>
 #include <deque>
 #include <unordered_map>
 
@@ -99,7 +100,10 @@ asio::awaitable<void> read_loop(std::shared_ptr<Link> link) {
           copy.setRoot(reply.get());
           const auto frame = capnp::messageToFlatArray(copy);
           for (auto& [waiting_id, waiter] : link->waiting) {
-            waiter->reply = Reply(kj::heapArray<capnp::word>(frame.asPtr()));
+            // Words are not copyable (capnp::word): each waiter gets the frame's bytes copied.
+            auto words = kj::heapArray<capnp::word>(frame.size());
+            std::memcpy(words.begin(), frame.begin(), frame.size() * sizeof(capnp::word));
+            waiter->reply = Reply(std::move(words));
             waiter->finish();
           }
           link->waiting.clear();
