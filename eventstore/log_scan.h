@@ -110,11 +110,11 @@ class BasicLogScan {
   std::thread thread_;  // last: starts once everything above exists
 };
 
-// Entries without preparation: the scanning thread does RocksDB's part, the caller the rest.
+// Entries with nothing prepared beyond their decoding: the scanning thread reads, decodes and
+// opens sealed payloads (a key lookup and AES-GCM, which cost more than RocksDB's reading of
+// the entry), the caller does the rest. The empty `prepare` is what moves decoding there.
 class LogScan {
  public:
-  // Entries are decoded, and their sealed payloads opened, on the scanning thread: opening
-  // (a key lookup and AES-GCM) costs more than RocksDB's reading of the entry.
   LogScan(const Reader& reader, std::uint64_t from) : scan_(reader, from, [](const EnvelopeView&, Nothing&) {}) {}
 
   // The next entry in seq order, valid until the following call; nullptr after the last.

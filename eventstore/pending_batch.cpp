@@ -23,8 +23,9 @@ std::string PendingBatch::map_key(Family family, std::string_view key) {
 }
 
 std::optional<Family> PendingBatch::point_family(rocksdb::ColumnFamilyHandle* handle) const {
-  for (auto family : {Family::kCustomers, Family::kActive, Family::kDeleted, Family::kRequests}) {
-    if (database_.family(family) == handle) return family;
+  for (std::size_t f = 0; f < kFamilyCount; ++f) {
+    const auto family = static_cast<Family>(f);
+    if (is_point_family(family) && database_.family(family) == handle) return family;
   }
   return std::nullopt;
 }

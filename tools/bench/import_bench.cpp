@@ -18,6 +18,7 @@
 
 #include "eventstore/database.h"
 #include "eventstore/encoding.h"
+#include "tools/bench/raw_store.h"
 #include "tools/bench/varied_customers.h"
 
 extern char** environ;
@@ -78,8 +79,6 @@ ChildRun run_child(const std::vector<std::string>& args, const fs::path& log) {
   return run;
 }
 
-// About the size of one event's envelope and payload in the log (as the write bench's limit).
-constexpr std::size_t kLimitValueBytes = 300;
 constexpr std::uint64_t kGroup = 1024;
 
 // The event-log limit of a bulk load: seconds to append `rows` values in synced groups.
@@ -87,7 +86,7 @@ double run_bulk_log_limit(const fs::path& dir, std::uint64_t rows) {
   auto db = eventstore::Database::open(dir, {});
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  const std::string value(kLimitValueBytes, 'e');
+  const std::string value(kLogValueBytes, 'e');
   auto* log = db->family(eventstore::Family::kLog);
   const auto start = Clock::now();
   for (std::uint64_t first = 0; first < rows; first += kGroup) {

@@ -3,11 +3,16 @@
 // Not thread-safe: one caller per database.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "eventstore/database.h"
 
 namespace ledger::bench {
+
+// About the size of one event's envelope and payload in the log: the value the event-log
+// limits (write's and import's) append once per command.
+inline constexpr std::size_t kLogValueBytes = 300;
 
 // Reads every row of the `log` family through one iterator, with the read options of the
 // ledger's own scans, touching its bytes. Stores the keys' and values' bytes in `bytes` and

@@ -24,6 +24,7 @@
 #include "tools/bench/cpu_time.h"
 #include "tools/bench/bench_ledgerd.h"
 #include "tools/bench/process_memory.h"
+#include "tools/bench/raw_store.h"
 #include "tools/bench/minimal_log_server.h"
 #include "ledger/client/client.h"
 
@@ -310,14 +311,11 @@ RawResult run_raw(const fs::path& dir, const std::vector<std::string>& batches, 
   });
 }
 
-// About the size of one event's envelope and payload in the log.
-constexpr std::size_t kLimitValueBytes = 300;
-
 // The event-log limit: threads × one sync Put of one value per command under a fresh
 // sequential key in the log family, nothing else. The most a durable log can do at this
 // concurrency on this machine, whatever else a command writes.
 RawResult run_log_limit(const fs::path& dir, unsigned threads, double seconds) {
-  const std::string value(kLimitValueBytes, 'e');
+  const std::string value(kLogValueBytes, 'e');
   return run_sync_writers(dir, threads, seconds, [&](eventstore::Database& db, const rocksdb::WriteOptions& sync, std::uint64_t i) {
     eventstore::Database::check(db.db().Put(sync, db.family(eventstore::Family::kLog), eventstore::u64_key(i), value),
                                 "event-log limit write");
