@@ -1,6 +1,6 @@
 // The live feed (GET /api/v1/feed, a WebSocket; docs/http.md): one subscribe request as JSON,
 // then one protocol Response as JSON per message ({subscribed}, then {entry} per log entry).
-// The server may not offer it: the upgrade then fails and the state says "unavailable".
+// A refused upgrade (no session, another Origin) closes before opening: the state says "unavailable".
 
 // Opens the feed from `fromSeq`; calls onEntry(entry) per entry and onState(state, detail) with
 // "connecting", "live", "unavailable", "closed" or "error". Returns a function that closes it.

@@ -1,6 +1,7 @@
 // The audit page's live feed against the feed's contract (docs/console.md), played by Playwright
-// in place of the server's WebSocket (which this branch's ledgerd does not have): the subscribe
-// request, entries newest first, the chain head, a purge's receipt button, pause and resume.
+// in place of the server's WebSocket, so that the entries are the test's own (help_page.test.js
+// reads ledgerd's real feed): the subscribe request, entries newest first, the chain head, a
+// purge's receipt button, pause and resume.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Ledgerd, launchBrowser, loggedInPage } from "./harness.js";

@@ -1,7 +1,8 @@
 // What every browser test needs: a real ledgerd (the binary at $LEDGERD) with its HTTP server on
 // 127.0.0.1 port 0 and a data directory of its own, and Debian's Chromium driven by
 // playwright-core. The console's address comes from the "console on http://HOST:PORT/" line
-// ledgerd prints.
+// ledgerd prints. LEDGER_BROWSER=firefox runs the same tests in Debian's Firefox ESR instead,
+// driven over WebDriver BiDi (Playwright's "moz-firefox" channel; again nothing is downloaded).
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createHash } from "node:crypto";
@@ -10,11 +11,16 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, firefox } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ledgerdPath = process.env.LEDGERD ?? resolve(here, "../../build/server/ledgerd");
 export const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+export const firefoxPath = process.env.FIREFOX ?? "/usr/bin/firefox-esr";
+export const browserName = process.env.LEDGER_BROWSER ?? "chromium";
+if (browserName !== "chromium" && browserName !== "firefox") {
+  throw new Error(`LEDGER_BROWSER is "${browserName}": say chromium or firefox`);
+}
 
 export class Ledgerd {
   constructor(child, url, dir, logPath) {
@@ -71,6 +77,7 @@ export class Ledgerd {
 }
 
 export function launchBrowser() {
+  if (browserName === "firefox") return firefox.launch({ channel: "moz-firefox", executablePath: firefoxPath });
   return chromium.launch({ executablePath: chromiumPath });
 }
 

@@ -1,7 +1,9 @@
 // Roles: each sees only what the server would accept from it, and the API refuses the rest —
-// a clerk's purge by hand, a request without the custom header, a request from another Origin.
+// a clerk's purge by hand, a request without the custom header, a request from another Origin,
+// a feed (WebSocket) upgrade without the session cookie.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { Ledgerd, launchBrowser, loggedInPage, screenshot } from "./harness.js";
 
 const tokens = [
@@ -89,8 +91,7 @@ test("an auditor reads without a button to change anything, and sees the audit p
   assert.equal(await page.getByRole("link", { name: /^Edit/ }).count(), 0);
   await page.getByRole("link", { name: "Audit" }).click();
   await page.getByText("active customers").waitFor();
-  // The feed is another branch's work: without it the page says so and goes on.
-  await page.locator(".indicator", { hasText: /unavailable|live/ }).waitFor();
+  await page.locator(".indicator", { hasText: /^live$/ }).waitFor();
   assert.deepEqual(page.errors, []);
 });
 
@@ -101,4 +102,80 @@ test("an admin sees every page, and logging out ends the session", async () => {
   await page.getByLabel("Access token").waitFor();
   const session = await page.request.get(`${ledgerd.url}api/v1/session`);
   assert.equal(session.status(), 401);
+});
+
+// From the page's own script: opens the feed and says "open" or, when the upgrade is refused
+// (the browser sees no status, only a close before any open), "refused".
+const openFeedFromPage = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const socket = new WebSocket(new URL("/api/v1/feed", location.href).href.replace(/^http/, "ws"));
+        socket.onopen = () => {
+          socket.close();
+          resolve("open");
+        };
+        socket.onclose = () => resolve("refused");
+      }),
+  );
+
+// The upgrade request sent by hand, as a script would: its HTTP status and JSON error code.
+function upgradeByHand(ledgerd, headers) {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(new URL("api/v1/feed", ledgerd.url), {
+      headers: {
+        Connection: "Upgrade",
+        Upgrade: "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        ...headers,
+      },
+    });
+    request.on("upgrade", (response, socket) => {
+      socket.destroy();
+      resolve({ status: response.statusCode });
+    });
+    request.on("response", (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode, code: JSON.parse(body).error?.code }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+test("a feed upgrade without the session cookie is refused, in the browser and by hand", async () => {
+  // A page of the console's own origin with no session: the browser's upgrade is refused.
+  const context = await browser.newContext();
+  const anonymous = await context.newPage();
+  await anonymous.goto(ledgerd.url);
+  await anonymous.getByLabel("Access token").waitFor();
+  assert.equal(await openFeedFromPage(anonymous), "refused");
+  await context.close();
+
+  // Logged in, the same script opens it; logged out, the old page cannot any more.
+  const page = await loggedInPage(browser, ledgerd, "omar-token");
+  assert.equal(await openFeedFromPage(page), "open");
+  const [cookie] = await page.context().cookies();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByLabel("Access token").waitFor();
+  assert.equal(await openFeedFromPage(page), "refused");
+
+  // By hand: no cookie is 401; the ended session's cookie is 401; a live session's cookie from
+  // another Origin is 403; a bearer token with this Origin is let through (101).
+  const origin = new URL(ledgerd.url).origin;
+  assert.deepEqual(await upgradeByHand(ledgerd, { Origin: origin }), { status: 401, code: "unauthenticated" });
+  assert.deepEqual(await upgradeByHand(ledgerd, { Origin: origin, Cookie: `${cookie.name}=${cookie.value}` }), {
+    status: 401,
+    code: "unauthenticated",
+  });
+  const live = await loggedInPage(browser, ledgerd, "omar-token");
+  const [liveCookie] = await live.context().cookies();
+  assert.deepEqual(
+    await upgradeByHand(ledgerd, { Origin: "http://evil.example", Cookie: `${liveCookie.name}=${liveCookie.value}` }),
+    { status: 403, code: "forbidden" },
+  );
+  assert.deepEqual(await upgradeByHand(ledgerd, { Origin: origin, Authorization: "Bearer omar-token" }), { status: 101 });
 });

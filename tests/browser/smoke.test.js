@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Ledgerd, launchBrowser, loggedInPage, screenshot } from "./harness.js";
 
-test("Chromium loads the console from ledgerd and logs in as the open server's admin", async () => {
+test("the browser loads the console from ledgerd and logs in as the open server's admin", async () => {
   const ledgerd = await Ledgerd.start();
   const browser = await launchBrowser();
   try {
