@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include <openssl/crypto.h>
+
 #include "eventstore/encoding.h"
+#include "eventstore/envelope.h"
+#include "eventstore/key_store.h"
 #include "projections/customer_codec.h"
 #include "projections/free_numbers.h"
 
@@ -52,9 +57,15 @@ void customer_rows(const ReplayedLedger& ledger, domain::CustomerId from, domain
 
 void sealed_customer_rows(const ReplayedLedger& ledger, const eventstore::KeyStore& keys, domain::CustomerId from,
                           domain::CustomerId to, const RowSink& sink) {
+  // The customers come in ascending id order: their keys through one cursor, a step each,
+  // where a Get per customer searched the store from the top.
+  eventstore::KeyCursor cursor(keys);
   for (auto it = ledger.customers.from(from), end = ledger.customers.from(to); it != end; ++it) {
     const auto& [id, c] = *it;
-    sink(eventstore::u64_key(id), seal_customer(keys, c));
+    auto stored = cursor.find(id);
+    if (!stored) throw eventstore::CorruptionError("customer id " + std::to_string(id) + " has no keys in the key store");
+    sink(eventstore::u64_key(id), seal_customer(keys, c, &stored->data));
+    OPENSSL_cleanse(&*stored, sizeof(*stored));
   }
 }
 
