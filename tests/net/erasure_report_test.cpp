@@ -10,54 +10,42 @@
 #include <catch2/catch.hpp>
 
 #include "eventstore/crypto.h"
-#include "support/ledgerd_process.h"
 #include "net/raw_connection.h"
+#include "support/ledgerd_client.h"
+#include "support/ledgerd_process.h"
 #include "support/temp_dir.h"
-#include "ledger/client/connection.h"
 
 using namespace ledger;
+using ledger::testing::LedgerdClient;
 using ledger::testing::LedgerdProcess;
 using ledger::testing::RawConnection;
 using ledger::testing::TempDir;
 
 namespace {
 
-class Client {
- public:
-  explicit Client(const LedgerdProcess& server) : client_(client::ConnectOptions{server.address(), false, {}}) {
-    REQUIRE(call([](auto r) { r.initHello().setToken(""); }).get().isWelcome());
-  }
-  template <typename Fill>
-  client::Reply call(Fill fill) {
-    capnp::MallocMessageBuilder message;
-    fill(client::new_request(message, ++id_));
-    return client_.call(message);
-  }
-  void create_and_delete(const std::string& name, const std::string& email) {
-    auto written = call([&](auto r) {
-      auto fields = r.initCreate().initFields();
-      fields.setName(name);
-      fields.setEmail(email);
-    });
-    REQUIRE(written.get().isWritten());
-    const auto number = written.get().getWritten().getNumber();
-    REQUIRE(call([&](auto r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
-  }
-  client::Reply purge(bool wait) {
-    auto reply = call([&](auto r) {
-      auto p = r.initPurge();
-      p.setConfirm(true);
-      p.setWait(wait);
-    });
-    INFO(kj::str(reply.get()).cStr());
-    REQUIRE(reply.get().isPurged());
-    return reply;
-  }
+// Creates a customer and deletes it: one more for the next purge.
+void create_and_delete(LedgerdClient& client, const std::string& name, const std::string& email) {
+  auto written = client.call([&](auto r) {
+    auto fields = r.initCreate().initFields();
+    fields.setName(name);
+    fields.setEmail(email);
+  });
+  REQUIRE(written.get().isWritten());
+  const auto number = written.get().getWritten().getNumber();
+  REQUIRE(client.call([&](auto r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
+}
 
- private:
-  client::Connection client_;
-  std::uint64_t id_ = 0;
-};
+// Purges the deleted customers, waiting for the erasure pass or not; the purge must be done.
+client::Reply purge(LedgerdClient& client, bool wait) {
+  auto reply = client.call([&](auto r) {
+    auto p = r.initPurge();
+    p.setConfirm(true);
+    p.setWait(wait);
+  });
+  INFO(kj::str(reply.get()).cStr());
+  REQUIRE(reply.get().isPurged());
+  return reply;
+}
 
 std::uint64_t number(const boost::json::object& o, const char* name) { return o.at(name).to_number<std::uint64_t>(); }
 
@@ -124,11 +112,11 @@ void same_as_text(protocol::Erasure::Reader erasure) {
 TEST_CASE("a purge with wait answers the typed erasure report, the same as its JSON text", "[ledgerd][erasure]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  Client client(server);
+  LedgerdClient client(server);
 
-  client.create_and_delete("Bo", "bo.erased@example.org");
-  client.create_and_delete("Cy", "cy.erased@example.org");
-  auto verified = client.purge(true);
+  create_and_delete(client, "Bo", "bo.erased@example.org");
+  create_and_delete(client, "Cy", "cy.erased@example.org");
+  auto verified = purge(client, true);
   auto purged = verified.get().getPurged();
   auto erasure = purged.getErasure();
   CHECK(erasure.getErasureState() == protocol::ErasureState::VERIFIED);
@@ -156,9 +144,9 @@ TEST_CASE("a purge with wait answers the typed erasure report, the same as its J
   same_as_text(again.get().getErasure());
 
   // One that does not verify: a copy of the purged customer's e-mail address left by hand.
-  client.create_and_delete("Di", "di.left-behind@example.org");
+  create_and_delete(client, "Di", "di.left-behind@example.org");
   std::ofstream(dir.path() / "data" / "notes.txt") << "copied by hand: di.left-behind@example.org\n";
-  auto failed = client.purge(true);
+  auto failed = purge(client, true);
   auto failed_erasure = failed.get().getPurged().getErasure();
   CHECK(failed_erasure.getErasureState() == protocol::ErasureState::NOT_VERIFIED);
   CHECK(std::string(failed_erasure.getState().cStr()) == "failed");
@@ -171,8 +159,8 @@ TEST_CASE("a purge with wait answers the typed erasure report, the same as its J
 
   // Not waited for: pending, with no typed report.
   std::filesystem::remove(dir.path() / "data" / "notes.txt");
-  client.create_and_delete("Ed", "ed@example.org");
-  auto pending = client.purge(false);
+  create_and_delete(client, "Ed", "ed@example.org");
+  auto pending = purge(client, false);
   auto pending_erasure = pending.get().getPurged().getErasure();
   CHECK(pending_erasure.getErasureState() == protocol::ErasureState::PENDING);
   CHECK(std::string(pending_erasure.getState().cStr()) == "pending");
@@ -191,10 +179,10 @@ TEST_CASE("a purge's answer and its stored report carry its receipt, whose Merkl
           "[ledgerd][erasure]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  Client client(server);
-  client.create_and_delete("Bo", "bo.erased@example.org");
-  client.create_and_delete("Cy", "cy.erased@example.org");
-  auto answer = client.purge(true);
+  LedgerdClient client(server);
+  create_and_delete(client, "Bo", "bo.erased@example.org");
+  create_and_delete(client, "Cy", "cy.erased@example.org");
+  auto answer = purge(client, true);
   const auto purged = answer.get().getPurged();
   REQUIRE(purged.getErasure().hasReceipt());
   const auto receipt = purged.getErasure().getReceipt();

@@ -6,11 +6,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/temp_dir.h"
+#include "support/ledgerd_client.h"
 #include "support/ledgerd_process.h"
-#include "ledger/client/connection.h"
+#include "support/temp_dir.h"
 
 using namespace ledger;
+using ledger::testing::LedgerdClient;
 using ledger::testing::LedgerdProcess;
 using ledger::testing::TempDir;
 using protocol::Field;
@@ -20,33 +21,19 @@ namespace {
 using Changed = std::vector<std::tuple<Field, std::string, std::string>>;  // field, old, new
 using Changes = std::vector<std::pair<Field, std::string>>;               // field, new
 
-class Client {
- public:
-  explicit Client(const LedgerdProcess& server) : client_(client::ConnectOptions{server.address(), false, {}}) {
-    REQUIRE(call([](auto r) { r.initHello().setToken(""); }).get().isWelcome());
-  }
-  client::Reply call(const std::function<void(protocol::Request::Builder)>& fill) {
-    capnp::MallocMessageBuilder message;
-    fill(client::new_request(message, ++id_));
-    return client_.call(message);
-  }
-  void edit(std::uint64_t number, const Changes& changes) {
-    auto reply = call([&](auto r) {
-      auto edit = r.initEdit();
-      edit.setNumber(number);
-      auto list = edit.initChanges(static_cast<unsigned>(changes.size()));
-      for (unsigned i = 0; i < changes.size(); ++i) {
-        list[i].setField(changes[i].first);
-        list[i].setValue(changes[i].second);
-      }
-    });
-    REQUIRE(reply.get().isWritten());
-  }
-
- private:
-  client::Connection client_;
-  std::uint64_t id_ = 0;
-};
+// Edits customer `number`; the edit must be written.
+void edit(LedgerdClient& client, std::uint64_t number, const Changes& changes) {
+  auto reply = client.call([&](auto r) {
+    auto edit = r.initEdit();
+    edit.setNumber(number);
+    auto list = edit.initChanges(static_cast<unsigned>(changes.size()));
+    for (unsigned i = 0; i < changes.size(); ++i) {
+      list[i].setField(changes[i].first);
+      list[i].setValue(changes[i].second);
+    }
+  });
+  REQUIRE(reply.get().isWritten());
+}
 
 Changed changed_of(protocol::HistoryEvent::Reader event) {
   Changed out;
@@ -65,14 +52,14 @@ Changes changes_of(protocol::HistoryEvent::Reader event) {
 TEST_CASE("history over TCP: created, edited and edited again, each field old to new", "[ledgerd][history]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  Client client(server);
+  LedgerdClient client(server);
   REQUIRE(client.call([](auto r) {
                   auto fields = r.initCreate().initFields();
                   fields.setName("Ada");
                   fields.setEmail("ada@example.org");
                 }).get().isWritten());
-  client.edit(1, {{Field::NAME, "Ada Lovelace"}, {Field::NOTES, "owes 12.50"}});
-  client.edit(1, {{Field::NOTES, ""}, {Field::NAME, "Ada King"}, {Field::EMAIL, "ada@example.org"}});
+  edit(client, 1, {{Field::NAME, "Ada Lovelace"}, {Field::NOTES, "owes 12.50"}});
+  edit(client, 1, {{Field::NOTES, ""}, {Field::NAME, "Ada King"}, {Field::EMAIL, "ada@example.org"}});
   REQUIRE(client.call([](auto r) { r.initDelete().initNumbers(1).set(0, 1); }).get().isChanged());
 
   auto reply = client.call([](auto r) { r.initHistory().setNumber(1); });

@@ -16,11 +16,12 @@
 #include <catch2/catch.hpp>
 
 #include "domain/events.capnp.h"
-#include "support/temp_dir.h"
+#include "support/ledgerd_client.h"
 #include "support/ledgerd_process.h"
-#include "ledger/client/connection.h"
+#include "support/temp_dir.h"
 
 using namespace ledger;
+using ledger::testing::LedgerdClient;
 using ledger::testing::LedgerdProcess;
 using ledger::testing::TempDir;
 
@@ -158,25 +159,7 @@ unsigned framed_event_kind(capnp::Data::Reader payload) {
   return static_cast<unsigned>(reader.getRoot<domain::schema::Event>().which()) + 1;
 }
 
-// A client that has said hello.
-class Client {
- public:
-  explicit Client(const LedgerdProcess& server) : client_(client::ConnectOptions{server.address(), false, {}}) {
-    REQUIRE(call([](auto r) { r.initHello().setToken(""); }).get().isWelcome());
-  }
-  client::Reply call(const std::function<void(protocol::Request::Builder)>& fill) {
-    capnp::MallocMessageBuilder message;
-    fill(client::new_request(message, ++id_));
-    return client_.call(message);
-  }
-  client::Connection& raw() { return client_; }
-
- private:
-  client::Connection client_;
-  std::uint64_t id_ = 0;
-};
-
-void create(Client& client, const std::string& name, const std::string& email) {
+void create(LedgerdClient& client, const std::string& name, const std::string& email) {
   auto reply = client.call([&](auto r) {
     auto fields = r.initCreate().initFields();
     fields.setName(name);
@@ -185,7 +168,7 @@ void create(Client& client, const std::string& name, const std::string& email) {
   REQUIRE(reply.get().isWritten());
 }
 
-void del(Client& client, std::uint64_t number) {
+void del(LedgerdClient& client, std::uint64_t number) {
   REQUIRE(client.call([&](auto r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
 }
 
@@ -229,7 +212,7 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
 
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  Client client(server);
+  LedgerdClient client(server);
   std::map<std::string, std::set<std::string>> sent;
 
   // Ada's history holds every kind of change.
@@ -318,11 +301,11 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
   const auto last_seq = stats.get().getStats().getNextSeq() - 1;
   capnp::MallocMessageBuilder subscribe;
   client::new_request(subscribe, 1000).initSubscribe().setFromSeq(1);
-  client.raw().send(subscribe);
-  REQUIRE(client.raw().receive().get().isSubscribed());
+  client.connection().send(subscribe);
+  REQUIRE(client.connection().receive().get().isSubscribed());
   std::set<std::string> kinds, typed_kinds;
   for (std::uint64_t seq = 1; seq <= last_seq; ++seq) {
-    auto reply = client.raw().receive();
+    auto reply = client.connection().receive();
     REQUIRE(reply.get().isEntry());
     auto entry = reply.get().getEntry();
     CAPTURE(seq);
@@ -355,7 +338,7 @@ TEST_CASE("the number range and the list's limits the schema's comments give are
 
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  Client client(server);
+  LedgerdClient client(server);
   const auto create_numbered = [&](std::uint64_t number) {
     return client.call([&](auto r) {
       auto c = r.initCreate();
@@ -382,8 +365,8 @@ TEST_CASE("the number range and the list's limits the schema's comments give are
     auto frame = capnp::messageToFlatArray(message);
     creates.insert(creates.end(), frame.asBytes().begin(), frame.asBytes().end());
   }
-  std::thread writer([&] { client.raw().send_bytes(creates.data(), creates.size()); });
-  for (std::uint64_t i = 0; i < cap; ++i) REQUIRE(client.raw().receive().get().isWritten());
+  std::thread writer([&] { client.connection().send_bytes(creates.data(), creates.size()); });
+  for (std::uint64_t i = 0; i < cap; ++i) REQUIRE(client.connection().receive().get().isWritten());
   writer.join();
   const auto page_size = [&](std::uint32_t limit) {
     auto reply = client.call([&](auto r) { r.initList().setLimit(limit); });

@@ -12,49 +12,20 @@
 #include <catch2/catch.hpp>
 #include <kj/string.h>
 
-#include "support/temp_dir.h"
+#include "ledger/client/client.h"
+#include "support/ledgerd_client.h"
 #include "support/ledgerd_process.h"
-#include "ledger/client/connection.h"
+#include "support/temp_dir.h"
 
 using namespace ledger;
+using ledger::testing::LedgerdClient;
 using ledger::testing::LedgerdProcess;
 using ledger::testing::TempDir;
 using protocol::ErrorCode;
 
 namespace {
 
-using Fill = std::function<void(protocol::Request::Builder)>;
-
-// A client that has said hello, numbering its requests.
-class Client {
- public:
-  explicit Client(const LedgerdProcess& server) : client_(client::ConnectOptions{server.address(), false, {}}) {
-    auto welcome = call("", [](auto r) { r.initHello().setToken(""); });
-    REQUIRE(welcome.get().isWelcome());
-  }
-
-  // Sends the request `fill` builds, with `key` (none when empty), and waits for its answer.
-  client::Reply call(const std::string& key, const Fill& fill) {
-    auto message = build(key, fill);
-    return client_.call(*message);
-  }
-
-  std::unique_ptr<capnp::MallocMessageBuilder> build(const std::string& key, const Fill& fill) {
-    auto message = std::make_unique<capnp::MallocMessageBuilder>();
-    auto request = message->initRoot<protocol::Request>();
-    request.setId(++last_id_);
-    request.setRequestKey(kj::arrayPtr(reinterpret_cast<const capnp::byte*>(key.data()), key.size()));
-    fill(request);
-    return message;
-  }
-
-  std::uint64_t last_id() const { return last_id_; }
-  client::Connection& raw() { return client_; }
-
- private:
-  client::Connection client_;
-  std::uint64_t last_id_ = 0;
-};
+using Fill = client::RequestFill;
 
 // The request builders the cases use.
 Fill create(std::string name, std::uint64_t number = 0) {
@@ -114,7 +85,7 @@ std::string as_replay(const client::Reply& first, std::uint64_t id) {
 }
 
 // What a client can see of the ledger: both lists, whole, and the log's next seq.
-std::string seen(Client& client) {
+std::string seen(LedgerdClient& client) {
   std::string out;
   for (bool deleted : {false, true}) {
     auto page = client.call("", [deleted](auto r) {
@@ -130,7 +101,7 @@ std::string seen(Client& client) {
   return out + "next seq " + std::to_string(stats.get().getStats().getNextSeq());
 }
 
-void check_reused(Client& client, const std::string& key, const Fill& fill, const std::string& first_kind) {
+void check_reused(LedgerdClient& client, const std::string& key, const Fill& fill, const std::string& first_kind) {
   const auto before = seen(client);
   auto reply = client.call(key, fill);
   INFO(text(reply.get()));
@@ -171,7 +142,7 @@ TEST_CASE("over TCP, every command kind: a replay answers as the first time, a r
     std::string first_answer;
     {
       LedgerdProcess server(dir.path() / "data");
-      Client client(server);
+      LedgerdClient client(server);
       for (const auto& fill : c.setup) REQUIRE_FALSE(client.call("", fill).get().isError());
       const auto first = client.call("key-1", c.first);
       INFO(text(first.get()));
@@ -185,14 +156,14 @@ TEST_CASE("over TCP, every command kind: a replay answers as the first time, a r
       check_reused(client, "key-1", c.other_kind, c.kind);
 
       // Through another connection, as a client retrying after a broken one does.
-      Client retry(server);
+      LedgerdClient retry(server);
       auto on_retry = retry.call("key-1", c.first);
       CHECK(text(on_retry.get()) == as_replay(first, retry.last_id()));
       CHECK(server.stop() == 0);
       first_answer = as_replay(first, 1);
     }
     LedgerdProcess server(dir.path() / "data");
-    Client client(server);
+    LedgerdClient client(server);
     auto after_restart = client.call("key-1", c.first);
     capnp::MallocMessageBuilder renumbered;
     renumbered.setRoot(after_restart.get());
@@ -207,7 +178,7 @@ TEST_CASE("over TCP, pipelined with one key: the same create is done once, anoth
           "[ledgerd][request-key]") {
   TempDir dir;
   LedgerdProcess server(dir.path() / "data");
-  Client client(server);
+  LedgerdClient client(server);
   // One write carries all four, so that they are read together and share group commits.
   std::vector<Fill> sent = {create("Ada"), create("Ada"), del({1}), edit_email(1, "ada@example.org")};
   std::vector<capnp::byte> bytes;
@@ -216,11 +187,11 @@ TEST_CASE("over TCP, pipelined with one key: the same create is done once, anoth
     auto b = words.asBytes();
     bytes.insert(bytes.end(), b.begin(), b.end());
   }
-  client.raw().send_bytes(bytes.data(), bytes.size());
+  client.connection().send_bytes(bytes.data(), bytes.size());
   std::map<std::uint64_t, client::Reply> answers;  // by request id
   const auto first_id = client.last_id() - sent.size() + 1;
   while (answers.size() < sent.size()) {
-    auto reply = client.raw().receive();
+    auto reply = client.connection().receive();
     const auto id = reply.get().getId();
     answers.emplace(id, std::move(reply));
   }

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "tools/common/log_json.h"
+#include "tools/common/json_format.h"
 
 namespace ledger::tools {
 namespace {
