@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <variant>
 
+#include <openssl/crypto.h>
+
 #include "domain/events.h"
 #include "domain/stored_event.h"
 #include "eventstore/encoding.h"
@@ -102,14 +104,17 @@ class FamilyComparison {
     if (family_ != Family::kCustomers || !eventstore::is_sealed(value) || key.size() != 8) return value;
     const auto id = eventstore::get_u64(key);
     const eventstore::SealPlace place{eventstore::SealedIn::kCustomers, id, 0};
-    auto keys = keys_.get(id);
+    auto keys = keys_.find(id);
     if (!keys) throw eventstore::CorruptionError(eventstore::describe(place) + " is sealed, but the customer has no keys");
     eventstore::open_sealed(keys->data, place, value, opened_);
+    OPENSSL_cleanse(&*keys, sizeof(*keys));
     return opened_;
   }
 
   Family family_;
-  const eventstore::KeyStore& keys_;
+  // The rows come in ascending id order: their keys through a cursor, a step each, where a
+  // Get per row searched the key store from the top.
+  eventstore::KeyCursor keys_;
   std::string opened_;
   std::unique_ptr<rocksdb::Iterator> it_;
   std::string difference_;
