@@ -22,19 +22,15 @@ namespace ledger::eventstore {
 namespace {
 
 constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
-    "log", "streams", "customers", "active", "deleted", "numbers_free", "keys", "requests", "meta"};
+    "log", "streams", "customers", "active", "deleted", "numbers_free", "requests", "meta"};
 
-// Families earlier layouts had and this one does not: a read-write open drops them (RocksDB
-// must be given every family of a directory it opens for writing). "search" held hashed
-// trigram rows; search is an in-memory index now (docs/storage.md).
-constexpr std::array<const char*, 1> kRetiredFamilies = {"search"};
-
-// The retired families present in `path`; none for a new directory.
-std::vector<std::string> retired_families_in(const rocksdb::DBOptions& options, const std::string& path) {
+// The families of the 0.1.0 layout that `path` still has; none for a new directory.
+std::vector<std::string> earlier_families_in(const rocksdb::DBOptions& options, const std::string& path) {
   std::vector<std::string> present;
   if (rocksdb::DB::ListColumnFamilies(options, path, &present).ok()) {
-    std::erase_if(present, [](const std::string& name) {
-      return std::find(kRetiredFamilies.begin(), kRetiredFamilies.end(), name) == kRetiredFamilies.end();
+    const auto& earlier = earlier_layout_families();
+    std::erase_if(present, [&](const std::string& name) {
+      return std::find(earlier.begin(), earlier.end(), name) == earlier.end();
     });
   } else {
     present.clear();
@@ -196,7 +192,6 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   self->request_filter_ = request_filter;
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  std::vector<std::string> retired;
   rocksdb::DB* raw = nullptr;
   const auto path = dir.string();
   rocksdb::Status status;
@@ -220,8 +215,10 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw);
   } else {
     std::filesystem::create_directories(dir);
-    retired = retired_families_in(db_options, path);
-    for (const auto& name : retired) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    // RocksDB must be given every family of a directory it opens for writing.
+    for (const auto& name : earlier_families_in(db_options, path)) {
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
     status = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
   }
   if (!status.ok()) {
@@ -231,22 +228,25 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     throw StorageError("cannot open data directory " + path + ": " + status.ToString());
   }
   self->db_.reset(raw);
+  for (std::size_t i = 0; i < kFamilyCount; ++i) self->handles_[i] = handles[i];
+  self->default_handle_ = handles[kFamilyCount];
+  // Destroyed before `self` closes the database, also when open() throws.
+  std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> earlier_handles(handles.begin() + kFamilyCount + 1,
+                                                                             handles.end());
+  handles.resize(kFamilyCount + 1);
+  if (self->read_only_) {
+    // Migrating in memory would mean reading two layouts everywhere; one writable open instead.
+    if (auto why = unmigrated_layout(*self, earlier_families_in(db_options, path))) {
+      throw StorageError("data directory " + path + " is in the layout of ledger 0.1.0 (" + *why +
+                         "); open it once for writing to migrate it (start ledgerd on it, or run a ledger-admin "
+                         "command that writes, such as `ledger-admin compact --data " + path + "`), then read it");
+    }
+  }
   self->key_store_ = KeyStore::open(dir,
                                     !options.secondary_path.empty() ? KeyStore::Mode::kSecondary
                                     : options.read_only             ? KeyStore::Mode::kReadOnly
                                                                     : KeyStore::Mode::kWritable,
                                     options.secondary_path);
-  for (std::size_t i = 0; i < kFamilyCount; ++i) self->handles_[i] = handles[i];
-  self->default_handle_ = handles[kFamilyCount];
-  // Dropping a family deletes its files once its handle is gone; the drop is in the MANIFEST,
-  // so a crash before that finishes it at the next open.
-  for (std::size_t i = kFamilyCount + 1; i < handles.size(); ++i) {
-    const auto name = handles[i]->GetName();
-    check(self->db_->DropColumnFamily(handles[i]), "dropping the retired " + name + " family");
-    check(self->db_->DestroyColumnFamilyHandle(handles[i]), "dropping the retired " + name + " family");
-    spdlog::info("dropped the retired column family '{}' (its rows are no longer kept on disk)", name);
-  }
-  handles.resize(kFamilyCount + 1);
 
   // Refuse to run with a setting that would keep purged bytes alive.
   std::vector<rocksdb::ColumnFamilyOptions> effective_families;
@@ -255,7 +255,7 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     throw StorageError("data directory " + path + " is configured so that erasure would be incomplete: " + *why);
   }
   if (!self->read_only_) {
-    self->move_keys_to_key_store();
+    migrate_layout(*self, std::move(earlier_handles), options.migration);
     self->compactions_held_ = true;
     if (pending_erasures(DatabaseReader(*self)).empty()) {
       self->release_compactions();
@@ -277,36 +277,6 @@ void Database::release_compactions() {
   for (auto* handle : all_families()) {
     check(db_->SetOptions(handle, {{"disable_auto_compactions", "false"}}), "resuming automatic compactions");
   }
-}
-
-void Database::move_keys_to_key_store() {
-  // Written before the key store: each customer's HMAC key is a row of `keys`. It moves into
-  // the store with a new data key (synced first), then the rows go; a crash between the two
-  // moves them again, keeping the keys already there.
-  std::vector<std::pair<std::uint64_t, CustomerKeys>> moved;
-  rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), family(Family::kKeys)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string_view key(it->key().data(), it->key().size());
-    CustomerKeys keys;
-    if (key.size() != 8 || !digest_from(std::string_view(it->value().data(), it->value().size()), keys.hmac)) {
-      throw StorageError("data directory " + dir_.string() + " holds a corrupt row in `keys`");
-    }
-    const auto customer = get_u64(key);
-    if (!key_store_->get(customer)) {
-      keys.data = random_key();
-      moved.emplace_back(customer, keys);
-    }
-    check(batch.Delete(family(Family::kKeys), it->key()), "adding to batch");
-  }
-  check(it->status(), "reading keys");
-  it.reset();
-  if (batch.Count() == 0) return;
-  key_store_->put(moved);
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  check(db_->Write(sync, &batch), "removing the keys moved into the key store");
-  spdlog::info("moved {} customers' keys into the key store", batch.Count());
 }
 
 void Database::delete_obsolete_files() {

@@ -14,6 +14,8 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 
+#include "eventstore/layout_migration.h"
+
 namespace ledger::eventstore {
 
 class KeyStore;
@@ -31,12 +33,11 @@ enum class Family : std::size_t {
   kCustomers,    // customer id -> current state
   kActive,       // number -> customer id
   kDeleted,      // number -> customer id
-  kNumbersFree,  // interval start -> interval end (inclusive)
-  kKeys,         // customer id -> HMAC key; directories written before the key store only
+  kNumbersFree,  // interval's last number -> its first (inclusive)
   kRequests,     // SHA-256(actor, request key) -> outcome, expiring
   kMeta,         // fixed ASCII names -> counters, chain head, pending erasure, reports
 };
-constexpr std::size_t kFamilyCount = 9;
+constexpr std::size_t kFamilyCount = 8;
 const char* family_name(Family family);
 
 // Why these options would keep a purged customer's bytes on disk after the erasure pass, or
@@ -59,13 +60,17 @@ struct OpenOptions {
   std::size_t write_buffer_bytes = 16 << 20;
   // Retention of idempotency outcomes in kRequests, enforced by a compaction filter.
   std::uint64_t request_retention_seconds = 7 * 24 * 3600;
+  // For the migration of a 0.1.0 directory at a writable open (eventstore/layout_migration.h).
+  MigrationOptions migration;
 };
 
 class Database {
  public:
-  // Opens (creating when allowed) the data directory. Throws StorageError on failure,
-  // including when another process holds the directory's lock, and when the effective options
-  // would defeat erasure (erasure_blocker).
+  // Opens (creating when allowed) the data directory. A writable open of a directory written
+  // by 0.1.0 migrates it to the current layout first (migrate_layout); a read-only or secondary
+  // open of one is refused, saying to open it once for writing. Throws StorageError on failure,
+  // including when another process holds the directory's lock, when the effective options
+  // would defeat erasure (erasure_blocker), and for that refusal.
   static std::unique_ptr<Database> open(const std::filesystem::path& dir, const OpenOptions& options);
   ~Database();
   Database(const Database&) = delete;
@@ -108,8 +113,6 @@ class Database {
 
  private:
   Database() = default;
-  // Moves the keys of a directory written before the key store into it (writable opens).
-  void move_keys_to_key_store();
   std::filesystem::path dir_;
   OpenOptions options_;
   bool read_only_ = false;

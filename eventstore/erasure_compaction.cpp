@@ -26,7 +26,6 @@ std::optional<std::vector<KeyRange>> targeted_keys(Family family, const ErasureT
       if (!targets.log_seqs) return std::nullopt;
       return points(*targets.log_seqs);
     case Family::kCustomers:
-    case Family::kKeys:
       return points(targets.customers);
     case Family::kStreams: {
       std::vector<KeyRange> keys;

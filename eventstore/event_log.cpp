@@ -162,20 +162,9 @@ StreamIndexRepair repair_stream_index(Database& database) {
   return repair;
 }
 
-StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
-                            RandomKeys* keys) {
-  const auto key = keys ? keys->next() : random_key();
-  put(database, batch, Family::kKeys, u64_key(customer), std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
-  return key;
-}
-
 std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer) {
   if (auto keys = reader.database().key_store().get(customer)) return keys->hmac;
-  auto value = reader.get(Family::kKeys, u64_key(customer));
-  if (!value) return std::nullopt;
-  StreamKey key;
-  if (!digest_from(*value, key)) throw CorruptionError("the key of stream " + std::to_string(customer) + " is corrupt");
-  return key;
+  return std::nullopt;
 }
 
 std::string request_row_key(std::string_view actor, std::string_view request) {
@@ -218,7 +207,6 @@ Redaction redact_stream(const Reader& reader, rocksdb::WriteBatchBase& batch, st
     put(database, batch, Family::kLog, u64_key(seq), encode_envelope(*entry));
     erase(database, batch, Family::kStreams, u64_pair_key(customer, seq));
   }
-  erase(database, batch, Family::kKeys, u64_key(customer));
   return result;
 }
 

@@ -88,12 +88,7 @@ struct StreamIndexRepair {
 // unreadable entry, StorageError when reading or writing fails.
 StreamIndexRepair repair_stream_index(Database& database);
 
-// A fresh random key for a new stream (from "*keys" when given), written to `batch` as a row
-// of the `keys` family: the layout before the key store, which the ledger no longer writes.
-StreamKey create_stream_key(Database& database, rocksdb::WriteBatchBase& batch, std::uint64_t customer,
-                            RandomKeys* keys = nullptr);
-// The stream's HMAC key: from the key store, else from the `keys` family (directories written
-// before the key store); nullopt once destroyed by a purge.
+// The stream's HMAC key, from the key store; nullopt once destroyed by a purge.
 std::optional<StreamKey> stream_key(const Reader& reader, std::uint64_t customer);
 
 // The kRequests key of an idempotency key: scoped by actor and hashed, so that no

@@ -61,8 +61,8 @@ class KeyStore {
 
   enum class Mode { kWritable, kReadOnly, kSecondary };
   // Opens `data_dir`/keystore. Writable creates it; read-only and secondary opens of a data
-  // directory that has none (written before the key store) give an empty store. A secondary
-  // keeps its info logs in `secondary_path`. Throws StorageError.
+  // directory that has none give an empty store. A secondary keeps its info logs in
+  // `secondary_path`. Throws StorageError.
   static std::unique_ptr<KeyStore> open(const std::filesystem::path& data_dir, Mode mode,
                                         const std::filesystem::path& secondary_path = {});
   // Opens a copy of a key store (checkpoint_to) at `dir` itself, read-only or writable (to

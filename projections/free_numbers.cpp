@@ -5,6 +5,7 @@
 
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
+#include "eventstore/layout_migration.h"
 
 namespace ledger::projections {
 namespace {
@@ -12,9 +13,6 @@ namespace {
 using eventstore::Family;
 using eventstore::get_u64;
 using eventstore::u64_key;
-
-// Present in meta once `numbers_free` rows are keyed by their last number.
-constexpr std::string_view kLayoutKey = "numbers_free.by_last";
 
 NumberInterval interval_at(const rocksdb::Iterator& it) {
   if (it.key().size() != 8 || it.value().size() != 8) {
@@ -29,7 +27,7 @@ NumberInterval interval_at(const rocksdb::Iterator& it) {
 
 void FreeNumbers::initialize() {
   put({domain::kFirstCustomerNumber, domain::kMaxCustomerNumber});
-  record_free_number_layout(reader_.database(), batch_);
+  eventstore::mark_current_layout(reader_.database(), batch_);
   if (lowest_) *lowest_ = NumberInterval{domain::kFirstCustomerNumber, domain::kMaxCustomerNumber};
 }
 
@@ -146,35 +144,6 @@ std::vector<NumberInterval> complement(const std::vector<domain::CustomerNumber>
 
 std::pair<std::string, std::string> free_interval_row(const NumberInterval& interval) {
   return {u64_key(interval.last), u64_key(interval.first)};
-}
-
-bool free_number_rows_by_last(const eventstore::Reader& reader) { return reader.get(Family::kMeta, kLayoutKey).has_value(); }
-
-bool upgrade_free_number_rows(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch) {
-  if (free_number_rows_by_last(reader)) return false;
-  auto& database = reader.database();
-  auto* family = database.family(Family::kNumbersFree);
-  // The earlier layout: first -> last.
-  std::vector<NumberInterval> intervals;
-  auto it = reader.iterate(Family::kNumbersFree);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() != 8 || it->value().size() != 8) throw eventstore::CorruptionError("a free-number interval row is corrupt");
-    intervals.push_back({get_u64(std::string_view(it->key().data(), 8)), get_u64(std::string_view(it->value().data(), 8))});
-  }
-  eventstore::Database::check(it->status(), "reading free numbers");
-  for (const auto& interval : intervals) {
-    eventstore::Database::check(batch.Delete(family, u64_key(interval.first)), "adding to batch");
-  }
-  for (const auto& interval : intervals) {
-    const auto [key, value] = free_interval_row(interval);
-    eventstore::Database::check(batch.Put(family, key, value), "adding to batch");
-  }
-  record_free_number_layout(database, batch);
-  return true;
-}
-
-void record_free_number_layout(eventstore::Database& database, rocksdb::WriteBatchBase& batch) {
-  eventstore::Database::check(batch.Put(database.family(Family::kMeta), kLayoutKey, {}), "adding to batch");
 }
 
 }  // namespace ledger::projections

@@ -41,7 +41,8 @@ class FreeNumbers {
   FreeNumbers(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch, LowestFreeInterval* lowest = nullptr)
       : reader_(reader), batch_(batch), lowest_(lowest) {}
 
-  // A new ledger: every number from 1 to kMaxCustomerNumber is free.
+  // A new ledger: every number from 1 to kMaxCustomerNumber is free, in rows of the current
+  // layout, which this marks (eventstore::mark_current_layout).
   void initialize();
   // The lowest free number; nullopt only when every number is held.
   std::optional<domain::CustomerNumber> lowest() const;
@@ -73,17 +74,5 @@ std::vector<NumberInterval> complement(const std::vector<domain::CustomerNumber>
 
 // The `numbers_free` row of an interval (key, value).
 std::pair<std::string, std::string> free_interval_row(const NumberInterval& interval);
-
-// Data directories written before the rows were keyed by their end hold `first -> last` rows.
-// Rewrites them in `batch` and records the new layout in meta; false when nothing was to do.
-bool upgrade_free_number_rows(const eventstore::Reader& reader, rocksdb::WriteBatchBase& batch);
-
-// Whether the `numbers_free` rows are keyed by their last number; false in a directory written
-// before, until upgrade_free_number_rows rewrites it (verify compares such rows as they are).
-bool free_number_rows_by_last(const eventstore::Reader& reader);
-
-// Records in meta that `numbers_free` rows are keyed by their last number (a rebuild writes
-// its rows that way; FreeNumbers::initialize records it itself).
-void record_free_number_layout(eventstore::Database& database, rocksdb::WriteBatchBase& batch);
 
 }  // namespace ledger::projections

@@ -29,19 +29,15 @@ void view_rows(const ReplayedLedger& ledger, domain::CustomerStatus status, cons
   for (const auto& [number, id] : view) sink(eventstore::u64_key(number), eventstore::u64_key(id));
 }
 
-void free_number_rows(const ReplayedLedger& ledger, bool by_last, const RowSink& sink) {
+void free_number_rows(const ReplayedLedger& ledger, const RowSink& sink) {
   std::vector<domain::CustomerNumber> held;
   held.reserve(ledger.customers.size());
   for (const auto& [id, c] : ledger.customers) held.push_back(c.number);
   std::sort(held.begin(), held.end());
   // The intervals are disjoint and ascending, so both their firsts and their lasts ascend.
   for (const auto& interval : complement(held)) {
-    const auto [last, first] = free_interval_row(interval);
-    if (by_last) {
-      sink(last, first);
-    } else {
-      sink(first, last);
-    }
+    const auto [key, value] = free_interval_row(interval);
+    sink(key, value);
   }
 }
 
@@ -69,12 +65,12 @@ void sealed_customer_rows(const ReplayedLedger& ledger, const eventstore::KeySto
   }
 }
 
-void projection_rows(const ReplayedLedger& ledger, Family family, const RowSink& sink, const RowOptions& options) {
+void projection_rows(const ReplayedLedger& ledger, Family family, const RowSink& sink) {
   switch (family) {
     case Family::kCustomers: return customer_rows(ledger, 0, ledger.customers.id_limit(), sink);
     case Family::kActive: return view_rows(ledger, domain::CustomerStatus::kActive, sink);
     case Family::kDeleted: return view_rows(ledger, domain::CustomerStatus::kDeleted, sink);
-    case Family::kNumbersFree: return free_number_rows(ledger, options.free_rows_by_last, sink);
+    case Family::kNumbersFree: return free_number_rows(ledger, sink);
     default: throw std::logic_error(std::string("not a projection family: ") + eventstore::family_name(family));
   }
 }

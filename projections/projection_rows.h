@@ -24,16 +24,9 @@ constexpr std::array<eventstore::Family, 4> kProjectionFamilies = {
 // Receives one row; keys arrive strictly ascending.
 using RowSink = std::function<void(std::string_view key, std::string_view value)>;
 
-struct RowOptions {
-  // Free-number rows keyed by their last number; false: the earlier layout, first -> last,
-  // which verify still accepts in a directory ledgerd has not opened since.
-  bool free_rows_by_last = true;
-};
-
 // Calls `sink` with every row `family` (one of kProjectionFamilies) should hold. Memory beyond
 // `ledger`: for the number views 16 bytes per customer.
-void projection_rows(const ReplayedLedger& ledger, eventstore::Family family, const RowSink& sink,
-                     const RowOptions& options = {});
+void projection_rows(const ReplayedLedger& ledger, eventstore::Family family, const RowSink& sink);
 // The `customers` rows of the ids in [from, to) only: for writing the family in parts at once.
 // The states are plaintext, as verify compares them.
 void customer_rows(const ReplayedLedger& ledger, domain::CustomerId from, domain::CustomerId to, const RowSink& sink);

@@ -102,7 +102,6 @@ std::map<Family, std::vector<std::string>> write_projection_files(eventstore::Da
                                                                   const ReplayedLedger& ledger,
                                                                   const std::filesystem::path& dir) {
   constexpr std::size_t kCustomerParts = 8;
-  const RowOptions row_options;
   const auto ids = ledger.customers.id_limit();
   std::array<std::vector<std::string>, kCustomerParts> customer_files;
   std::atomic<std::size_t> next_part{0};
@@ -121,7 +120,7 @@ std::map<Family, std::vector<std::string>> write_projection_files(eventstore::Da
       if (family == Family::kCustomers) continue;
       mine[family] = write_family_files(
           database, family, eventstore::family_name(family),
-          [&](const RowSink& sink) { projection_rows(ledger, family, sink, row_options); }, dir);
+          [&](const RowSink& sink) { projection_rows(ledger, family, sink); }, dir);
     }
     write_customer_parts();
     return mine;
@@ -175,7 +174,6 @@ std::uint64_t rebuild_projections(eventstore::Database& database) {
 
   rocksdb::WriteBatch finish;
   store_next_customer_id(database, finish, ledger.next_id);
-  record_free_number_layout(database, finish);
   eventstore::Database::check(finish.Delete(database.family(Family::kMeta), kRebuildMarkerKey), "adding to batch");
   eventstore::Database::check(database.db().Write(sync, &finish), "finishing the rebuilt projections");
   return ledger.entries;

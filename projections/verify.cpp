@@ -148,36 +148,22 @@ struct EntryFacts {
 
 std::string_view view_of(const eventstore::Digest& digest) { return eventstore::as_bytes(digest); }
 
-// The customers' HMAC keys through one iterator over the key store (and one over the `keys`
-// family of a directory written before the key store, which a writable open moves into it),
-// made on the calling thread and then used by the scanning thread alone. Customers are
-// created, and so first need their key, in id order: each lookup is usually the row after the
-// last one, where a RocksDB Get per customer cost a tenth of verify.
+// The customers' HMAC keys through one iterator over the key store, made on the calling thread
+// and then used by the scanning thread alone. Customers are created, and so first need their
+// key, in id order: each lookup is usually the row after the last one, where a RocksDB Get per
+// customer cost a tenth of verify.
 class KeyCursor {
  public:
-  explicit KeyCursor(const eventstore::Reader& reader)
-      : store_(reader.database().key_store()), legacy_(reader.scan(Family::kKeys)) {}
+  explicit KeyCursor(const eventstore::Reader& reader) : store_(reader.database().key_store()) {}
 
   // Throws CorruptionError when a key is malformed, StorageError when reading fails.
   std::optional<eventstore::StreamKey> find(std::uint64_t customer) {
     if (auto keys = store_.find(customer)) return keys->hmac;
-    if (auto value = seek(*legacy_, customer)) {
-      eventstore::StreamKey key;
-      if (!eventstore::digest_from(*value, key)) {
-        throw eventstore::CorruptionError("the key of stream " + std::to_string(customer) + " is corrupt");
-      }
-      return key;
-    }
     return std::nullopt;
   }
 
  private:
-  static std::optional<std::string_view> seek(rocksdb::Iterator& it, std::uint64_t customer) {
-    return eventstore::find_ascending(it, eventstore::u64_key(customer), "reading keys");
-  }
-
   eventstore::KeyCursor store_;
-  std::unique_ptr<rocksdb::Iterator> legacy_;
 };
 
 // What the scanning thread works out about an entry before the checks come to it: its digest
@@ -661,11 +647,6 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   if (rebuild_interrupted(reader)) {
     return fail(0, "a projection rebuild was cut off before it finished; ledgerd or `ledger-admin rebuild` completes it");
   }
-  // Written before the free-number rows were keyed by their last number, and not opened by
-  // ledgerd since: compare them as first -> last.
-  RowOptions expected;
-  expected.free_rows_by_last = free_number_rows_by_last(reader);
-
   // The stored rows against what the pass over the log derived: `requests` on a second thread
   // while this one compares the projections and `streams`. Each reads through iterators made
   // here; problems are reported in the order the checks had when they ran one after another.
@@ -688,8 +669,7 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   for (std::size_t i = 0; i < kProjectionFamilies.size() && projection_difference.empty(); ++i) {
     auto& comparison = *projections[i];
     projection_rows(
-        ledger, kProjectionFamilies[i], [&](std::string_view key, std::string_view value) { comparison.expect(key, value); },
-        expected);
+        ledger, kProjectionFamilies[i], [&](std::string_view key, std::string_view value) { comparison.expect(key, value); });
     projection_difference = comparison.finish();
   }
   const bool next_id_differs = projection_difference.empty() && load_next_customer_id(reader) != ledger.next_id;

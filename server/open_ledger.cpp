@@ -11,8 +11,8 @@
 namespace ledger::server {
 
 WriterState prepare_ledger(eventstore::Database& database) {
-  // A cut-off rebuild left the projections partly removed (and, in an older directory, the
-  // free-number rows in a layout meta does not record yet).
+  // A cut-off rebuild left the projections partly removed. (Database::open has brought a 0.1.0
+  // directory to the current layout before this.)
   if (projections::finish_interrupted_rebuild(database)) {
     spdlog::warn("a projection rebuild was cut off before it finished; ran it again from the log before serving");
   }
@@ -20,11 +20,7 @@ WriterState prepare_ledger(eventstore::Database& database) {
   eventstore::seal_existing_values(database);
   eventstore::DatabaseReader reader(database);
   rocksdb::WriteBatch batch;
-  if (!projections::projections_initialized(reader)) {
-    projections::initialize_projections(reader, batch);
-  } else {
-    projections::upgrade_free_number_rows(reader, batch);
-  }
+  if (!projections::projections_initialized(reader)) projections::initialize_projections(reader, batch);
   if (batch.Count() != 0) {
     rocksdb::WriteOptions sync;
     sync.sync = true;

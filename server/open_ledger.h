@@ -14,7 +14,7 @@
 namespace ledger::server {
 
 // Before anything reads the projections: finishes a projection rebuild that was cut off,
-// initializes a new data directory or upgrades an older one's layout (one sync write), then
+// seals values written before sealing, initializes a new data directory (one sync write), then
 // reads where the writer goes on from (three rows and the first free-number row; nothing is
 // replayed). Throws StorageError when the directory cannot be used.
 WriterState prepare_ledger(eventstore::Database& database);

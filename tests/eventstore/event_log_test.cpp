@@ -109,7 +109,7 @@ TEST_CASE("appended entries chain to each other and survive a reopen", "[eventst
   {
     auto db = Database::open(dir.path(), {});
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, true);
-    auto key = create_stream_key(*db, batch, 9);
+    const auto key = random_key();
     auto first = append_entry(*db, batch, head, {1, "a", "", 9, 1, "p1"}, &key);
     auto second = append_entry(*db, batch, head, {2, "a", "", 9, 2, "p2"}, &key);
     CHECK(first.seq == 1);
@@ -203,7 +203,7 @@ TEST_CASE("a scan of the log leaves the block cache as it was", "[eventstore]") 
     // About 4 MB of incompressible payloads, flushed into an SST file.
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, true);
     LogHead head;
-    auto key = create_stream_key(*db, batch, 1);
+    const auto key = random_key();
     std::mt19937_64 random(11);
     for (int i = 1; i <= kEntries; ++i) {
       std::string payload(1024, '\0');

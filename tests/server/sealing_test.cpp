@@ -17,6 +17,7 @@
 #include "projections/queries.h"
 #include "projections/verify.h"
 #include "server/open_ledger.h"
+#include "support/layout_0_1_0.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;
@@ -230,28 +231,12 @@ TEST_CASE("a directory written before sealing is sealed at open, and its plainte
   accepted(ledger.service().execute(domain::DeleteCustomers{{2}}));
   ledger.close();
   const auto data = ledger.dir() / "data";
-  {
-    // Turned into the layout before sealing: plaintext payloads and states, HMAC keys in `keys`,
-    // no key store.
-    auto db = eventstore::Database::open(data, {});
-    const eventstore::DatabaseReader reader(*db);
-    for (std::uint64_t seq = 1; seq <= 4; ++seq) {
-      auto entry = *eventstore::read_entry(reader, seq);
-      put_raw(*db, Family::kLog, eventstore::u64_key(seq), eventstore::encode_envelope(entry));
-    }
-    for (std::uint64_t id : {1, 2}) {
-      const auto customer = projections::customer_by_id(reader, id);
-      put_raw(*db, Family::kCustomers, eventstore::u64_key(id), projections::encode_customer(*customer));
-      const auto keys = *db->key_store().get(id);
-      put_raw(*db, Family::kKeys, eventstore::u64_key(id),
-              std::string(reinterpret_cast<const char*>(keys.hmac.data()), keys.hmac.size()));
-    }
-  }
-  std::filesystem::remove_all(data / "keystore");
+  // The layout before sealing: plaintext payloads and states, HMAC keys in `keys`, no key store.
+  testing::rewrite_in_layout_0_1_0(data);
   REQUIRE(all_bytes(data).find("ada@oldvalue.example") != std::string::npos);
   {
     // Stopped after its first synced batch of 2 values, as by a crash: the rest stays plaintext,
-    // and every value reads, sealed or not.
+    // and every value reads, sealed or not. (The open moved the keys into the key store.)
     auto db = eventstore::Database::open(data, {});
     eventstore::SealOptions stop_early;
     stop_early.batch_rows = 2;

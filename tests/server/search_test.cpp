@@ -1,5 +1,5 @@
 // Search through the command service: read-your-writes under concurrent writers, searches
-// issued while the index loads, purged customers, and the retired `search` family dropped
+// issued while the index loads, purged customers, and the `search` family of 0.1.0 dropped
 // from an existing directory.
 #include <catch2/catch.hpp>
 

@@ -14,6 +14,7 @@
 #include "projections/customer_codec.h"
 #include "projections/queries.h"
 #include "server/crash_injection.h"
+#include "support/layout_0_1_0.h"
 #include "support/ledger_fixture.h"
 #include "tools/import_file.h"
 #include "support/run_tool.h"
@@ -22,6 +23,7 @@
 using namespace ledger;
 using ledger::testing::accepted;
 using ledger::testing::admin;
+using ledger::testing::audit;
 using ledger::testing::Ledger;
 using ledger::testing::quoted;
 
@@ -46,6 +48,34 @@ TEST_CASE("admin refuses a directory that ledgerd holds", "[admin]") {
   INFO(run.output);
   CHECK(run.status == 2);
   CHECK_THAT(run.output, Catch::Contains("ledgerd is running on") && Catch::Contains("use --server"));
+}
+
+TEST_CASE("the reading tools send a 0.1.0 directory to a writing command first, and read it after one", "[admin][migration]") {
+  Ledger ledger;
+  fill(ledger);
+  ledger.close();
+  testing::rewrite_in_layout_0_1_0(ledger.dir() / "data");
+  for (const auto& refused : {admin(ledger, "check"), audit(ledger, "verify")}) {
+    INFO(refused.output);
+    CHECK(refused.status == 2);
+    CHECK_THAT(refused.output, Catch::Contains("is in the layout of ledger 0.1.0") &&
+                                   Catch::Contains("open it once for writing to migrate it") &&
+                                   Catch::Contains("ledger-admin compact --data"));
+  }
+
+  auto compacted = admin(ledger, "compact");
+  INFO(compacted.output);
+  REQUIRE(compacted.status == 0);
+  CHECK_THAT(compacted.output, Catch::Contains("moved 3 customers' keys into the key store"));
+  auto checked = admin(ledger, "check");
+  INFO(checked.output);
+  CHECK(checked.status == 0);
+  CHECK_THAT(checked.output, Catch::Contains("ledger ok"));
+  auto verified = audit(ledger, "verify");
+  INFO(verified.output);
+  CHECK(verified.status == 0);
+  ledger.open();
+  CHECK(ledger.service().customer(1)->fields.name == "Ada");
 }
 
 TEST_CASE("admin check passes, fails on a flipped value byte, and rebuild repairs a projection", "[admin]") {
