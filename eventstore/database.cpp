@@ -194,6 +194,12 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   const auto path = dir.string();
+  // The earlier layout's families are opened too: a writable open must name every family, and a
+  // read-only one looks into them to tell an unmigrated directory from one that merely kept an
+  // empty family.
+  for (const auto& name : earlier_families_in(db_options, path)) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
   rocksdb::Status status;
   if (!options.secondary_path.empty()) {
     // The primary may delete files the secondary has not opened yet; holding every file open
@@ -215,10 +221,6 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
     status = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw);
   } else {
     std::filesystem::create_directories(dir);
-    // RocksDB must be given every family of a directory it opens for writing.
-    for (const auto& name : earlier_families_in(db_options, path)) {
-      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
     status = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
   }
   if (!status.ok()) {
@@ -236,7 +238,7 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
   handles.resize(kFamilyCount + 1);
   if (self->read_only_) {
     // Migrating in memory would mean reading two layouts everywhere; one writable open instead.
-    if (auto why = unmigrated_layout(*self, earlier_families_in(db_options, path))) {
+    if (auto why = unmigrated_layout(*self, earlier_handles)) {
       throw StorageError("data directory " + path + " is in the layout of ledger 0.1.0 (" + *why +
                          "); open it once for writing to migrate it (start ledgerd on it, or run a ledger-admin "
                          "command that writes, such as `ledger-admin compact --data " + path + "`), then read it");

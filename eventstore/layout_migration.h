@@ -61,10 +61,12 @@ struct LayoutMigration {
 LayoutMigration migrate_layout(Database& database, std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> earlier,
                                const MigrationOptions& options = {});
 
-// What makes `database` (opened read-only, `families` being every family its directory has) a
-// directory a writable open would migrate, as a phrase ("it still holds the `keys` family");
-// nullopt when it is in the current layout.
-std::optional<std::string> unmigrated_layout(Database& database, const std::vector<std::string>& families);
+// What makes `database` (opened read-only; `earlier`: the handles of the earlier layout's
+// families its directory has) a directory a writable open would have to migrate, as a phrase
+// ("its `keys` family still holds rows"); nullopt when a reader can read it as it is, also when
+// an earlier family is there but empty.
+std::optional<std::string> unmigrated_layout(Database& database,
+                                             const std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>>& earlier);
 
 // Adds to `batch` the mark that a new directory's `numbers_free` rows are in the current layout;
 // the batch that initializes a directory carries it.
