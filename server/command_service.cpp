@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eventstore/sorted_batch.h"
+#include "projections/erasure_probes.h"
 #include "server/erasure_worker.h"
 
 namespace ledger::server {
@@ -357,6 +358,31 @@ projections::CustomerPage CommandService::list(projections::CustomerList list, d
 
 std::vector<projections::HistoryEntry> CommandService::history(domain::CustomerNumber number) const {
   return projections::customer_history(eventstore::DatabaseReader(database_), number);
+}
+
+CustomerCounts CommandService::counts() const {
+  eventstore::DatabaseReader reader(database_);
+  auto count = [&reader](eventstore::Family family) {
+    auto it = reader.iterate(family);
+    std::uint64_t n = 0;
+    for (it->SeekToFirst(); it->Valid() && n < CustomerCounts::kCountCap; it->Next()) ++n;
+    return n;
+  };
+  CustomerCounts counts;
+  counts.active = count(eventstore::Family::kActive);
+  counts.deleted = count(eventstore::Family::kDeleted);
+  return counts;
+}
+
+eventstore::LogHead CommandService::log_head() const { return eventstore::load_head(eventstore::DatabaseReader(database_)); }
+
+bool CommandService::is_purge(std::uint64_t seq) const {
+  const auto entry = eventstore::read_entry(eventstore::DatabaseReader(database_), seq);
+  return entry && entry->kind == static_cast<std::uint16_t>(domain::EventKind::kPurged);
+}
+
+std::optional<domain::CustomersPurged> CommandService::purge_receipt(std::uint64_t purge_seq) const {
+  return projections::purge_receipt(eventstore::DatabaseReader(database_), purge_seq);
 }
 
 std::optional<eventstore::ErasureReport> CommandService::wait_for_erasure(std::uint64_t purge_seq,

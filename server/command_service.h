@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "domain/commands.h"
+#include "domain/events.h"
 #include "eventstore/database.h"
 #include "eventstore/erasure_pass.h"
 #include "eventstore/event_log.h"
@@ -114,6 +115,14 @@ struct WriterStats {
   std::uint64_t write_cpu_ns = 0;
 };
 
+// How many customers the active and the deleted list hold. Counting is a scan of the list, so
+// each count stops at kCountCap.
+struct CustomerCounts {
+  static constexpr std::uint64_t kCountCap = 1'000'000;
+  std::uint64_t active = 0;
+  std::uint64_t deleted = 0;
+};
+
 class CommandService {
  public:
   using Callback = std::function<void(Outcome)>;
@@ -152,6 +161,14 @@ class CommandService {
   projections::CustomerPage list(projections::CustomerList list, domain::CustomerNumber after, std::uint32_t limit,
                                  const std::string& search = {}) const;
   std::vector<projections::HistoryEntry> history(domain::CustomerNumber number) const;
+  CustomerCounts counts() const;
+  // The log's next seq and the head of its hash chain.
+  eventstore::LogHead log_head() const;
+  // Whether the log entry at `seq` is a purge; false when there is none.
+  bool is_purge(std::uint64_t seq) const;
+  // The receipt the purge at `purge_seq` wrote in its log entry; nullopt when there is no entry.
+  // Throws CorruptionError when the entry is not a purge (is_purge).
+  std::optional<domain::CustomersPurged> purge_receipt(std::uint64_t purge_seq) const;
 
   // `listener` runs on the thread that wrote, after every durable write and before any command
   // of it is answered, with the log's next seq (every entry below it is readable) and the seq of

@@ -5,10 +5,6 @@
 
 #include "domain/changed_fields.h"
 #include "domain/events.h"
-#include "eventstore/erasure_report.h"
-#include "eventstore/event_log.h"
-#include "eventstore/reader.h"
-#include "projections/erasure_probes.h"
 #include "projections/queries.h"
 #include "server/erasure_wire.h"
 #include "server/wire_fields.h"
@@ -22,7 +18,6 @@ constexpr std::size_t kMaxRequestKeyBytes = 64;
 constexpr std::size_t kMaxNumbersPerRequest = 10'000;
 constexpr std::size_t kMaxChangesPerEdit = 64;
 constexpr std::uint32_t kDefaultPageSize = 100;
-constexpr std::uint64_t kCountCap = 1'000'000;
 
 // A request whose fields are wrong in a way the domain does not check (it never sees them).
 struct BadRequest {
@@ -125,7 +120,7 @@ domain::Command to_command(const protocol::Request::Reader& request) {
   throw BadRequest{ErrorCode::BAD_REQUEST, "not a command", ""};
 }
 
-Frame outcome_frame(eventstore::Database& database, std::uint64_t id, protocol::Request::Which kind, const Outcome& outcome,
+Frame outcome_frame(const CommandService& service, std::uint64_t id, protocol::Request::Which kind, const Outcome& outcome,
                     const eventstore::ErasureReport& erasure) {
   capnp::MallocMessageBuilder message(256);
   auto response = message.initRoot<protocol::Response>();
@@ -176,7 +171,7 @@ Frame outcome_frame(eventstore::Database& database, std::uint64_t id, protocol::
       purged.setSeq(accepted.seqs.empty() ? 0 : accepted.seqs.back());
       auto erasure_out = purged.initErasure();
       set_erasure(erasure_out, erasure);
-      if (auto receipt = projections::purge_receipt(eventstore::DatabaseReader(database), purged.getSeq())) {
+      if (auto receipt = service.purge_receipt(purged.getSeq())) {
         set_receipt(erasure_out.initReceipt(), *receipt);
       }
       purged.setReplayed(accepted.replayed);
@@ -184,13 +179,6 @@ Frame outcome_frame(eventstore::Database& database, std::uint64_t id, protocol::
     }
   }
   return to_frame(message);
-}
-
-std::uint64_t count_rows(eventstore::Reader& reader, eventstore::Family family) {
-  auto it = reader.iterate(family);
-  std::uint64_t n = 0;
-  for (it->SeekToFirst(); it->Valid() && n < kCountCap; it->Next()) ++n;
-  return n;
 }
 
 }  // namespace
@@ -407,22 +395,19 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
     }
     case W::ERASURE_REPORT: {
       const auto purge_seq = request.getErasureReport();
-      eventstore::DatabaseReader reader(service_.database());
-      const auto entry = eventstore::read_entry(reader, purge_seq);
-      if (!entry || entry->kind != static_cast<std::uint16_t>(domain::EventKind::kPurged)) {
+      if (!service_.is_purge(purge_seq)) {
         return {error_frame(id, ErrorCode::NOT_FOUND,
                             "entry " + std::to_string(purge_seq) + " is not a purge; ledger-audit purges lists them")};
       }
       auto erasure = response.initErasure();
-      set_erasure(erasure, eventstore::erasure_report(reader, purge_seq).value_or(eventstore::ErasureReport{}));
-      if (auto receipt = projections::purge_receipt(reader, purge_seq)) set_receipt(erasure.initReceipt(), *receipt);
+      set_erasure(erasure, service_.erasure_report(purge_seq).value_or(eventstore::ErasureReport{}));
+      if (auto receipt = service_.purge_receipt(purge_seq)) set_receipt(erasure.initReceipt(), *receipt);
       break;
     }
     default: {  // stats
-      eventstore::DatabaseReader reader(service_.database());
       auto stats = response.initStats();
       auto writer = service_.stats();
-      const auto head = eventstore::load_head(reader);
+      const auto head = service_.log_head();
       stats.setNextSeq(head.next_seq);
       stats.setChainHead(kj::arrayPtr(head.chain.data(), head.chain.size()));
       stats.setBatches(writer.batches);
@@ -430,8 +415,9 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
       stats.setDecideCpuNs(writer.decide_cpu_ns);
       stats.setWriteCpuNs(writer.write_cpu_ns);
       stats.setConnections(connections_ ? connections_() : 0);
-      stats.setActive(count_rows(reader, eventstore::Family::kActive));
-      stats.setDeleted(count_rows(reader, eventstore::Family::kDeleted));
+      const auto counts = service_.counts();
+      stats.setActive(counts.active);
+      stats.setDeleted(counts.deleted);
       break;
     }
   }
@@ -450,25 +436,25 @@ Handled RequestHandler::command(const protocol::Request::Reader& request, const 
   const bool wait = kind == protocol::Request::Which::PURGE && request.getPurge().getWait();
   auto command = to_command(request);
   auto erasure_wait = erasure_wait_;
-  auto* database = &service_.database();
+  const CommandService* service = &service_;
   service_.submit(std::move(command), std::move(context),
-                  [id, kind, wait, dispatch, send = std::move(send), erasure_wait, database](Outcome outcome) mutable {
+                  [id, kind, wait, dispatch, send = std::move(send), erasure_wait, service](Outcome outcome) mutable {
                     // On the writer thread (or this one, when it wrote the command itself): hand
                     // the outcome to the connection and return. A replayed purge waits too: its
                     // answer is the first one's, report included (stored, it comes at once).
                     auto* accepted = std::get_if<Accepted>(&outcome);
                     if (wait && accepted && !accepted->seqs.empty()) {
                       const auto purge_seq = accepted->seqs.back();
-                      erasure_wait(purge_seq, [id, kind, dispatch, send, database, outcome = std::move(outcome)](
+                      erasure_wait(purge_seq, [id, kind, dispatch, send, service, outcome = std::move(outcome)](
                                                   eventstore::ErasureReport report) mutable {
-                        dispatch([id, kind, send, database, outcome = std::move(outcome), report = std::move(report)] {
-                          send(outcome_frame(*database, id, kind, outcome, report));
+                        dispatch([id, kind, send, service, outcome = std::move(outcome), report = std::move(report)] {
+                          send(outcome_frame(*service, id, kind, outcome, report));
                         });
                       });
                       return;
                     }
-                    dispatch([id, kind, send = std::move(send), database, outcome = std::move(outcome)] {
-                      send(outcome_frame(*database, id, kind, outcome, eventstore::ErasureReport{}));
+                    dispatch([id, kind, send = std::move(send), service, outcome = std::move(outcome)] {
+                      send(outcome_frame(*service, id, kind, outcome, eventstore::ErasureReport{}));
                     });
                   },
                   // Written alone, a command would hold up the requests behind it until its

@@ -197,3 +197,26 @@ TEST_CASE("a subscription entry carries the request key it was written with", "[
   auto key = entry.get().getEntry().getRequest();
   CHECK(std::string(reinterpret_cast<const char*>(key.begin()), key.size()) == "order-17");
 }
+
+TEST_CASE("stats answers the lists' counts and the log's head", "[handler]") {
+  testing::Ledger ledger;
+  for (auto name : {"Ada", "Bo", "Cy"}) ledger.create(name);
+  testing::accepted(ledger.service().execute(domain::DeleteCustomers{{3}}));
+  auto tokens = server::TokenTable::open_access();
+  server::RequestHandler handler(ledger.service(), tokens, server::erasure_not_awaited(), [] { return 7u; });
+  server::Session session{server::Principal{"office", server::Role::kAdmin}};
+  Strand strand;
+
+  Decoded answered(handle(handler, session, strand, 1, [](auto r) { r.setStats(); }).response);
+  REQUIRE(answered.get().isStats());
+  const auto stats = answered.get().getStats();
+  CHECK(stats.getActive() == 2);
+  CHECK(stats.getDeleted() == 1);
+  CHECK(stats.getNextSeq() == 5);
+  CHECK(stats.getConnections() == 7);
+  const auto head = ledger.service().log_head();
+  const auto chain = stats.getChainHead();
+  CHECK(std::vector<unsigned char>(chain.begin(), chain.end()) ==
+        std::vector<unsigned char>(head.chain.begin(), head.chain.end()));
+  CHECK(stats.getCommands() == ledger.service().stats().commands);
+}
