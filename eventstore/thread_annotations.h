@@ -2,12 +2,16 @@
 // them; on GCC the macros expand to nothing), and a mutex and scoped lock that carry them, for
 // libstdc++'s std::mutex carries none. Write `T member_ GUARDED_BY(mutex_);`, `void f()
 // REQUIRES(mutex_);` for a function called with the lock held and `EXCLUDES(mutex_)` for one
-// that takes it. Wait on a Mutex with std::condition_variable_any and a MutexLock.
+// that takes it. Wait on a Mutex with std::condition_variable_any and a MutexLock. A
+// SharedMutex is held by one writer (WriterMutexLock) or by many readers (ReaderMutexLock);
+// `REQUIRES_SHARED(mutex_)` says a function reads under either.
 //
-// Thread-safety: Mutex is a std::mutex; MutexLock belongs to the thread that made it.
+// Thread-safety: Mutex is a std::mutex and SharedMutex a std::shared_mutex; a scoped lock
+// belongs to the thread that made it.
 #pragma once
 
 #include <mutex>
+#include <shared_mutex>
 
 #if defined(__clang__)
 #define LEDGER_THREAD_ANNOTATION(x) __attribute__((x))
@@ -20,9 +24,12 @@
 #define GUARDED_BY(x) LEDGER_THREAD_ANNOTATION(guarded_by(x))
 #define PT_GUARDED_BY(x) LEDGER_THREAD_ANNOTATION(pt_guarded_by(x))
 #define REQUIRES(...) LEDGER_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
+#define REQUIRES_SHARED(...) LEDGER_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
 #define EXCLUDES(...) LEDGER_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define ACQUIRE(...) LEDGER_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) LEDGER_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#define ACQUIRE_SHARED(...) LEDGER_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
+#define RELEASE_SHARED(...) LEDGER_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
 #define NO_THREAD_SAFETY_ANALYSIS LEDGER_THREAD_ANNOTATION(no_thread_safety_analysis)
 
 namespace ledger::eventstore {
@@ -61,6 +68,46 @@ class SCOPED_CAPABILITY MutexLock {
  private:
   Mutex& mutex_;
   bool held_ = true;
+};
+
+// A std::shared_mutex the analysis knows as a capability: held exclusively or shared.
+class CAPABILITY("mutex") SharedMutex {
+ public:
+  void lock() ACQUIRE() { mutex_.lock(); }
+  void unlock() RELEASE() { mutex_.unlock(); }
+  void lock_shared() ACQUIRE_SHARED() { mutex_.lock_shared(); }
+  void unlock_shared() RELEASE_SHARED() { mutex_.unlock_shared(); }
+
+ private:
+  std::shared_mutex mutex_;
+};
+
+// Holds `mutex` exclusively from construction to destruction.
+class SCOPED_CAPABILITY WriterMutexLock {
+ public:
+  explicit WriterMutexLock(SharedMutex& mutex) ACQUIRE(mutex) NO_THREAD_SAFETY_ANALYSIS : mutex_(mutex) {
+    mutex_.lock();
+  }
+  ~WriterMutexLock() RELEASE() NO_THREAD_SAFETY_ANALYSIS { mutex_.unlock(); }
+  WriterMutexLock(const WriterMutexLock&) = delete;
+  WriterMutexLock& operator=(const WriterMutexLock&) = delete;
+
+ private:
+  SharedMutex& mutex_;
+};
+
+// Holds `mutex` shared from construction to destruction.
+class SCOPED_CAPABILITY ReaderMutexLock {
+ public:
+  explicit ReaderMutexLock(SharedMutex& mutex) ACQUIRE_SHARED(mutex) NO_THREAD_SAFETY_ANALYSIS : mutex_(mutex) {
+    mutex_.lock_shared();
+  }
+  ~ReaderMutexLock() RELEASE() NO_THREAD_SAFETY_ANALYSIS { mutex_.unlock_shared(); }
+  ReaderMutexLock(const ReaderMutexLock&) = delete;
+  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+
+ private:
+  SharedMutex& mutex_;
 };
 
 }  // namespace ledger::eventstore

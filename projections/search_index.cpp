@@ -331,7 +331,7 @@ SearchIndex::~SearchIndex() = default;
 
 void SearchIndex::apply(const std::vector<Change>& changes) {
   if (changes.empty()) return;
-  std::unique_lock lock(mutex_);
+  eventstore::WriterMutexLock lock(mutex_);
   if (!tables_) {
     pending_.insert(pending_.end(), changes.begin(), changes.end());
     return;
@@ -383,16 +383,16 @@ void SearchIndex::load(eventstore::Database& database) {
 
     // The changes committed since construction are replayed over what the iterator saw: each
     // sets what one number holds, so those it already saw are set again to the same.
-    std::unique_lock lock(mutex_);
+    eventstore::WriterMutexLock lock(mutex_);
     for (const auto& change : pending_) tables->apply(change);
     tables->post();
     pending_.clear();
     pending_.shrink_to_fit();
     tables_ = std::move(tables);
-    std::lock_guard loaded(load_mutex_);
+    eventstore::MutexLock loaded(load_mutex_);
     loaded_ = true;
   } catch (const std::exception& error) {
-    std::lock_guard loaded(load_mutex_);
+    eventstore::MutexLock loaded(load_mutex_);
     load_error_ = error.what();
     loaded_cv_.notify_all();
     throw;
@@ -401,27 +401,30 @@ void SearchIndex::load(eventstore::Database& database) {
 }
 
 bool SearchIndex::loaded() const {
-  std::lock_guard lock(load_mutex_);
+  eventstore::MutexLock lock(load_mutex_);
   return loaded_;
 }
 
 SearchMatches SearchIndex::find(domain::CustomerStatus status, domain::CustomerNumber after, std::uint32_t limit,
                                 std::string_view query, std::chrono::milliseconds wait) const {
   {
-    std::unique_lock lock(load_mutex_);
+    eventstore::MutexLock lock(load_mutex_);
     if (!loaded_ && load_error_.empty()) {
       if (hooks_.on_wait) hooks_.on_wait();
-      loaded_cv_.wait_for(lock, wait, [this] { return loaded_ || !load_error_.empty(); });
+      const auto deadline = std::chrono::steady_clock::now() + wait;
+      while (!loaded_ && load_error_.empty()) {
+        if (loaded_cv_.wait_until(lock, deadline) == std::cv_status::timeout) break;
+      }
     }
     if (!load_error_.empty()) throw SearchNotReady("the search index could not be loaded: " + load_error_);
     if (!loaded_) throw SearchNotReady("the search index is still loading; retry shortly");
   }
-  std::shared_lock lock(mutex_);
+  eventstore::ReaderMutexLock lock(mutex_);
   return tables_->find(status, after, limit, query);
 }
 
 SearchIndex::Stats SearchIndex::stats() const {
-  std::shared_lock lock(mutex_);
+  eventstore::ReaderMutexLock lock(mutex_);
   Stats stats;
   if (!tables_) return stats;
   stats.customers = tables_->docs.size();

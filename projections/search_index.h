@@ -17,9 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,6 +25,7 @@
 
 #include "domain/customer.h"
 #include "eventstore/reader.h"
+#include "eventstore/thread_annotations.h"
 
 namespace ledger::projections {
 
@@ -76,19 +75,19 @@ class SearchIndex {
 
   // The writer, after a batch is durable, with its changes in commit order. Before the load
   // has finished they are kept and applied over what it read.
-  void apply(const std::vector<Change>& changes);
+  void apply(const std::vector<Change>& changes) EXCLUDES(mutex_);
 
   // Reads every customer of `database` (the `customers` family, one snapshot, on two threads)
   // and then serves searches. Call once; apply() calls are recorded from construction on.
   // Throws what reading throws; the index then reports that error to searches.
-  void load(eventstore::Database& database);
+  void load(eventstore::Database& database) EXCLUDES(mutex_, load_mutex_);
 
   // Customers of `status` with numbers above `after` whose fields match `query` (matches()),
   // ascending, at most `limit`. Waits up to `wait` for the load; throws SearchNotReady after.
   SearchMatches find(domain::CustomerStatus status, domain::CustomerNumber after, std::uint32_t limit,
-                     std::string_view query, std::chrono::milliseconds wait) const;
+                     std::string_view query, std::chrono::milliseconds wait) const EXCLUDES(mutex_, load_mutex_);
 
-  bool loaded() const;
+  bool loaded() const EXCLUDES(load_mutex_);
 
   struct Tables;  // the index itself (search_index.cpp)
 
@@ -100,17 +99,19 @@ class SearchIndex {
     std::size_t text_bytes = 0;    // folded text kept for confirming matches
   };
   // All 0 before the load.
-  Stats stats() const;
+  Stats stats() const EXCLUDES(mutex_);
 
  private:
   const Hooks hooks_;
-  mutable std::shared_mutex mutex_;
-  mutable std::mutex load_mutex_;
-  mutable std::condition_variable loaded_cv_;
-  bool loaded_ = false;                 // guarded by load_mutex_ and mutex_ (both to write)
-  std::string load_error_;              // guarded by load_mutex_
-  std::vector<Change> pending_;         // guarded by mutex_: applied before the load finished
-  std::unique_ptr<Tables> tables_;      // guarded by mutex_
+  // Taken before load_mutex_ when both are held.
+  mutable eventstore::SharedMutex mutex_;
+  mutable eventstore::Mutex load_mutex_;
+  mutable std::condition_variable_any loaded_cv_;
+  // Set while mutex_ is held too, as tables_ is: a search that sees it finds the tables.
+  bool loaded_ GUARDED_BY(load_mutex_) = false;
+  std::string load_error_ GUARDED_BY(load_mutex_);
+  std::vector<Change> pending_ GUARDED_BY(mutex_);  // applied before the load finished
+  std::unique_ptr<Tables> tables_ GUARDED_BY(mutex_);
 };
 
 }  // namespace ledger::projections

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eventstore/sorted_batch.h"
+#include "projections/erasure_probes.h"
 #include "server/erasure_worker.h"
 
 namespace ledger::server {
@@ -65,14 +66,14 @@ CommandService::~CommandService() { stop(); }
 
 void CommandService::stop() {
   {
-    std::lock_guard lock(mutex_);
+    eventstore::MutexLock lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
   if (writer_.joinable()) writer_.join();
   if (committer_.joinable()) committer_.join();
   {
-    std::lock_guard lock(mutex_);
+    eventstore::MutexLock lock(mutex_);
     publisher_stopping_ = true;
   }
   publish_wake_.notify_all();
@@ -82,7 +83,7 @@ void CommandService::stop() {
 }
 
 void CommandService::submit(domain::Command command, RequestContext context, Callback done, Submit how) {
-  std::unique_lock lock(mutex_);
+  eventstore::MutexLock lock(mutex_);
   if (stopping_) {
     lock.unlock();
     done(Failure{FailureCode::kShuttingDown, "the ledger is shutting down; retry against the restarted server"});
@@ -95,7 +96,12 @@ void CommandService::submit(domain::Command command, RequestContext context, Cal
   }
   if (how == Submit::kWriteIfAlone && !deciding_ && !writing_ && publications_.empty() && !publishing_ &&
       queue_.empty() && last_group_ <= 1) {
-    write_alone({std::move(command), std::move(context), std::move(done)}, lock);
+    deciding_ = true;
+    last_group_ = 1;
+    auto written = settle_written_group();
+    lock.unlock();
+    written.reset();
+    write_alone({std::move(command), std::move(context), std::move(done)});
     return;
   }
   queue_.push_back({std::move(command), std::move(context), std::move(done)});
@@ -119,18 +125,13 @@ std::unique_ptr<CommandService::Group> CommandService::settle_written_group() {
   return std::move(written_);
 }
 
-void CommandService::write_alone(Pending pending, std::unique_lock<std::mutex>& lock) {
-  deciding_ = true;
-  last_group_ = 1;
-  auto written = settle_written_group();
-  lock.unlock();
-  written.reset();
+void CommandService::write_alone(Pending pending) {
   struct Release {
     CommandService& self;
     ~Release() {
       // Notified under the lock: once the writer thread sees the state free, stop() may return
       // and this service go away, so nothing of it is touched after the lock is released.
-      std::lock_guard guard(self.mutex_);
+      eventstore::MutexLock guard(self.mutex_);
       self.deciding_ = false;
       self.wake_.notify_all();
     }
@@ -145,11 +146,11 @@ void CommandService::write_alone(Pending pending, std::unique_lock<std::mutex>& 
     if (failure.empty()) return;
   } catch (...) {
     // Whatever was not written, the next command must not be decided over it.
-    std::lock_guard guard(mutex_);
+    eventstore::MutexLock guard(mutex_);
     state_ = durable_;
     throw;
   }
-  std::lock_guard guard(mutex_);
+  eventstore::MutexLock guard(mutex_);
   state_ = durable_;
 }
 
@@ -159,12 +160,12 @@ void CommandService::run_writer() {
     GroupBatch* below = nullptr;
     std::unique_ptr<Group> retired;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return !deciding_ && (stopping_ || !queue_.empty()); });
+      eventstore::MutexLock lock(mutex_);
+      while (deciding_ || (!stopping_ && queue_.empty())) wake_.wait(lock);
       if (queue_.empty()) {
         // Stopping, nothing queued: once the committer has written the last group, it ends too
         // (and the publisher, once it has answered it).
-        wake_.wait(lock, [this] { return !writing_; });
+        while (writing_) wake_.wait(lock);
         committer_stopping_ = true;
         commit_wake_.notify_one();
         return;
@@ -177,7 +178,9 @@ void CommandService::run_writer() {
       }
       last_group_ = group->commands.size();
       // A purge reads rows that batches do not index: it waits until the group before it is durable.
-      if (GroupBatch::must_lead_batch(group->commands.front().command)) wake_.wait(lock, [this] { return !writing_; });
+      if (GroupBatch::must_lead_batch(group->commands.front().command)) {
+        while (writing_) wake_.wait(lock);
+      }
       if (writing_) {
         below = written_->batch.get();
         below_in_use_ = true;
@@ -189,8 +192,8 @@ void CommandService::run_writer() {
     decide(*group, below);
     std::string failed_below;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return !writing_; });
+      eventstore::MutexLock lock(mutex_);
+      while (writing_) wake_.wait(lock);
       below_in_use_ = false;
       if (below) failed_below = failed_write_;
       retired = settle_written_group();
@@ -211,8 +214,8 @@ void CommandService::run_committer() {
   for (;;) {
     Group* group = nullptr;
     {
-      std::unique_lock lock(mutex_);
-      commit_wake_.wait(lock, [this] { return writing_ || committer_stopping_; });
+      eventstore::MutexLock lock(mutex_);
+      while (!writing_ && !committer_stopping_) commit_wake_.wait(lock);
       if (!writing_) return;
       group = written_.get();
     }
@@ -220,7 +223,7 @@ void CommandService::run_committer() {
     auto publication = write_group(*group, failure);
     std::unique_ptr<Group> retired;
     {
-      std::lock_guard lock(mutex_);
+      eventstore::MutexLock lock(mutex_);
       failed_write_ = std::move(failure);
       writing_ = false;
       // Dropped here unless the writer decides over it; then it drops it once it is done.
@@ -236,15 +239,15 @@ void CommandService::run_publisher() {
   for (;;) {
     Publication publication;
     {
-      std::unique_lock lock(mutex_);
-      publish_wake_.wait(lock, [this] { return !publications_.empty() || publisher_stopping_; });
+      eventstore::MutexLock lock(mutex_);
+      while (publications_.empty() && !publisher_stopping_) publish_wake_.wait(lock);
       if (publications_.empty()) return;
       publication = std::move(publications_.front());
       publications_.pop_front();
       publishing_ = true;
     }
     publish(publication);
-    std::lock_guard lock(mutex_);
+    eventstore::MutexLock lock(mutex_);
     publishing_ = false;
   }
 }
@@ -285,7 +288,7 @@ CommandService::Publication CommandService::write_group(Group& group, std::strin
     if (status.ok()) {
       {
         // At once: whatever happens next, the writer must never go back before this group.
-        std::lock_guard guard(mutex_);
+        eventstore::MutexLock guard(mutex_);
         durable_ = group.batch->state();
       }
       if (options_.crash_at == CrashPoint::kAfterFirstGroup) crash_now(options_.crash_at);
@@ -357,6 +360,31 @@ projections::CustomerPage CommandService::list(projections::CustomerList list, d
 
 std::vector<projections::HistoryEntry> CommandService::history(domain::CustomerNumber number) const {
   return projections::customer_history(eventstore::DatabaseReader(database_), number);
+}
+
+CustomerCounts CommandService::counts() const {
+  eventstore::DatabaseReader reader(database_);
+  auto count = [&reader](eventstore::Family family) {
+    auto it = reader.iterate(family);
+    std::uint64_t n = 0;
+    for (it->SeekToFirst(); it->Valid() && n < CustomerCounts::kCountCap; it->Next()) ++n;
+    return n;
+  };
+  CustomerCounts counts;
+  counts.active = count(eventstore::Family::kActive);
+  counts.deleted = count(eventstore::Family::kDeleted);
+  return counts;
+}
+
+eventstore::LogHead CommandService::log_head() const { return eventstore::load_head(eventstore::DatabaseReader(database_)); }
+
+bool CommandService::is_purge(std::uint64_t seq) const {
+  const auto entry = eventstore::read_entry(eventstore::DatabaseReader(database_), seq);
+  return entry && entry->kind == static_cast<std::uint16_t>(domain::EventKind::kPurged);
+}
+
+std::optional<domain::CustomersPurged> CommandService::purge_receipt(std::uint64_t purge_seq) const {
+  return projections::purge_receipt(eventstore::DatabaseReader(database_), purge_seq);
 }
 
 std::optional<eventstore::ErasureReport> CommandService::wait_for_erasure(std::uint64_t purge_seq,

@@ -40,16 +40,17 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "domain/commands.h"
+#include "domain/events.h"
 #include "eventstore/database.h"
 #include "eventstore/erasure_pass.h"
 #include "eventstore/event_log.h"
+#include "eventstore/thread_annotations.h"
 #include "projections/queries.h"
 #include "projections/search_index.h"
 #include "server/crash_injection.h"
@@ -114,6 +115,14 @@ struct WriterStats {
   std::uint64_t write_cpu_ns = 0;
 };
 
+// How many customers the active and the deleted list hold. Counting is a scan of the list, so
+// each count stops at kCountCap.
+struct CustomerCounts {
+  static constexpr std::uint64_t kCountCap = 1'000'000;
+  std::uint64_t active = 0;
+  std::uint64_t deleted = 0;
+};
+
 class CommandService {
  public:
   using Callback = std::function<void(Outcome)>;
@@ -125,7 +134,7 @@ class CommandService {
   // Starts loading the search index, the erasure worker (which finishes any pending erasure at
   // once) and the writer. Once, before the first command. Throws StorageError when the
   // directory cannot be read.
-  void start();
+  void start() EXCLUDES(mutex_);
   // Answers everything queued, then stops the writer.
   ~CommandService();
   CommandService(const CommandService&) = delete;
@@ -142,9 +151,10 @@ class CommandService {
   // Queues a command. `done` runs exactly once after the outcome is durable: on the writer's or
   // the committer's thread, or with kWriteIfAlone possibly on the calling thread before submit
   // returns (at once for busy / shutting down). It must not block.
-  void submit(domain::Command command, RequestContext context, Callback done, Submit how = Submit::kQueue);
+  void submit(domain::Command command, RequestContext context, Callback done, Submit how = Submit::kQueue)
+      EXCLUDES(mutex_);
   // Submits (kWriteIfAlone: the caller waits anyway) and waits for the outcome.
-  Outcome execute(domain::Command command, RequestContext context = {});
+  Outcome execute(domain::Command command, RequestContext context = {}) EXCLUDES(mutex_);
 
   // Reads see every acknowledged write. A list with a search fragment throws
   // projections::SearchNotReady when the index is not loaded within search_load_wait.
@@ -152,6 +162,14 @@ class CommandService {
   projections::CustomerPage list(projections::CustomerList list, domain::CustomerNumber after, std::uint32_t limit,
                                  const std::string& search = {}) const;
   std::vector<projections::HistoryEntry> history(domain::CustomerNumber number) const;
+  CustomerCounts counts() const;
+  // The log's next seq and the head of its hash chain.
+  eventstore::LogHead log_head() const;
+  // Whether the log entry at `seq` is a purge; false when there is none.
+  bool is_purge(std::uint64_t seq) const;
+  // The receipt the purge at `purge_seq` wrote in its log entry; nullopt when there is no entry.
+  // Throws CorruptionError when the entry is not a purge (is_purge).
+  std::optional<domain::CustomersPurged> purge_receipt(std::uint64_t purge_seq) const;
 
   // `listener` runs on the thread that wrote, after every durable write and before any command
   // of it is answered, with the log's next seq (every entry below it is readable) and the seq of
@@ -179,7 +197,7 @@ class CommandService {
 
   // Stops accepting, answers what is queued, joins the writer; cancels a running erasure pass
   // (it is finished at the next start). Idempotent.
-  void stop();
+  void stop() EXCLUDES(mutex_);
 
  private:
   struct Pending {
@@ -205,27 +223,28 @@ class CommandService {
     std::vector<Outcome> outcomes;
   };
 
-  void run_writer();
-  void run_committer();
-  void run_publisher();
-  // Submit::kWriteIfAlone when allowed: decides and writes `pending` on the calling thread.
-  void write_alone(Pending pending, std::unique_lock<std::mutex>& lock);
+  void run_writer() EXCLUDES(mutex_);
+  void run_committer() EXCLUDES(mutex_);
+  void run_publisher() EXCLUDES(mutex_);
+  // Submit::kWriteIfAlone when allowed: decides and writes `pending` on the calling thread,
+  // which has taken `deciding_` for it, and gives `deciding_` back.
+  void write_alone(Pending pending) EXCLUDES(mutex_);
   // Decides the group's commands from state_ (over `below` when given) and advances state_.
   // Only by whoever holds `deciding_`.
   void decide(Group& group, GroupBatch* below);
   // Writes the group's batch (unless it is empty) and takes the group's state as durable_ as
   // soon as it is; returns what is left to publish. On failure `failure` says why and every
   // outcome acknowledged by this group is turned into that failure.
-  Publication write_group(Group& group, std::string& failure);
+  Publication write_group(Group& group, std::string& failure) EXCLUDES(mutex_);
   // Applies a written group's changes to the search index, hands purges to the erasure worker,
   // tells the commit listener and then answers every command.
-  void publish(Publication& publication);
+  void publish(Publication& publication) EXCLUDES(mutex_);
   // Answers every command of a group decided over one whose write failed.
   void fail_over_failed_write(Group& group, const std::string& failure);
   // Before deciding a group not over the one written last: when that one's write failed, the
   // writer goes on from what is durable. Holding mutex_ and `deciding_`; returns that group for
   // the caller to drop outside the lock.
-  std::unique_ptr<Group> settle_written_group();
+  std::unique_ptr<Group> settle_written_group() REQUIRES(mutex_);
   // The group's batch in key order (eventstore/sorted_batch.h): RocksDB inserts it faster.
   rocksdb::Status write_in_key_order(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch);
 
@@ -236,25 +255,25 @@ class CommandService {
   WriterState state_;
   CommitListener commit_listener_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;         // the queue, `deciding_` or the group written changed
-  std::condition_variable commit_wake_;  // a group to write, or the committer's end
-  std::deque<Pending> queue_;      // guarded by mutex_
-  bool stopping_ = false;          // guarded by mutex_
-  bool deciding_ = false;          // guarded by mutex_: a thread holds state_ and decides a group
-  std::size_t last_group_ = 0;     // guarded by mutex_: commands in the last group decided
+  mutable eventstore::Mutex mutex_;
+  std::condition_variable_any wake_;         // the queue, `deciding_` or the group written changed
+  std::condition_variable_any commit_wake_;  // a group to write, or the committer's end
+  std::deque<Pending> queue_ GUARDED_BY(mutex_);
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  bool deciding_ GUARDED_BY(mutex_) = false;     // a thread holds state_ and decides a group
+  std::size_t last_group_ GUARDED_BY(mutex_) = 0;  // commands in the last group decided
   // The last group handed to the committer; kept while the writer decides over it.
-  std::unique_ptr<Group> written_;  // guarded by mutex_
-  bool writing_ = false;           // guarded by mutex_: the committer has not written written_ yet
-  bool below_in_use_ = false;      // guarded by mutex_: the writer decides over written_
+  std::unique_ptr<Group> written_ GUARDED_BY(mutex_);
+  bool writing_ GUARDED_BY(mutex_) = false;       // the committer has not written written_ yet
+  bool below_in_use_ GUARDED_BY(mutex_) = false;  // the writer decides over written_
   // Why the last group's write failed; empty when it did not, or once the writer went on.
-  std::string failed_write_;       // guarded by mutex_
-  WriterState durable_;            // guarded by mutex_: the state after every durable group
-  bool committer_stopping_ = false;  // guarded by mutex_
-  std::condition_variable publish_wake_;  // a publication queued, or the publisher's end
-  std::deque<Publication> publications_;  // guarded by mutex_: written, not yet published
-  bool publishing_ = false;          // guarded by mutex_: the publisher holds one
-  bool publisher_stopping_ = false;  // guarded by mutex_
+  std::string failed_write_ GUARDED_BY(mutex_);
+  WriterState durable_ GUARDED_BY(mutex_);  // the state after every durable group
+  bool committer_stopping_ GUARDED_BY(mutex_) = false;
+  std::condition_variable_any publish_wake_;  // a publication queued, or the publisher's end
+  std::deque<Publication> publications_ GUARDED_BY(mutex_);  // written, not yet published
+  bool publishing_ GUARDED_BY(mutex_) = false;               // the publisher holds one
+  bool publisher_stopping_ GUARDED_BY(mutex_) = false;
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> commands_{0};
   std::atomic<std::uint64_t> decide_cpu_ns_{0};

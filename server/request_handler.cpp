@@ -1,14 +1,12 @@
 #include "server/request_handler.h"
 
+#include <variant>
+
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
 #include "domain/changed_fields.h"
 #include "domain/events.h"
-#include "eventstore/erasure_report.h"
-#include "eventstore/event_log.h"
-#include "eventstore/reader.h"
-#include "projections/erasure_probes.h"
 #include "projections/queries.h"
 #include "server/erasure_wire.h"
 #include "server/wire_fields.h"
@@ -22,13 +20,27 @@ constexpr std::size_t kMaxRequestKeyBytes = 64;
 constexpr std::size_t kMaxNumbersPerRequest = 10'000;
 constexpr std::size_t kMaxChangesPerEdit = 64;
 constexpr std::uint32_t kDefaultPageSize = 100;
-constexpr std::uint64_t kCountCap = 1'000'000;
 
-// A request whose fields are wrong in a way the domain does not check (it never sees them).
-struct BadRequest {
+// A request whose fields are wrong in a way the domain does not check (it never sees them):
+// what the client is told. A value, like the domain's refusals: a mistake of the client's is
+// not an exception.
+struct RequestProblem {
   ErrorCode code;
   std::string message;
+  // The field or argument at fault; empty when the request as a whole is.
   std::string field;
+};
+
+// What a request's fields translate to, or why they do not.
+template <typename T>
+using Translated = std::variant<T, RequestProblem>;
+
+// A command request translated for the service: the command, who sent it with which key, and
+// whether a purge's answer waits for its erasure report.
+struct TranslatedCommand {
+  domain::Command command;
+  RequestContext context;
+  bool wait_for_erasure = false;
 };
 
 Frame to_frame(capnp::MessageBuilder& message) { return capnp::messageToFlatArray(message); }
@@ -70,9 +82,9 @@ void set_customer(protocol::Customer::Builder out, const domain::Customer& c) {
   set_wire_fields(out.initFields(), c.fields);
 }
 
-std::vector<domain::CustomerNumber> copy_numbers(capnp::List<std::uint64_t>::Reader list) {
+Translated<std::vector<domain::CustomerNumber>> copy_numbers(capnp::List<std::uint64_t>::Reader list) {
   if (list.size() > kMaxNumbersPerRequest) {
-    throw BadRequest{ErrorCode::TOO_LARGE, "at most 10000 numbers per request; split the request", "numbers"};
+    return RequestProblem{ErrorCode::TOO_LARGE, "at most 10000 numbers per request; split the request", "numbers"};
   }
   std::vector<domain::CustomerNumber> numbers;
   numbers.reserve(list.size());
@@ -80,7 +92,15 @@ std::vector<domain::CustomerNumber> copy_numbers(capnp::List<std::uint64_t>::Rea
   return numbers;
 }
 
-domain::Command to_command(const protocol::Request::Reader& request) {
+// A delete or undelete of the request's numbers, or the problem with them.
+template <typename BatchCommand>
+Translated<domain::Command> batch_command(capnp::List<std::uint64_t>::Reader list) {
+  auto numbers = copy_numbers(list);
+  if (auto* problem = std::get_if<RequestProblem>(&numbers)) return std::move(*problem);
+  return BatchCommand{std::get<std::vector<domain::CustomerNumber>>(std::move(numbers))};
+}
+
+Translated<domain::Command> to_command(const protocol::Request::Reader& request) {
   using W = protocol::Request::Which;
   switch (request.which()) {
     case W::CREATE: {
@@ -98,34 +118,64 @@ domain::Command to_command(const protocol::Request::Reader& request) {
       command.number = edit.getNumber();
       auto changes = edit.getChanges();
       if (changes.size() > kMaxChangesPerEdit) {
-        throw BadRequest{ErrorCode::TOO_LARGE, "too many changes in one edit", "changes"};
+        return RequestProblem{ErrorCode::TOO_LARGE, "too many changes in one edit", "changes"};
       }
       for (auto change : changes) {
         auto field = domain_field(change.getField());
-        if (!field) throw BadRequest{ErrorCode::INVALID_FIELD, "unknown field in an edit", "field"};
+        if (!field) return RequestProblem{ErrorCode::INVALID_FIELD, "unknown field in an edit", "field"};
         command.changes.push_back({*field, text(change.getValue())});
       }
       if (edit.getExpectRevision() != 0) command.expected_revision = edit.getExpectRevision();
       return command;
     }
-    case W::DELETE: return domain::DeleteCustomers{copy_numbers(request.getDelete().getNumbers())};
-    case W::UNDELETE: return domain::UndeleteCustomers{copy_numbers(request.getUndelete().getNumbers())};
+    case W::DELETE: return batch_command<domain::DeleteCustomers>(request.getDelete().getNumbers());
+    case W::UNDELETE: return batch_command<domain::UndeleteCustomers>(request.getUndelete().getNumbers());
     case W::PURGE: {
       auto purge = request.getPurge();
       domain::PurgeDeletedCustomers command;
       command.confirm = purge.getConfirm();
       if (purge.getExpectCount() < -1) {
-        throw BadRequest{ErrorCode::INVALID_FIELD, "expectCount must be -1 (any) or a count", "expectCount"};
+        return RequestProblem{ErrorCode::INVALID_FIELD, "expectCount must be -1 (any) or a count", "expectCount"};
       }
       if (purge.getExpectCount() >= 0) command.expected_count = static_cast<std::uint64_t>(purge.getExpectCount());
       return command;
     }
     default: break;
   }
-  throw BadRequest{ErrorCode::BAD_REQUEST, "not a command", ""};
+  return RequestProblem{ErrorCode::BAD_REQUEST, "not a command", ""};
 }
 
-Frame outcome_frame(eventstore::Database& database, std::uint64_t id, protocol::Request::Which kind, const Outcome& outcome,
+// The command request of `principal` translated for the service, or the problem with it.
+Translated<TranslatedCommand> translate_command(const protocol::Request::Reader& request, const Principal& principal) {
+  auto key = request.getRequestKey();
+  if (key.size() > kMaxRequestKeyBytes) {
+    return RequestProblem{ErrorCode::INVALID_FIELD, "the request key is longer than 64 bytes", "requestKey"};
+  }
+  RequestContext context{principal.name, std::string(reinterpret_cast<const char*>(key.begin()), key.size())};
+  const bool wait = request.which() == protocol::Request::Which::PURGE && request.getPurge().getWait();
+  auto command = to_command(request);
+  if (auto* problem = std::get_if<RequestProblem>(&command)) return std::move(*problem);
+  return TranslatedCommand{std::get<domain::Command>(std::move(command)), std::move(context), wait};
+}
+
+// A response with only an error; `field` is set when it is not empty.
+Frame error_response(std::uint64_t id, ErrorCode code, std::string_view message_text, std::string_view field) {
+  capnp::MallocMessageBuilder message(128);
+  auto response = message.initRoot<protocol::Response>();
+  response.setId(id);
+  auto error = response.initError();
+  error.setCode(code);
+  error.setMessage(capnp::Text::Reader(message_text.data(), message_text.size()));
+  if (!field.empty()) error.setField(capnp::Text::Reader(field.data(), field.size()));
+  return to_frame(message);
+}
+
+// The answer to a request with a problem: the same for every kind of request.
+Frame problem_frame(std::uint64_t id, const RequestProblem& problem) {
+  return error_response(id, problem.code, problem.message, problem.field);
+}
+
+Frame outcome_frame(const CommandService& service, std::uint64_t id, protocol::Request::Which kind, const Outcome& outcome,
                     const eventstore::ErasureReport& erasure) {
   capnp::MallocMessageBuilder message(256);
   auto response = message.initRoot<protocol::Response>();
@@ -176,7 +226,7 @@ Frame outcome_frame(eventstore::Database& database, std::uint64_t id, protocol::
       purged.setSeq(accepted.seqs.empty() ? 0 : accepted.seqs.back());
       auto erasure_out = purged.initErasure();
       set_erasure(erasure_out, erasure);
-      if (auto receipt = projections::purge_receipt(eventstore::DatabaseReader(database), purged.getSeq())) {
+      if (auto receipt = service.purge_receipt(purged.getSeq())) {
         set_receipt(erasure_out.initReceipt(), *receipt);
       }
       purged.setReplayed(accepted.replayed);
@@ -184,13 +234,6 @@ Frame outcome_frame(eventstore::Database& database, std::uint64_t id, protocol::
     }
   }
   return to_frame(message);
-}
-
-std::uint64_t count_rows(eventstore::Reader& reader, eventstore::Family family) {
-  auto it = reader.iterate(family);
-  std::uint64_t n = 0;
-  for (it->SeekToFirst(); it->Valid() && n < kCountCap; it->Next()) ++n;
-  return n;
 }
 
 }  // namespace
@@ -208,13 +251,7 @@ RequestHandler::RequestHandler(CommandService& service, const TokenTable& tokens
       metrics_(metrics) {}
 
 Frame RequestHandler::error_frame(std::uint64_t id, ErrorCode code, std::string_view message_text) {
-  capnp::MallocMessageBuilder message(128);
-  auto response = message.initRoot<protocol::Response>();
-  response.setId(id);
-  auto error = response.initError();
-  error.setCode(code);
-  error.setMessage(capnp::Text::Reader(message_text.data(), message_text.size()));
-  return to_frame(message);
+  return error_response(id, code, message_text, {});
 }
 
 Frame RequestHandler::entry_frame(std::uint64_t id, const eventstore::Envelope& envelope) {
@@ -289,8 +326,14 @@ Handled RequestHandler::answer(const protocol::Request::Reader& request, Session
       case W::EDIT:
       case W::DELETE:
       case W::UNDELETE:
-      case W::PURGE:
-        return command(request, session, dispatch, std::move(send), arrival);
+      case W::PURGE: {
+        auto translated = translate_command(request, *session.principal);
+        if (auto* problem = std::get_if<RequestProblem>(&translated)) return {problem_frame(id, *problem)};
+        auto& command = std::get<TranslatedCommand>(translated);
+        submit(id, request.which(), std::move(command.command), std::move(command.context),
+               command.wait_for_erasure, dispatch, std::move(send), arrival);
+        return {};
+      }
       case W::SUBSCRIBE: {
         const auto from = std::max<std::uint64_t>(1, request.getSubscribe().getFromSeq());
         capnp::MallocMessageBuilder message(64);
@@ -308,20 +351,6 @@ Handled RequestHandler::answer(const protocol::Request::Reader& request, Session
       default:
         return {error_frame(id, ErrorCode::BAD_REQUEST, "unknown request kind; is the client newer than the server?")};
     }
-  } catch (const BadRequest& bad) {
-    auto frame = error_frame(id, bad.code, bad.message);
-    if (!bad.field.empty()) {
-      // Rebuild with the field named: rare path, clarity over speed.
-      capnp::MallocMessageBuilder message(128);
-      auto response = message.initRoot<protocol::Response>();
-      response.setId(id);
-      auto error = response.initError();
-      error.setCode(bad.code);
-      error.setMessage(bad.message);
-      error.setField(bad.field);
-      frame = to_frame(message);
-    }
-    return {std::move(frame)};
   } catch (const kj::Exception& e) {
     return {error_frame(id, ErrorCode::BAD_REQUEST, "the request does not match the protocol schema"), true};
   } catch (const projections::SearchNotReady& e) {
@@ -407,22 +436,19 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
     }
     case W::ERASURE_REPORT: {
       const auto purge_seq = request.getErasureReport();
-      eventstore::DatabaseReader reader(service_.database());
-      const auto entry = eventstore::read_entry(reader, purge_seq);
-      if (!entry || entry->kind != static_cast<std::uint16_t>(domain::EventKind::kPurged)) {
+      if (!service_.is_purge(purge_seq)) {
         return {error_frame(id, ErrorCode::NOT_FOUND,
                             "entry " + std::to_string(purge_seq) + " is not a purge; ledger-audit purges lists them")};
       }
       auto erasure = response.initErasure();
-      set_erasure(erasure, eventstore::erasure_report(reader, purge_seq).value_or(eventstore::ErasureReport{}));
-      if (auto receipt = projections::purge_receipt(reader, purge_seq)) set_receipt(erasure.initReceipt(), *receipt);
+      set_erasure(erasure, service_.erasure_report(purge_seq).value_or(eventstore::ErasureReport{}));
+      if (auto receipt = service_.purge_receipt(purge_seq)) set_receipt(erasure.initReceipt(), *receipt);
       break;
     }
     default: {  // stats
-      eventstore::DatabaseReader reader(service_.database());
       auto stats = response.initStats();
       auto writer = service_.stats();
-      const auto head = eventstore::load_head(reader);
+      const auto head = service_.log_head();
       stats.setNextSeq(head.next_seq);
       stats.setChainHead(kj::arrayPtr(head.chain.data(), head.chain.size()));
       stats.setBatches(writer.batches);
@@ -430,52 +456,44 @@ Handled RequestHandler::read(const protocol::Request::Reader& request) const {
       stats.setDecideCpuNs(writer.decide_cpu_ns);
       stats.setWriteCpuNs(writer.write_cpu_ns);
       stats.setConnections(connections_ ? connections_() : 0);
-      stats.setActive(count_rows(reader, eventstore::Family::kActive));
-      stats.setDeleted(count_rows(reader, eventstore::Family::kDeleted));
+      const auto counts = service_.counts();
+      stats.setActive(counts.active);
+      stats.setDeleted(counts.deleted);
       break;
     }
   }
   return {to_frame(message)};
 }
 
-Handled RequestHandler::command(const protocol::Request::Reader& request, const Session& session,
-                                const Dispatch& dispatch, Send send, Arrival arrival) const {
-  const auto id = request.getId();
-  const auto kind = request.which();
-  auto key = request.getRequestKey();
-  if (key.size() > kMaxRequestKeyBytes) {
-    throw BadRequest{ErrorCode::INVALID_FIELD, "the request key is longer than 64 bytes", "requestKey"};
-  }
-  RequestContext context{session.principal->name, std::string(reinterpret_cast<const char*>(key.begin()), key.size())};
-  const bool wait = kind == protocol::Request::Which::PURGE && request.getPurge().getWait();
-  auto command = to_command(request);
+void RequestHandler::submit(std::uint64_t id, protocol::Request::Which kind, domain::Command command,
+                            RequestContext context, bool wait, const Dispatch& dispatch, Send send,
+                            Arrival arrival) const {
   auto erasure_wait = erasure_wait_;
-  auto* database = &service_.database();
+  const CommandService* service = &service_;
   service_.submit(std::move(command), std::move(context),
-                  [id, kind, wait, dispatch, send = std::move(send), erasure_wait, database](Outcome outcome) mutable {
+                  [id, kind, wait, dispatch, send = std::move(send), erasure_wait, service](Outcome outcome) mutable {
                     // On the writer thread (or this one, when it wrote the command itself): hand
                     // the outcome to the connection and return. A replayed purge waits too: its
                     // answer is the first one's, report included (stored, it comes at once).
                     auto* accepted = std::get_if<Accepted>(&outcome);
                     if (wait && accepted && !accepted->seqs.empty()) {
                       const auto purge_seq = accepted->seqs.back();
-                      erasure_wait(purge_seq, [id, kind, dispatch, send, database, outcome = std::move(outcome)](
+                      erasure_wait(purge_seq, [id, kind, dispatch, send, service, outcome = std::move(outcome)](
                                                   eventstore::ErasureReport report) mutable {
-                        dispatch([id, kind, send, database, outcome = std::move(outcome), report = std::move(report)] {
-                          send(outcome_frame(*database, id, kind, outcome, report));
+                        dispatch([id, kind, send, service, outcome = std::move(outcome), report = std::move(report)] {
+                          send(outcome_frame(*service, id, kind, outcome, report));
                         });
                       });
                       return;
                     }
-                    dispatch([id, kind, send = std::move(send), database, outcome = std::move(outcome)] {
-                      send(outcome_frame(*database, id, kind, outcome, eventstore::ErasureReport{}));
+                    dispatch([id, kind, send = std::move(send), service, outcome = std::move(outcome)] {
+                      send(outcome_frame(*service, id, kind, outcome, eventstore::ErasureReport{}));
                     });
                   },
                   // Written alone, a command would hold up the requests behind it until its
                   // fsync is done, and each of them would then be written alone too.
                   arrival == Arrival::kAlone ? CommandService::Submit::kWriteIfAlone
                                              : CommandService::Submit::kQueue);
-  return {};
 }
 
 }  // namespace ledger::server

@@ -91,8 +91,9 @@ class RequestHandler {
                  Arrival arrival) const;
   Handled hello(std::uint64_t id, protocol::Hello::Reader hello, Session& session) const;
   Handled read(const protocol::Request::Reader& request) const;
-  Handled command(const protocol::Request::Reader& request, const Session& session, const Dispatch& dispatch,
-                  Send send, Arrival arrival) const;
+  // Hands a translated command to the service; its answer, `id`, comes later through `send`.
+  void submit(std::uint64_t id, protocol::Request::Which kind, domain::Command command, RequestContext context,
+              bool wait_for_erasure, const Dispatch& dispatch, Send send, Arrival arrival) const;
 
   CommandService& service_;
   const TokenTable& tokens_;

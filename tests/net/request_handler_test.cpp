@@ -197,3 +197,92 @@ TEST_CASE("a subscription entry carries the request key it was written with", "[
   auto key = entry.get().getEntry().getRequest();
   CHECK(std::string(reinterpret_cast<const char*>(key.begin()), key.size()) == "order-17");
 }
+
+TEST_CASE("a request's own mistakes are answered at once with code, message and field, and nothing is written",
+          "[handler]") {
+  testing::Ledger ledger;
+  ledger.create("Ada");
+  auto tokens = server::TokenTable::open_access();
+  server::RequestHandler handler(ledger.service(), tokens, server::erasure_not_awaited());
+  server::Session session{server::Principal{"office", server::Role::kAdmin}};
+  Strand strand;
+  const auto head_before = ledger.service().log_head();
+
+  struct Expected {
+    ErrorCode code;
+    std::string message;
+    std::string field;
+  };
+  auto check = [&](server::Handled handled, const Expected& expected) {
+    CHECK_FALSE(handled.close);
+    REQUIRE(handled.response.size() > 0);  // answered now, not through dispatch
+    Decoded decoded(std::move(handled.response));
+    REQUIRE(decoded.get().isError());
+    const auto error = decoded.get().getError();
+    CHECK(error.getCode() == expected.code);
+    CHECK(std::string(error.getMessage().cStr()) == expected.message);
+    CHECK(std::string(error.getField().cStr()) == expected.field);
+    CHECK_FALSE(error.hasField() == expected.field.empty());
+  };
+
+  check(handle(handler, session, strand, 1, [](auto r) { r.initUndelete().initNumbers(10'001); }),
+        {ErrorCode::TOO_LARGE, "at most 10000 numbers per request; split the request", "numbers"});
+  check(handle(handler, session, strand, 2,
+               [](auto r) {
+                 auto edit = r.initEdit();
+                 edit.setNumber(1);
+                 edit.initChanges(65);
+               }),
+        {ErrorCode::TOO_LARGE, "too many changes in one edit", "changes"});
+  check(handle(handler, session, strand, 3,
+               [](auto r) {
+                 auto edit = r.initEdit();
+                 edit.setNumber(1);
+                 auto change = edit.initChanges(1)[0];
+                 change.setField(static_cast<protocol::Field>(999));
+                 change.setValue("x");
+               }),
+        {ErrorCode::INVALID_FIELD, "unknown field in an edit", "field"});
+  check(handle(handler, session, strand, 4,
+               [](auto r) {
+                 auto purge = r.initPurge();
+                 purge.setConfirm(true);
+                 purge.setExpectCount(-2);
+               }),
+        {ErrorCode::INVALID_FIELD, "expectCount must be -1 (any) or a count", "expectCount"});
+  check(handle(handler, session, strand, 5,
+               [](auto r) {
+                 r.initRequestKey(65);
+                 r.initDelete().initNumbers(1).set(0, 1);
+               }),
+        {ErrorCode::INVALID_FIELD, "the request key is longer than 64 bytes", "requestKey"});
+
+  CHECK(ledger.service().log_head() == head_before);
+  CHECK(ledger.service().counts().active == 1);
+  // The connection goes on: the next request is answered as usual.
+  handle(handler, session, strand, 6, [](auto r) { r.initCreate().initFields().setName("Bo"); });
+  CHECK(Decoded(strand.next()).get().getWritten().getNumber() == 2);
+}
+
+TEST_CASE("stats answers the lists' counts and the log's head", "[handler]") {
+  testing::Ledger ledger;
+  for (auto name : {"Ada", "Bo", "Cy"}) ledger.create(name);
+  testing::accepted(ledger.service().execute(domain::DeleteCustomers{{3}}));
+  auto tokens = server::TokenTable::open_access();
+  server::RequestHandler handler(ledger.service(), tokens, server::erasure_not_awaited(), [] { return 7u; });
+  server::Session session{server::Principal{"office", server::Role::kAdmin}};
+  Strand strand;
+
+  Decoded answered(handle(handler, session, strand, 1, [](auto r) { r.setStats(); }).response);
+  REQUIRE(answered.get().isStats());
+  const auto stats = answered.get().getStats();
+  CHECK(stats.getActive() == 2);
+  CHECK(stats.getDeleted() == 1);
+  CHECK(stats.getNextSeq() == 5);
+  CHECK(stats.getConnections() == 7);
+  const auto head = ledger.service().log_head();
+  const auto chain = stats.getChainHead();
+  CHECK(std::vector<unsigned char>(chain.begin(), chain.end()) ==
+        std::vector<unsigned char>(head.chain.begin(), head.chain.end()));
+  CHECK(stats.getCommands() == ledger.service().stats().commands);
+}
