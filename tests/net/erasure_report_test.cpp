@@ -25,14 +25,7 @@ namespace {
 
 // Creates a customer and deletes it: one more for the next purge.
 void create_and_delete(LedgerdClient& client, const std::string& name, const std::string& email) {
-  auto written = client.call([&](auto r) {
-    auto fields = r.initCreate().initFields();
-    fields.setName(name);
-    fields.setEmail(email);
-  });
-  REQUIRE(written.get().isWritten());
-  const auto number = written.get().getWritten().getNumber();
-  REQUIRE(client.call([&](auto r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
+  delete_customer(client, create_customer(client, name, email));
 }
 
 // Purges the deleted customers, waiting for the erasure pass or not; the purge must be done.

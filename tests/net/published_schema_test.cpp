@@ -159,19 +159,6 @@ unsigned framed_event_kind(capnp::Data::Reader payload) {
   return static_cast<unsigned>(reader.getRoot<domain::schema::Event>().which()) + 1;
 }
 
-void create(LedgerdClient& client, const std::string& name, const std::string& email) {
-  auto reply = client.call([&](auto r) {
-    auto fields = r.initCreate().initFields();
-    fields.setName(name);
-    fields.setEmail(email);
-  });
-  REQUIRE(reply.get().isWritten());
-}
-
-void del(LedgerdClient& client, std::uint64_t number) {
-  REQUIRE(client.call([&](auto r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
-}
-
 }  // namespace
 
 TEST_CASE("the published schemas compile with the capnp tool alone, importing nothing", "[schema]") {
@@ -216,7 +203,7 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
   std::map<std::string, std::set<std::string>> sent;
 
   // Ada's history holds every kind of change.
-  create(client, "Ada", "ada@example.org");
+  create_customer(client, "Ada", "ada@example.org");
   REQUIRE(client.call([](auto r) {
                   auto edit = r.initEdit();
                   edit.setNumber(1);
@@ -224,7 +211,7 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
                   change.setField(protocol::Field::NOTES);
                   change.setValue("owes 12.50");
                 }).get().isWritten());
-  del(client, 1);
+  delete_customer(client, 1);
   REQUIRE(client.call([](auto r) { r.initUndelete().initNumbers(1).set(0, 1); }).get().isChanged());
   auto history = client.call([](auto r) { r.initHistory().setNumber(1); });
   REQUIRE(history.get().isHistory());
@@ -265,17 +252,17 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
     return reply.get().getPurged().getSeq();
   };
   // An erasure that verifies.
-  create(client, "Bo", "bo.erased@example.org");
-  del(client, 2);
+  create_customer(client, "Bo", "bo.erased@example.org");
+  delete_customer(client, 2);
   const auto verified_purge = purge(true);
   // One that does not: a copy of the purged customer's e-mail address left in the directory.
-  create(client, "Cy", "cy.left-behind@example.org");
-  del(client, 2);
+  create_customer(client, "Cy", "cy.left-behind@example.org");
+  delete_customer(client, 2);
   std::ofstream(dir.path() / "data" / "notes.txt") << "copied by hand: cy.left-behind@example.org\n";
   purge(true);
   // One not waited for.
-  create(client, "Di", "di@example.org");
-  del(client, 2);
+  create_customer(client, "Di", "di@example.org");
+  delete_customer(client, 2);
   purge(false);
   auto report = client.call([&](auto r) { r.setErasureReport(verified_purge); });
   REQUIRE(report.get().isErasure());

@@ -12,6 +12,7 @@
 #include "eventstore/erasure_pass.h"
 #include "projections/queries.h"
 #include "projections/verify.h"
+#include "support/layout_0_1_0.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;
@@ -28,16 +29,6 @@ Numbers numbers_of(const projections::CustomerPage& page) {
   Numbers out;
   for (const auto& c : page.customers) out.push_back(c.number);
   return out;
-}
-
-std::vector<std::string> families_of(const std::filesystem::path& dir) {
-  std::vector<std::string> families;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &families).ok());
-  return families;
-}
-
-bool has(const std::vector<std::string>& names, std::string_view name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 // Holds the index's load until release() (or the end of the test, so that a failing test
@@ -149,26 +140,15 @@ TEST_CASE("an open drops the search family of an earlier layout, and search work
   ledger.create("Ada Lovelace");
   ledger.close();
   const auto dir = ledger.dir() / "data";
-  {
-    // What an earlier version left: a `search` family with hashed trigram rows.
-    rocksdb::DBOptions options;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& name : families_of(dir)) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open(options, dir.string(), descriptors, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    rocksdb::ColumnFamilyHandle* search = nullptr;
-    REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "search", &search).ok());
-    REQUIRE(db->Put(rocksdb::WriteOptions(), search, std::string("\x07\x22\0\0\0\0\0\0\0\x01", 10), "").ok());
-    REQUIRE(db->Flush(rocksdb::FlushOptions(), search).ok());
-    handles.push_back(search);
-    for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-  }
-  REQUIRE(has(families_of(dir), "search"));
+  // What an earlier version left: a `search` family with hashed trigram rows.
+  testing::change_families(dir, [](rocksdb::DB& db, const testing::FamilyByName& family) {
+    REQUIRE(db.Put(rocksdb::WriteOptions(), family("search"), std::string("\x07\x22\0\0\0\0\0\0\0\x01", 10), "").ok());
+    REQUIRE(db.Flush(rocksdb::FlushOptions(), family("search")).ok());
+  });
+  REQUIRE(testing::has_family(dir, "search"));
 
   ledger.open();
-  CHECK_FALSE(has(families_of(dir), "search"));
+  CHECK_FALSE(testing::has_family(dir, "search"));
   CHECK(numbers_of(ledger.service().list(CustomerList::kActive, 0, 10, "lovelace")) == Numbers{1});
   ledger.close();
   // Read-only opens (the audit tools) of the migrated directory work as well.

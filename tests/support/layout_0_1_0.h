@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +36,34 @@ inline bool has_family(const std::filesystem::path& data, const std::string& nam
   return std::find(families.begin(), families.end(), name) != families.end();
 }
 
+// The handle of a family by name, created when the directory does not have it.
+using FamilyByName = std::function<rocksdb::ColumnFamilyHandle*(const std::string&)>;
+
+// Opens `data` (no process has it open) with plain RocksDB and every family it has, hands
+// `change` the database and a FamilyByName, and closes it: for making the directories earlier
+// versions left.
+inline void change_families(const std::filesystem::path& data,
+                            const std::function<void(rocksdb::DB&, const FamilyByName&)>& change) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : families_of(data)) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), data.string(), descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const FamilyByName family = [&](const std::string& name) {
+    for (auto* handle : handles) {
+      if (handle->GetName() == name) return handle;
+    }
+    rocksdb::ColumnFamilyHandle* created = nullptr;
+    REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), name, &created).ok());
+    handles.push_back(created);
+    return created;
+  };
+  change(*db, family);
+  for (auto* handle : handles) REQUIRE(db->DestroyColumnFamilyHandle(handle).ok());
+  REQUIRE(db->Close().ok());
+}
+
 // Rewrites `data` (no process has it open) in 0.1.0's layout: every payload and state in
 // plaintext; each customer's HMAC key a row of a `keys` family, and no key store;
 // `numbers_free` rows keyed by their first number (first -> last) and no layout marker in meta;
@@ -61,41 +90,24 @@ inline void rewrite_in_layout_0_1_0(const std::filesystem::path& data) {
     }
     free = projections::FreeNumbers::all(reader);
   }
-  rocksdb::DBOptions options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : families_of(data)) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::Open(options, data.string(), descriptors, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  const auto family = [&](const std::string& name) {
-    for (auto* handle : handles) {
-      if (handle->GetName() == name) return handle;
+  change_families(data, [&](rocksdb::DB& db, const FamilyByName& family) {
+    rocksdb::WriteBatch batch;
+    for (const auto& [key, value] : plaintext_entries) REQUIRE(batch.Put(family("log"), key, value).ok());
+    for (const auto& [key, value] : plaintext_states) REQUIRE(batch.Put(family("customers"), key, value).ok());
+    for (const auto& [key, value] : keys) REQUIRE(batch.Put(family("keys"), key, value).ok());
+    for (const auto& interval : free) {
+      REQUIRE(batch.Delete(family("numbers_free"), eventstore::u64_key(interval.last)).ok());
     }
-    rocksdb::ColumnFamilyHandle* created = nullptr;
-    REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), name, &created).ok());
-    handles.push_back(created);
-    return created;
-  };
-  rocksdb::WriteBatch batch;
-  for (const auto& [key, value] : plaintext_entries) REQUIRE(batch.Put(family("log"), key, value).ok());
-  for (const auto& [key, value] : plaintext_states) REQUIRE(batch.Put(family("customers"), key, value).ok());
-  for (const auto& [key, value] : keys) REQUIRE(batch.Put(family("keys"), key, value).ok());
-  for (const auto& interval : free) {
-    REQUIRE(batch.Delete(family("numbers_free"), eventstore::u64_key(interval.last)).ok());
-  }
-  for (const auto& interval : free) {
-    REQUIRE(batch.Put(family("numbers_free"), eventstore::u64_key(interval.first), eventstore::u64_key(interval.last)).ok());
-  }
-  REQUIRE(batch.Delete(family("meta"), "numbers_free.by_last").ok());
-  REQUIRE(batch.Put(family("search"), std::string("\x07\x22\0\0\0\0\0\0\0\x01", 10), "").ok());
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  // Left in the WAL, uncompressed: tests search the files for the plaintext.
-  REQUIRE(db->Write(sync, &batch).ok());
-  for (auto* handle : handles) REQUIRE(db->DestroyColumnFamilyHandle(handle).ok());
-  REQUIRE(db->Close().ok());
-  db.reset();
+    for (const auto& interval : free) {
+      REQUIRE(batch.Put(family("numbers_free"), eventstore::u64_key(interval.first), eventstore::u64_key(interval.last)).ok());
+    }
+    REQUIRE(batch.Delete(family("meta"), "numbers_free.by_last").ok());
+    REQUIRE(batch.Put(family("search"), std::string("\x07\x22\0\0\0\0\0\0\0\x01", 10), "").ok());
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    // Left in the WAL, uncompressed: tests search the files for the plaintext.
+    REQUIRE(db.Write(sync, &batch).ok());
+  });
   std::filesystem::remove_all(data / eventstore::KeyStore::kDirectory);
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include <capnp/message.h>
+#include <catch2/catch.hpp>
 
 #include "ledger/client/client.h"
 #include "ledger/client/connection.h"
@@ -57,5 +58,21 @@ class LedgerdClient {
   client::Connection connection_;
   std::uint64_t last_id_ = 1;  // hello() sends request 1
 };
+
+// Creates a customer with a name and an e-mail address through `client`; its number.
+inline std::uint64_t create_customer(LedgerdClient& client, const std::string& name, const std::string& email) {
+  auto reply = client.call([&](protocol::Request::Builder r) {
+    auto fields = r.initCreate().initFields();
+    fields.setName(name);
+    fields.setEmail(email);
+  });
+  REQUIRE(reply.get().isWritten());
+  return reply.get().getWritten().getNumber();
+}
+
+// Deletes the customer `number` through `client`.
+inline void delete_customer(LedgerdClient& client, std::uint64_t number) {
+  REQUIRE(client.call([&](protocol::Request::Builder r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
+}
 
 }  // namespace ledger::testing
