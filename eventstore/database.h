@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rocksdb/compaction_filter.h>
@@ -39,6 +40,10 @@ enum class Family : std::size_t {
 };
 constexpr std::size_t kFamilyCount = 8;
 const char* family_name(Family family);
+
+// In meta while a rebuild (projections/rebuild.h) has removed the old projection rows and not
+// yet finished loading the new ones (docs/storage.md); the migration at open reads it too.
+inline constexpr std::string_view kRebuildMarkerKey = "projections.rebuilding";
 
 // Why these options would keep a purged customer's bytes on disk after the erasure pass, or
 // nullopt when they would not: a WAL archive (WAL_ttl_seconds, WAL_size_limit_MB), recycled WAL

@@ -12,6 +12,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
 #include "eventstore/key_store.h"
+#include "eventstore/reader.h"
 
 namespace ledger::eventstore {
 namespace {
@@ -23,8 +24,6 @@ constexpr std::string_view kSearchFamily = "search";
 // Present in meta once `numbers_free` rows are keyed by their last number (last -> first);
 // 0.1.0 keyed them by their first (first -> last).
 constexpr std::string_view kLayoutKey = "numbers_free.by_last";
-// projections/rebuild.cpp's marker of a rebuild cut off with the projections partly replaced.
-constexpr std::string_view kRebuildMarkerKey = "projections.rebuilding";
 
 void sync_write(Database& database, rocksdb::WriteBatch& batch, const std::string& what) {
   rocksdb::WriteOptions sync;
@@ -33,11 +32,7 @@ void sync_write(Database& database, rocksdb::WriteBatch& batch, const std::strin
 }
 
 bool in_meta(Database& database, std::string_view key) {
-  std::string value;
-  const auto status = database.db().Get(rocksdb::ReadOptions(), database.family(Family::kMeta), key, &value);
-  if (status.IsNotFound()) return false;
-  Database::check(status, "reading meta");
-  return true;
+  return DatabaseReader(database).get(Family::kMeta, key).has_value();
 }
 
 bool has_rows(Database& database, rocksdb::ColumnFamilyHandle* family) {

@@ -25,10 +25,7 @@ namespace ledger::projections {
 namespace {
 
 using eventstore::Family;
-
-// In meta while a rebuild has removed the old projection rows and not yet finished loading
-// the new ones (docs/storage.md).
-constexpr std::string_view kRebuildMarkerKey = "projections.rebuilding";
+using eventstore::kRebuildMarkerKey;
 
 // Inside the data directory, so that RocksDB can hard-link the files instead of copying them.
 constexpr std::string_view kStagingDirectory = "rebuild.staging";
