@@ -28,18 +28,6 @@ void create_and_delete(LedgerdClient& client, const std::string& name, const std
   delete_customer(client, create_customer(client, name, email));
 }
 
-// Purges the deleted customers, waiting for the erasure pass or not; the purge must be done.
-client::Reply purge(LedgerdClient& client, bool wait) {
-  auto reply = client.call([&](auto r) {
-    auto p = r.initPurge();
-    p.setConfirm(true);
-    p.setWait(wait);
-  });
-  INFO(kj::str(reply.get()).cStr());
-  REQUIRE(reply.get().isPurged());
-  return reply;
-}
-
 std::uint64_t number(const boost::json::object& o, const char* name) { return o.at(name).to_number<std::uint64_t>(); }
 
 std::set<std::string> strings(const boost::json::object& o, const char* name) {
@@ -109,7 +97,7 @@ TEST_CASE("a purge with wait answers the typed erasure report, the same as its J
 
   create_and_delete(client, "Bo", "bo.erased@example.org");
   create_and_delete(client, "Cy", "cy.erased@example.org");
-  auto verified = purge(client, true);
+  auto verified = purge_deleted(client, true);
   auto purged = verified.get().getPurged();
   auto erasure = purged.getErasure();
   CHECK(erasure.getErasureState() == protocol::ErasureState::VERIFIED);
@@ -139,7 +127,7 @@ TEST_CASE("a purge with wait answers the typed erasure report, the same as its J
   // One that does not verify: a copy of the purged customer's e-mail address left by hand.
   create_and_delete(client, "Di", "di.left-behind@example.org");
   std::ofstream(dir.path() / "data" / "notes.txt") << "copied by hand: di.left-behind@example.org\n";
-  auto failed = purge(client, true);
+  auto failed = purge_deleted(client, true);
   auto failed_erasure = failed.get().getPurged().getErasure();
   CHECK(failed_erasure.getErasureState() == protocol::ErasureState::NOT_VERIFIED);
   CHECK(std::string(failed_erasure.getState().cStr()) == "failed");
@@ -153,7 +141,7 @@ TEST_CASE("a purge with wait answers the typed erasure report, the same as its J
   // Not waited for: pending, with no typed report.
   std::filesystem::remove(dir.path() / "data" / "notes.txt");
   create_and_delete(client, "Ed", "ed@example.org");
-  auto pending = purge(client, false);
+  auto pending = purge_deleted(client, false);
   auto pending_erasure = pending.get().getPurged().getErasure();
   CHECK(pending_erasure.getErasureState() == protocol::ErasureState::PENDING);
   CHECK(std::string(pending_erasure.getState().cStr()) == "pending");
@@ -175,7 +163,7 @@ TEST_CASE("a purge's answer and its stored report carry its receipt, whose Merkl
   LedgerdClient client(server);
   create_and_delete(client, "Bo", "bo.erased@example.org");
   create_and_delete(client, "Cy", "cy.erased@example.org");
-  auto answer = purge(client, true);
+  auto answer = purge_deleted(client, true);
   const auto purged = answer.get().getPurged();
   REQUIRE(purged.getErasure().hasReceipt());
   const auto receipt = purged.getErasure().getReceipt();

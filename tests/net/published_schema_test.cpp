@@ -238,13 +238,7 @@ TEST_CASE("every value the protocol schema's comments promise is what a real led
     CHECK(erasure.hasErasureReport() == (std::string(erasure.getReport().cStr()) != "{}"));
   };
   auto purge = [&](bool wait) {
-    auto reply = client.call([&](auto r) {
-      auto p = r.initPurge();
-      p.setConfirm(true);
-      p.setWait(wait);
-    });
-    INFO(kj::str(reply.get()).cStr());
-    REQUIRE(reply.get().isPurged());
+    auto reply = purge_deleted(client, wait);
     auto erasure = reply.get().getPurged().getErasure();
     sent["Erasure.state"].insert(erasure.getState().cStr());
     sent["Erasure.report"].insert(erasure.getReport().cStr());

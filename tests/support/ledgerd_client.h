@@ -75,4 +75,17 @@ inline void delete_customer(LedgerdClient& client, std::uint64_t number) {
   REQUIRE(client.call([&](protocol::Request::Builder r) { r.initDelete().initNumbers(1).set(0, number); }).get().isChanged());
 }
 
+// Purges the deleted customers through `client` (confirmed), waiting for the erasure report or
+// not; the answer, which must be `purged`.
+inline client::Reply purge_deleted(LedgerdClient& client, bool wait) {
+  auto reply = client.call([&](protocol::Request::Builder r) {
+    auto purge = r.initPurge();
+    purge.setConfirm(true);
+    purge.setWait(wait);
+  });
+  INFO(kj::str(reply.get()).cStr());
+  REQUIRE(reply.get().isPurged());
+  return reply;
+}
+
 }  // namespace ledger::testing
