@@ -77,7 +77,7 @@ EnvelopeDecoder::EnvelopeDecoder(const KeyStore* keys) : opener_(keys ? std::mak
 EnvelopeDecoder::~EnvelopeDecoder() = default;
 
 void open_payload(Envelope& envelope, const KeyStore& keys) {
-  if (!is_sealed(envelope.payload)) return;
+  if (!stored_sealed(envelope.customer, envelope.payload)) return;
   PayloadOpener opener(keys);
   envelope.payload = std::string(opener.open(envelope.seq, envelope.customer, envelope.payload));
 }
@@ -113,7 +113,7 @@ const EnvelopeView& EnvelopeDecoder::decode(std::string_view bytes, std::uint64_
     throw fail(error.what());
   }
   if (e.seq != seq) throw fail("it says it is entry " + std::to_string(e.seq));
-  if (opener_) e.payload = opener_->open(e.seq, e.customer, e.payload);
+  if (opener_ && stored_sealed(e.customer, e.payload)) e.payload = opener_->open(e.seq, e.customer, e.payload);
   return e;
 }
 

@@ -73,7 +73,12 @@ std::string encode_envelope(const Envelope& envelope);
 // tight reader limits. Throws CorruptionError naming `seq` when the bytes are not an envelope
 // or do not belong to that seq.
 Envelope decode_envelope(std::string_view bytes, std::uint64_t seq);
-// Replaces a sealed payload of `envelope` by its plaintext (PayloadOpener::open's errors).
+// Whether the ledger stores the payload of an entry of `customer` sealed: every payload of a
+// customer's entry is (a purge's stub keeps none; a purge's receipt, of customer 0, holds ids).
+inline bool stored_sealed(std::uint64_t customer, std::string_view payload) { return customer != 0 && !payload.empty(); }
+
+// Replaces the sealed payload of a customer's entry by its plaintext (PayloadOpener::open's
+// errors, also for one stored unsealed).
 void open_payload(Envelope& envelope, const KeyStore& keys);
 
 // Decodes entries one after another without copying their strings: word-aligned bytes are read
@@ -81,7 +86,7 @@ void open_payload(Envelope& envelope, const KeyStore& keys);
 // reuses. For a pass over the whole log, where an Envelope per entry cost four allocations.
 class EnvelopeDecoder {
  public:
-  // With `keys`, sealed payloads are opened (PayloadOpener): views carry the plaintext.
+  // With `keys`, customers' payloads are opened (PayloadOpener): views carry the plaintext.
   explicit EnvelopeDecoder(const KeyStore* keys = nullptr);
   ~EnvelopeDecoder();
   EnvelopeDecoder(const EnvelopeDecoder&) = delete;

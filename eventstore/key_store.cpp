@@ -321,8 +321,8 @@ void PayloadOpener::forget() {
 }
 
 std::string_view PayloadOpener::open(std::uint64_t seq, std::uint64_t customer, std::string_view payload) {
-  if (!is_sealed(payload)) return payload;
   const SealPlace place{SealedIn::kLog, customer, seq};
+  require_sealed(place, payload);
   auto found = cache_.find(customer);
   if (found == cache_.end()) {
     auto keys = cursor_.find(customer);
@@ -331,7 +331,6 @@ std::string_view PayloadOpener::open(std::uint64_t seq, std::uint64_t customer, 
     found = cache_.emplace(customer, keys->data).first;
     OPENSSL_cleanse(&*keys, sizeof(*keys));
   }
-  if (payload.size() < kSealedOverheadBytes) throw CorruptionError(describe(place) + " is not a sealed value");
   const auto size = payload.size() - kSealedOverheadBytes;
   words_.resize(size / sizeof(std::uint64_t) + 1);
   auto* out = reinterpret_cast<char*>(words_.data());

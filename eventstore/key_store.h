@@ -147,10 +147,10 @@ class PayloadOpener {
   PayloadOpener(const PayloadOpener&) = delete;
   PayloadOpener& operator=(const PayloadOpener&) = delete;
 
-  // The payload of entry `seq` of `customer` in plaintext: `payload` itself when it is not
-  // sealed, else opened into a word-aligned buffer that is valid until the next call. Throws
-  // CorruptionError naming the seq when the customer has no key (its keys were destroyed) or
-  // the value does not open (sealing.h).
+  // The sealed payload of entry `seq` of `customer` opened into a word-aligned buffer that is
+  // valid until the next call. Throws CorruptionError naming the seq when the payload is not
+  // sealed, the customer has no key (its keys were destroyed) or the value does not open
+  // (sealing.h).
   std::string_view open(std::uint64_t seq, std::uint64_t customer, std::string_view payload);
 
  private:

@@ -110,6 +110,12 @@ bool is_sealed(std::string_view value) {
   return !value.empty() && static_cast<std::uint8_t>(value.front()) == kSealedFormat;
 }
 
+void require_sealed(const SealPlace& place, std::string_view value) {
+  if (value.size() < kSealedOverheadBytes || !is_sealed(value)) {
+    throw CorruptionError(describe(place) + " is not a sealed value (the ledger stores none unsealed)");
+  }
+}
+
 std::string sealed_header(std::uint64_t customer) {
   // The last customer's header, per thread: an entry and its state are sealed one after another.
   thread_local std::uint64_t last_customer = 0;
@@ -149,9 +155,7 @@ std::string seal(const DataKey& key, const SealPlace& place, std::string_view pl
 }
 
 void open_sealed(const DataKey& key, const SealPlace& place, std::string_view sealed, char* out) {
-  if (sealed.size() < kSealedOverheadBytes || !is_sealed(sealed)) {
-    throw CorruptionError(describe(place) + " is not a sealed value");
-  }
+  require_sealed(place, sealed);
   // The stored header is authenticated as it is (it is in the associated data beside the
   // customer's id), so a value that opens carries exactly the header sealed for this customer;
   // the expected header (a SHA-256) is computed only to say why a value does not open.

@@ -38,9 +38,13 @@ struct SealPlace {
   std::uint64_t seq = 0;  // the log entry's seq; 0 for a state
 };
 
-// Whether `value` is sealed (its first byte). A plaintext value written by the ledger is a Cap'n
-// Proto message of one segment, whose first byte is 0.
+// Whether `value` is sealed (its first byte). A plaintext value is a Cap'n Proto message of one
+// segment, whose first byte is 0.
 bool is_sealed(std::string_view value);
+// Throws CorruptionError naming `place` unless `value` is long enough to be sealed and is: the
+// ledger stores every customer's value sealed (a directory of 0.1.0, which did not, is sealed
+// by its migration, layout_migration.h).
+void require_sealed(const SealPlace& place, std::string_view value);
 
 // The first 9 bytes of every value sealed for `customer`: the format byte and its marker.
 std::string sealed_header(std::uint64_t customer);

@@ -111,7 +111,7 @@ std::string seal_customer(const eventstore::KeyStore& keys, const domain::Custom
 
 std::optional<domain::Customer> read_customer(const std::optional<eventstore::CustomerKeys>& keys,
                                               std::string_view stored, domain::CustomerId id) {
-  if (!eventstore::is_sealed(stored)) return decode_customer(stored, id);
+  eventstore::require_sealed({eventstore::SealedIn::kCustomers, id, 0}, stored);
   if (!keys) return std::nullopt;
   std::string plain;
   eventstore::open_sealed(keys->data, {eventstore::SealedIn::kCustomers, id, 0}, stored, plain);
@@ -121,7 +121,8 @@ std::optional<domain::Customer> read_customer(const std::optional<eventstore::Cu
 }
 
 domain::Customer read_customer(const eventstore::KeyStore& keys, std::string_view stored, domain::CustomerId id) {
-  auto key = eventstore::is_sealed(stored) ? keys.get(id) : std::nullopt;
+  eventstore::require_sealed({eventstore::SealedIn::kCustomers, id, 0}, stored);
+  auto key = keys.get(id);
   auto customer = read_customer(key, stored, id);
   if (key) OPENSSL_cleanse(&*key, sizeof(*key));
   if (!customer) {

@@ -36,12 +36,12 @@ domain::Customer decode_customer(std::string_view bytes, domain::CustomerId id);
 // when the customer has no keys.
 std::string seal_customer(const eventstore::KeyStore& keys, const domain::Customer& customer,
                           const eventstore::DataKey* key = nullptr);
-// The state a stored `customers` value holds: opened with the customer's data key when sealed
-// (directories written before sealing hold plain states). Throws eventstore::CorruptionError
-// naming the customer when it does not open or decode.
+// The state a stored `customers` value holds, opened with the customer's data key. Throws
+// eventstore::CorruptionError naming the customer when it is not sealed, does not open or does
+// not decode.
 domain::Customer read_customer(const eventstore::KeyStore& keys, std::string_view stored, domain::CustomerId id);
-// The same with the customer's keys at hand (nullopt: it has none): nullopt when the state is
-// sealed and there are no keys, as for a customer purged after `stored` was read.
+// The same with the customer's keys at hand (nullopt: it has none): nullopt when there are no
+// keys, as for a customer purged after `stored` was read.
 std::optional<domain::Customer> read_customer(const std::optional<eventstore::CustomerKeys>& keys,
                                               std::string_view stored, domain::CustomerId id);
 

@@ -93,7 +93,9 @@ RecoveredProbes recover_probes(eventstore::Database& database, std::uint64_t pur
     for (const auto& value :
          eventstore::stored_versions(database, eventstore::Family::kCustomers, eventstore::u64_key(id))) {
       try {
-        // A sealed state's plaintext never reached a file; the pass looks for its header.
+        // A sealed state's plaintext never reached a file; the pass looks for its header. A state
+        // stored in plaintext (by 0.1.0, when a purge was pending as its migration sealed the
+        // values, layout_migration.h) is residue to look for by its fields.
         if (!eventstore::is_sealed(value)) add_probes(decode_customer(value, id).fields, probes);
       } catch (const eventstore::CorruptionError&) {
       }

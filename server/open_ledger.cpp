@@ -3,7 +3,6 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
-#include "eventstore/seal_existing.h"
 #include "projections/free_numbers.h"
 #include "projections/projector.h"
 #include "projections/rebuild.h"
@@ -16,8 +15,6 @@ WriterState prepare_ledger(eventstore::Database& database) {
   if (projections::finish_interrupted_rebuild(database)) {
     spdlog::warn("a projection rebuild was cut off before it finished; ran it again from the log before serving");
   }
-  // Written before values were sealed: sealed now, and the plaintext compacted away.
-  eventstore::seal_existing_values(database);
   eventstore::DatabaseReader reader(database);
   rocksdb::WriteBatch batch;
   if (!projections::projections_initialized(reader)) projections::initialize_projections(reader, batch);

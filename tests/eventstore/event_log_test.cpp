@@ -8,6 +8,7 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "eventstore/event_log.h"
+#include "eventstore/key_store.h"
 #include "eventstore/pending_erasure.h"
 #include "support/temp_dir.h"
 
@@ -109,12 +110,12 @@ TEST_CASE("appended entries chain to each other and survive a reopen", "[eventst
   {
     auto db = Database::open(dir.path(), {});
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, true);
-    const auto key = random_key();
-    auto first = append_entry(*db, batch, head, {1, "a", "", 9, 1, "p1"}, &key);
-    auto second = append_entry(*db, batch, head, {2, "a", "", 9, 2, "p2"}, &key);
+    const auto keys = db->key_store().for_new_customer(9);
+    auto first = append_entry(*db, batch, head, {1, "a", "", 9, 1, "p1"}, &keys.hmac, &keys.data);
+    auto second = append_entry(*db, batch, head, {2, "a", "", 9, 2, "p2"}, &keys.hmac, &keys.data);
     CHECK(first.seq == 1);
     CHECK(second.seq == 2);
-    CHECK(first.digest == hmac_sha256(key, "p1"));
+    CHECK(first.digest == hmac_sha256(keys.hmac, "p1"));
     CHECK(second.chain == chain_link(first.chain, 2, 2, 2, 9, "a", second.digest));
     store_head(*db, batch, head);
     rocksdb::WriteOptions sync;
@@ -203,15 +204,12 @@ TEST_CASE("a scan of the log leaves the block cache as it was", "[eventstore]") 
     // About 4 MB of incompressible payloads, flushed into an SST file.
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, true);
     LogHead head;
-    const auto key = random_key();
+    const auto keys = db->key_store().for_new_customer(1);
     std::mt19937_64 random(11);
     for (int i = 1; i <= kEntries; ++i) {
       std::string payload(1024, '\0');
       for (auto& c : payload) c = static_cast<char>(random());
-      // As in every payload the ledger writes (a Cap'n Proto message), the first byte is 0: a
-      // first byte of 0xE1 would mark a sealed value.
-      payload[0] = 0;
-      append_entry(*db, batch, head, {static_cast<std::int64_t>(i), "a", "", 1, 1, payload}, &key);
+      append_entry(*db, batch, head, {static_cast<std::int64_t>(i), "a", "", 1, 1, payload}, &keys.hmac, &keys.data);
     }
     REQUIRE(db->db().Write(rocksdb::WriteOptions(), batch.GetWriteBatch()).ok());
     REQUIRE(db->db().Flush(rocksdb::FlushOptions(), db->family(Family::kLog)).ok());

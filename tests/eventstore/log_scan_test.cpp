@@ -12,19 +12,24 @@
 
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
+#include "eventstore/key_store.h"
 #include "support/temp_dir.h"
 
 using namespace ledger::eventstore;
 
 namespace {
 
-// Appends `count` entries, entry i with a payload of sizes[i % sizes.size()] bytes.
+// Appends `count` entries of customers 1-7, entry i with a payload of sizes[i % sizes.size()]
+// bytes, sealed as the ledger stores it.
 void append(Database& db, std::uint64_t count, const std::vector<std::size_t>& sizes) {
   LogHead head = load_head(DatabaseReader(db));
   rocksdb::WriteBatch batch;
   for (std::uint64_t i = 0; i < count; ++i) {
     const std::string payload(sizes[i % sizes.size()], static_cast<char>('a' + i % 26));
-    append_entry(db, batch, head, {static_cast<std::int64_t>(i), "clerk", "", 1 + i % 7, 2, payload, 1 + i % 7}, nullptr);
+    const std::uint64_t customer = 1 + i % 7;
+    const auto keys = db.key_store().for_new_customer(customer);
+    append_entry(db, batch, head, {static_cast<std::int64_t>(i), "clerk", "", customer, 2, payload, customer}, &keys.hmac,
+                 &keys.data);
   }
   store_head(db, batch, head);
   REQUIRE(db.db().Write(rocksdb::WriteOptions(), &batch).ok());

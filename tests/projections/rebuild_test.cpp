@@ -20,6 +20,7 @@
 #include "projections/replay.h"
 #include "projections/search_index.h"
 #include "projections/verify.h"
+#include "support/forgery.h"
 #include "support/ledger_fixture.h"
 
 using namespace ledger;
@@ -162,7 +163,7 @@ TEST_CASE("replay refuses an entry naming a customer id no earlier entry could h
   auto created = std::get<domain::CustomerCreated>(*domain::decode_event(entry.payload));
   created.id = std::uint64_t{1} << 40;
   entry.payload = domain::encode_event(created);
-  put_raw(ledger.database(), Family::kLog, eventstore::u64_key(1), eventstore::encode_envelope(entry));
+  testing::put_entry(ledger.database(), entry);
   // Refused before the table of customers by id grows to the id (8 TiB of slots).
   CHECK_THROWS_WITH(projections::replay_log(reader), Catch::Contains("log entry 1 names customer id 1099511627776"));
 }

@@ -67,7 +67,7 @@ TEST_CASE("verify names the seq of a payload byte flipped in the log", "[verify]
   auto entry = *eventstore::read_entry(reader, 5);  // Bo's edit
   REQUIRE_FALSE(entry.payload.empty());
   entry.payload[entry.payload.size() - 3] ^= 0x01;
-  put_raw(ledger.database(), eventstore::Family::kLog, eventstore::u64_key(5), eventstore::encode_envelope(entry));
+  testing::put_entry(ledger.database(), entry);
   auto report = verify(ledger);
   CHECK_FALSE(report.ok);
   CHECK(report.first_bad_seq == 5);
@@ -98,7 +98,7 @@ TEST_CASE("verify notices a projection row changed behind its back, and rebuild 
   fill_with_purge(ledger);
   auto bo = *ledger.service().customer(2);
   bo.fields.name = "Mallory";
-  put_raw(ledger.database(), eventstore::Family::kCustomers, eventstore::u64_key(bo.id), projections::encode_customer(bo));
+  testing::put_state(ledger.database(), bo);
   auto report = verify(ledger);
   CHECK_FALSE(report.ok);
   CHECK_THAT(report.problem, Catch::Contains("customers row " + std::to_string(bo.id)));
@@ -144,7 +144,7 @@ TEST_CASE("verify catches a forged purge receipt", "[verify]") {
   auto forged = *purge;
   forged.payload = domain::encode_event(receipt);
   forged.digest = eventstore::sha256(forged.payload);
-  put_raw(ledger.database(), eventstore::Family::kLog, eventstore::u64_key(purge->seq), eventstore::encode_envelope(forged));
+  testing::put_entry(ledger.database(), forged);
   auto report = verify(ledger);
   CHECK_FALSE(report.ok);
   CHECK(report.first_bad_seq == purge->seq);
@@ -227,7 +227,7 @@ TEST_CASE("a stub keeps its customer's number under the chain", "[verify]") {
 
   SECTION("changed in place, the chain breaks") {
     cy_created.number = 9;
-    put_raw(ledger.database(), eventstore::Family::kLog, eventstore::u64_key(3), eventstore::encode_envelope(cy_created));
+    testing::put_entry(ledger.database(), cy_created);
     auto report = verify(ledger);
     CHECK_FALSE(report.ok);
     CHECK(report.first_bad_seq == 3);

@@ -2,7 +2,8 @@
 // (std::_Exit: nothing closed or flushed, as a crash would) after the named step of the
 // migration of a 0.1.0 directory. Exit status 0 means it never got there.
 //
-// usage: layout_migration_child <data dir> <keys_moved | free_numbers_rewritten | family_dropped>
+// usage: layout_migration_child <data dir> <keys_moved | free_numbers_rewritten | family_dropped |
+//                                           values_sealed | plaintext_compacted>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -19,10 +20,13 @@ int main(int argc, char** argv) {
   const std::string_view name = argv[2];
   const auto step = name == "keys_moved"               ? MigrationStep::kKeysMoved
                     : name == "free_numbers_rewritten" ? MigrationStep::kFreeNumbersRewritten
-                                                       : MigrationStep::kFamilyDropped;
+                    : name == "family_dropped"         ? MigrationStep::kFamilyDropped
+                    : name == "values_sealed"          ? MigrationStep::kValuesSealed
+                                                       : MigrationStep::kPlaintextCompacted;
   try {
     ledger::eventstore::OpenOptions options;
     options.create_if_missing = false;
+    options.migration.seal_batch_rows = 2;  // several batches: the crash leaves plaintext behind
     options.migration.after_step = [step](MigrationStep reached) {
       if (reached == step) std::_Exit(ledger::server::kInjectedCrashExitStatus);
     };

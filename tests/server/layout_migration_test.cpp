@@ -8,7 +8,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "eventstore/encoding.h"
+#include "eventstore/erasure_pass.h"
+#include "eventstore/event_log.h"
 #include "eventstore/key_store.h"
+#include "eventstore/sealing.h"
 #include "projections/free_numbers.h"
 #include "projections/verify.h"
 #include "server/crash_injection.h"
@@ -73,11 +77,32 @@ std::unique_ptr<eventstore::Database> open_read_only(const std::filesystem::path
   return eventstore::Database::open(data, options);
 }
 
-// Everything the ledger showed before it was rewritten in the 0.1.0 layout, in the current one.
+// The values RocksDB holds in plaintext where the ledger stores them sealed, old versions
+// included (memtables and every live file).
+std::size_t plaintext_versions(eventstore::Database& db) {
+  std::size_t found = 0;
+  const auto head = eventstore::load_head(eventstore::DatabaseReader(db));
+  for (std::uint64_t seq = 1; seq < head.next_seq; ++seq) {
+    for (const auto& value : eventstore::stored_versions(db, eventstore::Family::kLog, eventstore::u64_key(seq))) {
+      const auto entry = eventstore::decode_envelope(value, seq);
+      found += eventstore::stored_sealed(entry.customer, entry.payload) && !eventstore::is_sealed(entry.payload);
+    }
+  }
+  for (std::uint64_t id = 1; id <= 5; ++id) {
+    for (const auto& value : eventstore::stored_versions(db, eventstore::Family::kCustomers, eventstore::u64_key(id))) {
+      found += !eventstore::is_sealed(value);
+    }
+  }
+  return found;
+}
+
+// Everything the ledger showed before it was rewritten in the 0.1.0 layout, in the current one,
+// and no plaintext left in any version of any value.
 void check_migrated(Ledger& ledger, const Seen& before) {
   const auto data = ledger.dir() / "data";
   CHECK_FALSE(has_family(data, "keys"));
   CHECK_FALSE(has_family(data, "search"));
+  CHECK(plaintext_versions(ledger.database()) == 0);
   const auto after = seen(ledger);
   CHECK(after.customers == before.customers);
   CHECK(after.history_sizes == before.history_sizes);
@@ -136,7 +161,8 @@ TEST_CASE("a directory of 0.1.0 is migrated by its first writable open, its cust
 }
 
 TEST_CASE("a migration cut off by a crash after any of its steps is finished by the next open", "[migration]") {
-  const auto step = GENERATE(as<std::string>{}, "keys_moved", "free_numbers_rewritten", "family_dropped");
+  const auto step = GENERATE(as<std::string>{}, "keys_moved", "free_numbers_rewritten", "family_dropped", "values_sealed",
+                             "plaintext_compacted");
   INFO("crash after " << step);
   Ledger ledger;
   const auto before = fill(ledger);
@@ -148,8 +174,16 @@ TEST_CASE("a migration cut off by a crash after any of its steps is finished by 
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == server::kInjectedCrashExitStatus);
   // Cut off part-way: still not a directory to read.
-  CHECK((has_family(data, "keys") || has_family(data, "search")));
-  CHECK_THROWS_WITH(open_read_only(data), Catch::Contains("layout of ledger 0.1.0"));
+  if (step == "values_sealed") {
+    CHECK_THROWS_WITH(open_read_only(data), Catch::Contains("layout of ledger 0.1.0") &&
+                                                Catch::Contains("values stored in plaintext"));
+  } else if (step == "plaintext_compacted") {
+    CHECK_THROWS_WITH(open_read_only(data), Catch::Contains("layout of ledger 0.1.0") &&
+                                                Catch::Contains("may still be in its files"));
+  } else {
+    CHECK((has_family(data, "keys") || has_family(data, "search")));
+    CHECK_THROWS_WITH(open_read_only(data), Catch::Contains("layout of ledger 0.1.0"));
+  }
 
   ledger.open();
   check_migrated(ledger, before);
@@ -175,4 +209,36 @@ TEST_CASE("an empty family of the earlier layout is read as it is, and dropped b
   ledger.open();
   CHECK_FALSE(has_family(data, "keys"));
   CHECK(seen(ledger).customers == before.customers);
+}
+
+TEST_CASE("a sealed directory without the mark is read as it is, and marked by the next writable open",
+          "[migration]") {
+  Ledger ledger;
+  const auto before = fill(ledger);
+  ledger.close();
+  const auto data = ledger.dir() / "data";
+  // As directories made before `values.sealed` existed: every value sealed, no mark.
+  const auto mark = [&] {
+    std::optional<std::string> value;
+    testing::change_families(data, [&](rocksdb::DB& db, const testing::FamilyByName& family) {
+      std::string stored;
+      if (db.Get(rocksdb::ReadOptions(), family("meta"), "values.sealed", &stored).ok()) value = stored;
+    });
+    return value;
+  };
+  REQUIRE(mark() == "done");
+  testing::change_families(data, [](rocksdb::DB& db, const testing::FamilyByName& family) {
+    REQUIRE(db.Delete(rocksdb::WriteOptions(), family("meta"), "values.sealed").ok());
+  });
+  {
+    const auto report = projections::verify_ledger(eventstore::DatabaseReader(*open_read_only(data)));
+    INFO(report.problem);
+    CHECK(report.ok);
+  }
+  CHECK_FALSE(mark());
+  ledger.open();
+  CHECK(seen(ledger).customers == before.customers);
+  ledger.close();
+  CHECK(mark() == "done");
+  ledger.open();
 }

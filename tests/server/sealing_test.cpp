@@ -11,7 +11,6 @@
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "eventstore/key_store.h"
-#include "eventstore/seal_existing.h"
 #include "eventstore/sealing.h"
 #include "projections/customer_codec.h"
 #include "projections/queries.h"
@@ -234,23 +233,30 @@ TEST_CASE("a directory written before sealing is sealed at open, and its plainte
   // The layout before sealing: plaintext payloads and states, HMAC keys in `keys`, no key store.
   testing::rewrite_in_layout_0_1_0(data);
   REQUIRE(all_bytes(data).find("ada@oldvalue.example") != std::string::npos);
-  {
-    // Stopped after its first synced batch of 2 values, as by a crash: the rest stays plaintext,
-    // and every value reads, sealed or not. (The open moved the keys into the key store.)
-    auto db = eventstore::Database::open(data, {});
-    eventstore::SealOptions stop_early;
-    stop_early.batch_rows = 2;
-    stop_early.after_batch = [] { throw std::runtime_error("stopped"); };
-    CHECK_THROWS_WITH(eventstore::seal_existing_values(*db, stop_early), "stopped");
-    const eventstore::DatabaseReader reader(*db);
-    CHECK(eventstore::is_sealed(eventstore::decode_envelope(raw(*db, Family::kLog, eventstore::u64_key(2)), 2).payload));
-    CHECK_FALSE(eventstore::is_sealed(eventstore::decode_envelope(raw(*db, Family::kLog, eventstore::u64_key(3)), 3).payload));
-    CHECK(std::holds_alternative<domain::CustomerCreated>(projections::decode_payload(*eventstore::read_entry(reader, 2))));
-    CHECK(std::holds_alternative<domain::CustomerEdited>(projections::decode_payload(*eventstore::read_entry(reader, 3))));
-    CHECK(projections::customer_by_id(reader, 1)->fields.email == "ada@oldvalue.example");
-  }
 
-  ledger.open();  // prepare_ledger seals what is plaintext
+  // Stopped after its first synced batch of 2 values, as by a crash: the rest stays plaintext.
+  eventstore::OpenOptions stop_early;
+  stop_early.migration.seal_batch_rows = 2;
+  stop_early.migration.after_step = [](eventstore::MigrationStep step) {
+    if (step == eventstore::MigrationStep::kValuesSealed) throw std::runtime_error("stopped");
+  };
+  CHECK_THROWS_WITH(eventstore::Database::open(data, stop_early), "stopped");
+  testing::change_families(data, [](rocksdb::DB& db, const testing::FamilyByName& family) {
+    const auto payload = [&](std::uint64_t seq) {
+      std::string value;
+      REQUIRE(db.Get(rocksdb::ReadOptions(), family("log"), eventstore::u64_key(seq), &value).ok());
+      return eventstore::decode_envelope(value, seq).payload;
+    };
+    CHECK(eventstore::is_sealed(payload(2)));
+    CHECK_FALSE(eventstore::is_sealed(payload(3)));
+  });
+  // Until the migration has finished, the directory is not one to read.
+  eventstore::OpenOptions read_only;
+  read_only.read_only = true;
+  CHECK_THROWS_WITH(eventstore::Database::open(data, read_only),
+                    Catch::Contains("layout of ledger 0.1.0") && Catch::Contains("values stored in plaintext"));
+
+  ledger.open();  // the migration seals the rest and compacts the plaintext away
   auto& db = ledger.database();
   for (std::uint64_t seq = 1; seq <= 4; ++seq) {
     CHECK(eventstore::is_sealed(eventstore::decode_envelope(raw(db, Family::kLog, eventstore::u64_key(seq)), seq).payload));
@@ -262,11 +268,34 @@ TEST_CASE("a directory written before sealing is sealed at open, and its plainte
   const auto report = projections::verify_ledger(eventstore::DatabaseReader(db));
   INFO(report.problem);
   CHECK(report.ok);
-  // Running it again finds nothing left to seal.
-  CHECK_FALSE(eventstore::seal_existing_values(db).sealed_anything());
 
   ledger.close();
   const auto bytes = all_bytes(data);
   CHECK(bytes.find("ada@oldvalue.example") == std::string::npos);
   CHECK(bytes.find("Oldvalue") == std::string::npos);
+  // Nothing is left to seal: the next open seals and compacts nothing.
+  bool stepped = false;
+  eventstore::OpenOptions watch;
+  watch.migration.after_step = [&](eventstore::MigrationStep) { stepped = true; };
+  eventstore::Database::open(data, watch);
+  CHECK_FALSE(stepped);
+}
+
+TEST_CASE("a plaintext value where the ledger stores a sealed one is refused by every reader, naming where it lies",
+          "[sealing]") {
+  Ledger ledger;
+  ledger.create("Ada Lovelace");
+  auto& db = ledger.database();
+  const eventstore::DatabaseReader reader(db);
+  // Entry 1 and Ada's state put back in plaintext, as only tampering (or a migration skipped)
+  // could leave them.
+  put_raw(db, Family::kLog, eventstore::u64_key(1), eventstore::encode_envelope(*eventstore::read_entry(reader, 1)));
+  put_raw(db, Family::kCustomers, eventstore::u64_key(1),
+          projections::encode_customer(*projections::customer_by_id(reader, 1)));
+  CHECK_THROWS_WITH(eventstore::read_entry(reader, 1), Catch::Contains("log entry 1 (customer id 1) is not a sealed value"));
+  CHECK_THROWS_WITH(projections::customer_by_id(reader, 1),
+                    Catch::Contains("the state of customer id 1 is not a sealed value"));
+  const auto report = projections::verify_ledger(reader);
+  CHECK_FALSE(report.ok);
+  CHECK_THAT(report.problem, Catch::Contains("is not a sealed value"));
 }

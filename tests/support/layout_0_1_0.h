@@ -1,6 +1,6 @@
 // A data directory as ledger 0.1.0 wrote it, made from one the current code wrote: what the
-// migration at open (eventstore/layout_migration.h) and the sealing of existing values
-// (eventstore/seal_existing.h) must bring to the current layout. For tests only.
+// migration at open (eventstore/layout_migration.h) must bring to the current layout. For tests
+// only.
 #pragma once
 
 #include <filesystem>
@@ -66,7 +66,7 @@ inline void change_families(const std::filesystem::path& data,
 
 // Rewrites `data` (no process has it open) in 0.1.0's layout: every payload and state in
 // plaintext; each customer's HMAC key a row of a `keys` family, and no key store;
-// `numbers_free` rows keyed by their first number (first -> last) and no layout marker in meta;
+// `numbers_free` rows keyed by their first number (first -> last) and no layout marks in meta;
 // a `search` family with one hashed trigram row.
 inline void rewrite_in_layout_0_1_0(const std::filesystem::path& data) {
   std::vector<std::pair<std::string, std::string>> plaintext_entries, plaintext_states, keys;
@@ -102,6 +102,7 @@ inline void rewrite_in_layout_0_1_0(const std::filesystem::path& data) {
       REQUIRE(batch.Put(family("numbers_free"), eventstore::u64_key(interval.first), eventstore::u64_key(interval.last)).ok());
     }
     REQUIRE(batch.Delete(family("meta"), "numbers_free.by_last").ok());
+    REQUIRE(batch.Delete(family("meta"), "values.sealed").ok());
     REQUIRE(batch.Put(family("search"), std::string("\x07\x22\0\0\0\0\0\0\0\x01", 10), "").ok());
     rocksdb::WriteOptions sync;
     sync.sync = true;

@@ -14,6 +14,7 @@
 #include "projections/customer_codec.h"
 #include "projections/queries.h"
 #include "server/crash_injection.h"
+#include "support/forgery.h"
 #include "support/layout_0_1_0.h"
 #include "support/ledger_fixture.h"
 #include "tools/import_file.h"
@@ -90,8 +91,7 @@ TEST_CASE("admin check passes, fails on a flipped value byte, and rebuild repair
   ledger.open();
   auto ada = *ledger.service().customer(1);
   ada.fields.name = "Eve";
-  REQUIRE(ledger.database().db().Put(rocksdb::WriteOptions(), ledger.database().family(eventstore::Family::kCustomers),
-                                     eventstore::u64_key(ada.id), projections::encode_customer(ada)).ok());
+  testing::put_state(ledger.database(), ada);
   ledger.close();
   auto bad = admin(ledger, "check");
   INFO(bad.output);

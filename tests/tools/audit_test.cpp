@@ -13,6 +13,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "projections/customer_codec.h"
+#include "support/forgery.h"
 #include "support/ledger_fixture.h"
 #include "support/run_tool.h"
 #include "support/tool_runs.h"
@@ -54,7 +55,7 @@ TEST_CASE("audit verify names the seq of a byte flipped in a log value", "[audit
   fill_with_purge(ledger);
   auto entry = *eventstore::read_entry(eventstore::DatabaseReader(ledger.database()), 5);
   entry.payload[entry.payload.size() - 3] ^= 0x01;
-  put_raw(ledger.database(), eventstore::Family::kLog, eventstore::u64_key(5), eventstore::encode_envelope(entry));
+  testing::put_entry(ledger.database(), entry);
   ledger.close();
   auto run = audit(ledger, "verify");
   INFO(run.output);
@@ -79,7 +80,7 @@ TEST_CASE("audit verify notices an edited projection row", "[audit]") {
   fill_with_purge(ledger);
   auto bo = *ledger.service().customer(2);
   bo.fields.name = "Mallory";
-  put_raw(ledger.database(), eventstore::Family::kCustomers, eventstore::u64_key(bo.id), projections::encode_customer(bo));
+  testing::put_state(ledger.database(), bo);
   ledger.close();
   auto run = audit(ledger, "verify");
   INFO(run.output);
@@ -96,7 +97,7 @@ TEST_CASE("audit verify catches a forged purge receipt", "[audit]") {
   receipt.entries_redacted[0] += 1;
   purge.payload = domain::encode_event(receipt);
   purge.digest = eventstore::sha256(purge.payload);
-  put_raw(ledger.database(), eventstore::Family::kLog, eventstore::u64_key(seq), eventstore::encode_envelope(purge));
+  testing::put_entry(ledger.database(), purge);
   ledger.close();
   auto run = audit(ledger, "verify");
   INFO(run.output);
@@ -232,7 +233,7 @@ TEST_CASE("prove-purge passes on an honest purge and fails when an extra entry w
   bo.payload.clear();
   bo.request.clear();
   bo.redacted_by = seq;
-  put_raw(ledger.database(), eventstore::Family::kLog, eventstore::u64_key(2), eventstore::encode_envelope(bo));
+  testing::put_entry(ledger.database(), bo);
   ledger.close();
   auto tampered = audit(ledger, "prove-purge " + quoted(export_file));
   INFO(tampered.output);

@@ -15,6 +15,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "net/certificate.h"
+#include "support/forgery.h"
 #include "support/ledgerd_process.h"
 #include "projections/customer_codec.h"
 #include "support/ledger_fixture.h"
@@ -193,8 +194,7 @@ TEST_CASE("audit --server verify fails when the server's projection differs from
   testing::fill_with_purge(ledger);
   auto bo = *ledger.service().customer(2);
   bo.fields.name = "Mallory";
-  testing::put_raw(ledger.database(), eventstore::Family::kCustomers, eventstore::u64_key(bo.id),
-                   projections::encode_customer(bo));
+  testing::put_state(ledger.database(), bo);
   Served served(ledger);
   auto run = served.audit("verify");
   INFO(run.output);
