@@ -13,8 +13,8 @@
 
 namespace ledger::server {
 
-// Before anything reads the projections: finishes a projection rebuild that was cut off,
-// seals values written before sealing, initializes a new data directory (one sync write), then
+// Before anything reads the projections (Database::open has migrated a 0.1.0 directory): finishes
+// a projection rebuild that was cut off, initializes a new data directory (one sync write), then
 // reads where the writer goes on from (three rows and the first free-number row; nothing is
 // replayed). Throws StorageError when the directory cannot be used.
 WriterState prepare_ledger(eventstore::Database& database);
