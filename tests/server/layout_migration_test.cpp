@@ -77,6 +77,13 @@ std::unique_ptr<eventstore::Database> open_read_only(const std::filesystem::path
   return eventstore::Database::open(data, options);
 }
 
+// An auditor's read-only open reads `data` and finds the ledger sound.
+void check_verifies_read_only(const std::filesystem::path& data) {
+  const auto report = projections::verify_ledger(eventstore::DatabaseReader(*open_read_only(data)));
+  INFO(report.problem);
+  CHECK(report.ok);
+}
+
 // The values RocksDB holds in plaintext where the ledger stores them sealed, old versions
 // included (memtables and every live file).
 std::size_t plaintext_versions(eventstore::Database& db) {
@@ -116,9 +123,7 @@ void check_migrated(Ledger& ledger, const Seen& before) {
   CHECK(ledger.create("Fay").numbers == std::vector<domain::CustomerNumber>{4});
   ledger.close();
   // Read-only opens (the audit tools) read the migrated directory.
-  const auto report = projections::verify_ledger(eventstore::DatabaseReader(*open_read_only(data)));
-  INFO(report.problem);
-  CHECK(report.ok);
+  check_verifies_read_only(data);
   ledger.open();
 }
 
@@ -201,11 +206,7 @@ TEST_CASE("an empty family of the earlier layout is read as it is, and dropped b
   REQUIRE(has_family(data, "keys"));
 
   // An auditor reads it: nothing in it needs migrating.
-  {
-    const auto report = projections::verify_ledger(eventstore::DatabaseReader(*open_read_only(data)));
-    INFO(report.problem);
-    CHECK(report.ok);
-  }
+  check_verifies_read_only(data);
   ledger.open();
   CHECK_FALSE(has_family(data, "keys"));
   CHECK(seen(ledger).customers == before.customers);
@@ -230,11 +231,7 @@ TEST_CASE("a sealed directory without the mark is read as it is, and marked by t
   testing::change_families(data, [](rocksdb::DB& db, const testing::FamilyByName& family) {
     REQUIRE(db.Delete(rocksdb::WriteOptions(), family("meta"), "values.sealed").ok());
   });
-  {
-    const auto report = projections::verify_ledger(eventstore::DatabaseReader(*open_read_only(data)));
-    INFO(report.problem);
-    CHECK(report.ok);
-  }
+  check_verifies_read_only(data);
   CHECK_FALSE(mark());
   ledger.open();
   CHECK(seen(ledger).customers == before.customers);
