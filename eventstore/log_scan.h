@@ -13,8 +13,9 @@
 // through the key store) and hands the caller those it needs with the batch.
 //
 // A scan is used by one thread, the one that made it. The scanning thread uses only the RocksDB
-// iterator made for it (Reader::scan, on the calling thread) and `prepare`, never the Reader,
-// so the caller may keep reading through the Reader meanwhile.
+// iterator made for it (Reader::scan, on the calling thread), its own PayloadOpener (the key
+// store is thread-safe) and `prepare`, never the Reader, so the caller may keep reading through
+// the Reader meanwhile.
 #pragma once
 
 #include <algorithm>
@@ -49,8 +50,8 @@ inline constexpr std::size_t kLogBatchBytes = 1 << 20;
 inline constexpr std::size_t kLogBatches = 4;
 
 // The customers are cut into kOpeningSlices slices by the low bits of their id, reversed, so
-// that a share of n slices is every (kOpeningSlices / n)-th id or so: each thread's opener then
-// meets its customers in ascending id order, close together, as its KeyCursor needs.
+// that a share of n slices is about every (kOpeningSlices / n)-th id: whichever customers a
+// batch holds, a share of its slices is about that share of its entries.
 inline constexpr unsigned kOpeningSlices = 64;
 inline unsigned opening_slice(std::uint64_t customer) {
   unsigned slice = 0;
@@ -279,8 +280,6 @@ void BasicLogScan<Prepared>::prepare(Batch& batch) {
           std::memcpy(out, payload.data(), payload.size());
           view.payload = {out, payload.size()};
           opened += (payload.size() + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
-        } else {
-          view.payload = payload;
         }
       } else if (const auto* key = scanning_opener_.find_key(view.customer)) {
         batch.keys[i] = *key;
