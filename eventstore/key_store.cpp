@@ -315,26 +315,57 @@ std::optional<CustomerKeys> KeyCursor::find(std::uint64_t customer) {
 PayloadOpener::~PayloadOpener() { forget(); }
 
 void PayloadOpener::forget() {
-  for (auto& [customer, key] : cache_) OPENSSL_cleanse(key.data(), key.size());
+  if (!cache_.empty()) OPENSSL_cleanse(cache_.data(), cache_.size() * sizeof(CachedKey));
   cache_.clear();
+  cached_ = 0;
   if (!words_.empty()) OPENSSL_cleanse(words_.data(), words_.size() * sizeof(std::uint64_t));
+}
+
+auto PayloadOpener::slot(std::uint64_t customer) -> CachedKey& {
+  if (cached_ * 2 >= cache_.size() && cache_.size() < kCachedKeys) {
+    // Doubled, each kept key moved to its slot in the larger table (its old one wiped).
+    std::vector<CachedKey> larger(std::max<std::size_t>(cache_.size() * 2, 64));
+    cached_ = 0;
+    for (auto& kept : cache_) {
+      if (kept.customer == 0) continue;
+      auto& moved = larger[kept.customer % larger.size()];
+      if (moved.customer == 0) ++cached_;
+      moved = kept;
+      OPENSSL_cleanse(&kept, sizeof(kept));
+    }
+    cache_ = std::move(larger);
+  }
+  return cache_[customer % cache_.size()];
+}
+
+const DataKey* PayloadOpener::find_key(std::uint64_t customer) {
+  auto& cached = slot(customer);
+  if (cached.customer == customer && customer != 0) return &cached.key;
+  auto keys = cursor_.find(customer);
+  if (!keys) return nullptr;
+  if (cached.customer == 0) ++cached_;
+  cached.customer = customer;
+  cached.key = keys->data;
+  OPENSSL_cleanse(&*keys, sizeof(*keys));
+  return &cached.key;
+}
+
+void PayloadOpener::keep_key(std::uint64_t customer, const DataKey& key) {
+  auto& cached = slot(customer);
+  if (cached.customer == 0) ++cached_;
+  cached.customer = customer;
+  cached.key = key;
 }
 
 std::string_view PayloadOpener::open(std::uint64_t seq, std::uint64_t customer, std::string_view payload) {
   const SealPlace place{SealedIn::kLog, customer, seq};
   require_sealed(place, payload);
-  auto found = cache_.find(customer);
-  if (found == cache_.end()) {
-    auto keys = cursor_.find(customer);
-    if (!keys) throw CorruptionError(describe(place) + " is sealed, but its customer has no key (destroyed by a purge?)");
-    if (cache_.size() >= kCachedKeys) forget();
-    found = cache_.emplace(customer, keys->data).first;
-    OPENSSL_cleanse(&*keys, sizeof(*keys));
-  }
+  const auto* key = find_key(customer);
+  if (!key) throw CorruptionError(describe(place) + " is sealed, but its customer has no key (destroyed by a purge?)");
   const auto size = payload.size() - kSealedOverheadBytes;
   words_.resize(size / sizeof(std::uint64_t) + 1);
   auto* out = reinterpret_cast<char*>(words_.data());
-  open_sealed(found->second, place, payload, out);
+  open_sealed(*key, place, payload, out);
   return {out, size};
 }
 

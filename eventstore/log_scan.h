@@ -5,11 +5,20 @@
 // it takes about as long as the scan alone. A pass with more to do per entry than its own
 // thread keeps up with gives part of it to the scanning thread (BasicLogScan's `prepare`).
 //
+// Opening the sealed payloads (a key lookup and AES-GCM, about 4 times RocksDB's reading of an
+// entry) is shared between the two threads when there is no `prepare`: the scanning thread
+// opens the entries of a slice of the customers, the caller's thread the others as next()
+// hands them out, and the slice follows which thread waited for the other. Each thread opens
+// with a PayloadOpener of its own; the scanning thread looks up every entry's key (one cursor
+// through the key store) and hands the caller those it needs with the batch.
+//
 // A scan is used by one thread, the one that made it. The scanning thread uses only the RocksDB
-// iterator made for it (Reader::scan, on the calling thread) and `prepare`, never the Reader,
-// so the caller may keep reading through the Reader meanwhile.
+// iterator made for it (Reader::scan, on the calling thread), its own PayloadOpener (the key
+// store is thread-safe) and `prepare`, never the Reader, so the caller may keep reading through
+// the Reader meanwhile.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -25,10 +34,12 @@
 #include <utility>
 #include <vector>
 
+#include <openssl/crypto.h>
 #include <rocksdb/iterator.h>
 
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
+#include "eventstore/key_store.h"
 #include "eventstore/reader.h"
 
 namespace ledger::eventstore {
@@ -37,6 +48,19 @@ namespace ledger::eventstore {
 // scanning thread stays close to the caller: at most 4 MiB read ahead.
 inline constexpr std::size_t kLogBatchBytes = 1 << 20;
 inline constexpr std::size_t kLogBatches = 4;
+
+// The customers are cut into kOpeningSlices slices by the low bits of their id, reversed, so
+// that a share of n slices is about every (kOpeningSlices / n)-th id: whichever customers a
+// batch holds, a share of its slices is about that share of its entries.
+inline constexpr unsigned kOpeningSlices = 64;
+inline unsigned opening_slice(std::uint64_t customer) {
+  unsigned slice = 0;
+  for (unsigned bit = 1; bit < kOpeningSlices; bit <<= 1) {
+    slice = (slice << 1) | static_cast<unsigned>(customer & 1);
+    customer >>= 1;
+  }
+  return slice;
+}
 
 template <typename Prepared>
 class BasicLogScan {
@@ -49,8 +73,8 @@ class BasicLogScan {
     const Prepared& prepared;  // default-constructed without `prepare`
   };
 
-  // Starts reading the entries with seq >= from. Without `prepare` they are decoded on the
-  // caller's thread as next() hands them out.
+  // Starts reading the entries with seq >= from. With `prepare`, every payload is opened on the
+  // scanning thread before `prepare` sees it; without, opening is shared (see the top).
   BasicLogScan(const Reader& reader, std::uint64_t from, Prepare prepare = {});
   // Stops the scanning thread and waits for it.
   ~BasicLogScan();
@@ -59,12 +83,17 @@ class BasicLogScan {
 
   // The next entry in seq order, valid until the following call; nullopt after the last.
   // Throws in the place of the entry it concerns: CorruptionError naming the seq of an
-  // unreadable entry, StorageError when RocksDB fails, what `prepare` threw.
+  // unreadable entry or of a payload that does not open, StorageError when RocksDB fails, what
+  // `prepare` threw. After a throw, nullopt.
   std::optional<Item> next();
+
+  // How many of the kOpeningSlices slices of customers the scanning thread opened in the
+  // batch handed out last (all of them with `prepare`). For tests.
+  unsigned scanning_share() const { return current_ ? current_->share : 0; }
 
  private:
   // Entries read together: their bytes, each from a word boundary so that they are decoded in
-  // place, and, when prepared, their views and what `prepare` found.
+  // place, their views, and, when prepared, what `prepare` found.
   struct Batch {
     struct Entry {
       std::uint64_t seq = 0;
@@ -74,27 +103,46 @@ class BasicLogScan {
     std::vector<std::uint64_t> words;
     std::size_t used = 0;  // words filled
     std::vector<Entry> entries;
-    std::vector<EnvelopeView> views;  // with `prepare` only
-    std::vector<std::uint64_t> opened;  // with `prepare` only: the views' opened payloads
-    std::vector<Prepared> prepared;   // with `prepare` only
+    std::vector<EnvelopeView> views;
+    std::vector<std::uint64_t> opened;  // the payloads the scanning thread opened
+    unsigned share = 0;                 // the slices of customers whose payloads are opened
+    // For the entries the caller opens: their customers' data keys, when found; each wiped
+    // once kept by the caller's opener, the rest when the batch is reused or destroyed.
+    std::vector<DataKey> keys;
+    std::vector<std::uint8_t> has_key;
+    std::vector<Prepared> prepared;     // with `prepare` only
     std::exception_ptr error;         // after the entries: what stopped the scan
     bool last = false;                // nothing follows this batch
 
     std::string_view bytes(const Entry& entry) const {
       return {reinterpret_cast<const char*>(words.data() + entry.word), entry.size};
     }
+    void wipe_keys() {
+      if (!keys.empty()) OPENSSL_cleanse(keys.data(), keys.size() * sizeof(DataKey));
+    }
+    Batch() = default;
+    ~Batch() { wipe_keys(); }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
   };
 
   void scan(std::uint64_t from);
   // Copies `bytes` into `batch`; false when they do not fit and the batch holds entries.
   static bool add(Batch& batch, std::string_view bytes, std::uint64_t seq);
   void prepare(Batch& batch);
+  // Moves the scanning thread's share of the opening toward the thread that waited: this one
+  // for a free batch (`waited`), or the caller, which has caught up when a batch is handed
+  // over with none queued (`full` == 0).
+  void balance(bool waited, std::size_t full);
   std::unique_ptr<Batch> take_free();
   void give(std::unique_ptr<Batch> batch);
 
   std::unique_ptr<rocksdb::Iterator> it_;  // the scanning thread's
   Prepare prepare_;                        // the scanning thread's
-  EnvelopeDecoder scanning_decoder_;       // the scanning thread's
+  EnvelopeDecoder scanning_decoder_;       // the scanning thread's; opens nothing
+  PayloadOpener scanning_opener_;          // the scanning thread's
+  unsigned share_;                         // the scanning thread's: the next batch's share
+  bool waited_ = false;                    // the scanning thread's: for the batch it fills
 
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -104,18 +152,17 @@ class BasicLogScan {
 
   std::unique_ptr<Batch> current_;  // the caller's
   std::size_t position_ = 0;        // the next entry of current_ to hand out
-  EnvelopeDecoder decoder_;         // the caller's
+  PayloadOpener opener_;            // the caller's
   Prepared nothing_{};              // the caller's: what an unprepared entry comes with
 
   std::thread thread_;  // last: starts once everything above exists
 };
 
-// Entries with nothing prepared beyond their decoding: the scanning thread reads, decodes and
-// opens sealed payloads (a key lookup and AES-GCM, which cost more than RocksDB's reading of
-// the entry), the caller does the rest. The empty `prepare` is what moves decoding there.
+// Entries with nothing prepared beyond their decoding: the scanning thread reads and decodes,
+// and the two threads share the opening of sealed payloads.
 class LogScan {
  public:
-  LogScan(const Reader& reader, std::uint64_t from) : scan_(reader, from, [](const EnvelopeView&, Nothing&) {}) {}
+  LogScan(const Reader& reader, std::uint64_t from) : scan_(reader, from) {}
 
   // The next entry in seq order, valid until the following call; nullptr after the last.
   // Throws as BasicLogScan::next.
@@ -133,8 +180,9 @@ template <typename Prepared>
 BasicLogScan<Prepared>::BasicLogScan(const Reader& reader, std::uint64_t from, Prepare prepare)
     : it_(reader.scan(Family::kLog)),
       prepare_(std::move(prepare)),
-      scanning_decoder_(&reader.database().key_store()),
-      decoder_(&reader.database().key_store()) {
+      scanning_opener_(reader.database().key_store()),
+      share_(prepare_ ? kOpeningSlices : kOpeningSlices / 2),
+      opener_(reader.database().key_store()) {
   for (std::size_t i = 0; i < kLogBatches; ++i) {
     auto batch = std::make_unique<Batch>();
     batch->words.resize(kLogBatchBytes / sizeof(std::uint64_t));
@@ -173,8 +221,24 @@ auto BasicLogScan<Prepared>::next() -> std::optional<Item> {
   }
   const auto i = position_++;
   if (prepare_) return Item{current_->views[i], current_->prepared[i]};
-  const auto& entry = current_->entries[i];
-  return Item{decoder_.decode(current_->bytes(entry), entry.seq), nothing_};
+  auto& view = current_->views[i];
+  if (stored_sealed(view.customer, view.payload) && opening_slice(view.customer) >= current_->share) {
+    if (current_->has_key[i]) {
+      opener_.keep_key(view.customer, current_->keys[i]);
+      OPENSSL_cleanse(&current_->keys[i], sizeof(DataKey));
+    }
+    try {
+      view.payload = opener_.open(view.seq, view.customer, view.payload);
+    } catch (...) {
+      // Nothing after the entry that does not open is handed out, as when the scanning
+      // thread stops at one.
+      position_ = current_->entries.size();
+      current_->error = nullptr;
+      current_->last = true;
+      throw;
+    }
+  }
+  return Item{view, nothing_};
 }
 
 template <typename Prepared>
@@ -192,26 +256,37 @@ bool BasicLogScan<Prepared>::add(Batch& batch, std::string_view bytes, std::uint
 
 template <typename Prepared>
 void BasicLogScan<Prepared>::prepare(Batch& batch) {
-  if (!prepare_) return;
   batch.views.reserve(batch.entries.size());
-  batch.prepared.resize(batch.entries.size());
+  if (prepare_) batch.prepared.resize(batch.entries.size());
+  batch.share = share_;
+  if (batch.share < kOpeningSlices) {
+    batch.keys.resize(batch.entries.size());
+    batch.has_key.assign(batch.entries.size(), 0);
+  }
   // An opened payload is shorter than its entry: all of them fit without moving.
   batch.opened.resize(batch.used + batch.entries.size());
   std::size_t opened = 0;
   for (std::size_t i = 0; i < batch.entries.size(); ++i) {
     const auto& entry = batch.entries[i];
     try {
+      // Decoded in place: the batch's bytes are word-aligned and live as long as the view.
       batch.views.push_back(scanning_decoder_.decode(batch.bytes(entry), entry.seq));
-      auto& payload = batch.views.back().payload;
-      const auto bytes = batch.bytes(entry);
-      if (!payload.empty() && (payload.data() < bytes.data() || payload.data() >= bytes.data() + bytes.size())) {
-        // Opened into the decoder's buffer, which the next entry reuses: kept with the batch.
-        auto* out = reinterpret_cast<char*>(batch.opened.data() + opened);
-        std::memcpy(out, payload.data(), payload.size());
-        payload = {out, payload.size()};
-        opened += (payload.size() + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
+      auto& view = batch.views.back();
+      const bool sealed = stored_sealed(view.customer, view.payload);  // else nothing to open
+      if (sealed && opening_slice(view.customer) < batch.share) {
+        const auto payload = scanning_opener_.open(view.seq, view.customer, view.payload);
+        if (payload.data() != view.payload.data()) {
+          // Opened into the opener's buffer, which the next entry reuses: kept with the batch.
+          auto* out = reinterpret_cast<char*>(batch.opened.data() + opened);
+          std::memcpy(out, payload.data(), payload.size());
+          view.payload = {out, payload.size()};
+          opened += (payload.size() + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
+        }
+      } else if (const auto* key = sealed ? scanning_opener_.find_key(view.customer) : nullptr) {
+        batch.keys[i] = *key;
+        batch.has_key[i] = 1;
       }
-      prepare_(batch.views.back(), batch.prepared[i]);
+      if (prepare_) prepare_(view, batch.prepared[i]);
     } catch (...) {
       // The entries before it still go to the caller; this one and the rest do not.
       batch.entries.resize(i);
@@ -226,11 +301,13 @@ void BasicLogScan<Prepared>::prepare(Batch& batch) {
 template <typename Prepared>
 auto BasicLogScan<Prepared>::take_free() -> std::unique_ptr<Batch> {
   std::unique_lock lock(mutex_);
+  waited_ = free_.empty();
   changed_.wait(lock, [&] { return stopping_ || !free_.empty(); });
   if (stopping_) return nullptr;
   auto batch = std::move(free_.back());
   free_.pop_back();
   batch->used = 0;
+  batch->wipe_keys();
   batch->entries.clear();
   batch->views.clear();
   batch->prepared.clear();
@@ -241,11 +318,22 @@ auto BasicLogScan<Prepared>::take_free() -> std::unique_ptr<Batch> {
 
 template <typename Prepared>
 void BasicLogScan<Prepared>::give(std::unique_ptr<Batch> batch) {
+  std::size_t full = 0;
   {
     std::lock_guard lock(mutex_);
+    full = full_.size();
     full_.push_back(std::move(batch));
   }
   changed_.notify_all();
+  balance(std::exchange(waited_, false), full);
+}
+
+template <typename Prepared>
+void BasicLogScan<Prepared>::balance(bool waited, std::size_t full) {
+  if (prepare_) return;  // `prepare` sees opened payloads: all are opened here
+  constexpr unsigned kStep = 2;
+  if (waited && full > 0) share_ = std::min(share_ + kStep, kOpeningSlices);
+  if (!waited && full == 0) share_ = share_ >= kStep ? share_ - kStep : 0;
 }
 
 template <typename Prepared>

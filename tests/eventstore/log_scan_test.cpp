@@ -1,6 +1,6 @@
 // LogScan hands out every entry in order across its batches, as a scan on one thread does:
 // an entry larger than a batch, an early stop, and errors in the place of the entry they
-// concern.
+// concern, also when the opening of sealed payloads is shared between its two threads.
 #include "eventstore/log_scan.h"
 
 #include <stdexcept>
@@ -13,6 +13,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "eventstore/key_store.h"
+#include "eventstore/sealing.h"
 #include "support/temp_dir.h"
 
 using namespace ledger::eventstore;
@@ -33,6 +34,44 @@ void append(Database& db, std::uint64_t count, const std::vector<std::size_t>& s
   }
   store_head(db, batch, head);
   REQUIRE(db.db().Write(rocksdb::WriteOptions(), &batch).ok());
+}
+
+// Appends `count` entries sealed under their customers' keys, customer 1 + i % customers for
+// entry i, and returns the customers' keys by id.
+std::vector<DataKey> append_sealed(Database& db, std::uint64_t count, std::uint64_t customers) {
+  std::vector<DataKey> keys(customers + 1);
+  for (std::uint64_t c = 1; c <= customers; ++c) keys[c] = db.key_store().for_new_customer(c).data;
+  LogHead head = load_head(DatabaseReader(db));
+  rocksdb::WriteBatch batch;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const auto customer = 1 + i % customers;
+    const std::string payload(200 + i % 50, static_cast<char>('a' + i % 26));
+    append_entry(db, batch, head, {static_cast<std::int64_t>(i), "clerk", "", customer, 2, payload, customer}, nullptr,
+                 &keys[customer]);
+  }
+  store_head(db, batch, head);
+  REQUIRE(db.db().Write(rocksdb::WriteOptions(), &batch).ok());
+  return keys;
+}
+
+// Flips a byte of the sealed payload stored for entry `seq`.
+void alter_payload(Database& db, std::uint64_t seq) {
+  std::string value;
+  REQUIRE(db.db().Get(rocksdb::ReadOptions(), db.family(Family::kLog), u64_key(seq), &value).ok());
+  auto entry = decode_envelope(value, seq);  // no keys: as stored
+  REQUIRE(is_sealed(entry.payload));
+  entry.payload[kSealedOverheadBytes] ^= 1;
+  REQUIRE(db.db().Put(rocksdb::WriteOptions(), db.family(Family::kLog), u64_key(seq), encode_envelope(entry)).ok());
+}
+
+// The seq of the first entry after `after` whose customer is in (or out of) the first
+// `share` slices.
+std::uint64_t first_in_slices(const std::vector<Envelope>& entries, std::uint64_t after, unsigned share, bool in) {
+  for (const auto& e : entries) {
+    if (e.seq > after && (opening_slice(e.customer) < share) == in) return e.seq;
+  }
+  FAIL("no such entry");
+  return 0;
 }
 
 std::vector<Envelope> scanned_on_one_thread(const Reader& reader) {
@@ -120,4 +159,106 @@ TEST_CASE("a log scan reports an unreadable entry in its place", "[eventstore]")
     CHECK_THAT(error.what(), Catch::Contains("refused 1234"));
   }
   CHECK(last == 1233);
+}
+
+TEST_CASE("a log scan shares the opening of sealed payloads and hands them out as one thread opens them",
+          "[eventstore]") {
+  ledger::testing::TempDir dir;
+  auto db = Database::open(dir.path(), {});
+  append_sealed(*db, 30000, 700);  // about 9 MiB: many batches
+  DatabaseReader reader(*db);
+  const auto expected = scanned_on_one_thread(reader);  // one decoder, one opener
+  REQUIRE(expected.size() == 30000);
+  REQUIRE(!is_sealed(expected.front().payload));
+
+  std::vector<Envelope> seen;
+  BasicLogScan<int> scan(reader, 1);
+  bool split = false;
+  while (auto item = scan.next()) {
+    seen.push_back(item->entry.copy());
+    split = split || (scan.scanning_share() > 0 && scan.scanning_share() < kOpeningSlices);
+    // Word-aligned, as Cap'n Proto reads a payload in place.
+    CHECK(reinterpret_cast<std::uintptr_t>(item->entry.payload.data()) % sizeof(std::uint64_t) == 0);
+  }
+  CHECK(split);  // both threads opened payloads in some batch
+  CHECK(seen == expected);
+
+  // With `prepare`, it sees every payload opened, on the scanning thread.
+  std::size_t prepared = 0;
+  BasicLogScan<int> with_prepare(reader, 1, [&](const EnvelopeView& e, int&) {
+    CHECK(e.payload == expected[e.seq - 1].payload);
+    ++prepared;
+  });
+  while (with_prepare.next()) CHECK(with_prepare.scanning_share() == kOpeningSlices);
+  CHECK(prepared == expected.size());
+}
+
+TEST_CASE("a payload that does not open stops a shared scan in its place, whichever thread opens it",
+          "[eventstore]") {
+  // The first batch splits the customers in half (kOpeningSlices / 2 slices to each thread).
+  const unsigned first_share = kOpeningSlices / 2;
+  for (const bool scanning_thread : {true, false}) {
+    INFO((scanning_thread ? "opened on the scanning thread" : "opened on the caller's thread"));
+    {
+      ledger::testing::TempDir dir;
+      auto db = Database::open(dir.path(), {});
+      append_sealed(*db, 3000, 50);
+      DatabaseReader reader(*db);
+      const auto entries = scanned_on_one_thread(reader);
+      // Two altered entries, the first in one thread's slices, the second in the other's.
+      const auto bad = first_in_slices(entries, 100, first_share, scanning_thread);
+      const auto later = first_in_slices(entries, bad, first_share, !scanning_thread);
+      alter_payload(*db, bad);
+      alter_payload(*db, later);
+
+      std::uint64_t last = 0;
+      LogScan scan(reader, 1);
+      try {
+        while (const auto* e = scan.next()) {
+          CHECK(e->payload == entries[e->seq - 1].payload);
+          last = e->seq;
+        }
+        FAIL("no error");
+      } catch (const CorruptionError& error) {
+        CHECK_THAT(error.what(), Catch::Contains("log entry " + std::to_string(bad) + " ") &&
+                                     Catch::Contains("does not open under its customer's key"));
+      }
+      CHECK(last == bad - 1);
+      CHECK(scan.next() == nullptr);  // nothing after the entry that failed
+    }
+  }
+}
+
+TEST_CASE("an entry whose customer has no key stops a shared scan in its place", "[eventstore]") {
+  // Sealed for customers whose keys the store has never had: one per thread's half of the first
+  // batch's slices.
+  const std::uint64_t unknown = 1'000'000;
+  std::vector<std::uint64_t> strangers;
+  for (std::uint64_t c = unknown; strangers.size() < 2; ++c) {
+    if ((opening_slice(c) < kOpeningSlices / 2) == strangers.empty()) strangers.push_back(c);
+  }
+  for (const auto stranger : strangers) {
+    ledger::testing::TempDir copy_dir;
+    auto copy = Database::open(copy_dir.path(), {});
+    append_sealed(*copy, 2000, 40);
+    LogHead head = load_head(DatabaseReader(*copy));
+    rocksdb::WriteBatch batch;
+    DataKey made_up;
+    made_up.fill(7);
+    append_entry(*copy, batch, head, {1, "clerk", "", stranger, 2, "x", stranger}, nullptr, &made_up);
+    store_head(*copy, batch, head);
+    REQUIRE(copy->db().Write(rocksdb::WriteOptions(), &batch).ok());
+    append_sealed(*copy, 100, 40);  // entries after it, in the same batch
+
+    DatabaseReader reader(*copy);
+    std::uint64_t last = 0;
+    LogScan scan(reader, 1);
+    try {
+      while (const auto* e = scan.next()) last = e->seq;
+      FAIL("no error");
+    } catch (const CorruptionError& error) {
+      CHECK_THAT(error.what(), Catch::Contains("log entry 2001") && Catch::Contains("has no key"));
+    }
+    CHECK(last == 2000);
+  }
 }
