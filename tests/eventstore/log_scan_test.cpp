@@ -20,38 +20,21 @@ using namespace ledger::eventstore;
 
 namespace {
 
-// Appends `count` entries of customers 1-7, entry i with a payload of sizes[i % sizes.size()]
-// bytes, sealed as the ledger stores it.
-void append(Database& db, std::uint64_t count, const std::vector<std::size_t>& sizes) {
+// Appends `count` entries sealed as the ledger stores them: entry i of customer
+// 1 + i % customers, with a payload of sizes[i % sizes.size()] bytes.
+void append(Database& db, std::uint64_t count, std::uint64_t customers, const std::vector<std::size_t>& sizes) {
+  std::vector<CustomerKeys> keys(customers + 1);
+  for (std::uint64_t c = 1; c <= customers; ++c) keys[c] = db.key_store().for_new_customer(c);
   LogHead head = load_head(DatabaseReader(db));
   rocksdb::WriteBatch batch;
   for (std::uint64_t i = 0; i < count; ++i) {
+    const std::uint64_t customer = 1 + i % customers;
     const std::string payload(sizes[i % sizes.size()], static_cast<char>('a' + i % 26));
-    const std::uint64_t customer = 1 + i % 7;
-    const auto keys = db.key_store().for_new_customer(customer);
-    append_entry(db, batch, head, {static_cast<std::int64_t>(i), "clerk", "", customer, 2, payload, customer}, &keys.hmac,
-                 &keys.data);
+    append_entry(db, batch, head, {static_cast<std::int64_t>(i), "clerk", "", customer, 2, payload, customer},
+                 &keys[customer].hmac, &keys[customer].data);
   }
   store_head(db, batch, head);
   REQUIRE(db.db().Write(rocksdb::WriteOptions(), &batch).ok());
-}
-
-// Appends `count` entries sealed under their customers' keys, customer 1 + i % customers for
-// entry i, and returns the customers' keys by id.
-std::vector<DataKey> append_sealed(Database& db, std::uint64_t count, std::uint64_t customers) {
-  std::vector<DataKey> keys(customers + 1);
-  for (std::uint64_t c = 1; c <= customers; ++c) keys[c] = db.key_store().for_new_customer(c).data;
-  LogHead head = load_head(DatabaseReader(db));
-  rocksdb::WriteBatch batch;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    const auto customer = 1 + i % customers;
-    const std::string payload(200 + i % 50, static_cast<char>('a' + i % 26));
-    append_entry(db, batch, head, {static_cast<std::int64_t>(i), "clerk", "", customer, 2, payload, customer}, nullptr,
-                 &keys[customer]);
-  }
-  store_head(db, batch, head);
-  REQUIRE(db.db().Write(rocksdb::WriteOptions(), &batch).ok());
-  return keys;
 }
 
 // Flips a byte of the sealed payload stored for entry `seq`.
@@ -89,9 +72,9 @@ TEST_CASE("a log scan hands out what a scan on one thread does, across batches",
   ledger::testing::TempDir dir;
   auto db = Database::open(dir.path(), {});
   // About 6 MiB: several batches, and one entry larger than a batch.
-  append(*db, 6000, {1000, 10, 300});
-  append(*db, 1, {3 << 20});
-  append(*db, 10, {50});
+  append(*db, 6000, 7, {1000, 10, 300});
+  append(*db, 1, 7, {3 << 20});
+  append(*db, 10, 7, {50});
   DatabaseReader reader(*db);
   const auto expected = scanned_on_one_thread(reader);
   REQUIRE(expected.size() == 6011);
@@ -121,7 +104,7 @@ TEST_CASE("a log scan hands out what a scan on one thread does, across batches",
 TEST_CASE("a log scan stopped early lets its thread go", "[eventstore]") {
   ledger::testing::TempDir dir;
   auto db = Database::open(dir.path(), {});
-  append(*db, 20000, {400});
+  append(*db, 20000, 7, {400});
   DatabaseReader reader(*db);
   for (std::uint64_t from : {1, 19990}) {
     LogScan scan(reader, from);
@@ -134,7 +117,7 @@ TEST_CASE("a log scan stopped early lets its thread go", "[eventstore]") {
 TEST_CASE("a log scan reports an unreadable entry in its place", "[eventstore]") {
   ledger::testing::TempDir dir;
   auto db = Database::open(dir.path(), {});
-  append(*db, 5000, {400});
+  append(*db, 5000, 7, {400});
   REQUIRE(db->db().Put(rocksdb::WriteOptions(), db->family(Family::kLog), u64_key(4000), "not an envelope").ok());
   DatabaseReader reader(*db);
 
@@ -165,7 +148,7 @@ TEST_CASE("a log scan shares the opening of sealed payloads and hands them out a
           "[eventstore]") {
   ledger::testing::TempDir dir;
   auto db = Database::open(dir.path(), {});
-  append_sealed(*db, 30000, 700);  // about 9 MiB: many batches
+  append(*db, 30000, 700, {200, 249, 231});  // about 9 MiB: many batches
   DatabaseReader reader(*db);
   const auto expected = scanned_on_one_thread(reader);  // one decoder, one opener
   REQUIRE(expected.size() == 30000);
@@ -202,7 +185,7 @@ TEST_CASE("a payload that does not open stops a shared scan in its place, whiche
     {
       ledger::testing::TempDir dir;
       auto db = Database::open(dir.path(), {});
-      append_sealed(*db, 3000, 50);
+      append(*db, 3000, 50, {200, 249, 231});
       DatabaseReader reader(*db);
       const auto entries = scanned_on_one_thread(reader);
       // Two altered entries, the first in one thread's slices, the second in the other's.
@@ -240,7 +223,7 @@ TEST_CASE("an entry whose customer has no key stops a shared scan in its place",
   for (const auto stranger : strangers) {
     ledger::testing::TempDir copy_dir;
     auto copy = Database::open(copy_dir.path(), {});
-    append_sealed(*copy, 2000, 40);
+    append(*copy, 2000, 40, {200, 249, 231});
     LogHead head = load_head(DatabaseReader(*copy));
     rocksdb::WriteBatch batch;
     DataKey made_up;
@@ -248,7 +231,7 @@ TEST_CASE("an entry whose customer has no key stops a shared scan in its place",
     append_entry(*copy, batch, head, {1, "clerk", "", stranger, 2, "x", stranger}, nullptr, &made_up);
     store_head(*copy, batch, head);
     REQUIRE(copy->db().Write(rocksdb::WriteOptions(), &batch).ok());
-    append_sealed(*copy, 100, 40);  // entries after it, in the same batch
+    append(*copy, 100, 40, {200, 249, 231});  // entries after it, in the same batch
 
     DatabaseReader reader(*copy);
     std::uint64_t last = 0;
