@@ -274,14 +274,12 @@ void BasicLogScan<Prepared>::prepare(Batch& batch) {
       auto& view = batch.views.back();
       const bool sealed = stored_sealed(view.customer, view.payload);  // else nothing to open
       if (sealed && opening_slice(view.customer) < batch.share) {
+        // Opened into the opener's buffer, which the next entry reuses: kept with the batch.
         const auto payload = scanning_opener_.open(view.seq, view.customer, view.payload);
-        if (payload.data() != view.payload.data()) {
-          // Opened into the opener's buffer, which the next entry reuses: kept with the batch.
-          auto* out = reinterpret_cast<char*>(batch.opened.data() + opened);
-          std::memcpy(out, payload.data(), payload.size());
-          view.payload = {out, payload.size()};
-          opened += (payload.size() + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
-        }
+        auto* out = reinterpret_cast<char*>(batch.opened.data() + opened);
+        std::memcpy(out, payload.data(), payload.size());
+        view.payload = {out, payload.size()};
+        opened += (payload.size() + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
       } else if (const auto* key = sealed ? scanning_opener_.find_key(view.customer) : nullptr) {
         batch.keys[i] = *key;
         batch.has_key[i] = 1;
