@@ -3,6 +3,7 @@
 // concern, also when the opening of sealed payloads is shared between its two threads.
 #include "eventstore/log_scan.h"
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -55,6 +56,25 @@ std::uint64_t first_in_slices(const std::vector<Envelope>& entries, std::uint64_
   }
   FAIL("no such entry");
   return 0;
+}
+
+// Where a scan stopped: the last seq it handed out, and what its CorruptionError said ("" when
+// it ended without one). `each` sees every entry handed out.
+struct Stop {
+  std::uint64_t last = 0;
+  std::string error;
+};
+Stop scan_to_error(LogScan& scan, const std::function<void(const EnvelopeView&)>& each = {}) {
+  Stop stop;
+  try {
+    while (const auto* e = scan.next()) {
+      if (each) each(*e);
+      stop.last = e->seq;
+    }
+  } catch (const CorruptionError& error) {
+    stop.error = error.what();
+  }
+  return stop;
 }
 
 std::vector<Envelope> scanned_on_one_thread(const Reader& reader) {
@@ -121,17 +141,12 @@ TEST_CASE("a log scan reports an unreadable entry in its place", "[eventstore]")
   REQUIRE(db->db().Put(rocksdb::WriteOptions(), db->family(Family::kLog), u64_key(4000), "not an envelope").ok());
   DatabaseReader reader(*db);
 
-  std::uint64_t last = 0;
   LogScan scan(reader, 1);
-  try {
-    while (const auto* e = scan.next()) last = e->seq;
-    FAIL("no error");
-  } catch (const CorruptionError& error) {
-    CHECK_THAT(error.what(), Catch::Contains("log entry 4000"));
-  }
-  CHECK(last == 3999);
+  const auto stop = scan_to_error(scan);
+  CHECK_THAT(stop.error, Catch::Contains("log entry 4000"));
+  CHECK(stop.last == 3999);
 
-  last = 0;
+  std::uint64_t last = 0;
   BasicLogScan<int> prepared(reader, 1, [](const EnvelopeView& e, int&) {
     if (e.seq == 1234) throw std::runtime_error("prepare refused 1234");
   });
@@ -194,19 +209,12 @@ TEST_CASE("a payload that does not open stops a shared scan in its place, whiche
       alter_payload(*db, bad);
       alter_payload(*db, later);
 
-      std::uint64_t last = 0;
       LogScan scan(reader, 1);
-      try {
-        while (const auto* e = scan.next()) {
-          CHECK(e->payload == entries[e->seq - 1].payload);
-          last = e->seq;
-        }
-        FAIL("no error");
-      } catch (const CorruptionError& error) {
-        CHECK_THAT(error.what(), Catch::Contains("log entry " + std::to_string(bad) + " ") &&
-                                     Catch::Contains("does not open under its customer's key"));
-      }
-      CHECK(last == bad - 1);
+      const auto stop =
+          scan_to_error(scan, [&](const EnvelopeView& e) { CHECK(e.payload == entries[e.seq - 1].payload); });
+      CHECK_THAT(stop.error, Catch::Contains("log entry " + std::to_string(bad) + " ") &&
+                                 Catch::Contains("does not open under its customer's key"));
+      CHECK(stop.last == bad - 1);
       CHECK(scan.next() == nullptr);  // nothing after the entry that failed
     }
   }
@@ -234,14 +242,9 @@ TEST_CASE("an entry whose customer has no key stops a shared scan in its place",
     append(*copy, 100, 40, {200, 249, 231});  // entries after it, in the same batch
 
     DatabaseReader reader(*copy);
-    std::uint64_t last = 0;
     LogScan scan(reader, 1);
-    try {
-      while (const auto* e = scan.next()) last = e->seq;
-      FAIL("no error");
-    } catch (const CorruptionError& error) {
-      CHECK_THAT(error.what(), Catch::Contains("log entry 2001") && Catch::Contains("has no key"));
-    }
-    CHECK(last == 2000);
+    const auto stop = scan_to_error(scan);
+    CHECK_THAT(stop.error, Catch::Contains("log entry 2001") && Catch::Contains("has no key"));
+    CHECK(stop.last == 2000);
   }
 }
