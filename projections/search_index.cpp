@@ -5,6 +5,7 @@
 #include <limits>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/sort/spreadsort/integer_sort.hpp>
 #include <roaring/roaring.hh>
@@ -158,30 +159,46 @@ struct SearchIndex::Tables {
     return trigrams(text, true);
   }
 
-  // Postings not yet added, as trigram << 32 | number: a group's creates (and a load's chunk)
-  // share most trigrams, and one addMany per trigram costs a fraction of one add per trigram and
-  // customer.
+  // Postings not yet added and not yet removed, as trigram << 32 | number: a group's creates
+  // and edits (and a load's chunk) share most trigrams, and one call per trigram costs a fraction
+  // of one per trigram and customer. post() removes before it adds, so a customer whose postings
+  // were removed and added again in one group (an edit) ends with the added ones; a customer
+  // removed after it was added in the same group (created, then edited) has its held-back
+  // additions dropped instead, the numbers in `unposted_numbers` saying which.
   std::vector<std::uint64_t> unposted;
+  std::vector<std::uint64_t> unremoved;
+  std::unordered_set<std::uint32_t> unposted_numbers;
 
   void insert(const domain::Customer& c) {
     const auto n = static_cast<std::uint32_t>(c.number);
+    const auto before = unposted.size();
     for (auto t : put_document(c)) unposted.push_back(std::uint64_t{t} << 32 | n);
+    if (unposted.size() != before) unposted_numbers.insert(n);
   }
 
-  // Adds the postings held back by insert(); before any removal, at the end of apply and after
-  // each chunk of the load.
+  // Applies the postings held back by insert() and remove(): at the end of apply and after each
+  // chunk of the load.
   void post() {
-    if (unposted.empty()) return;
     // A radix sort: on a group's few thousand pairs std::sort took most of the publisher's time.
-    boost::sort::spreadsort::integer_sort(unposted.begin(), unposted.end());
     std::vector<std::uint32_t> numbers;
-    for (std::size_t i = 0; i < unposted.size();) {
-      const auto t = static_cast<std::uint32_t>(unposted[i] >> 32);
-      numbers.clear();
-      for (; i < unposted.size() && unposted[i] >> 32 == t; ++i) numbers.push_back(static_cast<std::uint32_t>(unposted[i]));
-      postings[t].addMany(numbers.size(), numbers.data());
-    }
-    unposted.clear();
+    auto by_trigram = [&numbers](std::vector<std::uint64_t>& pairs, auto&& each) {
+      boost::sort::spreadsort::integer_sort(pairs.begin(), pairs.end());
+      for (std::size_t i = 0; i < pairs.size();) {
+        const auto t = static_cast<std::uint32_t>(pairs[i] >> 32);
+        numbers.clear();
+        for (; i < pairs.size() && pairs[i] >> 32 == t; ++i) numbers.push_back(static_cast<std::uint32_t>(pairs[i]));
+        each(t);
+      }
+      pairs.clear();
+    };
+    by_trigram(unremoved, [&](std::uint32_t t) {
+      auto posting = postings.find(t);
+      if (posting == postings.end()) return;
+      roaring_bitmap_remove_many(&posting->second.roaring, numbers.size(), numbers.data());
+      if (posting->second.isEmpty()) postings.erase(posting);
+    });
+    by_trigram(unposted, [&](std::uint32_t t) { postings[t].addMany(numbers.size(), numbers.data()); });
+    unposted_numbers.clear();
   }
 
   // The load: customers in chunks, each trigram's numbers added to its bitmap at once.
@@ -205,7 +222,6 @@ struct SearchIndex::Tables {
   }
 
   void remove(domain::CustomerNumber number) {
-    post();
     SearchDocuments::Document doc;
     if (!docs.find(number, doc)) return;
     if (number > kLargestInBitmaps) {
@@ -213,11 +229,11 @@ struct SearchIndex::Tables {
     } else {
       const auto n = static_cast<std::uint32_t>(number);
       listed(doc.status).remove(n);
-      for (auto t : trigrams(doc.text, true)) {
-        auto posting = postings.find(t);
-        if (posting == postings.end()) continue;
-        posting->second.remove(n);
-        if (posting->second.isEmpty()) postings.erase(posting);
+      if (unposted_numbers.erase(n) != 0) {
+        // Added since the last post(): the held-back postings are those of doc.text.
+        std::erase_if(unposted, [n](std::uint64_t pair) { return static_cast<std::uint32_t>(pair) == n; });
+      } else {
+        for (auto t : trigrams(doc.text, true)) unremoved.push_back(std::uint64_t{t} << 32 | n);
       }
     }
     docs.erase(number);

@@ -169,6 +169,42 @@ TEST_CASE("one group's changes to the same customers apply in their order", "[se
   CHECK(t.index.stats().trigrams == survivors.index.stats().trigrams);
 }
 
+TEST_CASE("a group's removals of earlier customers and its additions apply in their order", "[search]") {
+  LoadedIndex t;
+  const auto ada = customer(1, 1, "Ada Lovelace");
+  const auto bo = customer(2, 2, "Bo Lovelace");
+  t.index.apply({{std::nullopt, ada}, {std::nullopt, bo}});
+  // One later group: Ada renamed twice (the second name shares trigrams with the first), Bo
+  // purged and his number taken by a namesake, a newcomer created and renamed.
+  auto ada2 = ada;
+  ada2.fields.name = "Ada Hopper";
+  auto ada3 = ada;
+  ada3.fields.name = "Ada Hopperton";
+  auto bo_deleted = bo;
+  bo_deleted.status = CustomerStatus::kDeleted;
+  const auto namesake = customer(3, 2, "Bo Lovelace");
+  const auto cy = customer(4, 3, "Cy Lovelace");
+  auto cy2 = cy;
+  cy2.fields.name = "Cy Turing";
+  t.index.apply({{ada, ada2},
+                 {std::nullopt, cy},
+                 {ada2, ada3},
+                 {bo, bo_deleted},
+                 {bo_deleted, std::nullopt},
+                 {std::nullopt, namesake},
+                 {cy, cy2}});
+  CHECK(found(t.index, "lovelace") == Numbers{2});
+  CHECK(found(t.index, "hopperton") == Numbers{1});
+  CHECK(found(t.index, "ada") == Numbers{1});
+  CHECK(found(t.index, "turing") == Numbers{3});
+  CHECK(found(t.index, "lovelace", CustomerStatus::kDeleted).empty());
+  // Nothing of the replaced texts stays behind: the same postings as the survivors alone give.
+  LoadedIndex survivors;
+  survivors.index.apply({{std::nullopt, ada3}, {std::nullopt, namesake}, {std::nullopt, cy2}});
+  CHECK(t.index.stats().postings == survivors.index.stats().postings);
+  CHECK(t.index.stats().trigrams == survivors.index.stats().trigrams);
+}
+
 TEST_CASE("numbers beyond 2^32 - 1 are found after every smaller one", "[search]") {
   LoadedIndex t;
   const domain::CustomerNumber big = 999'999'999'999;
