@@ -30,12 +30,18 @@ std::optional<domain::Customer> customer_by_id(const eventstore::Reader& reader,
   return read_customer(reader.database().key_store(), *value, id);
 }
 
-std::optional<domain::Customer> customer_by_number(const eventstore::Reader& reader, domain::CustomerNumber number) {
+std::optional<domain::CustomerId> customer_id_by_number(const eventstore::Reader& reader, domain::CustomerNumber number) {
   const auto key = eventstore::u64_key(number);
   auto id = reader.get(Family::kActive, key);
   if (!id) id = reader.get(Family::kDeleted, key);
   if (!id) return std::nullopt;
-  auto customer = customer_by_id(reader, id_from(*id, number));
+  return id_from(*id, number);
+}
+
+std::optional<domain::Customer> customer_by_number(const eventstore::Reader& reader, domain::CustomerNumber number) {
+  const auto id = customer_id_by_number(reader, number);
+  if (!id) return std::nullopt;
+  auto customer = customer_by_id(reader, *id);
   if (!customer) {
     throw eventstore::CorruptionError("number " + std::to_string(number) + " names a customer without state");
   }

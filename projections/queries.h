@@ -33,6 +33,9 @@ struct CustomerPage {
 
 std::optional<domain::Customer> customer_by_id(const eventstore::Reader& reader, domain::CustomerId id);
 std::optional<domain::Customer> customer_by_number(const eventstore::Reader& reader, domain::CustomerNumber number);
+// The id of the active or deleted customer holding `number` (its view row); nullopt when the
+// number is free.
+std::optional<domain::CustomerId> customer_id_by_number(const eventstore::Reader& reader, domain::CustomerNumber number);
 
 // Customers of `list` with numbers > after, ascending, at most `limit` (capped at
 // kMaxPageSize).

@@ -5,8 +5,11 @@
 #include <map>
 #include <stdexcept>
 
+#include <openssl/crypto.h>
+
 #include "domain/decide.h"
 #include "eventstore/encoding.h"
+#include "projections/customer_codec.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "server/command_service.h"
@@ -20,6 +23,30 @@ using eventstore::Family;
 std::uint16_t kind_code(const domain::Event& event) { return static_cast<std::uint16_t>(domain::kind_of(event)); }
 
 }  // namespace
+
+// The ledger as decide sees it: the projections through the overlay, with the customers it
+// reads by number kept for apply (an edit, delete or undelete then reads and opens its
+// customer's state and keys once, not twice).
+class GroupBatch::View final : public domain::LedgerView {
+ public:
+  explicit View(GroupBatch& batch) : batch_(batch), state_(batch.overlay_, batch.state_.next_id, &batch.state_.lowest_free) {}
+  std::optional<domain::Customer> customer_by_number(domain::CustomerNumber number) const override {
+    const auto id = projections::customer_id_by_number(batch_.overlay_, number);
+    if (!id) return std::nullopt;
+    auto customer = batch_.read_for_decide(*id);
+    if (!customer) {
+      throw eventstore::CorruptionError("number " + std::to_string(number) + " names a customer without state");
+    }
+    return customer;
+  }
+  domain::CustomerNumber lowest_free_number() const override { return state_.lowest_free_number(); }
+  domain::CustomerId next_customer_id() const override { return state_.next_customer_id(); }
+  std::vector<domain::Customer> deleted_customers() const override { return state_.deleted_customers(); }
+
+ private:
+  GroupBatch& batch_;
+  const projections::LedgerState state_;
+};
 
 GroupBatch::GroupBatch(eventstore::Database& database, WriterState state, GroupBatch* below)
     : database_(database),
@@ -57,6 +84,34 @@ std::optional<eventstore::CustomerKeys> GroupBatch::customer_keys(domain::Custom
   return database_.key_store().get(id);
 }
 
+std::optional<domain::Customer> GroupBatch::read_for_decide(domain::CustomerId id) {
+  const auto stored = overlay_.get(Family::kCustomers, eventstore::u64_key(id));
+  if (!stored) return std::nullopt;
+  auto keys = customer_keys(id);
+  auto customer = projections::read_customer(keys, *stored, id);
+  if (!customer) {
+    throw eventstore::CorruptionError("the state of customer id " + std::to_string(id) +
+                                      " is sealed, but the customer has no key (destroyed by a purge?)");
+  }
+  read_.try_emplace(id, ReadCustomer{*customer, *keys});
+  OPENSSL_cleanse(&*keys, sizeof(*keys));
+  return customer;
+}
+
+auto GroupBatch::take_read(domain::CustomerId id) -> std::optional<ReadCustomer> {
+  const auto found = read_.find(id);
+  if (found == read_.end()) return std::nullopt;
+  std::optional<ReadCustomer> taken(std::move(found->second));
+  OPENSSL_cleanse(&found->second.keys, sizeof(found->second.keys));
+  read_.erase(found);
+  return taken;
+}
+
+void GroupBatch::forget_reads() {
+  for (auto& [id, read] : read_) OPENSSL_cleanse(&read.keys, sizeof(read.keys));
+  read_.clear();
+}
+
 Outcome GroupBatch::add(const domain::Command& command, const RequestContext& context) {
   if (must_lead_batch(command) && (!empty() || below_)) {
     throw std::logic_error("a purge must be the first command to write in its batch, over none: it reads log rows batches do not index");
@@ -75,8 +130,11 @@ Outcome GroupBatch::add(const domain::Command& command, const RequestContext& co
     }
   }
 
-  const projections::LedgerState view(overlay_, state_.next_id, &state_.lowest_free);
-  auto decision = domain::decide(view, command);
+  struct Forget {
+    GroupBatch& batch;
+    ~Forget() { batch.forget_reads(); }
+  } forget{*this};
+  auto decision = domain::decide(View(*this), command);
   if (auto* refusal = std::get_if<domain::Refusal>(&decision)) return *refusal;
 
   const auto saved = state_;
@@ -123,6 +181,7 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
     // An edit that changes nothing appends nothing; report where the customer stands.
     const auto& edit = std::get<domain::EditCustomer>(command);
     auto customer = projections::customer_by_number(overlay_, edit.number);
+    if (!customer) throw std::logic_error("an edit was accepted for a free number");
     accepted.id = customer->id;
     accepted.revision = customer->revision;
     accepted.numbers.push_back(customer->number);
@@ -151,6 +210,10 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
       keys = database_.key_store().for_new_customer(id);
       created_keys_.emplace(id, *keys);
       state_.next_id = std::max(state_.next_id, id + 1);
+    } else if (auto read = take_read(id)) {
+      before = std::move(read->customer);
+      keys = read->keys;
+      OPENSSL_cleanse(&read->keys, sizeof(read->keys));
     } else {
       before = projections::customer_by_id(overlay_, id);
       keys = customer_keys(id);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "domain/commands.h"
@@ -79,9 +80,24 @@ class GroupBatch {
   std::vector<projections::SearchIndex::Change> take_changes() { return std::move(changes_); }
 
  private:
+  class View;
+  // A customer as decide read it for the command being added, with its keys: apply takes it
+  // instead of reading and opening the state again.
+  struct ReadCustomer {
+    domain::Customer customer;
+    eventstore::CustomerKeys keys;
+  };
+
   Accepted apply(const domain::Command& command, const RequestContext& context, std::vector<domain::Event> events);
   // The key of the stream of customer `id`: created in this group, else read.
   std::optional<eventstore::CustomerKeys> customer_keys(domain::CustomerId id) const;
+  // Customer `id` read through the overlay and kept in read_; nullopt when it has no state.
+  // Throws eventstore::CorruptionError when it has a state but no keys.
+  std::optional<domain::Customer> read_for_decide(domain::CustomerId id);
+  // Takes customer `id` out of read_, if decide read it.
+  std::optional<ReadCustomer> take_read(domain::CustomerId id);
+  // Empties read_, wiping the keys.
+  void forget_reads();
   std::uint64_t append(const RequestContext& context, const domain::Event& event, const eventstore::CustomerKeys* keys);
   std::int64_t now_us();
 
@@ -93,6 +109,7 @@ class GroupBatch {
   WriterState state_;
   std::map<std::uint64_t, std::vector<std::string>> purge_probes_;
   std::map<domain::CustomerId, eventstore::CustomerKeys> created_keys_;
+  std::unordered_map<domain::CustomerId, ReadCustomer> read_;  // for the command being added only
   std::vector<projections::SearchIndex::Change> changes_;
 };
 
