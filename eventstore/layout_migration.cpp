@@ -53,7 +53,7 @@ void put_meta(Database& database, std::string_view key, std::string_view value, 
 }
 
 bool has_rows(Database& database, rocksdb::ColumnFamilyHandle* family) {
-  std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(rocksdb::ReadOptions(), family));
+  std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(iterate_options(), family));
   it->SeekToFirst();
   Database::check(it->status(), "reading " + family->GetName());
   return it->Valid();
@@ -63,7 +63,7 @@ bool has_rows(Database& database, rocksdb::ColumnFamilyHandle* family) {
 // what the store already has (a data key may have sealed values since).
 std::uint64_t move_keys(Database& database, rocksdb::ColumnFamilyHandle* keys_family) {
   std::vector<std::pair<std::uint64_t, CustomerKeys>> moved;
-  std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(rocksdb::ReadOptions(), keys_family));
+  std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(iterate_options(), keys_family));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
     CustomerKeys keys;
@@ -89,7 +89,7 @@ bool rewrite_free_numbers(Database& database) {
   // rows it left may already be keyed by their last number.
   if (!in_meta(database, kRebuildMarkerKey)) {
     std::vector<std::pair<std::string, std::string>> intervals;  // first, last
-    std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(rocksdb::ReadOptions(), family));
+    std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(iterate_options(), family));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (it->key().size() != 8 || it->value().size() != 8 ||
           get_u64(std::string_view(it->key().data(), 8)) > get_u64(std::string_view(it->value().data(), 8))) {

@@ -4,8 +4,14 @@
 
 namespace ledger::eventstore {
 
-rocksdb::ReadOptions scan_options() {
+rocksdb::ReadOptions iterate_options() {
   rocksdb::ReadOptions options;
+  options.total_order_seek = true;
+  return options;
+}
+
+rocksdb::ReadOptions scan_options() {
+  auto options = iterate_options();
   options.fill_cache = false;
   // Reads of 256 KiB from the first block on: a scan of the log with RocksDB's own readahead
   // (which starts small and grows) took a fifth longer; larger reads gained nothing more.
@@ -23,7 +29,7 @@ std::optional<std::string> DatabaseReader::get(Family family, std::string_view k
 }
 
 std::unique_ptr<rocksdb::Iterator> DatabaseReader::iterate(Family family) const {
-  return std::unique_ptr<rocksdb::Iterator>(database_.db().NewIterator(rocksdb::ReadOptions(), database_.family(family)));
+  return std::unique_ptr<rocksdb::Iterator>(database_.db().NewIterator(iterate_options(), database_.family(family)));
 }
 
 std::unique_ptr<rocksdb::Iterator> DatabaseReader::scan(Family family) const {
@@ -44,7 +50,7 @@ std::optional<std::string> OverlayReader::get(Family family, std::string_view ke
 }
 
 std::unique_ptr<rocksdb::Iterator> OverlayReader::iterate(Family family) const {
-  return overlay(family, rocksdb::ReadOptions());
+  return overlay(family, iterate_options());
 }
 
 std::unique_ptr<rocksdb::Iterator> OverlayReader::scan(Family family) const { return overlay(family, scan_options()); }

@@ -15,8 +15,12 @@
 
 namespace ledger::eventstore {
 
-// ReadOptions of Reader::scan: blocks read are not added to the block cache, and files are
-// read 256 KiB at a time.
+// ReadOptions of every iterator over the ledger's families: in total key order. The requests
+// family keeps its memtable in a hash table (database.cpp), which needs a prefix extractor;
+// an iterator without total_order_seek would then stop at the end of a key's prefix.
+rocksdb::ReadOptions iterate_options();
+// ReadOptions of Reader::scan: iterate_options(), with blocks read not added to the block cache
+// and files read 256 KiB at a time.
 rocksdb::ReadOptions scan_options();
 
 // The value at `key` through an iterator used for lookups in ascending key order: a key just

@@ -7,6 +7,7 @@
 #include "eventstore/encoding.h"
 #include "eventstore/envelope.h"
 #include "eventstore/probe_matcher.h"
+#include "eventstore/reader.h"
 #include "eventstore/sealing.h"
 
 namespace ledger::eventstore {
@@ -30,7 +31,7 @@ std::vector<std::string> drop_shared(Database& database, std::vector<std::string
       return true;
     });
   };
-  rocksdb::ReadOptions read;
+  auto read = iterate_options();
   read.fill_cache = false;  // a one-off scan of everything would evict what the writer reads
   read.readahead_size = kReadahead;
   EnvelopeDecoder decoder;

@@ -10,6 +10,7 @@
 
 #include "eventstore/database.h"
 #include "eventstore/encoding.h"
+#include "eventstore/reader.h"
 #include "support/temp_dir.h"
 
 using namespace ledger::eventstore;
@@ -19,7 +20,7 @@ namespace {
 // Keys present in `family` of `database`, as seqs.
 std::set<std::uint64_t> keys_in(Database& database, Family family) {
   std::set<std::uint64_t> out;
-  std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(rocksdb::ReadOptions(), database.family(family)));
+  std::unique_ptr<rocksdb::Iterator> it(database.db().NewIterator(iterate_options(), database.family(family)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) out.insert(get_u64(std::string_view(it->key().data(), it->key().size())));
   REQUIRE(it->status().ok());
   return out;

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "eventstore/database.h"
+#include "eventstore/reader.h"
 #include "eventstore/sorted_batch.h"
 #include "support/temp_dir.h"
 
@@ -15,7 +16,7 @@ namespace {
 std::vector<std::tuple<std::string, std::string, std::string>> contents(Database& db) {
   std::vector<std::tuple<std::string, std::string, std::string>> rows;
   for (auto* family : db.all_families()) {
-    std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(rocksdb::ReadOptions(), family));
+    std::unique_ptr<rocksdb::Iterator> it(db.db().NewIterator(iterate_options(), family));
     for (it->SeekToFirst(); it->Valid(); it->Next()) rows.emplace_back(family->GetName(), it->key().ToString(), it->value().ToString());
   }
   return rows;
