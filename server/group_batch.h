@@ -7,7 +7,8 @@
 // read back: state, views and idempotency outcomes by key in a hash map, free numbers in
 // order. The log and stream rows and the stream index rows go into it unindexed, since
 // indexing a row costs about as much as deciding a command. Customers' keys live in the key store (eventstore/key_store.h); those of the
-// customers created in the group are also kept in memory. Only a purge reads log
+// customers created in the group are also kept in memory, and so are the customers decide
+// reads for a command, with their keys, until apply has taken them. Only a purge reads log
 // and stream rows, so it must be the first command that writes in its batch.
 //
 // A batch may be built over the batch of the group before it while that one is being written
