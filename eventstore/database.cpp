@@ -23,8 +23,10 @@
 namespace ledger::eventstore {
 namespace {
 
-// Buckets of each memtable of the requests family: about one per row a 16 MiB memtable holds.
-constexpr std::size_t kRequestBuckets = 1 << 16;
+// The memtables of the requests family: at most 4 MiB each, with a bucket for about every row
+// one holds.
+constexpr std::size_t kRequestWriteBufferBytes = 4 << 20;
+constexpr std::size_t kRequestBuckets = 1 << 15;
 
 constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
     "log", "streams", "customers", "active", "deleted", "numbers_free", "requests", "meta"};
@@ -198,9 +200,13 @@ std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const
       // row in a step or two; a flush sorts the memtable once. (Capped: a shorter key, which
       // the ledger never writes, is its own prefix.) Iterators must then read in
       // total order (iterate_options(), reader.h). Each memtable holds kRequestBuckets
-      // pointers (512 KiB).
+      // pointers (256 KiB).
       cf.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(8));
       cf.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(kRequestBuckets));
+      // The sort is paid where the memtable is flushed, and the erasure pass starts with a
+      // flush: small memtables spread it over flushes in the background instead (a 16 MiB one
+      // added a third to the pass's time; docs/performance.md).
+      cf.write_buffer_size = std::min(cf.write_buffer_size, kRequestWriteBufferBytes);
     }
     descriptors.emplace_back(kFamilyNames[i], cf);
   }
