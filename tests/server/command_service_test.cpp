@@ -394,6 +394,11 @@ TEST_CASE("commands on customers created earlier in their group see them, and a 
     CHECK(accepted(group.add(domain::CreateCustomer{person("Ada"), {}}, {})).numbers == Numbers{1});
     CHECK(accepted(group.add(domain::CreateCustomer{person("Bo"), {}}, {})).numbers == Numbers{2});
     CHECK(accepted(group.add(domain::EditCustomer{1, {{domain::Field::kEmail, "ada@example.org"}}, 1}, {})).revision == 2);
+    // Each command decides over the state the one before it left, not over what an earlier
+    // command's decide read.
+    CHECK(accepted(group.add(domain::EditCustomer{1, {{domain::Field::kPhone, "+44 20 7946 0001"}}, 2}, {})).revision == 3);
+    CHECK(refused(group.add(domain::EditCustomer{1, {{domain::Field::kNotes, "stale"}}, 2}, {})).code ==
+          domain::RefusalCode::kRevisionConflict);
     accepted(group.add(domain::DeleteCustomers{{1, 2}}, {}));
     accepted(group.add(domain::UndeleteCustomers{{2}}, {}));
     CHECK_THROWS_AS(group.add(domain::PurgeDeletedCustomers{true, {}}, {}), std::logic_error);
