@@ -58,9 +58,9 @@ struct HttpServer::Client {
   std::uint64_t id = 0;
 };
 
-HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, HttpApi& api, HttpOptions options,
+HttpServer::HttpServer(IoPool& pool, const tcp::endpoint& endpoint, HttpApi& api, HttpOptions options,
                        FeedContext feed, asio::ssl::context* tls)
-    : io_(io), acceptor_(io, endpoint), api_(api), options_(options), feed_(std::move(feed)), tls_(tls) {}
+    : pool_(pool), acceptor_(pool.main(), endpoint), api_(api), options_(options), feed_(std::move(feed)), tls_(tls) {}
 
 void HttpServer::start() { accept(); }
 
@@ -92,12 +92,12 @@ void HttpServer::stop() {
 }
 
 void HttpServer::accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(asio::make_strand(pool_.next()), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopped_) return;
       spdlog::warn("http: accept failed: {}", ec.message());
       // Out of descriptors, say: try again with the next connection that ends.
-      auto retry = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      auto retry = std::make_shared<asio::steady_timer>(pool_.main(), std::chrono::milliseconds(100));
       retry->async_wait([this, retry](boost::system::error_code) {
         if (!stopped_) accept();
       });

@@ -1,15 +1,15 @@
-// HttpServer: the console's listener and its connections, on the same io_context as the TCP
-// protocol. Accepts each client onto its own strand and serves it one request at a time
-// (keep-alive, no pipelining of answers): read with Beast's parser under the limits below, let
-// HttpApi answer, write the answer. Bad bytes, an oversized header or body, a deadline: a JSON
+// HttpServer: the console's listener and its connections, on the same network threads as the
+// TCP protocol (IoPool). Accepts each client onto one of them, on a strand of its own, and
+// serves it one request at a time (keep-alive, no pipelining of answers): read with Beast's
+// parser under the limits below, let HttpApi answer, write the answer. Bad bytes, an oversized header or body, a deadline: a JSON
 // error where the client can still read one, then the close; other clients are not affected.
 //
 // With a TLS context every connection speaks HTTPS (main() then allows any address; without,
 // loopback only). A GET of /api/v1/feed that asks for a WebSocket upgrade is checked by
 // HttpApi::authorize_feed and then handed over to a FeedSession on the same strand.
 //
-// Thread-safety: construct, then run the io_context from any number of threads; stop() and
-// size() may be called from any thread.
+// Thread-safety: construct, then run the pool (IoPool::run); stop() and size() may be called
+// from any thread.
 #pragma once
 
 #include <atomic>
@@ -20,12 +20,12 @@
 #include <mutex>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "server/feed_session.h"
 #include "server/http_api.h"
+#include "server/io_pool.h"
 
 namespace ledger::server {
 
@@ -45,7 +45,7 @@ class HttpServer {
  public:
   // Binds and listens on `endpoint`; throws boost::system::system_error when it cannot. "*api",
   // what `feed` points to and "*tls" (nullptr: plain HTTP) must outlive the server.
-  HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, HttpApi& api,
+  HttpServer(IoPool& pool, const boost::asio::ip::tcp::endpoint& endpoint, HttpApi& api,
              HttpOptions options, FeedContext feed = {}, boost::asio::ssl::context* tls = nullptr);
 
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -66,7 +66,7 @@ class HttpServer {
   boost::asio::awaitable<bool> serve_feed(std::shared_ptr<Client> client, Stream& stream, HttpRequest& request);
   boost::asio::awaitable<void> refuse(std::shared_ptr<Client> client);
 
-  boost::asio::io_context& io_;
+  IoPool& pool_;
   boost::asio::ip::tcp::acceptor acceptor_;
   HttpApi& api_;
   const HttpOptions options_;

@@ -27,6 +27,7 @@
 #include "server/connection_manager.h"
 #include "server/http_api.h"
 #include "server/http_server.h"
+#include "server/io_pool.h"
 #include "server/ledger_metrics.h"
 #include "server/open_ledger.h"
 #include "server/request_handler.h"
@@ -151,8 +152,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    // Before the io_context: connections and their pending handlers refer to these, and the
-    // io_context destroys them.
+    // Before the network threads' io_contexts (IoPool): connections and their pending handlers
+    // refer to these, and the io_contexts destroy them.
     // Fed by the writer's and the erasure worker's hooks: declared before the service they outlive.
     server::WriterMetrics writer_metrics;
     server::RequestMetrics request_metrics("ledger", "the server (TCP protocol and JSON API)");
@@ -180,7 +181,8 @@ int main(int argc, char** argv) {
                                    [&manager] { return static_cast<std::uint32_t>(manager.size()); },
                                    &request_metrics);
 
-    asio::io_context io(static_cast<int>(threads));
+    server::IoPool pool(threads);
+    auto& io = pool.main();
     auto endpoint = parse_listen(io, listen);
     if (!endpoint) {
       std::cerr << "ledgerd: --listen must be HOST:PORT, got " << listen << "\n";
@@ -220,14 +222,14 @@ int main(int argc, char** argv) {
       }
     }
 
-    server::Server server(io, *endpoint, manager, handler, feed, tls ? &*tls : nullptr, options);
+    server::Server server(pool, *endpoint, manager, handler, feed, tls ? &*tls : nullptr, options);
     auto bound = server.local_endpoint();
     std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                 : bound.address().to_string();
     shown += ":" + std::to_string(bound.port());
     server.start();
 
-    // The console's server: the same handler, the same io_context.
+    // The console's server: the same handler, the same network threads.
     server::HttpSessions http_sessions(std::chrono::hours(8), 10'000);
     server::ApiMetrics api_metrics;
     std::unique_ptr<server::HttpServer> http_server;
@@ -248,7 +250,7 @@ int main(int argc, char** argv) {
       feed_context.options.max_queue_bytes = options.limits.max_outbox_bytes;
       feed_context.options.max_lag = options.limits.max_subscriber_lag;
       feed_context.options.linger = options.limits.linger;
-      http_server = std::make_unique<server::HttpServer>(io, *http_endpoint, http_api, http_options, feed_context,
+      http_server = std::make_unique<server::HttpServer>(pool, *http_endpoint, http_api, http_options, feed_context,
                                                          tls ? &*tls : nullptr);
       const auto http_bound = http_server->local_endpoint();
       const auto port = std::to_string(http_bound.port());
@@ -272,7 +274,7 @@ int main(int argc, char** argv) {
       poll.async_wait([&](boost::system::error_code ec) {
         if (ec) return;
         if (manager.size() == 0 && (!http_server || http_server->size() == 0)) {
-          grace.cancel();  // nothing left to wait for: let io.run() return
+          grace.cancel();  // nothing left to wait for: let pool.run() return
           return;
         }
         wait_for_connections();
@@ -300,10 +302,7 @@ int main(int argc, char** argv) {
     std::cout << "listening on " << shown << std::endl;
     if (http_server) std::cout << "console on " << (tls ? "https://" : "http://") << http_shown << "/" << std::endl;
 
-    std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-    io.run();
-    for (auto& t : pool) t.join();
+    pool.run();
 
     service.stop();
     database->close();

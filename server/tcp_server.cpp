@@ -46,11 +46,11 @@ asio::awaitable<void> refuse_connection(std::shared_ptr<Connection::Stream> stre
 
 }  // namespace
 
-Server::Server(asio::io_context& io, const tcp::endpoint& endpoint, ConnectionManager& manager,
+Server::Server(IoPool& pool, const tcp::endpoint& endpoint, ConnectionManager& manager,
                const RequestHandler& handler, CommitFeed& feed, asio::ssl::context* tls, ServerOptions options)
-    : io_(io),
-      acceptor_(io, endpoint),
-      accept_retry_(io),
+    : pool_(pool),
+      acceptor_(pool.main(), endpoint),
+      accept_retry_(pool.main()),
       manager_(manager),
       handler_(handler),
       feed_(feed),
@@ -70,7 +70,7 @@ void Server::stop() {
 }
 
 void Server::accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(asio::make_strand(pool_.next()), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopped_) return;
       // Out of file descriptors, say: the client stays in the backlog, so accepting again at

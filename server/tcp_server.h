@@ -1,19 +1,18 @@
-// Server: the acceptor and the connection limit. Accepts each client on its own strand, wraps it
-// in a Connection (TLS when a context is given) and registers it with the ConnectionManager.
+// Server: the acceptor and the connection limit. Accepts each client onto one of the pool's
+// network threads (IoPool::next), on a strand of its own, wraps it in a Connection (TLS when a
+// context is given) and registers it with the ConnectionManager.
 // A client beyond the limit gets a "busy" error frame and a lingering close (close_lingering);
 // with TLS the frame follows the handshake (bounded by the hello deadline), since a TLS client
 // can read nothing before it. Refused clients are not connections: they do not count against
 // the limit, and at most 64 are answered at once.
 //
-// Thread-safety: construct, then run the io_context from any number of threads; stop() may be
-// called from any thread.
+// Thread-safety: construct, then run the pool (IoPool::run); stop() may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +20,7 @@
 #include "server/commit_feed.h"
 #include "server/connection.h"
 #include "server/connection_manager.h"
+#include "server/io_pool.h"
 #include "server/request_handler.h"
 
 namespace ledger::server {
@@ -33,8 +33,9 @@ struct ServerOptions {
 class Server {
  public:
   // Binds and listens on `endpoint`; throws boost::system::system_error when it cannot.
-  // `tls` (optional) must outlive the server; the other references too.
-  Server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, ConnectionManager& manager,
+  // Listens on the pool's main context. `tls` (optional) must outlive the server; the other
+  // references too.
+  Server(IoPool& pool, const boost::asio::ip::tcp::endpoint& endpoint, ConnectionManager& manager,
          const RequestHandler& handler, CommitFeed& feed, boost::asio::ssl::context* tls, ServerOptions options);
 
   // The address actually bound (port 0 resolved).
@@ -49,7 +50,7 @@ class Server {
   // The accepted socket, with a TLS layer when the server speaks TLS.
   Connection::Stream client_stream(boost::asio::ip::tcp::socket socket);
 
-  boost::asio::io_context& io_;
+  IoPool& pool_;
   boost::asio::ip::tcp::acceptor acceptor_;
   // After a failed accept (out of file descriptors), the next accept waits on this.
   boost::asio::steady_timer accept_retry_;

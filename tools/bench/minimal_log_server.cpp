@@ -205,12 +205,12 @@ class MinimalLogServer::Connection : public std::enable_shared_from_this<Connect
 
 MinimalLogServer::MinimalLogServer(const std::filesystem::path& dir, unsigned network_threads)
     : db_(eventstore::Database::open(dir, {})),
-      io_(static_cast<int>(network_threads)),
-      acceptor_(asio::make_strand(io_), tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
+      pool_(network_threads),
+      acceptor_(asio::make_strand(pool_.main()), tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
       address_("127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port())) {
   accept();
   writer_ = std::thread([this] { write_loop(); });
-  for (unsigned i = 0; i < network_threads; ++i) network_.emplace_back([this] { io_.run(); });
+  network_ = std::thread([this] { pool_.run(); });
 }
 
 MinimalLogServer::~MinimalLogServer() { stop(); }
@@ -221,7 +221,7 @@ std::uint64_t MinimalLogServer::appended() const {
 }
 
 void MinimalLogServer::accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(asio::make_strand(pool_.next()), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec) return;  // closed by stop(), or out of descriptors: a baseline accepts no more
     auto connection = std::make_shared<Connection>(std::move(socket), *this);
     {
@@ -305,7 +305,7 @@ void MinimalLogServer::stop() {
   }
   for (const auto& connection : open) connection->close();
   open.clear();
-  for (auto& thread : network_) thread.join();  // they return once every socket is closed
+  network_.join();  // the pool's threads return once every socket is closed
   db_->close();
 }
 

@@ -23,19 +23,20 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <kj/array.h>
 #include <capnp/common.h>
 
 #include "eventstore/database.h"
+#include "server/io_pool.h"
 
 namespace ledger::bench {
 
 class MinimalLogServer {
  public:
   // Opens (creating) the database at `dir`, listens on 127.0.0.1 on a free port, and starts
-  // `network_threads` threads for the sockets and one writer. Throws eventstore::StorageError
+  // `network_threads` threads for the sockets, each connection on one of them as in ledgerd
+  // (server::IoPool), and one writer. Throws eventstore::StorageError
   // when the database cannot be opened, boost::system::system_error when it cannot listen.
   MinimalLogServer(const std::filesystem::path& dir, unsigned network_threads);
   // Calls stop().
@@ -66,7 +67,7 @@ class MinimalLogServer {
   void write_loop();
 
   std::unique_ptr<eventstore::Database> db_;
-  boost::asio::io_context io_;
+  server::IoPool pool_;
   boost::asio::ip::tcp::acceptor acceptor_;  // used on its strand only
   const std::string address_;
 
@@ -78,7 +79,7 @@ class MinimalLogServer {
   std::uint64_t appended_ = 0;                         // guarded by mutex_
 
   std::thread writer_;
-  std::vector<std::thread> network_;
+  std::thread network_;  // runs pool_
   bool stopped_ = false;  // stop() ran; only stop() touches it
 };
 
