@@ -39,13 +39,7 @@ std::optional<domain::CustomerId> customer_id_by_number(const eventstore::Reader
 }
 
 std::optional<domain::Customer> customer_by_number(const eventstore::Reader& reader, domain::CustomerNumber number) {
-  const auto id = customer_id_by_number(reader, number);
-  if (!id) return std::nullopt;
-  auto customer = customer_by_id(reader, *id);
-  if (!customer) {
-    throw eventstore::CorruptionError("number " + std::to_string(number) + " names a customer without state");
-  }
-  return customer;
+  return customer_by_number(reader, number, [&](domain::CustomerId id) { return customer_by_id(reader, id); });
 }
 
 CustomerPage list_customers(const eventstore::Reader& reader, CustomerList list, domain::CustomerNumber after,

@@ -36,6 +36,20 @@ std::optional<domain::Customer> customer_by_number(const eventstore::Reader& rea
 // The id of the active or deleted customer holding `number` (its view row); nullopt when the
 // number is free.
 std::optional<domain::CustomerId> customer_id_by_number(const eventstore::Reader& reader, domain::CustomerNumber number);
+// customer_by_number with the state read by `read_by_id(id)` (an optional Customer), for a
+// reader that keeps what it reads: nullopt when the number is free, CorruptionError when the
+// number's view row names a customer without state.
+template <typename ReadById>
+std::optional<domain::Customer> customer_by_number(const eventstore::Reader& reader, domain::CustomerNumber number,
+                                                   ReadById&& read_by_id) {
+  const auto id = customer_id_by_number(reader, number);
+  if (!id) return std::nullopt;
+  std::optional<domain::Customer> customer = read_by_id(*id);
+  if (!customer) {
+    throw eventstore::CorruptionError("number " + std::to_string(number) + " names a customer without state");
+  }
+  return customer;
+}
 
 // Customers of `list` with numbers > after, ascending, at most `limit` (capped at
 // kMaxPageSize).

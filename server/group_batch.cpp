@@ -31,13 +31,8 @@ class GroupBatch::View final : public domain::LedgerView {
  public:
   explicit View(GroupBatch& batch) : batch_(batch), state_(batch.overlay_, batch.state_.next_id, &batch.state_.lowest_free) {}
   std::optional<domain::Customer> customer_by_number(domain::CustomerNumber number) const override {
-    const auto id = projections::customer_id_by_number(batch_.overlay_, number);
-    if (!id) return std::nullopt;
-    auto customer = batch_.read_for_decide(*id);
-    if (!customer) {
-      throw eventstore::CorruptionError("number " + std::to_string(number) + " names a customer without state");
-    }
-    return customer;
+    return projections::customer_by_number(batch_.overlay_, number,
+                                           [this](domain::CustomerId id) { return batch_.read_for_decide(id); });
   }
   domain::CustomerNumber lowest_free_number() const override { return state_.lowest_free_number(); }
   domain::CustomerId next_customer_id() const override { return state_.next_customer_id(); }

@@ -429,6 +429,27 @@ TEST_CASE("commands on customers created earlier in their group see them, and a 
   CHECK(report.ok);
 }
 
+TEST_CASE("a number whose customer has no state is reported as corruption, by reads and by decide alike",
+          "[service][group]") {
+  testing::TempDir dir;
+  auto db = eventstore::Database::open(dir.path() / "data", {});
+  {
+    server::GroupBatch group(*db, server::prepare_ledger(*db));
+    accepted(group.add(domain::CreateCustomer{person("Ada"), {}}, {}));
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    REQUIRE(db->db().Write(sync, group.finish()).ok());
+  }
+  // Number 1's view row stays; the state it names goes.
+  REQUIRE(db->db().Delete(rocksdb::WriteOptions(), db->family(eventstore::Family::kCustomers), eventstore::u64_key(1)).ok());
+  const auto message = Catch::Matchers::Contains("number 1 names a customer without state");
+  CHECK_THROWS_WITH(projections::customer_by_number(eventstore::DatabaseReader(*db), 1), message);
+  server::GroupBatch group(*db, server::prepare_ledger(*db));
+  CHECK_THROWS_WITH(group.add(domain::EditCustomer{1, {{domain::Field::kNotes, "n"}}, 1}, {}), message);
+  // A free number is no corruption.
+  CHECK(!projections::customer_by_number(eventstore::DatabaseReader(*db), 2));
+}
+
 TEST_CASE("a failed write fails the group decided over it too, and the ledger goes on from what is durable",
           "[service][group][failure]") {
   // The second write is held until the writer has decided the next group over it, then fails.
