@@ -1,8 +1,9 @@
 // HttpServer: the console's listener and its connections, on the same network threads as the
 // TCP protocol (IoPool). Accepts each client onto one of them, on a strand of its own, and
 // serves it one request at a time (keep-alive, no pipelining of answers): read with Beast's
-// parser under the limits below, let HttpApi answer, write the answer. Bad bytes, an oversized header or body, a deadline: a JSON
-// error where the client can still read one, then the close; other clients are not affected.
+// parser under the limits below, let HttpApi answer, write the answer. Bad bytes, an oversized
+// header or body, a deadline: a JSON error where the client can still read one, then the close;
+// other clients are not affected.
 //
 // With a TLS context every connection speaks HTTPS (main() then allows any address; without,
 // loopback only). A GET of /api/v1/feed that asks for a WebSocket upgrade is checked by
