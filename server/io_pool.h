@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -43,7 +42,7 @@ class IoPool {
  private:
   using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
-  std::vector<std::optional<Guard>> guards_;  // for contexts_[1..]
+  std::vector<Guard> guards_;  // for contexts_[1..]
   std::atomic<std::size_t> next_{0};
 };
 

@@ -36,8 +36,8 @@ class MinimalLogServer {
  public:
   // Opens (creating) the database at `dir`, listens on 127.0.0.1 on a free port, and starts
   // `network_threads` threads for the sockets, each connection on one of them as in ledgerd
-  // (server::IoPool), and one writer. Throws eventstore::StorageError
-  // when the database cannot be opened, boost::system::system_error when it cannot listen.
+  // (server::IoPool), and one writer. Throws eventstore::StorageError when the database cannot
+  // be opened, boost::system::system_error when it cannot listen.
   MinimalLogServer(const std::filesystem::path& dir, unsigned network_threads);
   // Calls stop().
   ~MinimalLogServer();
