@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
-#include <malloc.h>
 
 #include <time.h>
 
@@ -12,6 +11,7 @@
 
 #include "eventstore/sorted_batch.h"
 #include "projections/erasure_probes.h"
+#include "server/allocator.h"
 #include "server/erasure_worker.h"
 
 namespace ledger::server {
@@ -48,7 +48,7 @@ void CommandService::start() {
       const auto started = std::chrono::steady_clock::now();
       search_.load(database_);
       // The load's buffers are freed in many small pieces; hand their pages back.
-      malloc_trim(0);
+      release_free_memory();
       const auto stats = search_.stats();
       spdlog::info("search index loaded: {} customers, {} trigrams, {} MB of bitmaps, {} MB of text, in {} ms",
                    stats.customers, stats.trigrams, stats.bitmap_bytes >> 20, stats.text_bytes >> 20,

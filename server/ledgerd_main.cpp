@@ -10,8 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include <malloc.h>
-
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eventstore/database.h"
+#include "server/allocator.h"
 #include "server/command_service.h"
 #include "server/commit_feed.h"
 #include "server/connection_manager.h"
@@ -170,9 +169,9 @@ int main(int argc, char** argv) {
     auto& service = *opened;
     server::CommitFeed feed;
     service.on_commit([&feed](std::uint64_t next_seq, std::uint64_t purge_seq) { feed.publish(next_seq, purge_seq); });
-    // glibc keeps freed memory in per-thread arenas for reuse; after a burst of connections,
-    // malloc_trim hands the free pages back to the system.
-    server::ConnectionManager manager([] { malloc_trim(0); });
+    // The allocator keeps freed memory for reuse; after a burst of connections its free pages
+    // go back to the system.
+    server::ConnectionManager manager([] { server::release_free_memory(); });
     // A purge with `wait` is answered when its erasure pass reports, or pending after this long.
     const server::ErasureWait erasure_wait = [&service](std::uint64_t purge_seq, auto done) {
       service.await_erasure(purge_seq, std::chrono::minutes(30), std::move(done));
@@ -297,8 +296,9 @@ int main(int argc, char** argv) {
       asio::post(io, [&begin_stop, signal] { begin_stop(signal); });
     });
 
-    spdlog::info("ledgerd started: data {}, {} threads, {}{}", data, threads, tls ? "TLS, " : "",
-                 tokens->open() ? "no tokens (loopback only, every client is admin)" : "tokens required");
+    spdlog::info("ledgerd started: data {}, {} threads, {}{}, allocator {}", data, threads, tls ? "TLS, " : "",
+                 tokens->open() ? "no tokens (loopback only, every client is admin)" : "tokens required",
+                 server::allocator_name());
     std::cout << "listening on " << shown << std::endl;
     if (http_server) std::cout << "console on " << (tls ? "https://" : "http://") << http_shown << "/" << std::endl;
 

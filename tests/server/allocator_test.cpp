@@ -1,0 +1,56 @@
+// The allocator the ledger's programs run on (server/allocator.h): jemalloc serves malloc in
+// every program that links the server layer (this test binary among them), except in the
+// sanitized build, and release_free_memory() gives its free pages back to the system.
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "server/allocator.h"
+
+TEST_CASE("malloc is served by jemalloc outside the sanitized build", "[allocator]") {
+  const auto name = ledger::server::allocator_name();
+  INFO(name);
+#ifdef LEDGER_EXPECT_JEMALLOC
+  CHECK(name.rfind("jemalloc", 0) == 0);
+#else
+  CHECK(name == "glibc");
+#endif
+}
+
+#ifdef LEDGER_EXPECT_JEMALLOC
+namespace {
+
+std::size_t resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  FAIL("no VmRSS in /proc/self/status");
+  return 0;
+}
+
+}  // namespace
+
+// Not in the sanitized build: AddressSanitizer holds freed blocks in its quarantine.
+TEST_CASE("memory freed in many small blocks goes back to the system on release", "[allocator]") {
+  constexpr std::size_t kBlock = 64 << 10;
+  constexpr std::size_t kTotal = 128 << 20;
+  std::vector<char*> blocks;
+  for (std::size_t i = 0; i < kTotal / kBlock; ++i) {
+    auto* block = static_cast<char*>(std::malloc(kBlock));
+    REQUIRE(block != nullptr);
+    for (std::size_t at = 0; at < kBlock; at += 4096) block[at] = 1;  // resident
+    blocks.push_back(block);
+  }
+  const auto peak = resident_bytes();
+  for (auto* block : blocks) std::free(block);
+  ledger::server::release_free_memory();
+  const auto after = resident_bytes();
+  INFO("resident " << (peak >> 20) << " MiB with the blocks, " << (after >> 20) << " MiB after the release");
+  CHECK(after + kTotal * 3 / 4 <= peak);
+}
+#endif
