@@ -149,10 +149,9 @@ struct EntryFacts {
 
 std::string_view view_of(const eventstore::Digest& digest) { return eventstore::as_bytes(digest); }
 
-// The customers' HMAC keys through one iterator over the key store, made on the calling thread
-// and then used by the scanning thread alone. Customers are created, and so first need their
-// key, in id order: each lookup is usually the row after the last one, where a RocksDB Get per
-// customer cost a tenth of verify.
+// The customers' HMAC keys through one iterator over the key store. Customers are created, and
+// so first need their key, in id order: each lookup is usually the row after the last one,
+// where a RocksDB Get per customer cost a tenth of verify.
 class KeyCursor {
  public:
   explicit KeyCursor(const eventstore::Reader& reader) : store_(reader.database().key_store()) {}
@@ -167,13 +166,15 @@ class KeyCursor {
   eventstore::KeyCursor store_;
 };
 
-// What the scanning thread works out about an entry before the checks come to it: its digest
-// against its customer's key, the largest part of the work per entry, so that both threads
-// share it about equally.
+// An entry's digest against its customer's key, as DigestCheck finds it.
 enum class PayloadDigest : std::uint8_t { kUnchecked, kMatches, kDiffers, kNoKey, kUnreadableKey };
 
 // Works out each unredacted customer entry's PayloadDigest (HMAC(its customer's key, payload)
-// against its digest), entry after entry, on the scanning thread.
+// against its digest), entry after entry. On the caller's thread of the LogScan: the scanning
+// thread reads and decodes every entry and looks up every data key, and the two share the
+// opening of the payloads, whose plaintext the HMAC covers; with the digests on the scanning
+// thread too, it did most of the pass's work while the caller's thread waited
+// (docs/performance.md, "Verify's digests").
 class DigestCheck {
  public:
   explicit DigestCheck(const eventstore::Reader& reader) : keys_(reader) {}
@@ -218,7 +219,7 @@ class LogCheck {
   LogCheck(const eventstore::Reader& reader, const VerifyOptions& options, VerifyReport& report, ReplayedLedger& ledger)
       : reader_(reader), options_(options), report_(report), ledger_(ledger) {}
 
-  // Checks one entry, with what the scanning thread worked out of its digest; false and
+  // Checks one entry, with what DigestCheck found of its digest; false and
   // problem() set at the first that fails.
   bool entry(const eventstore::EnvelopeView& e, PayloadDigest digest) {
     if (e.seq != expected_seq_) {
@@ -376,7 +377,7 @@ class LogCheck {
     }
     if (options_.digests) {
       if (digest == PayloadDigest::kUnchecked) {
-        // Not reached: the scanning thread works out every entry that gets this far.
+        // Not reached: DigestCheck works out every entry that gets this far.
         auto key = eventstore::stream_key(reader_, e.customer);
         digest = !key ? PayloadDigest::kNoKey
                       : hash_.hmac(*key, e.payload) == e.digest ? PayloadDigest::kMatches : PayloadDigest::kDiffers;
@@ -627,11 +628,11 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   LogCheck log(reader, options, report, ledger);
   try {
     DigestCheck digests(reader);
-    eventstore::BasicLogScan<PayloadDigest>::Prepare prepare;
-    if (options.digests) prepare = [&digests](const eventstore::EnvelopeView& e, PayloadDigest& out) { digests.check(e, out); };
-    eventstore::BasicLogScan<PayloadDigest> scan(reader, 1, std::move(prepare));
-    while (auto item = scan.next()) {
-      if (!log.entry(item->entry, item->prepared)) break;
+    eventstore::LogScan scan(reader, 1);
+    while (const auto* entry = scan.next()) {
+      auto digest = PayloadDigest::kUnchecked;
+      if (options.digests) digests.check(*entry, digest);
+      if (!log.entry(*entry, digest)) break;
     }
   } catch (const eventstore::CorruptionError& error) {
     return fail(log.next_seq(), error.what());

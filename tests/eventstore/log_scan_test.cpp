@@ -4,7 +4,6 @@
 #include "eventstore/log_scan.h"
 
 #include <functional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -104,21 +103,6 @@ TEST_CASE("a log scan hands out what a scan on one thread does, across batches",
   while (const auto* e = scan.next()) seen.push_back(e->copy());
   CHECK(seen == expected);
   CHECK(scan.next() == nullptr);
-
-  std::vector<std::uint64_t> prepared_seqs;
-  std::uint64_t expected_seq = 1;
-  BasicLogScan<std::uint64_t> prepared(reader, 1, [&](const EnvelopeView& e, std::uint64_t& out) {
-    prepared_seqs.push_back(e.seq);  // on the scanning thread, in order
-    out = e.seq * 2;
-  });
-  while (auto item = prepared.next()) {
-    REQUIRE(item->entry.seq == expected_seq);
-    CHECK(item->prepared == expected_seq * 2);
-    CHECK(item->entry.payload == expected[expected_seq - 1].payload);
-    ++expected_seq;
-  }
-  CHECK(expected_seq == 6012);
-  CHECK(prepared_seqs.size() == 6011);
 }
 
 TEST_CASE("a log scan stopped early lets its thread go", "[eventstore]") {
@@ -145,18 +129,7 @@ TEST_CASE("a log scan reports an unreadable entry in its place", "[eventstore]")
   const auto stop = scan_to_error(scan);
   CHECK_THAT(stop.error, Catch::Contains("log entry 4000"));
   CHECK(stop.last == 3999);
-
-  std::uint64_t last = 0;
-  BasicLogScan<int> prepared(reader, 1, [](const EnvelopeView& e, int&) {
-    if (e.seq == 1234) throw std::runtime_error("prepare refused 1234");
-  });
-  try {
-    while (auto item = prepared.next()) last = item->entry.seq;
-    FAIL("no error");
-  } catch (const std::runtime_error& error) {
-    CHECK_THAT(error.what(), Catch::Contains("refused 1234"));
-  }
-  CHECK(last == 1233);
+  CHECK(scan.next() == nullptr);  // nothing after the entry that failed
 }
 
 TEST_CASE("a log scan shares the opening of sealed payloads and hands them out as one thread opens them",
@@ -170,25 +143,16 @@ TEST_CASE("a log scan shares the opening of sealed payloads and hands them out a
   REQUIRE(!is_sealed(expected.front().payload));
 
   std::vector<Envelope> seen;
-  BasicLogScan<int> scan(reader, 1);
+  LogScan scan(reader, 1);
   bool split = false;
-  while (auto item = scan.next()) {
-    seen.push_back(item->entry.copy());
+  while (const auto* e = scan.next()) {
+    seen.push_back(e->copy());
     split = split || (scan.scanning_share() > 0 && scan.scanning_share() < kOpeningSlices);
     // Word-aligned, as Cap'n Proto reads a payload in place.
-    CHECK(reinterpret_cast<std::uintptr_t>(item->entry.payload.data()) % sizeof(std::uint64_t) == 0);
+    CHECK(reinterpret_cast<std::uintptr_t>(e->payload.data()) % sizeof(std::uint64_t) == 0);
   }
   CHECK(split);  // both threads opened payloads in some batch
   CHECK(seen == expected);
-
-  // With `prepare`, it sees every payload opened, on the scanning thread.
-  std::size_t prepared = 0;
-  BasicLogScan<int> with_prepare(reader, 1, [&](const EnvelopeView& e, int&) {
-    CHECK(e.payload == expected[e.seq - 1].payload);
-    ++prepared;
-  });
-  while (with_prepare.next()) CHECK(with_prepare.scanning_share() == kOpeningSlices);
-  CHECK(prepared == expected.size());
 }
 
 TEST_CASE("a payload that does not open stops a shared scan in its place, whichever thread opens it",
