@@ -1,13 +1,13 @@
 #include "projections/search_index.h"
 
 #include <algorithm>
+#include <array>
 #include <future>
 #include <limits>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
-#include <boost/sort/spreadsort/integer_sort.hpp>
 #include <roaring/roaring.hh>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
@@ -168,6 +168,23 @@ struct SearchIndex::Tables {
   std::vector<std::uint64_t> unposted;
   std::vector<std::uint64_t> unremoved;
   std::unordered_set<std::uint32_t> unposted_numbers;
+  std::vector<std::uint64_t> sort_space;
+
+  // Orders trigram << 32 | number pairs by trigram, keeping the numbers of each trigram in the
+  // order they were added (a group's creates take ascending numbers, and a bitmap adds
+  // ascending numbers fastest): a stable radix sort on the trigram's three bytes, three passes
+  // over the pairs. A sort of the whole pairs (Boost's spreadsort, falling back to pdqsort for
+  // small bins) took about a fifth of the publisher's time.
+  void sort_by_trigram(std::vector<std::uint64_t>& pairs) {
+    sort_space.resize(pairs.size());
+    for (unsigned shift = 32; shift < 56; shift += 8) {
+      std::array<std::size_t, 257> starts{};
+      for (auto pair : pairs) ++starts[((pair >> shift) & 0xff) + 1];
+      for (std::size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
+      for (auto pair : pairs) sort_space[starts[(pair >> shift) & 0xff]++] = pair;
+      pairs.swap(sort_space);
+    }
+  }
 
   void insert(const domain::Customer& c) {
     const auto n = static_cast<std::uint32_t>(c.number);
@@ -179,10 +196,9 @@ struct SearchIndex::Tables {
   // Applies the postings held back by insert() and remove(): at the end of apply and after each
   // chunk of the load.
   void post() {
-    // A radix sort: on a group's few thousand pairs std::sort took most of the publisher's time.
     std::vector<std::uint32_t> numbers;
-    auto by_trigram = [&numbers](std::vector<std::uint64_t>& pairs, auto&& each) {
-      boost::sort::spreadsort::integer_sort(pairs.begin(), pairs.end());
+    auto by_trigram = [this, &numbers](std::vector<std::uint64_t>& pairs, auto&& each) {
+      sort_by_trigram(pairs);
       for (std::size_t i = 0; i < pairs.size();) {
         const auto t = static_cast<std::uint32_t>(pairs[i] >> 32);
         numbers.clear();
