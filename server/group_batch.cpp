@@ -171,9 +171,13 @@ Accepted GroupBatch::apply(const domain::Command& command, const RequestContext&
                            std::vector<domain::Event> events) {
   Accepted accepted;
   if (events.empty()) {
-    // An edit that changes nothing appends nothing; report where the customer stands.
+    // An edit that changes nothing appends nothing; report where the customer stands, as
+    // decide read it (kept in read_), without reading it again.
     const auto& edit = std::get<domain::EditCustomer>(command);
-    auto customer = projections::customer_by_number(overlay_, edit.number);
+    const auto read = std::find_if(read_.begin(), read_.end(),
+                                   [&](const auto& kept) { return kept.second.customer.number == edit.number; });
+    auto customer = read != read_.end() ? std::optional(read->second.customer)
+                                        : projections::customer_by_number(overlay_, edit.number);
     if (!customer) throw std::logic_error("an edit was accepted for a free number");
     accepted.id = customer->id;
     accepted.revision = customer->revision;

@@ -153,6 +153,8 @@ TEST_CASE("an edit that changes nothing appends nothing, and a stale revision is
   auto same = accepted(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kName, "Ada"}}, {}}));
   CHECK(same.seqs.empty());
   CHECK(same.revision == 1);
+  CHECK(same.id == 1);
+  CHECK(same.numbers == std::vector<domain::CustomerNumber>{1});
   CHECK(eventstore::load_head(eventstore::DatabaseReader(ledger.database())) == head_before);
 
   accepted(ledger.service().execute(domain::EditCustomer{1, {{domain::Field::kEmail, "ada@example.org"}}, 1}));
