@@ -1,22 +1,22 @@
 #include "server/allocator.h"
 
-#include <malloc.h>
-
 #ifdef LEDGER_JEMALLOC
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
 #include <jemalloc/jemalloc.h>
+#else
+#include <malloc.h>
 #endif
 
 namespace ledger::server {
 
 #ifdef LEDGER_JEMALLOC
 
-constexpr std::size_t kProbeBytes = 4096;
-
 namespace {
+
+constexpr std::size_t kProbeBytes = 4096;
 
 // What this thread has allocated through jemalloc so far; 0 when it cannot say.
 std::uint64_t allocated_here() {
@@ -35,7 +35,7 @@ std::string allocator_name() {
   char* volatile block = static_cast<char*>(std::malloc(kProbeBytes));
   const auto after = allocated_here();
   std::free(block);
-  if (after < before + kProbeBytes) return "glibc (jemalloc is linked but does not serve malloc)";
+  if (after < before + kProbeBytes) return "default malloc (jemalloc is linked but does not serve malloc)";
   const char* version = nullptr;
   std::size_t size = sizeof(version);
   if (mallctl("version", &version, &size, nullptr, 0) != 0 || version == nullptr) return "jemalloc";
@@ -52,7 +52,7 @@ void release_free_memory() {
 
 #else
 
-std::string allocator_name() { return "glibc"; }
+std::string allocator_name() { return "default malloc"; }
 
 void release_free_memory() { malloc_trim(0); }
 

@@ -16,7 +16,7 @@ TEST_CASE("malloc is served by jemalloc outside the sanitized build", "[allocato
 #ifdef LEDGER_EXPECT_JEMALLOC
   CHECK(name.rfind("jemalloc", 0) == 0);
 #else
-  CHECK(name == "glibc");
+  CHECK(name == "default malloc");
 #endif
 }
 
