@@ -19,12 +19,14 @@
 #include "support/ledgerd_process.h"
 #include "net/raw_connection.h"
 #include "support/ledger_calls.h"
+#include "support/process_memory.h"
 #include "support/temp_dir.h"
 
 using namespace ledger;
 using ledger::testing::LedgerdProcess;
 using ledger::testing::bytes_of;
 using ledger::testing::RawConnection;
+using ledger::testing::resident_kib;
 using ledger::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -54,19 +56,6 @@ std::uint32_t open_connections(client::Connection& client) {
   auto reply = client.call(*testing::request_message(3, [](auto r) { r.setStats(); }));
   REQUIRE(reply.get().isStats());
   return reply.get().getStats().getConnections();
-}
-
-// The resident set of process `pid` in KiB (VmRSS in /proc/PID/status); 0 when unreadable.
-std::size_t resident_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) != 0) continue;
-    std::istringstream words(line.substr(6));
-    std::size_t kib = 0;
-    words >> kib;
-    return kib;
-  }
-  return 0;
 }
 
 // Waits until the server counts `expected` open connections (the watcher's own included).

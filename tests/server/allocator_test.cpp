@@ -2,13 +2,15 @@
 // every program that links the server layer (this test binary among them), except in the
 // sanitized build, and release_free_memory() gives its free pages back to the system.
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "server/allocator.h"
+#include "support/process_memory.h"
 
 TEST_CASE("malloc is served by jemalloc outside the sanitized build", "[allocator]") {
   const auto name = ledger::server::allocator_name();
@@ -21,20 +23,6 @@ TEST_CASE("malloc is served by jemalloc outside the sanitized build", "[allocato
 }
 
 #ifdef LEDGER_EXPECT_JEMALLOC
-namespace {
-
-std::size_t resident_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  FAIL("no VmRSS in /proc/self/status");
-  return 0;
-}
-
-}  // namespace
-
 // Not in the sanitized build: AddressSanitizer holds freed blocks in its quarantine.
 TEST_CASE("memory freed in many small blocks goes back to the system on release", "[allocator]") {
   constexpr std::size_t kBlock = 64 << 10;
@@ -46,10 +34,11 @@ TEST_CASE("memory freed in many small blocks goes back to the system on release"
     for (std::size_t at = 0; at < kBlock; at += 4096) block[at] = 1;  // resident
     blocks.push_back(block);
   }
-  const auto peak = resident_bytes();
+  const auto peak = ledger::testing::resident_kib(getpid()) * 1024;
+  REQUIRE(peak != 0);
   for (auto* block : blocks) std::free(block);
   ledger::server::release_free_memory();
-  const auto after = resident_bytes();
+  const auto after = ledger::testing::resident_kib(getpid()) * 1024;
   INFO("resident " << (peak >> 20) << " MiB with the blocks, " << (after >> 20) << " MiB after the release");
   CHECK(after + kTotal * 3 / 4 <= peak);
 }
