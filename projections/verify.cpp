@@ -169,19 +169,20 @@ class KeyCursor {
 // An entry's digest against its customer's key, as DigestCheck finds it.
 enum class PayloadDigest : std::uint8_t { kUnchecked, kMatches, kDiffers, kNoKey, kUnreadableKey };
 
-// Works out each unredacted customer entry's PayloadDigest (HMAC(its customer's key, payload)
-// against its digest), entry after entry. On the caller's thread of the LogScan: the scanning
-// thread reads and decodes every entry and looks up every data key, and the two share the
-// opening of the payloads, whose plaintext the HMAC covers; with the digests on the scanning
-// thread too, it did most of the pass's work while the caller's thread waited
-// (docs/performance.md, "Verify's digests").
+// Works out an unredacted customer entry's PayloadDigest (HMAC(its customer's key, payload)
+// against its digest), for LogCheck, on the caller's thread of the LogScan: the scanning thread
+// reads and decodes every entry and looks up every data key, and the two share the opening of
+// the payloads, whose plaintext the HMAC covers; with the digests on the scanning thread too,
+// it did most of the pass's work while the caller's thread waited (docs/performance.md,
+// "Verify's digests").
 class DigestCheck {
  public:
   explicit DigestCheck(const eventstore::Reader& reader) : keys_(reader) {}
 
-  void check(const eventstore::EnvelopeView& e, PayloadDigest& out) {
+  // kUnchecked for an entry without a customer's payload.
+  PayloadDigest check(const eventstore::EnvelopeView& e, eventstore::Sha256& hash) {
     // An id beyond the entries so far is refused by the checks; it must not size the table.
-    if (e.customer == 0 || e.redacted() || e.customer > e.seq) return;
+    if (e.customer == 0 || e.redacted() || e.customer > e.seq) return PayloadDigest::kUnchecked;
     if (e.customer >= keys_by_customer_.size()) keys_by_customer_.resize(e.customer + 1);
     auto& key = keys_by_customer_[e.customer];
     if (key.state == Key::kUnread) {
@@ -190,15 +191,11 @@ class DigestCheck {
         key.state = found ? Key::kPresent : Key::kAbsent;
         if (found) key.bytes = *found;
       } catch (const eventstore::CorruptionError&) {
-        out = PayloadDigest::kUnreadableKey;  // thrown where the checks come to it
-        return;
+        return PayloadDigest::kUnreadableKey;  // thrown where the checks come to it
       }
     }
-    if (key.state == Key::kAbsent) {
-      out = PayloadDigest::kNoKey;
-    } else {
-      out = hash_.hmac(key.bytes, e.payload) == e.digest ? PayloadDigest::kMatches : PayloadDigest::kDiffers;
-    }
+    if (key.state == Key::kAbsent) return PayloadDigest::kNoKey;
+    return hash.hmac(key.bytes, e.payload) == e.digest ? PayloadDigest::kMatches : PayloadDigest::kDiffers;
   }
 
  private:
@@ -208,7 +205,6 @@ class DigestCheck {
   };
 
   KeyCursor keys_;
-  eventstore::Sha256 hash_;
   std::vector<Key> keys_by_customer_;
 };
 
@@ -217,11 +213,10 @@ class DigestCheck {
 class LogCheck {
  public:
   LogCheck(const eventstore::Reader& reader, const VerifyOptions& options, VerifyReport& report, ReplayedLedger& ledger)
-      : reader_(reader), options_(options), report_(report), ledger_(ledger) {}
+      : reader_(reader), options_(options), report_(report), ledger_(ledger), digests_(reader) {}
 
-  // Checks one entry, with what DigestCheck found of its digest; false and
-  // problem() set at the first that fails.
-  bool entry(const eventstore::EnvelopeView& e, PayloadDigest digest) {
+  // Checks one entry; false and problem() set at the first that fails.
+  bool entry(const eventstore::EnvelopeView& e) {
     if (e.seq != expected_seq_) {
       bad_seq_ = expected_seq_;
       problem_ = "entry " + std::to_string(expected_seq_) + " is missing (the next entry is " + std::to_string(e.seq) + ")";
@@ -235,7 +230,7 @@ class LogCheck {
     chain_ = e.chain;
     facts_.push_back({e.kind, e.redacted(), actor_index(e.actor), e.customer});
     if (e.customer == 0) return purge(e);
-    return customer_entry(e, digest);
+    return customer_entry(e);
   }
 
   const std::string& problem() const { return problem_; }
@@ -333,7 +328,7 @@ class LogCheck {
     return true;
   }
 
-  bool customer_entry(const eventstore::EnvelopeView& e, PayloadDigest digest) {
+  bool customer_entry(const eventstore::EnvelopeView& e) {
     if (e.kind == kPurgedKind) return bad(e, "a purge receipt names a customer of its own");
     // Ids are handed out from 1, one per create: the n-th entry names an id of at most n.
     if (e.customer > report_.entries) return bad(e, "it names customer id " + std::to_string(e.customer) + ", more than the entries up to it could create");
@@ -376,13 +371,7 @@ class LogCheck {
       return true;
     }
     if (options_.digests) {
-      if (digest == PayloadDigest::kUnchecked) {
-        // Not reached: DigestCheck works out every entry that gets this far.
-        auto key = eventstore::stream_key(reader_, e.customer);
-        digest = !key ? PayloadDigest::kNoKey
-                      : hash_.hmac(*key, e.payload) == e.digest ? PayloadDigest::kMatches : PayloadDigest::kDiffers;
-      }
-      switch (digest) {
+      switch (digests_.check(e, hash_)) {
         case PayloadDigest::kUnreadableKey:
           throw eventstore::CorruptionError("the key of stream " + std::to_string(e.customer) + " is corrupt");
         case PayloadDigest::kNoKey: return bad(e, "its customer's key is gone but the entry was not redacted");
@@ -446,6 +435,7 @@ class LogCheck {
   ReplayedLedger& ledger_;
   std::string fold_problem_;
   eventstore::Sha256 hash_;
+  DigestCheck digests_;
   std::uint64_t expected_seq_ = 1;
   eventstore::Digest chain_{};
   std::string problem_;
@@ -627,12 +617,9 @@ VerifyReport verify_ledger(const eventstore::Reader& reader, const VerifyOptions
   ReplayedLedger ledger;
   LogCheck log(reader, options, report, ledger);
   try {
-    DigestCheck digests(reader);
     eventstore::LogScan scan(reader, 1);
     while (const auto* entry = scan.next()) {
-      auto digest = PayloadDigest::kUnchecked;
-      if (options.digests) digests.check(*entry, digest);
-      if (!log.entry(*entry, digest)) break;
+      if (!log.entry(*entry)) break;
     }
   } catch (const eventstore::CorruptionError& error) {
     return fail(log.next_seq(), error.what());
