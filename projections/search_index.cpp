@@ -168,15 +168,15 @@ struct SearchIndex::Tables {
   std::vector<std::uint64_t> unposted;
   std::vector<std::uint64_t> unremoved;
   std::unordered_set<std::uint32_t> unposted_numbers;
-  std::vector<std::uint64_t> sort_space;
 
   // Orders trigram << 32 | number pairs by trigram, keeping the numbers of each trigram in the
   // order they were added (a group's creates take ascending numbers, and a bitmap adds
   // ascending numbers fastest): a stable radix sort on the trigram's three bytes, three passes
   // over the pairs. A sort of the whole pairs (Boost's spreadsort, falling back to pdqsort for
-  // small bins) took about a fifth of the publisher's time.
-  void sort_by_trigram(std::vector<std::uint64_t>& pairs) {
-    sort_space.resize(pairs.size());
+  // small bins) took about a fifth of the publisher's time. The scratch space lives for one
+  // sort: a load's chunks make it megabytes, which the index need not keep.
+  static void sort_by_trigram(std::vector<std::uint64_t>& pairs) {
+    std::vector<std::uint64_t> sort_space(pairs.size());
     for (unsigned shift = 32; shift < 56; shift += 8) {
       std::array<std::size_t, 257> starts{};
       for (auto pair : pairs) ++starts[((pair >> shift) & 0xff) + 1];
@@ -197,7 +197,7 @@ struct SearchIndex::Tables {
   // chunk of the load.
   void post() {
     std::vector<std::uint32_t> numbers;
-    auto by_trigram = [this, &numbers](std::vector<std::uint64_t>& pairs, auto&& each) {
+    auto by_trigram = [&numbers](std::vector<std::uint64_t>& pairs, auto&& each) {
       sort_by_trigram(pairs);
       for (std::size_t i = 0; i < pairs.size();) {
         const auto t = static_cast<std::uint32_t>(pairs[i] >> 32);
