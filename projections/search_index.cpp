@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <future>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <unordered_map>
@@ -246,28 +247,62 @@ struct SearchIndex::Tables {
       const auto n = static_cast<std::uint32_t>(number);
       listed(doc.status).remove(n);
       if (unposted_numbers.erase(n) != 0) {
-        // Added since the last post(): the held-back postings are those of doc.text.
+        // Added since the last post(): those postings are dropped before they reach a bitmap.
         std::erase_if(unposted, [n](std::uint64_t pair) { return static_cast<std::uint32_t>(pair) == n; });
-      } else {
-        for (auto t : trigrams(doc.text, true)) unremoved.push_back(std::uint64_t{t} << 32 | n);
       }
+      // An edit since the last post() may have held back only its new trigrams (reword()), so
+      // every trigram of doc.text is removed; removing one a bitmap lacks does nothing.
+      for (auto t : trigrams(doc.text, true)) unremoved.push_back(std::uint64_t{t} << 32 | n);
     }
     docs.erase(number);
   }
 
+  // An edit of the customer the index holds as `doc` under the same number: only the trigrams
+  // its search text lost are removed and only those it gained are added, none at all when the
+  // edit left name, email and phone alone. Only for a number with no postings held back since
+  // the last post() (unposted_numbers), so that what post() removes was posted before.
+  void reword(const SearchDocuments::Document& doc, const domain::Customer& after) {
+    const auto n = static_cast<std::uint32_t>(after.number);
+    if (doc.status != after.status) {
+      listed(doc.status).remove(n);
+      listed(after.status).add(n);
+    }
+    auto text = search_text(after.fields);
+    if (text == doc.text) {
+      docs.set_status(after.number, after.status);
+      return;
+    }
+    const auto had = trigrams(doc.text, true);
+    const auto has = trigrams(text, true);
+    std::vector<std::uint32_t> changed;
+    std::set_difference(had.begin(), had.end(), has.begin(), has.end(), std::back_inserter(changed));
+    for (auto t : changed) unremoved.push_back(std::uint64_t{t} << 32 | n);
+    changed.clear();
+    std::set_difference(has.begin(), has.end(), had.begin(), had.end(), std::back_inserter(changed));
+    for (auto t : changed) unposted.push_back(std::uint64_t{t} << 32 | n);
+    if (!changed.empty()) unposted_numbers.insert(n);
+    docs.put(after.number, after.id, after.status, text);
+  }
+
   void apply(const Change& change) {
     const auto& [before, after] = change;
-    if (before && after && before->number == after->number && before->fields == after->fields) {
-      // A delete or undelete: only the lists change.
+    if (before && after && before->number == after->number) {
       SearchDocuments::Document doc;
       if (docs.find(after->number, doc) && doc.id == after->id) {
-        if (after->number <= kLargestInBitmaps) {
-          const auto n = static_cast<std::uint32_t>(after->number);
-          listed(doc.status).remove(n);
-          listed(after->status).add(n);
+        if (before->fields == after->fields) {
+          // A delete or undelete: only the lists change.
+          if (after->number <= kLargestInBitmaps) {
+            const auto n = static_cast<std::uint32_t>(after->number);
+            listed(doc.status).remove(n);
+            listed(after->status).add(n);
+          }
+          docs.set_status(after->number, after->status);
+          return;
         }
-        docs.set_status(after->number, after->status);
-        return;
+        if (after->number <= kLargestInBitmaps && !unposted_numbers.contains(static_cast<std::uint32_t>(after->number))) {
+          reword(doc, *after);
+          return;
+        }
       }
     }
     if (before) remove(before->number);

@@ -238,6 +238,67 @@ TEST_CASE("a group's removals of earlier customers and its additions apply in th
   CHECK(t.index.stats().trigrams == survivors.index.stats().trigrams);
 }
 
+TEST_CASE("an edit moves only the trigrams its text gained or lost, also within one group", "[search]") {
+  LoadedIndex t;
+  const auto ada = customer(1, 1, "Ada Lovelace", "ada@example.org", "+44 20 7946 0001");
+  const auto bo = customer(2, 2, "Bo Lovelace", "bo@example.org", "+44 20 7946 0002");
+  t.index.apply({{std::nullopt, ada}, {std::nullopt, bo}});
+  const auto postings = t.index.stats().postings;
+
+  // Notes and address are not searched: such an edit leaves every posting as it was.
+  auto noted = ada;
+  noted.fields.notes = "prefers e-mail";
+  noted.fields.address = "12 High Street";
+  noted.revision = 2;
+  t.index.apply({{ada, noted}});
+  CHECK(t.index.stats().postings == postings);
+  CHECK(found(t.index, "lovelace") == Numbers{1, 2});
+
+  // A new phone: the old one's digits find nobody, the new one's find Ada, her name still does.
+  auto rephoned = noted;
+  rephoned.fields.phone = "+44 20 7946 0555";
+  t.index.apply({{noted, rephoned}});
+  CHECK(found(t.index, "0001").empty());
+  CHECK(found(t.index, "0555") == Numbers{1});
+  CHECK(found(t.index, "ada lov") == Numbers{1});
+
+  // In one group: Ada edited three times, the last edit sharing trigrams with the first; Bo
+  // edited and then deleted and purged; a newcomer created and edited.
+  auto ada2 = rephoned;
+  ada2.fields.email = "ada.king@example.org";
+  auto ada3 = ada2;
+  ada3.fields.name = "Ada King";
+  auto ada4 = ada3;
+  ada4.fields.email = "ada@example.org";
+  auto bo2 = bo;
+  bo2.fields.phone = "+44 20 7946 0777";
+  auto bo_deleted = bo2;
+  bo_deleted.status = CustomerStatus::kDeleted;
+  const auto cy = customer(3, 3, "Cy Turing", "cy@example.org", "+44 20 7946 0003");
+  auto cy2 = cy;
+  cy2.fields.phone = "+44 20 7946 0888";
+  t.index.apply({{rephoned, ada2},
+                 {bo, bo2},
+                 {std::nullopt, cy},
+                 {ada2, ada3},
+                 {bo2, bo_deleted},
+                 {cy, cy2},
+                 {ada3, ada4},
+                 {bo_deleted, std::nullopt}});
+  CHECK(found(t.index, "lovelace").empty());
+  CHECK(found(t.index, "lovelace", CustomerStatus::kDeleted).empty());
+  CHECK(found(t.index, "king") == Numbers{1});
+  CHECK(found(t.index, "ada@") == Numbers{1});
+  CHECK(found(t.index, "0777", CustomerStatus::kDeleted).empty());
+  CHECK(found(t.index, "0888") == Numbers{3});
+  CHECK(found(t.index, "0003").empty());
+  // Nothing of the replaced texts stays behind: the same postings as the survivors alone give.
+  LoadedIndex survivors;
+  survivors.index.apply({{std::nullopt, ada4}, {std::nullopt, cy2}});
+  CHECK(t.index.stats().postings == survivors.index.stats().postings);
+  CHECK(t.index.stats().trigrams == survivors.index.stats().trigrams);
+}
+
 TEST_CASE("numbers beyond 2^32 - 1 are found after every smaller one", "[search]") {
   LoadedIndex t;
   const domain::CustomerNumber big = 999'999'999'999;
