@@ -99,13 +99,15 @@ TEST_CASE("ledger-bench write against a running ledgerd writes anew on every run
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("ledger-bench replay reports rebuild and raw scan rates", "[bench]") {
+TEST_CASE("ledger-bench replay reports rebuild, raw scan and opening scan rates", "[bench]") {
   const auto result = bench("replay --events 2000");
   CHECK(result.at("mode").as_string() == "replay");
   CHECK(number(result, "events") >= 2000);
   CHECK(number(result, "events_per_s") > 0);
   CHECK(number(result, "raw_per_s") > 0);
   CHECK(number(result, "ratio") > 0);
+  CHECK(number(result, "open_scan_seconds") > 0);
+  CHECK(number(result, "rebuild_open_ratio") > 0);
   CHECK(number(result, "rss_mb") > 0);
 }
 

@@ -53,10 +53,12 @@ std::string row(const boost::json::object& o) {
   }
   if (mode == "replay") {
     return fmt::format("| replay {} events | {} events/s (rebuild) | {} events/s (scan) | {:.3g} | – | – | – | – | – | {} (in process) | "
-                       "rebuild {:.2f} s, scan {:.2f} s; the fold alone (no writes) {} events/s, ratio {:.3g} |",
+                       "rebuild {:.2f} s, scan {:.2f} s; the fold alone (no writes) {} events/s, ratio {:.3g}; "
+                       "scan opening every payload {:.2f} s (rebuild {:.3g} of it) |",
                        count(num(o, "events")), count(num(o, "events_per_s")), count(num(o, "raw_per_s")),
                        num(o, "ratio"), rss, num(o, "rebuild_seconds"), num(o, "raw_seconds"),
-                       count(num(o, "fold_events_per_s")), num(o, "fold_ratio"));
+                       count(num(o, "fold_events_per_s")), num(o, "fold_ratio"), num(o, "open_scan_seconds"),
+                       num(o, "rebuild_open_ratio"));
   }
   if (mode == "purge") {
     return fmt::format("| purge {} customers, {} events, {} purged | {:.2f} s (pass) | {:.2f} s (flush + CompactRange) | "
