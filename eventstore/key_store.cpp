@@ -131,7 +131,11 @@ void KeyStore::checkpoint_to(const fs::path& dir) {
 }
 
 KeyStore::~KeyStore() {
-  if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
+  {
+    MutexLock lock(reserve_mutex_);
+    drop_next_block();
+    if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
+  }
   try {
     close();
   } catch (...) {
@@ -141,6 +145,11 @@ KeyStore::~KeyStore() {
 
 void KeyStore::close() {
   if (!db_) return;
+  {
+    // The block being written ahead uses the database.
+    MutexLock lock(reserve_mutex_);
+    drop_next_block();
+  }
   auto status = db_->Close();
   db_.reset();
   Database::check(status, "closing the key store");
@@ -164,25 +173,66 @@ std::unique_ptr<rocksdb::Iterator> KeyStore::scan() const {
 
 CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
   MutexLock lock(reserve_mutex_);
-  if (customer >= reserved_first_ && customer - reserved_first_ < reserved_.size()) {
-    return reserved_[customer - reserved_first_];
+  auto reserved = [&] { return customer >= reserved_first_ && customer - reserved_first_ < reserved_.size(); };
+  if (!reserved() && next_.valid() && customer == next_first_) {
+    // The block written ahead; get() rethrows its write's error (the next create tries anew).
+    auto block = next_.get();
+    if (!block.empty()) {
+      if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
+      reserved_ = std::move(block);
+      reserved_first_ = customer;
+    }
   }
+  if (reserved()) {
+    const auto taken = customer - reserved_first_;
+    if (taken >= reserved_.size() / 2 && !next_.valid() && mode_ == Mode::kWritable && db_) {
+      next_first_ = reserved_first_ + reserved_.size();
+      next_ = std::async(std::launch::async, [this, first = next_first_] {
+        RandomKeys random;
+        return write_block(first, random);
+      });
+    }
+    return reserved_[taken];
+  }
+  // Ids out of the order blocks are written in: whatever is being written ahead is durable
+  // first, so that no two writes give one id different keys.
+  drop_next_block();
   if (auto keys = get(customer)) return *keys;
   if (mode_ != Mode::kWritable || !db_) throw StorageError("the key store is open read-only: no customer can be created");
-  rocksdb::WriteBatch batch;
+  auto block = write_block(customer, random_);
+  if (block.empty()) throw StorageError("customer id " + std::to_string(customer) + "'s keys appeared while it was created");
   if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
-  reserved_.assign(kReservedKeys, CustomerKeys{});
+  reserved_ = std::move(block);
   reserved_first_ = customer;
+  return reserved_.front();
+}
+
+std::vector<CustomerKeys> KeyStore::write_block(std::uint64_t first, RandomKeys& random) {
+  if (get(first)) return {};
+  std::vector<CustomerKeys> block(kReservedKeys);
+  rocksdb::WriteBatch batch;
   for (std::uint64_t i = 0; i < kReservedKeys; ++i) {
-    reserved_[i] = CustomerKeys{random_.next(), random_.next()};
-    auto value = encode(reserved_[i]);
-    Database::check(batch.Put(u64_key(customer + i), value), "adding to a key batch");
+    block[i] = CustomerKeys{random.next(), random.next()};
+    auto value = encode(block[i]);
+    Database::check(batch.Put(u64_key(first + i), value), "adding to a key batch");
     OPENSSL_cleanse(value.data(), value.size());
   }
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  Database::check(db_->Write(sync, &batch), "writing new customers' keys");
-  return reserved_.front();
+  const auto status = db_->Write(sync, &batch);
+  if (!status.ok()) OPENSSL_cleanse(block.data(), block.size() * sizeof(CustomerKeys));
+  Database::check(status, "writing new customers' keys");
+  return block;
+}
+
+void KeyStore::drop_next_block() {
+  if (!next_.valid()) return;
+  try {
+    auto block = next_.get();
+    OPENSSL_cleanse(block.data(), block.size() * sizeof(CustomerKeys));
+  } catch (const std::exception&) {
+    // Nothing was kept of a block whose write failed; its ids get keys when they are created.
+  }
 }
 
 void KeyStore::put(const std::vector<std::pair<std::uint64_t, CustomerKeys>>& keys) {

@@ -9,8 +9,11 @@
 // checkpoints, backups) is unreadable, before the data's own erasure pass has even started.
 //
 // Keys are made before the values they seal: a new customer's keys are reserved in blocks of
-// kReservedKeys ids ahead, in one synced write, so a create waits for the key store's disk only
-// once per block. A crash can leave keys of ids not yet used; they are used when those ids are.
+// kReservedKeys ids ahead, in one synced write. Once half of a block is taken, the next block
+// is made and written on a thread of its own, so that a create does not wait for the key
+// store's disk at all while ids are taken in order (the writer's; ids are never reused); a
+// create that reaches the next block before it is durable waits for it. A crash can leave keys
+// of ids not yet used; they are used when those ids are.
 //
 // Thread-safe (RocksDB is; reserving takes a lock).
 #pragma once
@@ -18,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,7 +84,8 @@ class KeyStore {
   // The customer's keys; nullopt when it has none (purged, or never given keys here).
   std::optional<CustomerKeys> get(std::uint64_t customer) const;
   // The keys of customer `customer`, about to be created: when it has none yet, keys for it and
-  // the next kReservedKeys − 1 ids are made and written, synced, first. Writable stores only.
+  // the next kReservedKeys − 1 ids are made and written, synced, first (or were, ahead: see the
+  // header comment). Writable stores only.
   CustomerKeys for_new_customer(std::uint64_t customer) EXCLUDES(reserve_mutex_);
   // An iterator over the store's rows (u64 customer id → hmac key ‖ data key), for passes that
   // need many customers' keys in id order; nullptr when there is no store. Must not outlive it.
@@ -111,6 +116,15 @@ class KeyStore {
   // [reserved_first_, reserved_first_ + reserved_.size()).
   std::uint64_t reserved_first_ GUARDED_BY(reserve_mutex_) = 0;
   std::vector<CustomerKeys> reserved_ GUARDED_BY(reserve_mutex_);
+  // The block after it, being made and written ahead (valid() while it is not taken): keys of
+  // ids [next_first_, next_first_ + kReservedKeys), or none when an id there already had keys.
+  std::uint64_t next_first_ GUARDED_BY(reserve_mutex_) = 0;
+  std::future<std::vector<CustomerKeys>> next_ GUARDED_BY(reserve_mutex_);
+  // Makes and writes, synced, the keys of ids [first, first + kReservedKeys); none when `first`
+  // already has keys (written ahead by an earlier process).
+  std::vector<CustomerKeys> write_block(std::uint64_t first, RandomKeys& random);
+  // Waits for the block written ahead, if any, and wipes it.
+  void drop_next_block() REQUIRES(reserve_mutex_);
   std::unique_ptr<rocksdb::DB> db_;
 };
 
