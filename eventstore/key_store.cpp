@@ -173,8 +173,7 @@ std::unique_ptr<rocksdb::Iterator> KeyStore::scan() const {
 
 CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
   MutexLock lock(reserve_mutex_);
-  auto reserved = [&] { return customer >= reserved_first_ && customer - reserved_first_ < reserved_.size(); };
-  if (!reserved() && next_.valid() && customer == next_first_) {
+  if (!reserved(customer) && next_.valid() && customer == next_first_) {
     // The block written ahead; get() rethrows its write's error (the next create tries anew).
     auto block = next_.get();
     if (!block.empty()) {
@@ -183,7 +182,7 @@ CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
       reserved_first_ = customer;
     }
   }
-  if (reserved()) {
+  if (reserved(customer)) {
     const auto taken = customer - reserved_first_;
     if (taken >= reserved_.size() / 2 && !next_.valid() && mode_ == Mode::kWritable && db_) {
       next_first_ = reserved_first_ + reserved_.size();
@@ -205,6 +204,10 @@ CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
   reserved_ = std::move(block);
   reserved_first_ = customer;
   return reserved_.front();
+}
+
+bool KeyStore::reserved(std::uint64_t customer) const {
+  return customer >= reserved_first_ && customer - reserved_first_ < reserved_.size();
 }
 
 std::vector<CustomerKeys> KeyStore::write_block(std::uint64_t first, RandomKeys& random) {
@@ -270,7 +273,7 @@ KeyShred KeyStore::shred(const std::vector<std::uint64_t>& customers, std::chron
     // Nor in this process's memory: a reserved block may hold keys of customers created from it.
     MutexLock lock(reserve_mutex_);
     for (auto customer : customers) {
-      if (customer >= reserved_first_ && customer - reserved_first_ < reserved_.size()) {
+      if (reserved(customer)) {
         OPENSSL_cleanse(&reserved_[customer - reserved_first_], sizeof(CustomerKeys));
       }
     }

@@ -120,6 +120,8 @@ class KeyStore {
   // ids [next_first_, next_first_ + kReservedKeys), or none when an id there already had keys.
   std::uint64_t next_first_ GUARDED_BY(reserve_mutex_) = 0;
   std::future<std::vector<CustomerKeys>> next_ GUARDED_BY(reserve_mutex_);
+  // Whether `customer`'s keys are in reserved_.
+  bool reserved(std::uint64_t customer) const REQUIRES(reserve_mutex_);
   // Makes and writes, synced, the keys of ids [first, first + kReservedKeys); none when `first`
   // already has keys (written ahead by an earlier process).
   std::vector<CustomerKeys> write_block(std::uint64_t first, RandomKeys& random);
