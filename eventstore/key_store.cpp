@@ -44,6 +44,10 @@ CustomerKeys decode(std::string_view value, std::uint64_t customer) {
   return keys;
 }
 
+void wipe(std::vector<CustomerKeys>& keys) {
+  if (!keys.empty()) OPENSSL_cleanse(keys.data(), keys.size() * sizeof(CustomerKeys));
+}
+
 rocksdb::Options store_options() {
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -134,7 +138,7 @@ KeyStore::~KeyStore() {
   {
     MutexLock lock(reserve_mutex_);
     drop_next_block();
-    if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
+    wipe(reserved_);
   }
   try {
     close();
@@ -176,11 +180,7 @@ CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
   if (!reserved(customer) && next_.valid() && customer == next_first_) {
     // The block written ahead; get() rethrows its write's error (the next create tries anew).
     auto block = next_.get();
-    if (!block.empty()) {
-      if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
-      reserved_ = std::move(block);
-      reserved_first_ = customer;
-    }
+    if (!block.empty()) keep_reserved(customer, std::move(block));
   }
   if (reserved(customer)) {
     const auto taken = customer - reserved_first_;
@@ -200,10 +200,14 @@ CustomerKeys KeyStore::for_new_customer(std::uint64_t customer) {
   if (mode_ != Mode::kWritable || !db_) throw StorageError("the key store is open read-only: no customer can be created");
   auto block = write_block(customer, random_);
   if (block.empty()) throw StorageError("customer id " + std::to_string(customer) + "'s keys appeared while it was created");
-  if (!reserved_.empty()) OPENSSL_cleanse(reserved_.data(), reserved_.size() * sizeof(CustomerKeys));
-  reserved_ = std::move(block);
-  reserved_first_ = customer;
+  keep_reserved(customer, std::move(block));
   return reserved_.front();
+}
+
+void KeyStore::keep_reserved(std::uint64_t first, std::vector<CustomerKeys> block) {
+  wipe(reserved_);
+  reserved_ = std::move(block);
+  reserved_first_ = first;
 }
 
 bool KeyStore::reserved(std::uint64_t customer) const {
@@ -223,7 +227,7 @@ std::vector<CustomerKeys> KeyStore::write_block(std::uint64_t first, RandomKeys&
   rocksdb::WriteOptions sync;
   sync.sync = true;
   const auto status = db_->Write(sync, &batch);
-  if (!status.ok()) OPENSSL_cleanse(block.data(), block.size() * sizeof(CustomerKeys));
+  if (!status.ok()) wipe(block);
   Database::check(status, "writing new customers' keys");
   return block;
 }
@@ -232,7 +236,7 @@ void KeyStore::drop_next_block() {
   if (!next_.valid()) return;
   try {
     auto block = next_.get();
-    OPENSSL_cleanse(block.data(), block.size() * sizeof(CustomerKeys));
+    wipe(block);
   } catch (const std::exception&) {
     // Nothing was kept of a block whose write failed; its ids get keys when they are created.
   }

@@ -122,6 +122,8 @@ class KeyStore {
   std::future<std::vector<CustomerKeys>> next_ GUARDED_BY(reserve_mutex_);
   // Whether `customer`'s keys are in reserved_.
   bool reserved(std::uint64_t customer) const REQUIRES(reserve_mutex_);
+  // Makes `block`, the keys of ids from `first` on, the reserved block; wipes the one before.
+  void keep_reserved(std::uint64_t first, std::vector<CustomerKeys> block) REQUIRES(reserve_mutex_);
   // Makes and writes, synced, the keys of ids [first, first + kReservedKeys); none when `first`
   // already has keys (written ahead by an earlier process).
   std::vector<CustomerKeys> write_block(std::uint64_t first, RandomKeys& random);
