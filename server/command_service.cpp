@@ -131,9 +131,12 @@ void CommandService::write_alone(Pending pending) {
     ~Release() {
       // Notified under the lock: once the writer thread sees the state free, stop() may return
       // and this service go away, so nothing of it is touched after the lock is released.
+      // Only when the writer thread has something to do: with nothing queued it would wake just
+      // to wait again, a futex wake on this thread and a context switch on the other core per
+      // lone command (8 % of ledgerd's CPU at 1 x 1).
       eventstore::MutexLock guard(self.mutex_);
       self.deciding_ = false;
-      self.wake_.notify_all();
+      if (self.stopping_ || !self.queue_.empty()) self.wake_.notify_all();
     }
   } release{*this};
   Group group;
