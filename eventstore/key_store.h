@@ -83,6 +83,8 @@ class KeyStore {
 
   // The customer's keys; nullopt when it has none (purged, or never given keys here).
   std::optional<CustomerKeys> get(std::uint64_t customer) const;
+  // The same for many customers at once (one RocksDB MultiGet), in the order of `customers`.
+  std::vector<std::optional<CustomerKeys>> get_many(const std::vector<std::uint64_t>& customers) const;
   // The keys of customer `customer`, about to be created: when it has none yet, keys for it and
   // the next kReservedKeys − 1 ids are made and written, synced, first (or were, ahead: see the
   // header comment). Writable stores only.

@@ -28,6 +28,29 @@ std::optional<std::string> DatabaseReader::get(Family family, std::string_view k
   return value;
 }
 
+std::vector<std::optional<std::string>> Reader::get_many(Family family, const std::vector<std::string>& keys) const {
+  std::vector<std::optional<std::string>> values;
+  values.reserve(keys.size());
+  for (const auto& key : keys) values.push_back(get(family, key));
+  return values;
+}
+
+std::vector<std::optional<std::string>> DatabaseReader::get_many(Family family,
+                                                                 const std::vector<std::string>& keys) const {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> found(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  database_.db().MultiGet(rocksdb::ReadOptions(), database_.family(family), keys.size(), slices.data(), found.data(),
+                          statuses.data());
+  std::vector<std::optional<std::string>> values(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    Database::check(statuses[i], std::string("reading ") + family_name(family));
+    values[i].emplace(found[i].data(), found[i].size());
+  }
+  return values;
+}
+
 std::unique_ptr<rocksdb::Iterator> DatabaseReader::iterate(Family family) const {
   return std::unique_ptr<rocksdb::Iterator>(database_.db().NewIterator(iterate_options(), database_.family(family)));
 }

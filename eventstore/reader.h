@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rocksdb/iterator.h>
 #include "eventstore/database.h"
@@ -34,6 +35,9 @@ class Reader {
   virtual ~Reader() = default;
   // The value at `key`, nullopt when absent. Throws StorageError on I/O failure.
   virtual std::optional<std::string> get(Family family, std::string_view key) const = 0;
+  // The values at `keys`, in their order (nullopt where absent): one get() each unless the
+  // reader can look them up together. Throws StorageError on I/O failure.
+  virtual std::vector<std::optional<std::string>> get_many(Family family, const std::vector<std::string>& keys) const;
   // A fresh iterator over the family. The caller checks status() after iterating.
   virtual std::unique_ptr<rocksdb::Iterator> iterate(Family family) const = 0;
   // The same, for one pass over many rows (a replay, verify, an export): the blocks it reads
@@ -52,6 +56,9 @@ class DatabaseReader final : public Reader {
  public:
   explicit DatabaseReader(Database& database) : Reader(database) {}
   std::optional<std::string> get(Family family, std::string_view key) const override;
+  // One RocksDB MultiGet: the lookups share the work per file and per block (a page of search
+  // results reads its customers so).
+  std::vector<std::optional<std::string>> get_many(Family family, const std::vector<std::string>& keys) const override;
   std::unique_ptr<rocksdb::Iterator> iterate(Family family) const override;
   std::unique_ptr<rocksdb::Iterator> scan(Family family) const override;
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <openssl/crypto.h>
+
 #include "eventstore/encoding.h"
 #include "eventstore/event_log.h"
 #include "projections/customer_codec.h"
@@ -68,11 +70,27 @@ CustomerPage search_customers(const eventstore::Reader& reader, const SearchInde
   limit = std::clamp<std::uint32_t>(limit, 1, kMaxPageSize);
   const auto status = list == CustomerList::kActive ? domain::CustomerStatus::kActive : domain::CustomerStatus::kDeleted;
   const auto found = index.find(status, after, limit, search, wait);
-  CustomerPage page;
+  // The page's states and keys are read together (two MultiGets rather than two Gets per
+  // customer: about half of a page's time went to the lookups' fixed costs).
+  std::vector<domain::CustomerId> ids;
+  std::vector<std::string> keys;
+  ids.reserve(found.matches.size());
+  keys.reserve(found.matches.size());
   for (const auto& match : found.matches) {
+    ids.push_back(match.id);
+    keys.push_back(eventstore::u64_key(match.id));
+  }
+  const auto stored = reader.get_many(Family::kCustomers, keys);
+  auto customer_keys = reader.database().key_store().get_many(ids);
+  CustomerPage page;
+  for (std::size_t i = 0; i < found.matches.size(); ++i) {
     // The index is updated after each durable batch, so a later batch may have changed the
-    // customer since: what is answered is read now and must still be what was asked for.
-    auto customer = customer_by_id(reader, match.id);
+    // customer since: what is answered is read now and must still be what was asked for (a
+    // customer purged meanwhile has no state or no keys any more).
+    if (!stored[i]) continue;
+    auto customer = read_customer(customer_keys[i], *stored[i], ids[i]);
+    if (customer_keys[i]) OPENSSL_cleanse(&*customer_keys[i], sizeof(*customer_keys[i]));
+    const auto& match = found.matches[i];
     if (customer && customer->number == match.number && customer->status == status && matches(customer->fields, search)) {
       page.customers.push_back(std::move(*customer));
     }

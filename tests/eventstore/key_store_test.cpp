@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <vector>
 
 #include "eventstore/key_store.h"
 #include "support/temp_dir.h"
@@ -87,4 +88,31 @@ TEST_CASE("an id beyond the block being written ahead gets that block's stored k
   }
   auto reopened = KeyStore::open(dir.path(), KeyStore::Mode::kReadOnly);
   check_stored(*reopened, handed);
+}
+
+TEST_CASE("many customers' keys read at once are each one's own, in the order asked", "[eventstore][keys]") {
+  ledger::testing::TempDir dir;
+  std::map<std::uint64_t, CustomerKeys> handed;
+  auto store = KeyStore::open(dir.path(), KeyStore::Mode::kWritable);
+  for (std::uint64_t id = 1; id <= 300; ++id) handed[id] = store->for_new_customer(id);
+  const std::vector<std::uint64_t> asked{250, 3, 10 * KeyStore::kReservedKeys, 1, 3, 299, 77};
+  auto check = [&](const KeyStore& s) {
+    const auto keys = s.get_many(asked);
+    REQUIRE(keys.size() == asked.size());
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+      INFO("customer " << asked[i]);
+      const auto it = handed.find(asked[i]);
+      if (it == handed.end()) {
+        CHECK_FALSE(keys[i].has_value());
+      } else {
+        REQUIRE(keys[i].has_value());
+        CHECK(same(*keys[i], it->second));
+      }
+    }
+    CHECK(s.get_many({}).empty());
+  };
+  check(*store);
+  store.reset();
+  // The same from a read-only open after a restart.
+  check(*KeyStore::open(dir.path(), KeyStore::Mode::kReadOnly));
 }
