@@ -69,7 +69,17 @@ std::optional<std::string> OverlayReader::get(Family family, std::string_view ke
       case PendingBatch::Found::kAbsent: break;
     }
   }
+  if (family == prefetched_family_ && !prefetched_.empty()) {
+    if (const auto it = prefetched_.find(std::string(key)); it != prefetched_.end()) return it->second;
+  }
   return DatabaseReader(database_).get(family, key);
+}
+
+void OverlayReader::prefetch(Family family, const std::vector<std::string>& keys) {
+  prefetched_.clear();
+  prefetched_family_ = family;
+  auto values = DatabaseReader(database_).get_many(family, keys);
+  for (std::size_t i = 0; i < keys.size(); ++i) prefetched_.insert_or_assign(keys[i], std::move(values[i]));
 }
 
 std::unique_ptr<rocksdb::Iterator> OverlayReader::iterate(Family family) const {

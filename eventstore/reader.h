@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <rocksdb/iterator.h>
@@ -75,11 +76,19 @@ class OverlayReader final : public Reader {
   std::optional<std::string> get(Family family, std::string_view key) const override;
   std::unique_ptr<rocksdb::Iterator> iterate(Family family) const override;
   std::unique_ptr<rocksdb::Iterator> scan(Family family) const override;
+  // Reads the database's rows of `family` at `keys` now, together (DatabaseReader::get_many),
+  // and answers get() of those keys from them from then on while neither batch holds the key:
+  // for a writer that knows which rows its group will read. Only while nothing but the
+  // overlaid batches, once written, changes those rows in the database. Replaces what an
+  // earlier call read.
+  void prefetch(Family family, const std::vector<std::string>& keys);
 
  private:
   std::unique_ptr<rocksdb::Iterator> overlay(Family family, const rocksdb::ReadOptions& options) const;
   PendingBatch& batch_;
   PendingBatch* below_;
+  std::optional<Family> prefetched_family_;
+  std::unordered_map<std::string, std::optional<std::string>> prefetched_;
 };
 
 }  // namespace ledger::eventstore

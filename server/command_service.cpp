@@ -263,8 +263,15 @@ rocksdb::Status CommandService::write_in_key_order(const rocksdb::WriteOptions& 
 void CommandService::decide(Group& group, GroupBatch* below) {
   const auto started = thread_cpu_ns();
   group.batch = std::make_unique<GroupBatch>(database_, state_, below);
+  std::vector<std::string> request_rows;
+  request_rows.reserve(group.commands.size());
+  for (const auto& pending : group.commands) request_rows.push_back(GroupBatch::request_row(pending.context));
+  if (group.commands.size() > 1) group.batch->prefetch_requests(request_rows);
   group.outcomes.reserve(group.commands.size());
-  for (auto& pending : group.commands) group.outcomes.push_back(group.batch->add(pending.command, pending.context));
+  for (std::size_t i = 0; i < group.commands.size(); ++i) {
+    auto& pending = group.commands[i];
+    group.outcomes.push_back(group.batch->add(pending.command, pending.context, std::move(request_rows[i])));
+  }
   group.rows = group.batch->finish();
   state_ = group.batch->state();
   decide_cpu_ns_.fetch_add(thread_cpu_ns() - started, std::memory_order_relaxed);

@@ -105,14 +105,30 @@ void GroupBatch::forget_reads() {
   read_.clear();
 }
 
+std::string GroupBatch::request_row(const RequestContext& context) {
+  if (context.request_key.empty()) return {};
+  return eventstore::request_row_key(context.actor, context.request_key);
+}
+
+void GroupBatch::prefetch_requests(const std::vector<std::string>& rows) {
+  std::vector<std::string> asked;
+  asked.reserve(rows.size());
+  for (const auto& row : rows) {
+    if (!row.empty()) asked.push_back(row);
+  }
+  if (!asked.empty()) overlay_.prefetch(Family::kRequests, asked);
+}
+
 Outcome GroupBatch::add(const domain::Command& command, const RequestContext& context) {
+  return add(command, context, request_row(context));
+}
+
+Outcome GroupBatch::add(const domain::Command& command, const RequestContext& context, std::string request_row) {
   if (must_lead_batch(command) && (!empty() || below_)) {
     throw std::logic_error("a purge must be the first command to write in its batch, over none: it reads log rows batches do not index");
   }
-  std::string request_row;
   std::optional<CommandFingerprint> bound_to;  // what the request key is kept for
   if (!context.request_key.empty()) {
-    request_row = eventstore::request_row_key(context.actor, context.request_key);
     bound_to = fingerprint(command, context.request_key);
     if (auto value = overlay_.get(Family::kRequests, request_row)) {
       const auto retention_us = static_cast<std::int64_t>(database_.options().request_retention_seconds) * 1'000'000;

@@ -58,6 +58,15 @@ class GroupBatch {
   // must_lead_batch() holds throws std::logic_error unless the batch is empty() and has no
   // batch below it.
   Outcome add(const domain::Command& command, const RequestContext& context);
+  // The same with `request_row` = request_row(context), computed by the caller.
+  Outcome add(const domain::Command& command, const RequestContext& context, std::string request_row);
+  // The `requests` row of the context's request key (eventstore::request_row_key); empty when
+  // it has none.
+  static std::string request_row(const RequestContext& context);
+  // Looks up the stored outcomes at the `requests` rows of the commands about to be added
+  // (request_row(); empty ones are skipped) all at once: one RocksDB MultiGet instead of one
+  // Get per command, nearly all of which miss. Before the first add(); optional.
+  void prefetch_requests(const std::vector<std::string>& rows);
   // Whether `command` must be the first in its batch to write anything (a purge).
   static bool must_lead_batch(const domain::Command& command);
 

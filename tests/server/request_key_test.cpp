@@ -224,6 +224,41 @@ TEST_CASE("in one group and over the group being written: a key's second use rep
   CHECK(projections::customer_by_number(reader, 1)->revision == 1);
 }
 
+TEST_CASE("a group's request keys looked up together: stored outcomes replay, the group's and the one below's shadow them",
+          "[service][idempotency][group]") {
+  testing::TempDir dir;
+  auto db = eventstore::Database::open(dir.path() / "data", {});
+  const server::RequestContext k1{"pos", "K1"}, k2{"pos", "K2"}, k3{"pos", "K3"};
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  server::GroupBatch stored(*db, server::prepare_ledger(*db));
+  const auto ada = accepted(stored.add(domain::CreateCustomer{person("Ada"), {}}, k1));
+  REQUIRE(db->db().Write(sync, stored.finish()).ok());
+
+  // Looked up before the group's commands run: K1's outcome is stored, K2 and K3 are not.
+  server::GroupBatch group(*db, stored.state());
+  group.prefetch_requests({server::GroupBatch::request_row(k1), server::GroupBatch::request_row(k2), "",
+                           server::GroupBatch::request_row(k2), server::GroupBatch::request_row(k3)});
+  CHECK(accepted(group.add(domain::CreateCustomer{person("Ada"), {}}, k1)) == replay_of(ada));
+  const auto bo = accepted(group.add(domain::CreateCustomer{person("Bo"), {}}, k2));
+  // K2 was not stored when looked up; its outcome in this group answers now.
+  CHECK(accepted(group.add(domain::CreateCustomer{person("Bo"), {}}, k2)) == replay_of(bo));
+  auto* rows = group.finish();
+
+  // Over the group not yet written: K2 is not stored yet, the group below answers for it.
+  server::GroupBatch next(*db, group.state(), &group);
+  next.prefetch_requests({server::GroupBatch::request_row(k2), server::GroupBatch::request_row(k3)});
+  CHECK(accepted(next.add(domain::CreateCustomer{person("Bo"), {}}, k2)) == replay_of(bo));
+  const auto cy = accepted(next.add(domain::CreateCustomer{person("Cy"), {}}, k3));
+  CHECK(cy.numbers == std::vector<domain::CustomerNumber>{3});
+  REQUIRE(db->db().Write(sync, rows).ok());
+  REQUIRE(db->db().Write(sync, next.finish()).ok());
+
+  eventstore::DatabaseReader reader(*db);
+  CHECK(eventstore::load_head(reader).next_seq == 4);
+  CHECK(projections::list_customers(reader, projections::CustomerList::kActive, 0, 10).customers.size() == 3);
+}
+
 TEST_CASE("an outcome remembered before keys were bound to commands answers only a command of its kind",
           "[service][idempotency][upgrade]") {
   Ledger ledger;
