@@ -143,6 +143,21 @@ void Database::check(const rocksdb::Status& status, const std::string& what) {
   if (!status.ok()) throw StorageError(what + ": " + status.ToString());
 }
 
+void Database::multi_get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family, const std::vector<std::string>& keys,
+                         const std::string& what,
+                         const std::function<void(std::size_t, rocksdb::PinnableSlice&)>& found) {
+  if (keys.empty()) return;
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db.MultiGet(rocksdb::ReadOptions(), family, keys.size(), slices.data(), values.data(), statuses.data());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    check(statuses[i], what);
+    found(i, values[i]);
+  }
+}
+
 std::unique_ptr<Database> Database::open(const std::filesystem::path& dir, const OpenOptions& options) {
   std::unique_ptr<Database> self(new Database());
   self->dir_ = dir;

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -92,6 +93,12 @@ class Database {
 
   // Throws StorageError carrying `what` and the status when !status.ok().
   static void check(const rocksdb::Status& status, const std::string& what);
+  // One RocksDB MultiGet of `keys` in `family` of `db` (the lookups share each file's and
+  // block's work): calls found(i, value) for every key i present, in the order of `keys`; the
+  // value is valid during the call. Throws StorageError carrying `what` when a lookup fails.
+  static void multi_get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family, const std::vector<std::string>& keys,
+                        const std::string& what,
+                        const std::function<void(std::size_t, rocksdb::PinnableSlice&)>& found);
 
   // Secondary instances only: reads the primary's writes made since open or the last call.
   // Throws StorageError on failure.

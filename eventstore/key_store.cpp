@@ -172,23 +172,17 @@ std::optional<CustomerKeys> KeyStore::get(std::uint64_t customer) const {
 
 std::vector<std::optional<CustomerKeys>> KeyStore::get_many(const std::vector<std::uint64_t>& customers) const {
   std::vector<std::optional<CustomerKeys>> keys(customers.size());
-  if (!db_ || customers.empty()) return keys;
+  if (!db_) return keys;
   std::vector<std::string> names;
   names.reserve(customers.size());
   for (auto customer : customers) names.push_back(u64_key(customer));
-  std::vector<rocksdb::Slice> slices(names.begin(), names.end());
-  std::vector<rocksdb::PinnableSlice> found(customers.size());
-  std::vector<rocksdb::Status> statuses(customers.size());
-  db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), customers.size(), slices.data(), found.data(),
-                statuses.data());
-  for (std::size_t i = 0; i < customers.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    Database::check(statuses[i], "reading the key store");
-    keys[i] = decode(std::string_view(found[i].data(), found[i].size()), customers[i]);
-    // A value RocksDB copied out (from a memtable) is ours to wipe; one pinned in the block
-    // cache is the cache's, as with get().
-    if (!found[i].IsPinned()) OPENSSL_cleanse(found[i].GetSelf()->data(), found[i].GetSelf()->size());
-  }
+  Database::multi_get(*db_, db_->DefaultColumnFamily(), names, "reading the key store",
+                      [&](std::size_t i, rocksdb::PinnableSlice& value) {
+                        keys[i] = decode(std::string_view(value.data(), value.size()), customers[i]);
+                        // A value RocksDB copied out (from a memtable) is ours to wipe; one pinned
+                        // in the block cache is the cache's, as with get().
+                        if (!value.IsPinned()) OPENSSL_cleanse(value.GetSelf()->data(), value.GetSelf()->size());
+                      });
   return keys;
 }
 

@@ -37,17 +37,9 @@ std::vector<std::optional<std::string>> Reader::get_many(Family family, const st
 
 std::vector<std::optional<std::string>> DatabaseReader::get_many(Family family,
                                                                  const std::vector<std::string>& keys) const {
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> found(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  database_.db().MultiGet(rocksdb::ReadOptions(), database_.family(family), keys.size(), slices.data(), found.data(),
-                          statuses.data());
   std::vector<std::optional<std::string>> values(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    Database::check(statuses[i], std::string("reading ") + family_name(family));
-    values[i].emplace(found[i].data(), found[i].size());
-  }
+  Database::multi_get(database_.db(), database_.family(family), keys, std::string("reading ") + family_name(family),
+                      [&](std::size_t i, rocksdb::PinnableSlice& value) { values[i].emplace(value.data(), value.size()); });
   return values;
 }
 
