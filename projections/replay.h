@@ -12,11 +12,6 @@
 #include "eventstore/reader.h"
 #include "projections/replayed_ledger.h"
 
-// Declared here before they had headers of their own; tools/admin/admin_main.cpp still reaches
-// them through this one. The fold needs neither: drop these once it includes them itself.
-#include "projections/rebuild.h"
-#include "projections/verify.h"
-
 namespace ledger::projections {
 
 // Folds the log (seq <= until, all when 0) into customer states. Stubs are skipped; a purge

@@ -63,7 +63,8 @@ struct ConnectionResult {
 };
 
 // One client connection: keeps `pipeline` commands in flight until `deadline`, then collects
-// the answers still outstanding.
+// the answers still outstanding. The commands that replace answers read together are sent
+// together, in one write, as a pipelining client does.
 void run_connection(const std::string& server, unsigned writer, const WriteBenchOptions& options,
                     std::atomic<unsigned>& ready, Clock::time_point& start_at, std::atomic<bool>& go,
                     ConnectionResult& result) {
@@ -90,9 +91,10 @@ void run_connection(const std::string& server, unsigned writer, const WriteBench
       fill_request(request, next.command);
       in_flight.emplace(next_id, InFlight{Clock::now(), std::move(next)});
       ++next_id;
-      connection.send(message);
+      connection.queue(message);
     };
     for (unsigned i = 0; i < options.pipeline; ++i) send_one();
+    connection.flush();
     result.latencies_us.reserve(1 << 16);
     while (!in_flight.empty()) {
       auto reply = connection.receive();
@@ -125,6 +127,7 @@ void run_connection(const std::string& server, unsigned writer, const WriteBench
       workload.accepted(it->second.next, ok, created);
       in_flight.erase(it);
       if (now < deadline) send_one();
+      if (!connection.reply_buffered()) connection.flush();
     }
   } catch (const std::exception& e) {
     result.error = e.what();
@@ -157,9 +160,10 @@ double run_protocol_path(const std::string& server, const WriteBenchOptions& opt
         auto send_one = [&] {
           capnp::MallocMessageBuilder message(64);
           client::new_request(message, next_id++).initGet().setNumber(kNobody);
-          connection.send(message);
+          connection.queue(message);
         };
         for (unsigned i = 0; i < options.pipeline; ++i) send_one();
+        connection.flush();
         std::uint64_t in_flight = options.pipeline, count = 0;
         while (in_flight > 0) {
           connection.receive();
@@ -170,6 +174,7 @@ double run_protocol_path(const std::string& server, const WriteBenchOptions& opt
             send_one();
             ++in_flight;
           }
+          if (!connection.reply_buffered()) connection.flush();
         }
         answered.fetch_add(count);
       } catch (const std::exception& e) {

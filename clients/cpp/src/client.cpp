@@ -58,7 +58,20 @@ std::uint64_t Client::send(const RequestFill& fill) {
   return id;
 }
 
+std::uint64_t Client::queue(const RequestFill& fill) {
+  auto& connection = this->connection();
+  capnp::MallocMessageBuilder message;
+  const auto id = next_id_++;
+  fill(new_request(message, id));
+  connection.queue(message);
+  return id;
+}
+
+void Client::flush() { connection().flush(); }
+
 Reply Client::receive() { return connection().receive(); }
+
+bool Client::reply_buffered() { return connection().reply_buffered(); }
 
 Reply Client::command(const std::string& request_key, const RequestFill& fill) {
   const int attempts = std::max(1, options_.retry.attempts);

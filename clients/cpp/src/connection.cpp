@@ -1,5 +1,6 @@
 #include "ledger/client/connection.h"
 
+#include <cstring>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -72,7 +73,42 @@ void Connection::send_bytes(const void* data, std::size_t size) {
   if (ec) throw ConnectionError("the connection to the server broke: " + ec.message());
 }
 
+void Connection::queue(capnp::MessageBuilder& request) {
+  const auto segments = request.getSegmentsForOutput();
+  const std::size_t table_words = (segments.size() + 2) / 2;
+  std::size_t words = table_words;
+  for (auto segment : segments) words += segment.size();
+  const auto at = outgoing_.size();
+  outgoing_.resize(at + words * sizeof(capnp::word));
+  auto* out = outgoing_.data() + at;
+  auto put_u32 = [&](std::size_t i, std::uint32_t v) {  // little-endian, as the server reads it
+    for (int b = 0; b < 4; ++b) out[4 * i + b] = static_cast<std::uint8_t>(v >> (8 * b));
+  };
+  put_u32(0, static_cast<std::uint32_t>(segments.size() - 1));
+  for (std::size_t i = 0; i < segments.size(); ++i) put_u32(i + 1, static_cast<std::uint32_t>(segments[i].size()));
+  if (segments.size() % 2 == 0) put_u32(segments.size() + 1, 0);
+  out += table_words * sizeof(capnp::word);
+  for (auto segment : segments) {
+    const auto bytes = segment.asBytes();
+    std::memcpy(out, bytes.begin(), bytes.size());
+    out += bytes.size();
+  }
+}
+
+void Connection::flush() {
+  if (outgoing_.empty()) return;
+  send_bytes(outgoing_.data(), outgoing_.size());
+  outgoing_.clear();
+}
+
+bool Connection::reply_buffered() const { return FrameReader::holds_frame(buffer_.data() + pos_, len_ - pos_); }
+
 void Connection::send(capnp::MessageBuilder& request) {
+  if (!outgoing_.empty()) {
+    queue(request);
+    flush();
+    return;
+  }
   if (tls_) {
     // One TLS record for the frame, not one per segment.
     auto words = capnp::messageToFlatArray(request);

@@ -59,6 +59,18 @@ FrameReader::Result FrameReader::parse(const std::uint8_t* data, std::size_t siz
   return Result::kNeedMore;
 }
 
+bool FrameReader::holds_frame(const std::uint8_t* data, std::size_t size, const FrameLimits& limits) {
+  if (size < 4) return false;
+  const std::uint64_t segments = std::uint64_t{read_u32_le(data)} + 1;
+  if (segments > limits.max_segments) return true;
+  const std::uint64_t table_bytes = (4 + 4 * segments + 7) / 8 * 8;
+  if (size < table_bytes) return false;
+  std::uint64_t body_words = 0;
+  for (std::uint64_t i = 0; i < segments; ++i) body_words += read_u32_le(data + 4 + 4 * i);
+  const std::uint64_t total_bytes = table_bytes + body_words * sizeof(capnp::word);
+  return total_bytes > limits.max_bytes || size >= total_bytes;
+}
+
 kj::Array<capnp::word> FrameReader::take_frame() {
   auto frame = std::move(frame_);
   frame_ = nullptr;

@@ -76,9 +76,16 @@ class Client {
   // Pipelining: sends without waiting and returns the id the request got. Throws
   // ConnectionError.
   std::uint64_t send(const RequestFill& fill);
+  // The same, but kept until flush() (or the next send) writes every queued request in one
+  // write (Connection::queue). Throws ConnectionError when there is no connection.
+  std::uint64_t queue(const RequestFill& fill);
+  // Writes the queued requests, if any. Throws ConnectionError.
+  void flush();
   // The next response, whatever its id (a subscription sends many with its request's id).
   // Throws ConnectionError when the connection closes first.
   Reply receive();
+  // After receive(): whether the next response is already read (Connection::reply_buffered).
+  bool reply_buffered();
 
   // The connection underneath, for raw bytes; throws ConnectionError when there is none.
   Connection& connection();

@@ -1,7 +1,8 @@
 // ledger::client::Connection: one blocking connection to ledgerd (server/protocol.capnp) over
-// TCP, optionally TLS. It sends request messages as they are built (the caller sets the ids)
-// and reads responses in the order they arrive, checking each frame's segment table before
-// anything is allocated for it. No hello, no retries: ledger::client::Client adds those.
+// TCP, optionally TLS. It sends request messages as they are built (the caller sets the ids),
+// or queues several and sends them in one write, and reads responses in the order they arrive,
+// checking each frame's segment table before anything is allocated for it. No hello, no
+// retries: ledger::client::Client adds those.
 //
 // Not thread-safe: one thread uses a connection.
 #pragma once
@@ -13,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -78,8 +80,18 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Sends a request; the builder's root must be a Request (its id as the caller set it).
-  // Throws ConnectionError.
+  // Requests queued before it go first. Throws ConnectionError.
   void send(capnp::MessageBuilder& request);
+  // Frames a request and keeps it until flush() (or the next send()) writes every queued
+  // request in one write: a client keeping several requests in flight sends the ones it has
+  // ready together, one system call and, on the server's side, one read for all of them.
+  void queue(capnp::MessageBuilder& request);
+  // Writes the queued requests, if any. Throws ConnectionError.
+  void flush();
+  // After receive(): whether another whole response has already been read, so that the next
+  // receive() returns it without waiting for the server. A pipelining client flushes its
+  // queued requests once this is false.
+  bool reply_buffered() const;
   // Sends raw bytes as they are (tests of bad input use this). Throws ConnectionError.
   void send_bytes(const void* data, std::size_t size);
   // Reads the next response, whatever its id. Throws ConnectionError when the connection
@@ -97,6 +109,7 @@ class Connection {
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
   bool tls_;
   FrameReader frames_;
+  std::vector<std::uint8_t> outgoing_;  // queued requests' frames
   std::array<std::uint8_t, 64 * 1024> buffer_{};
   std::size_t pos_ = 0;
   std::size_t len_ = 0;

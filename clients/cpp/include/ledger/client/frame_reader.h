@@ -35,6 +35,11 @@ class FrameReader {
   kj::Array<capnp::word> take_frame();
   const std::string& error() const { return error_; }
 
+  // Whether [data, data + size), read from the start of a frame, holds that whole frame, or a
+  // segment table parse() refuses under `limits` (so that parsing it reports why rather than
+  // waiting for bytes that will not come). Reads the table only; copies nothing.
+  static bool holds_frame(const std::uint8_t* data, std::size_t size, const FrameLimits& limits = {});
+
  private:
   FrameLimits limits_;
   std::vector<std::uint8_t> header_;
