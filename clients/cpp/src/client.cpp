@@ -49,21 +49,16 @@ Reply Client::call(const RequestFill& fill) {
   return connection.call(message);
 }
 
-std::uint64_t Client::send(const RequestFill& fill) {
-  auto& connection = this->connection();
-  capnp::MallocMessageBuilder message;
-  const auto id = next_id_++;
-  fill(new_request(message, id));
-  connection.send(message);
-  return id;
-}
+std::uint64_t Client::send(const RequestFill& fill) { return build(fill, &Connection::send); }
 
-std::uint64_t Client::queue(const RequestFill& fill) {
+std::uint64_t Client::queue(const RequestFill& fill) { return build(fill, &Connection::queue); }
+
+std::uint64_t Client::build(const RequestFill& fill, void (Connection::*write)(capnp::MessageBuilder&)) {
   auto& connection = this->connection();
   capnp::MallocMessageBuilder message;
   const auto id = next_id_++;
   fill(new_request(message, id));
-  connection.queue(message);
+  (connection.*write)(message);
   return id;
 }
 

@@ -94,6 +94,8 @@ class Client {
   // Connects and says hello; returns the refusal, if any.
   std::optional<Reply> open();
   Reply call_on_connection(protocol::Request::Builder request, capnp::MallocMessageBuilder& message);
+  // Numbers a request, fills it and hands it to the connection's `write` (send or queue).
+  std::uint64_t build(const RequestFill& fill, void (Connection::*write)(capnp::MessageBuilder&));
 
   Options options_;
   std::unique_ptr<Connection> connection_;  // null after the connection broke
