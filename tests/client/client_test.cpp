@@ -16,6 +16,8 @@
 #include "ledger/client/frame_reader.h"
 #include "net/breaking_proxy.h"
 #include "net/certificate.h"
+#include "support/frame_bytes.h"
+#include "support/ledger_calls.h"
 #include "support/ledgerd_process.h"
 #include "support/temp_dir.h"
 
@@ -37,13 +39,6 @@ client::RequestFill create(const std::string& name) {
   return [name](protocol::Request::Builder r) { r.initCreate().initFields().setName(name); };
 }
 
-// A request with `id`, its union filled by `fill`.
-std::unique_ptr<capnp::MallocMessageBuilder> request(std::uint64_t id, const client::RequestFill& fill) {
-  auto message = std::make_unique<capnp::MallocMessageBuilder>();
-  fill(client::new_request(*message, id));
-  return message;
-}
-
 client::RequestFill create_numbered(const std::string& name, std::uint64_t number) {
   return [name, number](protocol::Request::Builder r) {
     auto create = r.initCreate();
@@ -55,16 +50,8 @@ client::RequestFill create_numbered(const std::string& name, std::uint64_t numbe
 // A Connection that has said hello.
 std::unique_ptr<client::Connection> connected(const client::ConnectOptions& options) {
   auto connection = std::make_unique<client::Connection>(options);
-  auto hello = request(1, [](protocol::Request::Builder r) { r.initHello(); });
-  auto reply = connection->call(*hello);
-  REQUIRE(reply.get().isWelcome());
+  testing::hello(*connection);
   return connection;
-}
-
-std::vector<std::uint8_t> frame_bytes(capnp::MessageBuilder& message) {
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return {bytes.begin(), bytes.end()};
 }
 
 std::uint64_t open_connections(client::Client& ledger) {
@@ -129,9 +116,9 @@ TEST_CASE("Connection: queued requests go out together on flush, before a later 
 
   // Commands of one connection are decided in the order their bytes arrive: the queued create
   // takes number 777, and the one sent after it is refused the number.
-  auto first = request(10, create_numbered("Queued first", 777));
+  auto first = testing::request_message(10, create_numbered("Queued first", 777));
   connection->queue(*first);
-  auto second = request(11, create_numbered("Sent second", 777));
+  auto second = testing::request_message(11, create_numbered("Sent second", 777));
   connection->send(*second);
   std::set<std::uint64_t> written, refused;
   for (int i = 0; i < 2; ++i) {
@@ -140,7 +127,7 @@ TEST_CASE("Connection: queued requests go out together on flush, before a later 
   }
   CHECK(written == std::set<std::uint64_t>{10});
   CHECK(refused == std::set<std::uint64_t>{11});
-  auto get = request(12, [](protocol::Request::Builder r) { r.initGet().setNumber(777); });
+  auto get = testing::request_message(12, [](protocol::Request::Builder r) { r.initGet().setNumber(777); });
   auto held = connection->call(*get);
   REQUIRE(held.get().isCustomer());
   CHECK(std::string(held.get().getCustomer().getFields().getName().cStr()) == "Queued first");
@@ -151,7 +138,7 @@ TEST_CASE("Connection: queued requests go out together on flush, before a later 
   std::uint64_t next_id = 100, queued = 0;
   std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> kept;
   auto queue_one = [&] {
-    kept.push_back(request(next_id, create("Pipelined " + std::to_string(next_id))));
+    kept.push_back(testing::request_message(next_id, create("Pipelined " + std::to_string(next_id))));
     connection->queue(*kept.back());
     ++next_id;
     ++queued;
@@ -171,7 +158,7 @@ TEST_CASE("Connection: queued requests go out together on flush, before a later 
   CHECK(*answered.rbegin() == 100 + kCreates - 1);
   CHECK_FALSE(connection->reply_buffered());
   connection->flush();  // nothing queued: writes nothing
-  auto stats = request(13, [](protocol::Request::Builder r) { r.setStats(); });
+  auto stats = testing::request_message(13, [](protocol::Request::Builder r) { r.setStats(); });
   auto after = connection->call(*stats);
   REQUIRE(after.get().isStats());
   CHECK(after.get().getStats().getActive() == kCreates + 1);
@@ -181,7 +168,7 @@ TEST_CASE("Connection: queued requests go out together on flush, before a later 
 TEST_CASE("FrameReader::holds_frame: a whole frame, not a part of one, and tables it refuses", "[client]") {
   capnp::MallocMessageBuilder message;
   client::new_request(message, 7).initCreate().initFields().setName("Someone");
-  const auto frame = frame_bytes(message);
+  const auto frame = testing::bytes_of(message);
   auto holds = [](const std::vector<std::uint8_t>& bytes, std::size_t size) {
     return client::FrameReader::holds_frame(bytes.data(), size);
   };
@@ -195,13 +182,12 @@ TEST_CASE("FrameReader::holds_frame: a whole frame, not a part of one, and table
   CHECK(holds(two, two.size()));  // the first is whole; the second's part does not matter
 
   // Tables parse() refuses hold a "frame" as far as the caller is concerned: reading it reports why.
-  std::vector<std::uint8_t> many(8, 0);
-  many[0] = 0x00;
-  many[1] = 0x02;  // 512 + 1 segments
+  const auto many = testing::u32s({512, 0});  // 512 + 1 segments
   CHECK(holds(many, many.size()));
-  std::vector<std::uint8_t> huge{0, 0, 0, 0, 0, 0, 0, 0x10};  // one segment of 2^28 words
+  const auto huge = testing::u32s({0, 1u << 28});  // one segment of 2^28 words
   CHECK(holds(huge, huge.size()));
-  std::vector<std::uint8_t> small{0, 0, 0, 0, 2, 0, 0, 0, 1, 2, 3};  // one segment of 2 words, 3 of 16 bytes there
+  auto small = testing::u32s({0, 2});  // one segment of 2 words, 3 of its 16 bytes there
+  small.insert(small.end(), {1, 2, 3});
   CHECK_FALSE(holds(small, small.size()));
   CHECK(client::FrameReader::holds_frame(small.data(), small.size(), {.max_bytes = 16}));
 }
@@ -249,8 +235,8 @@ TEST_CASE("Client: over TLS, verifying the server with its certificate", "[clien
 
   // Requests queued on a TLS connection go out in one write too.
   auto connection = connected(options.connect);
-  auto second = request(20, create("Queued over TLS"));
-  auto third = request(21, create("Queued over TLS too"));
+  auto second = testing::request_message(20, create("Queued over TLS"));
+  auto third = testing::request_message(21, create("Queued over TLS too"));
   connection->queue(*second);
   connection->queue(*third);
   connection->flush();
