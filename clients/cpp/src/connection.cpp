@@ -99,49 +99,17 @@ void Connection::flush() {
   if (outgoing_.empty()) return;
   send_bytes(outgoing_.data(), outgoing_.size());
   outgoing_.clear();
+  // A large request (a bulk import's) does not keep its buffer for the small ones after it.
+  if (outgoing_.capacity() > buffer_.size()) outgoing_.shrink_to_fit();
 }
 
 bool Connection::reply_buffered() const { return FrameReader::holds_frame(buffer_.data() + pos_, len_ - pos_); }
 
 void Connection::send(capnp::MessageBuilder& request) {
-  if (!outgoing_.empty()) {
-    queue(request);
-    flush();
-    return;
-  }
-  if (tls_) {
-    // One TLS record for the frame, not one per segment.
-    auto words = capnp::messageToFlatArray(request);
-    send_bytes(words.begin(), words.size() * sizeof(capnp::word));
-    return;
-  }
-  // Plain TCP: the segments go out as they are, table first, in one gathered write.
-  auto segments = request.getSegmentsForOutput();
-  const std::size_t table_words = (segments.size() + 2) / 2;
-  std::array<std::uint32_t, 64> small{};
-  std::vector<std::uint32_t> large;
-  std::uint32_t* table = small.data();
-  if (table_words * 2 > small.size()) {
-    large.resize(table_words * 2);
-    table = large.data();
-  }
-  table[0] = static_cast<std::uint32_t>(segments.size() - 1);  // little-endian hosts only, as the server
-  for (std::size_t i = 0; i < segments.size(); ++i) table[i + 1] = static_cast<std::uint32_t>(segments[i].size());
-  if (segments.size() % 2 == 0) table[segments.size() + 1] = 0;
-  boost::system::error_code ec;
-  const asio::const_buffer head(table, table_words * sizeof(capnp::word));
-  if (segments.size() == 1) {  // the usual request: no allocation for the buffer list
-    const std::array<asio::const_buffer, 2> buffers{head, asio::buffer(segments[0].asBytes().begin(),
-                                                                       segments[0].asBytes().size())};
-    asio::write(stream_.next_layer(), buffers, ec);
-  } else {
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(segments.size() + 1);
-    buffers.push_back(head);
-    for (auto segment : segments) buffers.emplace_back(segment.begin(), segment.size() * sizeof(capnp::word));
-    asio::write(stream_.next_layer(), buffers, ec);
-  }
-  if (ec) throw ConnectionError("the connection to the server broke: " + ec.message());
+  // Framed into the buffer and written with whatever was queued: one write (one TLS record
+  // for a small request), the table and the segments together.
+  queue(request);
+  flush();
 }
 
 std::size_t Connection::read_some(void* data, std::size_t size) {
